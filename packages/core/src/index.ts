@@ -1,0 +1,73 @@
+// @tlkit/core public API: a flat list of named exports (types separately).
+export { TlkitError, isTlkitError } from './errors';
+export type { TlkitErrorCode, TlkitErrorDetails } from './errors';
+export { Matrix } from './matrix';
+export { createRng, deriveSeed } from './rng';
+export type { Rng, RngState } from './rng';
+export { prepareTask, toMatrix, toLabels } from './data';
+export type {
+  Domain,
+  DomainData,
+  ImageShape,
+  LabeledDomainData,
+  LabelsInput,
+  MatrixInput,
+  PreparedTask,
+  ProblemType,
+  TransferTask,
+} from './data';
+export { STRATEGY_KINDS, STRATEGY_ROLES, isStrategy } from './strategy';
+export type {
+  EstimatorFitInput,
+  EstimatorStrategy,
+  FittedEstimator,
+  FittedMapping,
+  LabeledSet,
+  MappingStrategy,
+  SpecificationVersion,
+  StepContext,
+  StepFitInput,
+  Strategy,
+  StrategyBase,
+  StrategyForRole,
+  StrategyImplementation,
+  StrategyKind,
+  StrategyNeeds,
+  StrategyRole,
+  TargetLabelUse,
+  TrainingStrategy,
+  UnlabeledSet,
+  WeightingResult,
+  WeightingStrategy,
+} from './strategy';
+export { definePlugin, isPlugin } from './plugin';
+export type { Plugin, PluginDefinition, PluginStrategy } from './plugin';
+export {
+  getPlugin,
+  hasPlugin,
+  listPlugins,
+  registerPlugin,
+  resolveStep,
+  stepOptionSchema,
+  strategyToConfig,
+  unregisterPlugin,
+} from './registry';
+export type { StepConfig, StepOption } from './registry';
+export { readArray, readJson, readMatrix, storeArray, storeMatrix } from './state';
+export type { JsonValue, StepState, StoredArray, StoredData, StoredDtype } from './state';
+export { memoryStorage } from './storage';
+export type { ByteStorage } from './storage';
+export type { ProgressEvent, ProgressListener, ProgressReporter } from './progress';
+export { packArtifacts, unpackArtifacts } from './artifacts';
+export type { ArrayReference, Artifacts, EncodedState } from './artifacts';
+export { compose, FittedPipeline, loadPipeline, Pipeline } from './pipeline';
+export type { FitOptions, PipelineArtifacts, PipelineManifest, StepReport, TrainOn } from './pipeline';
+export type {
+  EpochLogs,
+  TrainingBatch,
+  TrainingHooks,
+  TrainingModel,
+  TrainingOutputs,
+  TrainingProgress,
+  TrainingSetupContext,
+} from './training/types';

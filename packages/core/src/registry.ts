@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { TlkitError } from './errors';
+import { isPlugin, type Plugin } from './plugin';
+import { isStrategy, type Strategy, type StrategyRole } from './strategy';
+
+const REGISTRY_KEY = Symbol.for('tlkit.registry.v1');
+
+/** A named factory of something other than a strategy (backbones), kept beside the plugins. */
+export interface NamedComponent {
+  readonly name: string;
+  readonly description: string;
+}
+
+interface RegistryStore {
+  readonly plugins: Map<string, Plugin>;
+  readonly components: Map<string, Map<string, NamedComponent>>;
+}
+
+/**
+ * The one registry of this JavaScript realm. It lives on `globalThis` under a `Symbol.for` key,
+ * so the ESM and CJS copies of `@tlkit/core` (or two versions) share it.
+ */
+function store(): RegistryStore {
+  const holder = globalThis as unknown as Record<symbol, RegistryStore | undefined>;
+  let registry = holder[REGISTRY_KEY];
+  if (!registry) {
+    registry = { plugins: new Map(), components: new Map() };
+    holder[REGISTRY_KEY] = registry;
+  }
+  return registry;
+}
+
+/**
+ * Registers plugins so configs, the CLI and `loadPipeline` can find them by name.
+ * Registering the same plugin object twice is a no-op; a different plugin under a taken name
+ * fails unless `{ replace: true }`.
+ */
+export function registerPlugin(plugin: Plugin | readonly Plugin[], options: { replace?: boolean } = {}): void {
+  const plugins = Array.isArray(plugin) ? plugin : [plugin as Plugin];
+  for (const entry of plugins) {
+    if (!isPlugin(entry)) {
+      throw new TlkitError('INVALID_ARGUMENT', 'registerPlugin: expected a plugin made by definePlugin().');
+    }
+    const existing = store().plugins.get(entry.name);
+    if (existing && existing !== entry && !options.replace) {
+      if (existing.kind === entry.kind && existing.role === entry.role && existing.description === entry.description) {
+        continue; // the same plugin from another copy of its package (ESM + CJS)
+      }
+      throw new TlkitError(
+        'INVALID_CONFIG',
+        `registerPlugin: a different plugin is already registered as '${entry.name}'; pass { replace: true } to override it.`,
+      );
+    }
+    store().plugins.set(entry.name, entry);
+  }
+}
+
+/** Removes a plugin by name (tests, hot reload). */
+export function unregisterPlugin(name: string): void {
+  store().plugins.delete(name);
+}
+
+/** The plugin registered as `name`, or throws `UNKNOWN_PLUGIN` listing the known names. */
+export function getPlugin(name: string): Plugin {
+  const plugin = store().plugins.get(name);
+  if (!plugin) {
+    const known = [...store().plugins.keys()].sort();
+    throw new TlkitError(
+      'UNKNOWN_PLUGIN',
+      `no plugin named '${name}' is registered. Known: ${known.length ? known.join(', ') : '(none)'}. Install and register its package (the CLI: --plugin PACKAGE or "plugins": [...] in the config).`,
+      { name, known },
+    );
+  }
+  return plugin;
+}
+
+/** True when a plugin is registered under `name`. */
+export function hasPlugin(name: string): boolean {
+  return store().plugins.has(name);
+}
+
+/** All registered plugins, sorted by kind, then role, then name. */
+export function listPlugins(): Plugin[] {
+  return [...store().plugins.values()].sort(
+    (a, b) => a.kind.localeCompare(b.kind) || a.role.localeCompare(b.role) || a.name.localeCompare(b.name),
+  );
+}
+
+/** Registers a named component (e.g. a backbone) in the given namespace. @internal */
+export function registerComponent<T extends NamedComponent>(namespace: string, component: T): void {
+  let space = store().components.get(namespace);
+  if (!space) {
+    space = new Map();
+    store().components.set(namespace, space);
+  }
+  space.set(component.name, component);
+}
+
+/** Looks a named component up, or throws `UNKNOWN_PLUGIN`. @internal */
+export function getComponent<T extends NamedComponent>(namespace: string, name: string): T {
+  const component = store().components.get(namespace)?.get(name);
+  if (!component) {
+    const known = [...(store().components.get(namespace)?.keys() ?? [])].sort();
+    throw new TlkitError(
+      'UNKNOWN_PLUGIN',
+      `no ${namespace} named '${name}' is registered. Known: ${known.length ? known.join(', ') : '(none)'}.`,
+      { name, known },
+    );
+  }
+  return component as T;
+}
+
+/** Every component of a namespace. @internal */
+export function listComponents<T extends NamedComponent>(namespace: string): T[] {
+  return [...(store().components.get(namespace)?.values() ?? [])] as T[];
+}
+
+/** A step written as JSON: `{ "use": "tca", "dim": 30 }`. */
+export interface StepConfig {
+  readonly use: string;
+  readonly [option: string]: unknown;
+}
+
+/**
+ * A zod schema for an option that holds a nested step, written either as a strategy object
+ * (TypeScript API) or as a `{ "use": NAME, ...options }` config (JSON).
+ */
+export const stepOptionSchema = z.union([
+  z.custom<Strategy>((value) => isStrategy(value), { message: 'expected a strategy' }),
+  z.looseObject({ use: z.string().min(1) }),
+]);
+
+/** A nested step option: a strategy or a `{ use, ...options }` config. */
+export type StepOption = Strategy | StepConfig;
+
+/**
+ * Turns a step config (`{ use: 'knn', k: 1 }`) or a strategy into a strategy, looking the name
+ * up in the registry; with `role`, checks the step has that role.
+ */
+export function resolveStep(value: StepOption, role?: StrategyRole, argument = 'step'): Strategy {
+  let strategy: Strategy;
+  if (isStrategy(value)) {
+    strategy = value;
+  } else if (value && typeof value === 'object' && typeof (value as StepConfig).use === 'string') {
+    const { use, ...options } = value as StepConfig;
+    strategy = getPlugin(use).create(options);
+  } else {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      `${argument}: expected a strategy or { "use": NAME, ...options }, got ${JSON.stringify(value)}.`,
+      { argument },
+    );
+  }
+  if (role && strategy.role !== role) {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      `${argument}: '${strategy.name}' is a ${strategy.role} step; a ${role} step is needed here.`,
+      { argument },
+    );
+  }
+  return strategy;
+}
+
+/** The JSON config of a strategy: `{ use: name, ...config }`. */
+export function strategyToConfig(strategy: Strategy): StepConfig {
+  return { use: strategy.name, ...toJsonConfig(strategy.config, strategy.name) };
+}
+
+function toJsonConfig(config: Readonly<Record<string, unknown>>, where: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) out[key] = toJsonValue(value, `${where}.${key}`);
+  return out;
+}
+
+function toJsonValue(value: unknown, where: string): unknown {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') {
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((item, index) => toJsonValue(item, `${where}[${index}]`));
+  if (isStrategy(value)) return strategyToConfig(value);
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return toJsonConfig(value as Record<string, unknown>, where);
+  }
+  throw new TlkitError(
+    'INVALID_ARTIFACT',
+    `option ${where} holds a ${typeof value === 'function' ? 'function' : 'non-JSON object'}, which cannot be saved; configure it by name (e.g. { use: 'mlp', ... }) to make the pipeline saveable.`,
+    { option: where },
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * Types of core's one training loop. Deep strategies do not own loops: a `training` step returns
+ * {@link TrainingHooks}, and the trainer calls every step's hooks in the same loop, so
+ * fine-tuning + DANN + LwF compose in one run.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { ImageShape, ProblemType } from '../data';
+import type { Matrix } from '../matrix';
+import type { Rng } from '../rng';
+import type { StepState } from '../state';
+
+/**
+ * The network being trained: a backbone (inputs → features) and a task head
+ * (features → logits for classification, → predictions for regression). Hooks may add heads
+ * (LwF's old-task head, multi-task heads) under a name.
+ */
+export interface TrainingModel {
+  /** Inputs → features. */
+  readonly backbone: tf.LayersModel;
+  /** Features → task outputs (logits or regression values). */
+  readonly head: tf.LayersModel;
+  /** Extra heads added by hooks, by name. Their weights are trained with the rest unless frozen. */
+  readonly extraHeads: Map<string, tf.LayersModel>;
+}
+
+/** One batch of the loop: source samples, and target samples when a hook asks for them. */
+export interface TrainingBatch {
+  readonly source: {
+    /** Inputs, `b x d` (or `b x h x w x c` for images). */
+    readonly x: tf.Tensor;
+    /** Labels: int32 class ids (classification) or float32 targets (regression). */
+    readonly y: tf.Tensor1D;
+    /** Per-sample weights (1 when no weighting step ran). */
+    readonly weights: tf.Tensor1D;
+    /** Row indices of this batch in the source set. */
+    readonly indices: Int32Array;
+  };
+  /** Unlabelled target inputs (present when a hook has `needsTargetBatch`). */
+  readonly target?: {
+    readonly x: tf.Tensor;
+    readonly indices: Int32Array;
+  };
+}
+
+/** What the forward pass produced for a batch (computed inside the gradient tape). */
+export interface TrainingOutputs {
+  readonly source: { readonly features: tf.Tensor2D; readonly logits: tf.Tensor2D };
+  readonly target?: { readonly features: tf.Tensor2D; readonly logits: tf.Tensor2D };
+}
+
+/** Where the loop is; `progress` runs from 0 to 1 over the whole run (for λ schedules). */
+export interface TrainingProgress {
+  /** 0-based epoch. */
+  readonly epoch: number;
+  readonly epochs: number;
+  /** 0-based global step. */
+  readonly step: number;
+  readonly stepsPerEpoch: number;
+  /** `step / (epochs * stepsPerEpoch)`, in [0, 1]. */
+  readonly progress: number;
+}
+
+/** The data and services a hook's `setup` receives. */
+export interface TrainingSetupContext {
+  readonly model: TrainingModel;
+  readonly problem: ProblemType;
+  readonly numClasses: number;
+  /** Shape of one input sample: `[d]` or `[h, w, c]`. */
+  readonly inputShape: readonly number[];
+  /** Width of the backbone's feature output. */
+  readonly featureDim: number;
+  readonly source: { readonly X: Matrix; readonly y: Int32Array | Float64Array; readonly weights?: Float64Array };
+  readonly target: { readonly X: Matrix };
+  readonly targetLabeled?: { readonly X: Matrix; readonly y: Int32Array | Float64Array };
+  readonly imageShape?: ImageShape;
+  /** A generator for this hook (seeded from its step's seed). */
+  readonly rng: Rng;
+  readonly epochs: number;
+  readonly stepsPerEpoch: number;
+}
+
+/** Metrics of one finished epoch. */
+export interface EpochLogs {
+  /** Mean of each loss term over the epoch (`task` plus one per hook term). */
+  readonly losses: Readonly<Record<string, number>>;
+  /** Training accuracy on the source batches (classification). */
+  readonly accuracy?: number;
+  /** Validation loss when early stopping holds out data. */
+  readonly validationLoss?: number;
+}
+
+/**
+ * What a `training` step contributes to the loop. Every member is optional.
+ *
+ * The loop, per batch, inside one gradient tape: forward source (and target) through backbone and
+ * head; `task` loss (sample-weighted); plus each hook's `loss` (already weighted by the hook,
+ * e.g. with a λ schedule); gradients for the model's trainable weights and each hook's
+ * `trainableVariables`; one optimizer step.
+ */
+export interface TrainingHooks {
+  /** Name of the loss term in logs (defaults to the step's name). */
+  readonly name?: string;
+  /** True when `loss` needs a target batch in every step. */
+  readonly needsTargetBatch?: boolean;
+  /** Called once before the first epoch: add a discriminator, snapshot the model, freeze layers. */
+  setup?(context: TrainingSetupContext): void | Promise<void>;
+  /** Extra variables to optimise (a discriminator's weights). */
+  trainableVariables?(): tf.Variable[];
+  /**
+   * A learning-rate factor for a model weight (discriminative learning rates); `undefined` keeps 1.
+   * `layerName` is the tfjs layer the weight belongs to.
+   */
+  learningRateMultiplier?(variable: tf.Variable, layerName: string, progress: TrainingProgress): number | undefined;
+  /** The hook's extra loss term for this batch (a scalar, already weighted), or undefined. */
+  loss?(batch: TrainingBatch, outputs: TrainingOutputs, progress: TrainingProgress): tf.Scalar | undefined;
+  /** Called after each epoch (unfreeze schedules, λ schedules, logging). */
+  onEpochEnd?(progress: TrainingProgress, logs: EpochLogs): void | Promise<void>;
+  /** The hook's own state for checkpoints (variables, counters). */
+  getState?(): StepState | Promise<StepState>;
+  /** Restores {@link TrainingHooks.getState} when resuming. Called after `setup`. */
+  setState?(state: StepState): void | Promise<void>;
+  /** Frees tensors the hook holds. */
+  dispose?(): void;
+}

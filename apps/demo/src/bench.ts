@@ -1,0 +1,1 @@
+console.error("bench: sections are wired in by src/bench.ts");

@@ -1,0 +1,1 @@
+console.error("tlkit CLI: under construction");

@@ -1,0 +1,208 @@
+/**
+ * The one general matrix-multiply kernel behind every product in `linalg`:
+ * `C += alpha · op(A) · op(B)` on strided Float64Array views.
+ *
+ * Layout follows the GotoBLAS / BLIS design (Goto & van de Geijn, "Anatomy of high-performance
+ * matrix multiplication", ACM TOMS 34(3), 2008; Van Zee & van de Geijn, "BLIS", ACM TOMS 41(3),
+ * 2015): B is packed into `KC x NC` blocks of 4-column micro-panels, A into `MC x KC` blocks of
+ * 4-row micro-panels, and a 4 x 4 register-blocked micro-kernel streams both contiguously. Because
+ * packing reads through (rowStride, colStride), transposed operands cost nothing extra.
+ * @internal
+ */
+
+/** Rows of A per micro-panel (micro-tile height). */
+const MR = 4;
+/** Columns of B per micro-panel (micro-tile width). */
+const NR = 4;
+/** Depth of a packed block (shared dimension). */
+const KC = 256;
+/** Rows of A per packed block. */
+const MC = 128;
+/** Columns of B per packed block. */
+const NC = 2048;
+
+let packedA = new Float64Array(MC * KC);
+let packedB = new Float64Array(KC * NC);
+
+/** A strided view: element (i, j) is `data[offset + i * rowStride + j * colStride]`. @internal */
+export interface StridedView {
+  readonly data: Float64Array;
+  readonly offset: number;
+  readonly rowStride: number;
+  readonly colStride: number;
+}
+
+/** The view of a row-major `rows x cols` array, optionally transposed. @internal */
+export function rowMajorView(data: Float64Array, cols: number, transpose = false, offset = 0): StridedView {
+  return transpose ? { data, offset, rowStride: 1, colStride: cols } : { data, offset, rowStride: cols, colStride: 1 };
+}
+
+/**
+ * `C[i, j] += alpha · Σ_p A[i, p] · B[p, j]` for `i < m`, `j < n`, `p < k`, where C is row-major with
+ * row stride `cRowStride` starting at `cOffset`. With `upperOnly`, micro-tiles lying entirely below
+ * the diagonal of C are skipped (the caller mirrors the upper triangle; used for symmetric results).
+ * @internal
+ */
+export function gemmAccumulate(
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: StridedView,
+  b: StridedView,
+  c: Float64Array,
+  cOffset: number,
+  cRowStride: number,
+  upperOnly = false,
+): void {
+  if (m === 0 || n === 0 || k === 0 || alpha === 0) return;
+  const aData = a.data;
+  const bData = b.data;
+  const aRowStride = a.rowStride;
+  const aColStride = a.colStride;
+  const bRowStride = b.rowStride;
+  const bColStride = b.colStride;
+  const needB = KC * Math.min(NC, roundUp(n, NR));
+  if (packedB.length < needB) packedB = new Float64Array(needB);
+  const bufferA = packedA;
+  const bufferB = packedB;
+
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const ncPadded = roundUp(nc, NR);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      // Pack B[pc : pc + kc, jc : jc + nc] into 4-column micro-panels, zero-padding the last one.
+      for (let jr = 0; jr < ncPadded; jr += NR) {
+        const panelOffset = jr * kc;
+        const width = Math.min(NR, nc - jr);
+        for (let p = 0; p < kc; p++) {
+          const source = b.offset + (pc + p) * bRowStride + (jc + jr) * bColStride;
+          const target = panelOffset + p * NR;
+          if (width === NR) {
+            bufferB[target] = bData[source];
+            bufferB[target + 1] = bData[source + bColStride];
+            bufferB[target + 2] = bData[source + 2 * bColStride];
+            bufferB[target + 3] = bData[source + 3 * bColStride];
+          } else {
+            for (let jj = 0; jj < NR; jj++) bufferB[target + jj] = jj < width ? bData[source + jj * bColStride] : 0;
+          }
+        }
+      }
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        const mcPadded = roundUp(mc, MR);
+        if (upperOnly && ic > jc + nc - 1) continue;
+        // Pack A[ic : ic + mc, pc : pc + kc] into 4-row micro-panels, zero-padding the last one.
+        for (let ir = 0; ir < mcPadded; ir += MR) {
+          const panelOffset = ir * kc;
+          const height = Math.min(MR, mc - ir);
+          const rowBase = a.offset + (ic + ir) * aRowStride + pc * aColStride;
+          if (height === MR) {
+            let s0 = rowBase;
+            let s1 = rowBase + aRowStride;
+            let s2 = rowBase + 2 * aRowStride;
+            let s3 = rowBase + 3 * aRowStride;
+            const end = panelOffset + kc * MR;
+            for (let target = panelOffset; target < end; target += MR) {
+              bufferA[target] = aData[s0];
+              bufferA[target + 1] = aData[s1];
+              bufferA[target + 2] = aData[s2];
+              bufferA[target + 3] = aData[s3];
+              s0 += aColStride;
+              s1 += aColStride;
+              s2 += aColStride;
+              s3 += aColStride;
+            }
+          } else {
+            for (let p = 0; p < kc; p++) {
+              const target = panelOffset + p * MR;
+              for (let ii = 0; ii < MR; ii++) {
+                bufferA[target + ii] = ii < height ? aData[rowBase + ii * aRowStride + p * aColStride] : 0;
+              }
+            }
+          }
+        }
+        for (let jr = 0; jr < nc; jr += NR) {
+          const bPanel = jr * kc;
+          const columnStart = jc + jr;
+          const width = Math.min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rowStart = ic + ir;
+            if (upperOnly && columnStart + NR - 1 < rowStart) continue;
+            microKernel(
+              kc,
+              alpha,
+              bufferA,
+              ir * kc,
+              bufferB,
+              bPanel,
+              c,
+              cOffset + rowStart * cRowStride + columnStart,
+              cRowStride,
+              Math.min(MR, mc - ir),
+              width,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+/** 4 x 4 register-blocked update of one C tile from packed micro-panels. */
+function microKernel(
+  kc: number,
+  alpha: number,
+  bufferA: Float64Array,
+  aStart: number,
+  bufferB: Float64Array,
+  bStart: number,
+  c: Float64Array,
+  cStart: number,
+  cRowStride: number,
+  height: number,
+  width: number,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  let ai = aStart;
+  let bi = bStart;
+  const aEnd = aStart + kc * MR;
+  for (; ai < aEnd; ai += MR, bi += NR) {
+    const a0 = bufferA[ai];
+    const a1 = bufferA[ai + 1];
+    const a2 = bufferA[ai + 2];
+    const a3 = bufferA[ai + 3];
+    const b0 = bufferB[bi];
+    const b1 = bufferB[bi + 1];
+    const b2 = bufferB[bi + 2];
+    const b3 = bufferB[bi + 3];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+  }
+  if (height === MR && width === NR) {
+    let row = cStart;
+    c[row] += alpha * c00; c[row + 1] += alpha * c01; c[row + 2] += alpha * c02; c[row + 3] += alpha * c03;
+    row += cRowStride;
+    c[row] += alpha * c10; c[row + 1] += alpha * c11; c[row + 2] += alpha * c12; c[row + 3] += alpha * c13;
+    row += cRowStride;
+    c[row] += alpha * c20; c[row + 1] += alpha * c21; c[row + 2] += alpha * c22; c[row + 3] += alpha * c23;
+    row += cRowStride;
+    c[row] += alpha * c30; c[row + 1] += alpha * c31; c[row + 2] += alpha * c32; c[row + 3] += alpha * c33;
+    return;
+  }
+  const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+  for (let ii = 0; ii < height; ii++) {
+    const row = cStart + ii * cRowStride;
+    for (let jj = 0; jj < width; jj++) c[row + jj] += alpha * tile[ii * NR + jj];
+  }
+}
+
+function roundUp(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
+}

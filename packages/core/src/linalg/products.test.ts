@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { isTlkitError } from '../errors';
+import { Matrix } from '../matrix';
+import { gram, matmul, matmulTransposeA, matmulTransposeB, matvec, matvecTranspose } from './index';
+import { maxAbsDifference, naiveMatmul, randomMatrix } from './testFixtures';
+
+// Shapes straddle the 4 x 4 micro-tile, the 128-row and 256-deep packing blocks.
+const shapes: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 2],
+  [7, 9, 13],
+  [33, 17, 260],
+  [130, 70, 300],
+  [5, 260, 3],
+];
+
+describe('matrix products', () => {
+  it('gives a hand-worked 2 x 2 product', () => {
+    const a = Matrix.fromRows([[1, 2], [3, 4]]);
+    const b = Matrix.fromRows([[5, 6], [7, 8]]);
+    expect(matmul(a, b).toRows()).toEqual([[19, 22], [43, 50]]);
+    expect(matmulTransposeA(a, b).toRows()).toEqual([[26, 30], [38, 44]]);
+    expect(matmulTransposeB(a, b).toRows()).toEqual([[17, 23], [39, 53]]);
+    expect(gram(a).toRows()).toEqual([[10, 14], [14, 20]]);
+  });
+
+  it.each(shapes)('matmul, aᵀb, abᵀ match the triple loop at %i x %i x %i', (m, k, n) => {
+    const a = randomMatrix(m, k, 1);
+    const b = randomMatrix(k, n, 2);
+    const reference = naiveMatmul(a, b);
+    const tolerance = 1e-12 * k;
+    expect(maxAbsDifference(matmul(a, b).data, reference.data)).toBeLessThan(tolerance);
+    expect(maxAbsDifference(matmulTransposeA(a.transpose(), b).data, reference.data)).toBeLessThan(tolerance);
+    expect(maxAbsDifference(matmulTransposeB(a, b.transpose()).data, reference.data)).toBeLessThan(tolerance);
+  });
+
+  it.each([[1, 1], [6, 5], [300, 135], [20, 270]])('gram of %i x %i equals aᵀa and is exactly symmetric', (n, d) => {
+    const a = randomMatrix(n, d, 3);
+    const result = gram(a);
+    expect(maxAbsDifference(result.data, naiveMatmul(a.transpose(), a).data)).toBeLessThan(1e-12 * n);
+    expect(maxAbsDifference(result.data, result.transpose().data)).toBe(0);
+  });
+
+  it('matvec and matvecTranspose match the triple loop', () => {
+    const a = randomMatrix(37, 23, 4);
+    const x = randomMatrix(23, 1, 5);
+    const y = randomMatrix(37, 1, 6);
+    expect(maxAbsDifference(matvec(a, x.data), naiveMatmul(a, x).data)).toBeLessThan(1e-12);
+    expect(maxAbsDifference(matvecTranspose(a, y.data), naiveMatmul(a.transpose(), y).data)).toBeLessThan(1e-12);
+  });
+
+  it('handles empty shapes', () => {
+    expect(matmul(new Matrix(0, 3), new Matrix(3, 2)).rows).toBe(0);
+    expect(matmul(new Matrix(2, 0), new Matrix(0, 2)).toRows()).toEqual([[0, 0], [0, 0]]);
+  });
+
+  it('rejects incompatible shapes with DIMENSION_MISMATCH', () => {
+    const a = new Matrix(2, 3);
+    const expectCode = (action: () => unknown, code: string) => {
+      try {
+        action();
+      } catch (error) {
+        expect(isTlkitError(error, code as never)).toBe(true);
+        return;
+      }
+      throw new Error('expected a throw');
+    };
+    expectCode(() => matmul(a, a), 'DIMENSION_MISMATCH');
+    expectCode(() => matmulTransposeA(a, new Matrix(3, 3)), 'DIMENSION_MISMATCH');
+    expectCode(() => matmulTransposeB(a, new Matrix(3, 2)), 'DIMENSION_MISMATCH');
+    expectCode(() => matvec(a, [1, 2]), 'DIMENSION_MISMATCH');
+    expectCode(() => matvecTranspose(a, [1, 2, 3]), 'DIMENSION_MISMATCH');
+    expectCode(() => matmul([[1]] as never, a), 'INVALID_ARGUMENT');
+  });
+});

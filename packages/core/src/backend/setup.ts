@@ -1,0 +1,147 @@
+import * as tf from '@tensorflow/tfjs';
+import { TlkitError } from '../errors';
+
+/** What {@link setupBackend} chose, and why. */
+export interface BackendInfo {
+  /** The tfjs backend now active (`'tensorflow'` is tfjs-node's native backend). */
+  readonly name: string;
+  /** The backend that was asked for (`'auto'` unless TLKIT_BACKEND or `backend` named one). */
+  readonly requested: string;
+  /** True for a native TensorFlow backend (tfjs-node / tfjs-node-gpu). */
+  readonly native: boolean;
+  /** One line saying why this backend was picked. */
+  readonly reason: string;
+}
+
+/** Options of {@link setupBackend}. */
+export interface SetupBackendOptions {
+  /**
+   * The backend to use: `'auto'` (default: the fastest available), or a tfjs backend name
+   * (`'wasm'`, `'cpu'`, `'webgl'`, `'tensorflow'`). The `TLKIT_BACKEND` environment variable, when
+   * set, overrides `'auto'`.
+   */
+  readonly backend?: string;
+  /** Folder (URL or path ending in `/`) holding the tfjs wasm binaries, when bundled. */
+  readonly wasmPaths?: string;
+  /** Where the one-line report goes; `false` for silence. Default: `console.error` (stderr). */
+  readonly log?: ((line: string) => void) | false;
+}
+
+/** A step of backend set-up that can fail softly. @internal */
+export interface BackendCandidate {
+  readonly name: string;
+  readonly native: boolean;
+  /** Loads the backend's package; returns a reason string when it is not available. */
+  load(): Promise<string | null>;
+}
+
+/** Reads `TLKIT_BACKEND` where an environment exists (Node); undefined in browsers. @internal */
+export function environmentBackend(): string | undefined {
+  const processLike = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  const value = processLike?.env?.TLKIT_BACKEND?.trim();
+  return value ? value : undefined;
+}
+
+/** Hooks run after a backend is active (e.g. tlkit's extra wasm kernels). @internal */
+const afterSetup: ((backend: string) => void | Promise<void>)[] = [];
+
+/** Registers work to run after every successful {@link setupBackend} (e.g. extra kernels). @internal */
+export function onBackendReady(hook: (backend: string) => void | Promise<void>): void {
+  if (!afterSetup.includes(hook)) afterSetup.push(hook);
+}
+
+/** The wasm candidate: loads @tensorflow/tfjs-backend-wasm (an optional peer). @internal */
+export function wasmCandidate(wasmPaths?: string): BackendCandidate {
+  return {
+    name: 'wasm',
+    native: false,
+    async load() {
+      try {
+        const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
+        if (wasmPaths) wasm.setWasmPaths(wasmPaths);
+        return null;
+      } catch (error) {
+        return `@tensorflow/tfjs-backend-wasm could not be loaded (${(error as Error).message.split('\n')[0]})`;
+      }
+    },
+  };
+}
+
+const cpuCandidate: BackendCandidate = { name: 'cpu', native: false, load: async () => null };
+const webglCandidate: BackendCandidate = {
+  name: 'webgl',
+  native: false,
+  load: async () => (typeof document === 'undefined' ? 'webgl needs a browser' : null),
+};
+
+/**
+ * Activates the given candidates in order and returns the first that works. @internal
+ * (`@tlkit/core/node` prepends the native candidates.)
+ */
+export async function activateBackend(candidates: readonly BackendCandidate[], options: SetupBackendOptions): Promise<BackendInfo> {
+  const requested = options.backend && options.backend !== 'auto' ? options.backend : (environmentBackend() ?? 'auto');
+  const log = options.log === false ? () => {} : (options.log ?? ((line: string) => console.error(line)));
+  const skipped: string[] = [];
+  const pool = requested === 'auto' ? candidates : candidates.filter((candidate) => candidate.name === requested);
+  if (pool.length === 0) {
+    throw new TlkitError(
+      'BACKEND_UNAVAILABLE',
+      `backend '${requested}' (from ${options.backend ? 'the backend option' : 'TLKIT_BACKEND'}) is not one tlkit can set up here; use one of: auto, ${candidates.map((candidate) => candidate.name).join(', ')}.`,
+      { requested },
+    );
+  }
+  for (const candidate of pool) {
+    const problem = await candidate.load();
+    if (problem) {
+      skipped.push(`${candidate.name}: ${problem}`);
+      continue;
+    }
+    let active = false;
+    try {
+      active = await tf.setBackend(candidate.name);
+      await tf.ready();
+    } catch (error) {
+      skipped.push(`${candidate.name}: ${(error as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    if (!active || tf.getBackend() !== candidate.name) {
+      skipped.push(`${candidate.name}: tf.setBackend returned false`);
+      continue;
+    }
+    for (const hook of afterSetup) await hook(candidate.name);
+    const reason =
+      requested === 'auto'
+        ? `fastest available${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`
+        : `requested by ${options.backend ? 'the backend option' : 'TLKIT_BACKEND'}`;
+    log(`tlkit: tfjs backend '${candidate.name}' — ${reason}`);
+    return { name: candidate.name, requested, native: candidate.native, reason };
+  }
+  throw new TlkitError(
+    'BACKEND_UNAVAILABLE',
+    `could not set up tfjs backend '${requested}': ${skipped.join('; ')}. ${requested === 'wasm' ? 'Install @tensorflow/tfjs-backend-wasm, or ' : ''}Unset TLKIT_BACKEND (or set it to cpu) to fall back.`,
+    { requested, skipped },
+  );
+}
+
+/**
+ * Picks and activates the fastest available tfjs backend: an explicit, async call (nothing
+ * happens at import time). In the browser or any non-Node runtime the order is wasm, webgl
+ * (browser only), cpu; `@tlkit/core/node`'s `setupNodeBackend` puts tfjs-node-gpu and tfjs-node
+ * first. `TLKIT_BACKEND` (or `options.backend`) forces one. Reports the choice through
+ * `options.log` (stderr by default).
+ *
+ * @example
+ * ```ts
+ * const backend = await setupBackend();         // e.g. { name: 'wasm', ... }
+ * await setupBackend({ backend: 'cpu', log: false });
+ * ```
+ * @throws TlkitError `BACKEND_UNAVAILABLE` when the requested backend cannot be activated.
+ */
+export async function setupBackend(options: SetupBackendOptions = {}): Promise<BackendInfo> {
+  return activateBackend([wasmCandidate(options.wasmPaths), webglCandidate, cpuCandidate], options);
+}
+
+/** The candidates after the native ones, for `@tlkit/core/node`. @internal */
+export function portableCandidates(options: SetupBackendOptions): BackendCandidate[] {
+  return [wasmCandidate(options.wasmPaths), cpuCandidate];
+}

@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { TlkitError } from '../errors';
+import { parseConfig } from '../plugin';
+import { getComponent, listComponents, registerComponent } from '../registry';
+import { deriveSeed } from '../rng';
+
+const BACKBONE_NAMESPACE = 'backbone';
+
+/** What a backbone builder receives. */
+export interface BackboneBuildContext {
+  /** Shape of one input sample: `[d]` for feature vectors, `[h, w, c]` for images. */
+  readonly inputShape: readonly number[];
+  /** Seed for every initialiser and dropout layer of the backbone. */
+  readonly seed: number;
+  /** Prefix for layer names, so two models in one process get distinct, stable names. */
+  readonly namePrefix: string;
+}
+
+/** A named feature extractor the trainer can build from a JSON config. */
+export interface BackboneDefinition<Schema extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly description: string;
+  readonly configSchema: Schema;
+  /** Builds the network: input → features (a rank-2 output `b x featureDim`). */
+  build(options: z.output<Schema>, context: BackboneBuildContext): tf.LayersModel;
+}
+
+/**
+ * Defines a backbone. Register it with {@link registerBackbone} so configs can name it
+ * (`{ "use": "mlp", "hidden": [256, 128] }`).
+ */
+export function defineBackbone<Schema extends z.ZodType>(definition: BackboneDefinition<Schema>): BackboneDefinition<Schema> {
+  return definition;
+}
+
+/** Registers backbones by name (idempotent for the same object). */
+export function registerBackbone(definition: BackboneDefinition | readonly BackboneDefinition[]): void {
+  const list = Array.isArray(definition) ? definition : [definition as BackboneDefinition];
+  for (const entry of list) registerComponent(BACKBONE_NAMESPACE, entry);
+}
+
+/** All registered backbones. */
+export function listBackbones(): BackboneDefinition[] {
+  return listComponents<BackboneDefinition>(BACKBONE_NAMESPACE);
+}
+
+/** A backbone written as JSON: `{ use: NAME, ...options }`. */
+export interface BackboneConfig {
+  readonly use: string;
+  readonly [option: string]: unknown;
+}
+
+/** Builds the backbone a config names. @internal */
+export function buildBackbone(config: BackboneConfig, context: BackboneBuildContext): tf.LayersModel {
+  const { use, ...options } = config;
+  const definition =
+    use === mlpBackbone.name ? (mlpBackbone as unknown as BackboneDefinition) : getComponent<BackboneDefinition>(BACKBONE_NAMESPACE, use);
+  const parsed = parseConfig(definition.configSchema, options, `backbone '${use}'`);
+  const model = definition.build(parsed, context);
+  const output = model.outputs[0].shape;
+  if (model.outputs.length !== 1 || output.length !== 2) {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      `backbone '${use}' must output one rank-2 tensor (batch x features); it outputs ${model.outputs.map((o) => `[${o.shape.join(', ')}]`).join(', ')}. Add a flatten or pooling layer at its end.`,
+    );
+  }
+  return model;
+}
+
+/** Seeded Glorot-uniform initialiser for a layer (tfjs initialisers draw from Math.random otherwise). @internal */
+export function seededGlorot(seed: number, label: string | number): ReturnType<typeof tf.initializers.glorotUniform> {
+  return tf.initializers.glorotUniform({ seed: deriveSeed(seed, label) });
+}
+
+const mlpSchema = z
+  .object({
+    /** Widths of the hidden layers. */
+    hidden: z.array(z.number().int().positive()).min(1).default([128]),
+    /** Activation between layers. */
+    activation: z.enum(['relu', 'tanh', 'elu', 'sigmoid']).default('relu'),
+  })
+  .strict();
+
+/**
+ * The multilayer perceptron backbone: dense layers with a non-linearity, e.g. `hidden: [256, 128]`
+ * gives input → 256 → 128 features. Image inputs are flattened first. Seeded Glorot-uniform
+ * weights, zero biases.
+ */
+export const mlpBackbone = defineBackbone({
+  name: 'mlp',
+  description: 'Multilayer perceptron: dense layers with a non-linearity (images are flattened first).',
+  configSchema: mlpSchema,
+  build(options, context) {
+    const input = tf.input({ shape: [...context.inputShape], name: `${context.namePrefix}input` });
+    let current: tf.SymbolicTensor = input;
+    if (context.inputShape.length > 1) {
+      current = tf.layers.flatten({ name: `${context.namePrefix}flatten` }).apply(current) as tf.SymbolicTensor;
+    }
+    options.hidden.forEach((units, index) => {
+      current = tf.layers
+        .dense({
+          units,
+          activation: options.activation,
+          kernelInitializer: seededGlorot(context.seed, `dense${index}`),
+          biasInitializer: 'zeros',
+          name: `${context.namePrefix}dense${index}`,
+        })
+        .apply(current) as tf.SymbolicTensor;
+    });
+    return tf.model({ inputs: input, outputs: current, name: `${context.namePrefix}mlp` });
+  },
+});
+
+/** A zod schema for a backbone option: `{ use: NAME, ...options }`. */
+export const backboneOptionSchema = z.looseObject({ use: z.string().min(1) });

@@ -1,0 +1,563 @@
+import * as tf from '@tensorflow/tfjs';
+import { BlobWriter, decodeState, type EncodedState, packArtifacts, unpackArtifacts } from '../artifacts';
+import type { ImageShape, ProblemType } from '../data';
+import { TlkitError } from '../errors';
+import type { Matrix } from '../matrix';
+import { createRng, deriveSeed, type Rng, type RngState } from '../rng';
+import type { JsonValue, StepState, StoredArray } from '../state';
+import type { StepContext, TrainingStrategy } from '../strategy';
+import { BatchSource, labelBatch, weightBatch } from './batches';
+import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
+import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
+import type {
+  EpochLogs,
+  TrainingBatch,
+  TrainingHooks,
+  TrainingModel,
+  TrainingOutputs,
+  TrainingProgress,
+  TrainingSetupContext,
+} from './types';
+import type { z } from 'zod';
+
+/** Early stopping on a held-out part of the training set. */
+export interface EarlyStoppingOptions {
+  /** Epochs without improvement before stopping. */
+  readonly patience: number;
+  /** Fraction of the training set held out (seeded, stratified for classification). */
+  readonly validationFraction: number;
+  /** Smallest decrease of the validation loss that counts as an improvement. */
+  readonly minDelta: number;
+}
+
+/** Checkpoints in the run's {@link ByteStorage}. */
+export interface CheckpointOptions {
+  /** Storage key of the checkpoint (one file; overwritten). */
+  readonly key: string;
+  /** Write a checkpoint every this many epochs. */
+  readonly every: number;
+  /** Continue from the checkpoint under `key` when there is one. */
+  readonly resume: boolean;
+}
+
+/** The loop's settings (validated by the trainer's schema). @internal */
+export interface TrainingRunOptions {
+  readonly backbone: BackboneConfig;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: z.output<typeof optimizerSchema>;
+  readonly earlyStopping?: EarlyStoppingOptions;
+  readonly checkpoint?: CheckpointOptions;
+}
+
+/** The labelled data the loop learns from. @internal */
+export interface TrainingData {
+  readonly train: { readonly X: Matrix; readonly y: Int32Array | Float64Array; readonly weights?: Float64Array };
+  readonly target: { readonly X: Matrix };
+  readonly targetLabeled?: { readonly X: Matrix; readonly y: Int32Array | Float64Array };
+  readonly problem: ProblemType;
+  readonly numClasses: number;
+  readonly imageShape?: ImageShape;
+}
+
+/** What a finished run returns. @internal */
+export interface TrainingResult {
+  readonly model: TrainingModel;
+  readonly inputShape: readonly number[];
+  readonly history: EpochLogs[];
+  /** Epochs actually run (early stopping may end a run sooner). */
+  readonly epochsRun: number;
+  /** Epoch the run resumed from (a checkpoint), if any. */
+  readonly resumedFrom?: number;
+}
+
+/** Per-sample task loss: softmax cross-entropy (classification) or squared error (regression). @internal */
+export function taskLossPerSample(logits: tf.Tensor2D, y: tf.Tensor1D, problem: ProblemType, numClasses: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    if (problem === 'classification') {
+      const logProbabilities = tf.logSoftmax(logits);
+      const oneHot = tf.oneHot(y as tf.Tensor1D, numClasses).toFloat();
+      return tf.neg(tf.sum(tf.mul(oneHot, logProbabilities), 1)) as tf.Tensor1D;
+    }
+    return tf.square(tf.sub(tf.reshape(logits, [-1]), y.toFloat())) as tf.Tensor1D;
+  });
+}
+
+/** Builds the task head: one dense layer to `numClasses` logits (or 1 value). @internal */
+export function buildHead(featureDim: number, outputs: number, seed: number, name = 'head'): tf.LayersModel {
+  const input = tf.input({ shape: [featureDim], name: `${name}_input` });
+  const output = tf.layers
+    .dense({ units: outputs, kernelInitializer: seededGlorot(seed, name), biasInitializer: 'zeros', name: `${name}_dense` })
+    .apply(input) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name });
+}
+
+/** Every part of the model in a fixed order: backbone, head, extra heads by name. @internal */
+export function modelParts(model: TrainingModel): [string, tf.LayersModel][] {
+  return [
+    ['backbone', model.backbone],
+    ['head', model.head],
+    ...[...model.extraHeads.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, head]) => [`heads/${name}`, head] as [string, tf.LayersModel]),
+  ];
+}
+
+/** The trainable variables with their layer names, in a fixed order. @internal */
+function trainableWithLayers(model: TrainingModel): { variable: tf.Variable; layerName: string }[] {
+  const out: { variable: tf.Variable; layerName: string }[] = [];
+  const visit = (layer: tf.layers.Layer) => {
+    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    if (nested && layer instanceof tf.LayersModel) {
+      if (!layer.trainable) return;
+      for (const inner of nested) visit(inner);
+      return;
+    }
+    if (!layer.trainable) return;
+    for (const weight of layer.trainableWeights) out.push({ variable: weight.read() as tf.Variable, layerName: layer.name });
+  };
+  for (const [, part] of modelParts(model)) visit(part);
+  return out;
+}
+
+/** Every weight variable of the model (trainable or not), in a fixed order. @internal */
+function allModelVariables(model: TrainingModel): tf.Variable[] {
+  return modelParts(model).flatMap(([, part]) => part.weights.map((weight) => weight.read() as tf.Variable));
+}
+
+/** Saves every model weight as float32 arrays keyed `<part>/<index>`. @internal */
+export function modelWeightArrays(model: TrainingModel): Record<string, StoredArray> {
+  const arrays: Record<string, StoredArray> = {};
+  for (const [name, part] of modelParts(model)) {
+    part.weights.forEach((weight, index) => {
+      const value = weight.read();
+      arrays[`${name}/${index}`] = { dtype: 'float32', shape: value.shape, data: value.dataSync() as Float32Array };
+    });
+  }
+  return arrays;
+}
+
+/** Loads weights saved by {@link modelWeightArrays}. @internal */
+export function loadModelWeightArrays(model: TrainingModel, arrays: Readonly<Record<string, StoredArray>>): void {
+  for (const [name, part] of modelParts(model)) {
+    part.weights.forEach((weight, index) => {
+      const stored = arrays[`${name}/${index}`];
+      if (!stored || stored.shape.join('x') !== weight.shape.join('x')) {
+        throw new TlkitError(
+          'INVALID_ARTIFACT',
+          `saved weights '${name}/${index}' ${stored ? `have shape [${stored.shape.join(', ')}]` : 'are missing'}; the model expects [${weight.shape.join(', ')}]. Was it saved from a different architecture?`,
+        );
+      }
+      tf.tidy(() => {
+        weight.write(tf.tensor(Float32Array.from(stored.data), [...stored.shape], 'float32'));
+      });
+    });
+  }
+}
+
+function stratifiedHoldOut(y: Int32Array | Float64Array, fraction: number, rng: Rng): { train: Int32Array; validation: Int32Array } {
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < y.length; i++) {
+    const key = y instanceof Int32Array ? y[i] : 0;
+    const group = groups.get(key) ?? [];
+    group.push(i);
+    groups.set(key, group);
+  }
+  const validation: number[] = [];
+  const train: number[] = [];
+  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
+    const members = rng.shuffle(groups.get(key)!.slice());
+    const count = Math.floor(members.length * fraction);
+    validation.push(...members.slice(0, count));
+    train.push(...members.slice(count));
+  }
+  if (validation.length === 0 || train.length === 0) {
+    throw new TlkitError(
+      'TOO_FEW_SAMPLES',
+      `earlyStopping.validationFraction ${fraction} of ${y.length} samples leaves an empty ${validation.length === 0 ? 'validation' : 'training'} set; raise the fraction or turn early stopping off.`,
+      { argument: 'earlyStopping.validationFraction' },
+    );
+  }
+  return { train: Int32Array.from(train.sort((a, b) => a - b)), validation: Int32Array.from(validation.sort((a, b) => a - b)) };
+}
+
+interface CheckpointManifest {
+  readonly format: 'tlkit-checkpoint';
+  readonly formatVersion: 1;
+  readonly epochsDone: number;
+  readonly history: EpochLogs[];
+  readonly rng: RngState;
+  readonly targetRng: RngState;
+  readonly optimizer: { steps: number };
+  readonly early: { bestLoss: number; wait: number; hasBest: boolean };
+  readonly model: EncodedState;
+  readonly optimizerState: EncodedState;
+  readonly best?: EncodedState;
+  readonly hooks: (EncodedState | null)[];
+}
+
+/**
+ * Core's one training loop. Builds backbone + head, collects the training steps' hooks, and per
+ * batch sums the sample-weighted task loss and every hook's loss term inside one gradient tape,
+ * then takes one optimiser step over the model's trainable weights and the hooks' variables.
+ * Supports early stopping on a held-out split, checkpoints to the run's storage and resume.
+ * @internal Used by the `trainer` and `mlp` estimators.
+ */
+export async function runTraining(
+  options: TrainingRunOptions,
+  data: TrainingData,
+  steps: readonly TrainingStrategy[],
+  context: StepContext,
+): Promise<TrainingResult> {
+  const { problem, numClasses } = data;
+  const inputShape = data.imageShape ? [...data.imageShape] : [data.train.X.cols];
+  const rng = createRng(deriveSeed(context.seed, 'batches'));
+  const targetRng = createRng(deriveSeed(context.seed, 'target-batches'));
+
+  // Held-out validation for early stopping.
+  let trainIndices: Int32Array = Int32Array.from({ length: data.train.X.rows }, (_, i) => i);
+  let validationIndices: Int32Array | null = null as Int32Array | null;
+  if (options.earlyStopping) {
+    const split = stratifiedHoldOut(data.train.y, options.earlyStopping.validationFraction, createRng(deriveSeed(context.seed, 'validation')));
+    trainIndices = split.train;
+    validationIndices = split.validation;
+  }
+  if (trainIndices.length === 0) throw new TlkitError('EMPTY_DOMAIN', 'the training set is empty.');
+
+  const backbone = buildBackbone(options.backbone, { inputShape, seed: deriveSeed(context.seed, 'backbone'), namePrefix: 'backbone_' });
+  const featureDim = backbone.outputs[0].shape[1] as number;
+  const head = buildHead(featureDim, problem === 'classification' ? numClasses : 1, deriveSeed(context.seed, 'head'));
+  const model: TrainingModel = { backbone, head, extraHeads: new Map() };
+
+  const hooks: TrainingHooks[] = steps.map((step, index) =>
+    step.doCreateHooks({
+      ...context,
+      seed: deriveSeed(context.seed, 'hook', index, step.name),
+      rng: createRng(deriveSeed(context.seed, 'hook', index, step.name)),
+    }),
+  );
+  const hookNames = hooks.map((hook, index) => hook.name ?? steps[index].name);
+  const needsTarget = hooks.some((hook) => hook.needsTargetBatch);
+  const batchSize = Math.min(options.batchSize, trainIndices.length);
+  const stepsPerEpoch = Math.ceil(trainIndices.length / batchSize);
+  const epochs = options.epochs;
+
+  const setupContext: TrainingSetupContext = {
+    model,
+    problem,
+    numClasses,
+    inputShape,
+    featureDim,
+    source: data.train,
+    target: data.target,
+    ...(data.targetLabeled ? { targetLabeled: data.targetLabeled } : {}),
+    ...(data.imageShape ? { imageShape: data.imageShape } : {}),
+    rng: createRng(deriveSeed(context.seed, 'setup')),
+    epochs,
+    stepsPerEpoch,
+  };
+  const sourceBatches = new BatchSource(data.train.X, inputShape);
+  const targetBatches = needsTarget ? new BatchSource(data.target.X, inputShape) : null;
+  const optimizer: ParameterOptimizer = createOptimizer(options.optimizer);
+  const history: EpochLogs[] = [];
+  let startEpoch = 0;
+  let resumedFrom: number | undefined;
+  const early = { bestLoss: Number.POSITIVE_INFINITY, wait: 0, best: null as Record<string, StoredArray> | null };
+
+  const hookVariables = () => hooks.flatMap((hook) => hook.trainableVariables?.() ?? []);
+  const checkpointVariables = () => [...allModelVariables(model), ...hookVariables()];
+
+  const disposeAll = () => {
+    optimizer.dispose();
+    for (const hook of hooks) hook.dispose?.();
+  };
+
+  try {
+    for (const [index, hook] of hooks.entries()) {
+      // Labelled target samples reach only the steps that declare they use them.
+      if (steps[index].needs.targetLabels === 'never') {
+        const { targetLabeled: _hidden, ...withoutTargetLabels } = setupContext;
+        await hook.setup?.(withoutTargetLabels);
+      } else {
+        await hook.setup?.(setupContext);
+      }
+    }
+
+    // Resume from a checkpoint.
+    if (options.checkpoint?.resume) {
+      const bytes = await context.storage.read(options.checkpoint.key);
+      if (bytes) {
+        const { manifest, data: blob } = unpackArtifacts<CheckpointManifest>(bytes);
+        if (manifest.format !== 'tlkit-checkpoint' || manifest.hooks.length !== hooks.length) {
+          throw new TlkitError('INVALID_ARTIFACT', `checkpoint '${options.checkpoint.key}' is not a checkpoint of this pipeline.`);
+        }
+        loadModelWeightArrays(model, decodeState(blob, manifest.model).arrays ?? {});
+        const optimizerState = decodeState(blob, manifest.optimizerState);
+        optimizer.setState(checkpointVariables(), {
+          json: manifest.optimizer,
+          arrays: { ...(optimizerState.arrays ?? {}) },
+        });
+        for (const [index, hook] of hooks.entries()) {
+          const encoded = manifest.hooks[index];
+          if (encoded && hook.setState) await hook.setState(decodeState(blob, encoded));
+        }
+        rng.setState(manifest.rng);
+        targetRng.setState(manifest.targetRng);
+        history.push(...manifest.history);
+        early.bestLoss = manifest.early.bestLoss;
+        early.wait = manifest.early.wait;
+        early.best = manifest.best ? ({ ...(decodeState(blob, manifest.best).arrays ?? {}) } as Record<string, StoredArray>) : null;
+        startEpoch = manifest.epochsDone;
+        resumedFrom = startEpoch;
+        context.progress({ phase: 'resume', current: startEpoch, total: epochs, message: `resumed after epoch ${startEpoch}` });
+      }
+    }
+
+    let targetOrder = targetBatches ? targetRng.permutation(targetBatches.rows) : null;
+    let targetCursor = 0;
+    const nextTargetIndices = (count: number): Int32Array => {
+      const out = new Int32Array(count);
+      for (let k = 0; k < count; k++) {
+        if (targetCursor >= targetOrder!.length) {
+          targetOrder = targetRng.permutation(targetBatches!.rows);
+          targetCursor = 0;
+        }
+        out[k] = targetOrder![targetCursor++];
+      }
+      return out;
+    };
+
+    let epoch = startEpoch;
+    let stopped = false;
+    for (; epoch < epochs && !stopped; epoch++) {
+      const order = rng.permutation(trainIndices.length);
+      // A new target order each epoch keeps resume exact (the order is a function of the saved state).
+      if (targetBatches) {
+        targetOrder = targetRng.permutation(targetBatches.rows);
+        targetCursor = 0;
+      }
+      const sums = new Map<string, number>();
+      let correct = 0;
+      let seen = 0;
+      for (let batchIndex = 0; batchIndex < stepsPerEpoch; batchIndex++) {
+        context.throwIfAborted();
+        const start = batchIndex * batchSize;
+        const end = Math.min(start + batchSize, trainIndices.length);
+        const indices = new Int32Array(end - start);
+        for (let k = 0; k < indices.length; k++) indices[k] = trainIndices[order[start + k]];
+        const globalStep = epoch * stepsPerEpoch + batchIndex;
+        const progress: TrainingProgress = {
+          epoch,
+          epochs,
+          step: globalStep,
+          stepsPerEpoch,
+          progress: epochs * stepsPerEpoch > 1 ? globalStep / (epochs * stepsPerEpoch - 1) : 1,
+        };
+        const batch: TrainingBatch = {
+          source: {
+            x: sourceBatches.batch(indices),
+            y: labelBatch(data.train.y, indices),
+            weights: weightBatch(data.train.weights, indices),
+            indices,
+          },
+          ...(targetBatches
+            ? (() => {
+                const targetIndices = nextTargetIndices(indices.length);
+                return { target: { x: targetBatches.batch(targetIndices), indices: targetIndices } };
+              })()
+            : {}),
+        };
+        const variables = [
+          ...trainableWithLayers(model),
+          ...hookVariables().map((variable) => ({ variable, layerName: '' })),
+        ];
+        const scales = variables.map(({ variable, layerName }) => {
+          let scale = 1;
+          for (const hook of hooks) {
+            const factor = hook.learningRateMultiplier?.(variable, layerName, progress);
+            if (factor !== undefined) scale *= factor;
+          }
+          return scale;
+        });
+        const kept: tf.Tensor[] = [];
+        const termNames: string[] = [];
+        const { grads, value } = tf.variableGrads(() => {
+          const sourceFeatures = backbone.apply(batch.source.x, { training: true }) as tf.Tensor2D;
+          const sourceLogits = head.apply(sourceFeatures, { training: true }) as tf.Tensor2D;
+          let outputs: TrainingOutputs = { source: { features: sourceFeatures, logits: sourceLogits } };
+          if (batch.target) {
+            const targetFeatures = backbone.apply(batch.target.x, { training: true }) as tf.Tensor2D;
+            const targetLogits = head.apply(targetFeatures, { training: true }) as tf.Tensor2D;
+            outputs = { ...outputs, target: { features: targetFeatures, logits: targetLogits } };
+          }
+          const perSample = taskLossPerSample(sourceLogits, batch.source.y, problem, numClasses);
+          const taskLoss = tf.div(tf.sum(tf.mul(perSample, batch.source.weights)), indices.length) as tf.Scalar;
+          const terms: tf.Scalar[] = [taskLoss];
+          termNames.push('task');
+          hooks.forEach((hook, index) => {
+            const term = hook.loss?.(batch, outputs, progress);
+            if (term) {
+              terms.push(term);
+              termNames.push(hookNames[index]);
+            }
+          });
+          kept.push(tf.keep(tf.stack(terms)));
+          if (problem === 'classification') {
+            kept.push(tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(sourceLogits, 1), batch.source.y), 'float32'))));
+          }
+          return tf.addN(terms) as tf.Scalar;
+        }, variables.map(({ variable }) => variable));
+        const gradientList = variables.map(({ variable }) => grads[variable.name]);
+        optimizer.apply(
+          variables.map(({ variable }) => variable),
+          gradientList,
+          scales,
+        );
+        const termValues = kept[0].dataSync();
+        termNames.forEach((name, index) => sums.set(name, (sums.get(name) ?? 0) + termValues[index] * indices.length));
+        sums.set('total', (sums.get('total') ?? 0) + (value.dataSync()[0] ?? 0) * indices.length);
+        if (kept[1]) correct += kept[1].dataSync()[0];
+        seen += indices.length;
+        tf.dispose([...kept, value, ...Object.values(grads), batch.source.x, batch.source.y, batch.source.weights]);
+        if (batch.target) batch.target.x.dispose();
+      }
+
+      const losses: Record<string, number> = {};
+      for (const [name, sum] of sums) losses[name] = sum / seen;
+      let validationLoss: number | undefined;
+      if (validationIndices) validationLoss = evaluateLoss(model, sourceBatches, data.train, validationIndices, problem, numClasses);
+      const logs: EpochLogs = {
+        losses,
+        ...(problem === 'classification' ? { accuracy: correct / seen } : {}),
+        ...(validationLoss !== undefined ? { validationLoss } : {}),
+      };
+      history.push(logs);
+      const progressAtEnd: TrainingProgress = {
+        epoch,
+        epochs,
+        step: (epoch + 1) * stepsPerEpoch - 1,
+        stepsPerEpoch,
+        progress: (epoch + 1) / epochs,
+      };
+      for (const hook of hooks) await hook.onEpochEnd?.(progressAtEnd, logs);
+      context.progress({
+        phase: 'epoch',
+        current: epoch + 1,
+        total: epochs,
+        metrics: {
+          ...losses,
+          ...(logs.accuracy !== undefined ? { accuracy: logs.accuracy } : {}),
+          ...(validationLoss !== undefined ? { validationLoss } : {}),
+        },
+      });
+
+      if (options.earlyStopping && validationLoss !== undefined) {
+        if (validationLoss < early.bestLoss - options.earlyStopping.minDelta) {
+          early.bestLoss = validationLoss;
+          early.wait = 0;
+          early.best = modelWeightArrays(model);
+        } else if (++early.wait >= options.earlyStopping.patience) {
+          stopped = true;
+        }
+      }
+      const done = epoch + 1;
+      if (options.checkpoint && (done % options.checkpoint.every === 0 || done === epochs || stopped)) {
+        await writeCheckpoint(context, options.checkpoint.key, {
+          epochsDone: done,
+          history,
+          rng,
+          targetRng,
+          optimizer,
+          variables: checkpointVariables(),
+          model,
+          early,
+          hooks,
+        });
+      }
+    }
+    if (early.best) loadModelWeightArrays(model, early.best);
+    return {
+      model,
+      inputShape,
+      history,
+      epochsRun: epoch,
+      ...(resumedFrom !== undefined ? { resumedFrom } : {}),
+    };
+  } catch (error) {
+    disposeModel(model);
+    throw error;
+  } finally {
+    disposeAll();
+  }
+}
+
+/** Frees every weight of the model. @internal */
+export function disposeModel(model: TrainingModel): void {
+  for (const [, part] of modelParts(model)) part.dispose();
+}
+
+function evaluateLoss(
+  model: TrainingModel,
+  source: BatchSource,
+  train: TrainingData['train'],
+  indices: Int32Array,
+  problem: ProblemType,
+  numClasses: number,
+): number {
+  let total = 0;
+  let weightSum = 0;
+  const chunk = 512;
+  for (let start = 0; start < indices.length; start += chunk) {
+    const part = indices.subarray(start, Math.min(start + chunk, indices.length));
+    const value = tf.tidy(() => {
+      const x = source.batch(part);
+      const logits = model.head.apply(model.backbone.apply(x, { training: false }), { training: false }) as tf.Tensor2D;
+      const weights = weightBatch(train.weights, part);
+      const perSample = taskLossPerSample(logits, labelBatch(train.y, part), problem, numClasses);
+      return tf.stack([tf.sum(tf.mul(perSample, weights)), tf.sum(weights)]);
+    });
+    const [lossSum, weights] = value.dataSync();
+    value.dispose();
+    total += lossSum;
+    weightSum += weights;
+  }
+  return total / Math.max(weightSum, 1e-12);
+}
+
+async function writeCheckpoint(
+  context: StepContext,
+  key: string,
+  parts: {
+    epochsDone: number;
+    history: EpochLogs[];
+    rng: Rng;
+    targetRng: Rng;
+    optimizer: ParameterOptimizer;
+    variables: tf.Variable[];
+    model: TrainingModel;
+    early: { bestLoss: number; wait: number; best: Record<string, StoredArray> | null };
+    hooks: TrainingHooks[];
+  },
+): Promise<void> {
+  const writer = new BlobWriter();
+  const optimizerState = parts.optimizer.getState(parts.variables);
+  const hookStates: (EncodedState | null)[] = [];
+  for (const hook of parts.hooks) {
+    const state: StepState | undefined = await hook.getState?.();
+    hookStates.push(state ? writer.encodeState(state) : null);
+  }
+  const manifest: CheckpointManifest = {
+    format: 'tlkit-checkpoint',
+    formatVersion: 1,
+    epochsDone: parts.epochsDone,
+    history: parts.history,
+    rng: parts.rng.getState(),
+    targetRng: parts.targetRng.getState(),
+    optimizer: optimizerState.json,
+    early: { bestLoss: Number.isFinite(parts.early.bestLoss) ? parts.early.bestLoss : 1e308, wait: parts.early.wait, hasBest: parts.early.best !== null },
+    model: writer.encodeState({ arrays: modelWeightArrays(parts.model) }),
+    optimizerState: writer.encodeState({ arrays: optimizerState.arrays }),
+    ...(parts.early.best ? { best: writer.encodeState({ arrays: parts.early.best }) } : {}),
+    hooks: hookStates,
+  };
+  await context.storage.write(key, packArtifacts({ manifest: manifest as unknown as JsonValue, data: writer.finish() }));
+  context.progress({ phase: 'checkpoint', current: parts.epochsDone, message: `checkpoint written to '${key}'` });
+}

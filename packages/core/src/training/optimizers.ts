@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { TlkitError } from '../errors';
+import type { StoredArray } from '../state';
+
+/**
+ * Gradient-descent optimisers owned by core's loop. tfjs has its own, but the loop needs per-variable
+ * learning-rate factors (discriminative learning rates) and state it can checkpoint and restore in
+ * a known order, so the three standard rules are written here:
+ *
+ * - `sgd`: w ← w − η g;
+ * - `momentum`: v ← μ v + g; w ← w − η v (Polyak heavy ball, as in tfjs/PyTorch);
+ * - `adam`: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, with bias
+ *   correction; `weightDecay` > 0 makes it AdamW (Loshchilov & Hutter, ICLR 2019: decoupled decay).
+ */
+export const optimizerSchema = z
+  .object({
+    type: z.enum(['adam', 'sgd', 'momentum']).default('adam'),
+    learningRate: z.number().positive().default(1e-3),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.999),
+    epsilon: z.number().positive().default(1e-8),
+    momentum: z.number().min(0).lt(1).default(0.9),
+    weightDecay: z.number().min(0).default(0),
+  })
+  .strict();
+
+/** Optimiser options (see {@link optimizerSchema} for defaults). */
+export type OptimizerOptions = z.input<typeof optimizerSchema>;
+
+/** One optimiser over a set of variables. @internal */
+export interface ParameterOptimizer {
+  /**
+   * Applies one update. `scales[i]` multiplies the learning rate of `variables[i]`; a variable
+   * with scale 0 is left unchanged (and its moments are not advanced).
+   */
+  apply(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], scales: readonly number[]): void;
+  /** Moments of the given variables in a fixed order, for checkpoints. */
+  getState(variables: readonly tf.Variable[]): { json: { steps: number }; arrays: Record<string, StoredArray> };
+  /** Restores {@link ParameterOptimizer.getState} for the same variables in the same order. */
+  setState(variables: readonly tf.Variable[], state: { json: { steps: number }; arrays: Record<string, StoredArray> }): void;
+  dispose(): void;
+}
+
+/** Creates an optimiser. @internal */
+export function createOptimizer(options: z.output<typeof optimizerSchema>): ParameterOptimizer {
+  const slots = new Map<tf.Variable, { first?: tf.Variable; second?: tf.Variable; steps: number }>();
+  let globalSteps = 0;
+
+  const slotFor = (variable: tf.Variable) => {
+    let slot = slots.get(variable);
+    if (!slot) {
+      slot = { steps: 0 };
+      if (options.type !== 'sgd') slot.first = tf.variable(tf.zerosLike(variable), false);
+      if (options.type === 'adam') slot.second = tf.variable(tf.zerosLike(variable), false);
+      slots.set(variable, slot);
+    }
+    return slot;
+  };
+
+  return {
+    apply(variables, gradients, scales) {
+      globalSteps++;
+      tf.tidy(() => {
+        variables.forEach((variable, index) => {
+          const scale = scales[index];
+          const gradient = gradients[index];
+          if (!gradient || scale === 0) return;
+          const rate = options.learningRate * scale;
+          const slot = slotFor(variable);
+          slot.steps++;
+          let update: tf.Tensor;
+          if (options.type === 'sgd') {
+            update = gradient;
+          } else if (options.type === 'momentum') {
+            const velocity = tf.add(tf.mul(slot.first!, options.momentum), gradient);
+            slot.first!.assign(velocity);
+            update = velocity;
+          } else {
+            const { beta1, beta2, epsilon } = options;
+            const first = tf.add(tf.mul(slot.first!, beta1), tf.mul(gradient, 1 - beta1));
+            const second = tf.add(tf.mul(slot.second!, beta2), tf.mul(tf.square(gradient), 1 - beta2));
+            slot.first!.assign(first);
+            slot.second!.assign(second);
+            const correctedFirst = tf.div(first, 1 - beta1 ** slot.steps);
+            const correctedSecond = tf.div(second, 1 - beta2 ** slot.steps);
+            update = tf.div(correctedFirst, tf.add(tf.sqrt(correctedSecond), epsilon));
+          }
+          let next = tf.sub(variable, tf.mul(update, rate));
+          if (options.weightDecay > 0) next = tf.sub(next, tf.mul(variable, rate * options.weightDecay));
+          variable.assign(next);
+        });
+      });
+    },
+    getState(variables) {
+      const arrays: Record<string, StoredArray> = {};
+      const steps: number[] = [];
+      variables.forEach((variable, index) => {
+        const slot = slots.get(variable);
+        steps.push(slot?.steps ?? 0);
+        for (const [name, moment] of [
+          ['first', slot?.first],
+          ['second', slot?.second],
+        ] as const) {
+          if (moment) arrays[`${index}/${name}`] = { dtype: 'float32', shape: moment.shape, data: moment.dataSync() as Float32Array };
+        }
+      });
+      arrays.steps = { dtype: 'int32', shape: [steps.length], data: Int32Array.from(steps) };
+      return { json: { steps: globalSteps }, arrays };
+    },
+    setState(variables, state) {
+      const steps = state.arrays.steps?.data;
+      if (!steps || steps.length !== variables.length) {
+        throw new TlkitError('INVALID_ARTIFACT', 'the checkpoint holds optimiser state for a different set of variables.');
+      }
+      globalSteps = state.json.steps;
+      variables.forEach((variable, index) => {
+        const slot = slotFor(variable);
+        slot.steps = steps[index];
+        for (const name of ['first', 'second'] as const) {
+          const stored = state.arrays[`${index}/${name}`];
+          const moment = slot[name];
+          if (stored && moment) tf.tidy(() => moment.assign(tf.tensor(stored.data as Float32Array, moment.shape, 'float32')));
+        }
+      });
+    },
+    dispose() {
+      for (const slot of slots.values()) {
+        slot.first?.dispose();
+        slot.second?.dispose();
+      }
+      slots.clear();
+    },
+  };
+}

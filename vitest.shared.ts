@@ -31,6 +31,7 @@ export function tlkitVitestConfig(overrides: { testTimeout?: number } = {}) {
       testTimeout: overrides.testTimeout ?? 60_000,
       hookTimeout: 60_000,
       pool: 'forks',
+      setupFiles: [source('test-setup.ts')],
       typecheck: { enabled: false },
     },
   });

@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { prepareTask, toMatrix } from './data';
+import { TlkitError } from './errors';
+import { Matrix } from './matrix';
+
+function errorOf(run: () => unknown): TlkitError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof TlkitError) return error;
+    throw error;
+  }
+  throw new Error('expected a TlkitError');
+}
+
+const base = () => ({
+  source: { X: [[0, 1], [1, 0], [1, 1]], y: [0, 1, 1] },
+  target: { X: [[0, 2], [2, 0]] },
+  problem: 'classification' as const,
+});
+
+describe('prepareTask', () => {
+  it('converts arrays and tensors to float64 matrices and typed labels', () => {
+    const X = tf.tensor2d([[1, 2], [3, 4]]);
+    const task = prepareTask({ source: { X, y: tf.tensor1d([0, 1]) }, target: { X: [[5, 6]] }, problem: 'classification' });
+    X.dispose();
+    expect(task.source.X).toBeInstanceOf(Matrix);
+    expect(task.source.X.toRows()).toEqual([[1, 2], [3, 4]]);
+    expect(task.source.y).toBeInstanceOf(Int32Array);
+    expect(task.numClasses).toBe(2);
+    expect(task.featureDim).toBe(2);
+  });
+
+  it('flattens rank-4 image tensors and records their shape', () => {
+    const images = tf.zeros([2, 3, 3, 1]);
+    const task = prepareTask({ source: { X: images, y: [0, 1] }, target: { X: images }, problem: 'classification' });
+    images.dispose();
+    expect(task.shape).toEqual([3, 3, 1]);
+    expect(task.source.X.cols).toBe(9);
+  });
+
+  it('drops the target labels so no step can see them', () => {
+    const task = prepareTask({ ...base(), target: { X: [[0, 2]], y: [1] } });
+    expect(task.target.y).toBeUndefined();
+  });
+
+  it('infers numClasses over every labelled part', () => {
+    const task = prepareTask({ ...base(), targetTest: { X: [[0, 0]], y: [4] } });
+    expect(task.numClasses).toBe(5);
+  });
+
+  // The error catalogue: each case names the argument and has a stable code.
+  it.each([
+    ['DIMENSION_MISMATCH', /task\.target\.X has 3 features but task\.source\.X has 2/, { target: { X: [[0, 1, 2]] } }],
+    ['DIMENSION_MISMATCH', /task\.source\.y has 2 labels but task\.source\.X has 3 rows/, { source: { X: [[0, 1], [1, 0], [1, 1]], y: [0, 1] } }],
+    ['DIMENSION_MISMATCH', /task\.source\.X: .*row 1 has 1 values/, { source: { X: [[0, 1], [1]], y: [0, 1] } }],
+    ['NON_FINITE_INPUT', /task\.target\.X has a non-finite value \(NaN\) at row 1, column 0/, { target: { X: [[0, 1], [Number.NaN, 0]] } }],
+    ['NON_FINITE_INPUT', /task\.source\.y has a non-finite value/, { source: { X: [[0, 1]], y: [Number.POSITIVE_INFINITY] } }],
+    ['LABEL_NOT_INTEGER', /task\.source\.y\[1\] = 0\.5 is not an integer/, { source: { X: [[0, 1], [1, 0]], y: [0, 0.5] } }],
+    ['LABEL_OUT_OF_RANGE', /task\.source\.y\[0\] = -1 is outside/, { source: { X: [[0, 1], [1, 0]], y: [-1, 0] } }],
+    ['LABEL_OUT_OF_RANGE', /task\.source\.y\[2\] = 3 .*below numClasses = 3/, { numClasses: 3, source: { X: [[0, 1], [1, 0], [2, 2]], y: [0, 1, 3] } }],
+    ['EMPTY_DOMAIN', /task\.target\.X has no samples/, { target: { X: [] } }],
+    ['MISSING_LABELS', /task\.source\.y is missing/, { source: { X: [[0, 1]] } }],
+    ['INVALID_ARGUMENT', /task\.problem must be 'classification' or 'regression'/, { problem: 'clustering' }],
+    ['DIMENSION_MISMATCH', /task\.source\.shape \[2, 2, 1\] does not match 2 features/, { source: { X: [[0, 1]], y: [0], shape: [2, 2, 1] } }],
+  ])('rejects bad input with %s', (code, message, patch) => {
+    const error = errorOf(() => prepareTask({ ...base(), ...(patch as object) } as never));
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+  });
+
+  it('accepts regression targets that are not integers', () => {
+    const task = prepareTask({ ...base(), source: { X: [[0, 1], [1, 0]], y: [0.5, -2.25] }, problem: 'regression' });
+    expect(Array.from(task.source.y)).toEqual([0.5, -2.25]);
+    expect(task.source.y).toBeInstanceOf(Float64Array);
+    expect(task.numClasses).toBe(0);
+  });
+});
+
+describe('toMatrix', () => {
+  it('rejects tensors of rank 3 with the argument named', () => {
+    const cube = tf.zeros([2, 2, 2]);
+    expect(() => toMatrix(cube, 'X')).toThrow(/X is a rank-3 tensor/);
+    cube.dispose();
+  });
+});

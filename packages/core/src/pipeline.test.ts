@@ -1,0 +1,194 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  resetSeen,
+  seen,
+  spyEstimatorPlugin,
+  spyMappingPlugin,
+  spyWeightingPlugin,
+  twoBlobTask,
+} from '../test/spy-plugins';
+import { unpackArtifacts } from './artifacts';
+import { TlkitError } from './errors';
+import { compose, loadPipeline, type PipelineManifest } from './pipeline';
+import { registerPlugin } from './registry';
+import type { EstimatorFitInput } from './strategy';
+
+const weighting = (options?: Parameters<typeof spyWeightingPlugin.create>[0]) => spyWeightingPlugin.create(options);
+const mapping = (options?: Parameters<typeof spyMappingPlugin.create>[0]) => spyMappingPlugin.create(options);
+const estimator = (options?: Parameters<typeof spyEstimatorPlugin.create>[0]) => spyEstimatorPlugin.create(options);
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    return error instanceof TlkitError ? error.code : `not a TlkitError: ${String(error)}`;
+  }
+  return undefined;
+}
+
+async function asyncCodeOf(run: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await run();
+  } catch (error) {
+    return error instanceof TlkitError ? error.code : `not a TlkitError: ${String(error)}`;
+  }
+  return undefined;
+}
+
+beforeEach(() => resetSeen());
+
+describe('compose: step order', () => {
+  it('accepts weighting* mapping* estimator', () => {
+    expect(compose(weighting(), weighting(), mapping(), mapping(), estimator()).steps).toHaveLength(5);
+  });
+
+  it('rejects a weighting step after a mapping step, naming both', () => {
+    expect(() => compose(mapping(), weighting(), estimator())).toThrow(
+      /step 2 'spy-weighting' \(weighting\) comes after step 1 'spy-mapping' \(mapping\)/,
+    );
+  });
+
+  it('rejects a mapping step after the estimator', () => {
+    expect(codeOf(() => compose(estimator(), mapping()))).toBe('BAD_STEP_ORDER');
+  });
+
+  it('rejects a pipeline without an estimator, and one with two', () => {
+    expect(() => compose(mapping())).toThrow(/no estimator/);
+    expect(() => compose(estimator(), estimator())).toThrow(/2 estimators/);
+    expect(codeOf(() => compose())).toBe('BAD_STEP_ORDER');
+  });
+
+  it('rejects weights that nothing consumes, naming the steps', () => {
+    // spy-mapping does not accept weights, but the estimator does: fine.
+    expect(() => compose(weighting(), mapping(), estimator())).not.toThrow();
+    const noWeights = { ...estimator(), needs: { ...estimator().needs, acceptsSampleWeights: false } };
+    expect(() => compose(weighting(), noWeights)).toThrow(/'spy-weighting'.*produces source weights.*'spy-estimator'/);
+    expect(codeOf(() => compose(weighting(), noWeights))).toBe('UNUSED_SAMPLE_WEIGHTS');
+  });
+
+  it('rejects objects that are not strategies or speak another spec version', () => {
+    expect(() => compose({} as never)).toThrow(/not a strategy/);
+    expect(() => compose({ ...estimator(), specificationVersion: 'v2' } as never)).toThrow(/specification "v2"/);
+  });
+});
+
+describe('Pipeline.fit: what each step sees', () => {
+  it('multiplies weights of successive weighting steps and hands them to the estimator', async () => {
+    const task = twoBlobTask();
+    await compose(weighting({ factor: 2 }), weighting({ factor: 3, label: 'second' }), estimator()).fit(task);
+    // The second weighting step sees the first one's weights.
+    expect(Array.from(seen.second[0].source.weights!)).toEqual([2, 1, 2, 1, 2, 1]);
+    const train = (seen['spy-estimator'][0] as EstimatorFitInput).train;
+    expect(Array.from(train.weights!)).toEqual([6, 1, 6, 1, 6, 1]);
+  });
+
+  it('exposes the weights it used on the fitted pipeline', async () => {
+    const fitted = await compose(weighting({ factor: 4 }), estimator()).fit(twoBlobTask());
+    expect(Array.from(fitted.sourceWeights!)).toEqual([4, 1, 4, 1, 4, 1]);
+  });
+
+  it('passes mapped features to later steps and applies mappings before predicting', async () => {
+    const task = twoBlobTask();
+    const fitted = await compose(mapping({ shift: 10 }), mapping({ shift: 100, label: 'second' }), estimator()).fit(task);
+    expect(seen.second[0].source.X.get(0, 0)).toBe(10);
+    expect((seen['spy-estimator'][0] as EstimatorFitInput).train.X.get(0, 0)).toBe(110);
+    expect(fitted.transform([[1, 2]]).toRows()).toEqual([[111, 112]]);
+    expect(Array.from(fitted.predict(task.target.X))).toEqual([0, 0, 1, 1]);
+  });
+
+  it('never shows target labels to a step that does not declare it uses them', async () => {
+    const task = twoBlobTask();
+    await compose(weighting(), mapping(), estimator()).fit(task);
+    for (const inputs of Object.values(seen)) {
+      for (const input of inputs) {
+        expect(input.targetLabeled).toBeUndefined();
+        expect(Object.keys(input.target)).toEqual(['X']);
+      }
+    }
+  });
+
+  it('shows the labelled target samples to a step that declares it may use them', async () => {
+    const task = twoBlobTask();
+    await compose(mapping(), estimator({ useTargetLabels: true })).fit(task);
+    const input = seen['spy-estimator'][0] as EstimatorFitInput;
+    expect(Array.from(input.targetLabeled!.y)).toEqual([0, 1]);
+    expect(input.targetLabeled!.X.get(0, 0)).toBeCloseTo(10.8, 12); // mapped like the target
+    expect(seen['spy-mapping'][0].targetLabeled).toBeUndefined();
+  });
+
+  it('trains on the labelled target samples, or both, when trainOn asks', async () => {
+    const task = twoBlobTask();
+    await compose(estimator({ label: 'target-only' })).fit(task, { trainOn: 'target' });
+    expect((seen['target-only'][0] as EstimatorFitInput).train.X.rows).toBe(2);
+    await compose(weighting(), estimator({ label: 'both' })).fit(task, { trainOn: 'source+target' });
+    const both = (seen.both[0] as EstimatorFitInput).train;
+    expect(both.X.rows).toBe(8);
+    expect(Array.from(both.weights!)).toEqual([2, 1, 2, 1, 2, 1, 1, 1]);
+  });
+
+  it('checks declared needs before fitting', async () => {
+    const task = twoBlobTask();
+    expect(await asyncCodeOf(() => compose(estimator()).fit({ ...task, problem: 'regression' }))).toBe('UNSUPPORTED_PROBLEM');
+    const needsLabels = { ...estimator(), needs: { ...estimator().needs, targetLabels: 'required' as const } };
+    const { targetLabeled: _omitted, ...unlabelled } = task;
+    expect(await asyncCodeOf(() => compose(needsLabels).fit(unlabelled))).toBe('MISSING_TARGET_LABELS');
+    expect(await asyncCodeOf(() => compose(estimator()).fit(unlabelled, { trainOn: 'target' }))).toBe('MISSING_TARGET_LABELS');
+    expect(seen['spy-estimator']).toBeUndefined();
+  });
+
+  it('stops with ABORTED when the signal has fired', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect(await asyncCodeOf(() => compose(estimator()).fit(twoBlobTask(), { signal: controller.signal }))).toBe('ABORTED');
+  });
+
+  it('reports progress for every step', async () => {
+    const events: string[] = [];
+    await compose(weighting(), mapping(), estimator()).fit(twoBlobTask(), {
+      onProgress: (event) => events.push(`${event.stepIndex}:${event.step}:${event.phase}`),
+    });
+    expect(events).toEqual([
+      '-1:pipeline:start',
+      '0:spy-weighting:start',
+      '0:spy-weighting:done',
+      '-1:pipeline:step',
+      '1:spy-mapping:start',
+      '1:spy-mapping:done',
+      '-1:pipeline:step',
+      '2:spy-estimator:start',
+      '2:spy-estimator:done',
+      '-1:pipeline:done',
+    ]);
+  });
+
+  it('rejects predict inputs with the wrong number of features', async () => {
+    const fitted = await compose(estimator()).fit(twoBlobTask());
+    expect(codeOf(() => fitted.predict([[1, 2, 3]]))).toBe('DIMENSION_MISMATCH');
+  });
+});
+
+describe('save and load', () => {
+  it('round-trips a fitted pipeline through its manifest and blob', async () => {
+    registerPlugin([spyWeightingPlugin, spyMappingPlugin, spyEstimatorPlugin]);
+    const task = twoBlobTask();
+    const fitted = await compose(weighting({ factor: 3 }), mapping({ shift: 5 }), estimator()).fit(task);
+    const bytes = await fitted.saveBytes();
+    const { manifest } = unpackArtifacts<PipelineManifest>(bytes);
+    expect(manifest.steps.map((step) => step.config)).toEqual([
+      { use: 'spy-weighting', factor: 3, label: 'spy-weighting' },
+      { use: 'spy-mapping', shift: 5, label: 'spy-mapping' },
+      { use: 'spy-estimator', useTargetLabels: false, label: 'spy-estimator' },
+    ]);
+    const restored = await loadPipeline(bytes);
+    const probe = [[0, 0], [3, 3], [5, 5], [-1, 2]];
+    expect(Array.from(restored.predict(probe))).toEqual(Array.from(fitted.predict(probe)));
+    expect(restored.transform(probe).toRows()).toEqual(fitted.transform(probe).toRows());
+    expect(Array.from(restored.sourceWeights!)).toEqual([3, 1, 3, 1, 3, 1]);
+  });
+
+  it('rejects artifacts that are not a tlkit pipeline', async () => {
+    expect(await asyncCodeOf(() => loadPipeline({ manifest: { format: 'other' } as never, data: new Uint8Array() }))).toBe(
+      'INVALID_ARTIFACT',
+    );
+  });
+});

@@ -54,8 +54,21 @@ export interface BackboneConfig {
 /** Builds the backbone a config names. @internal */
 export function buildBackbone(config: BackboneConfig, context: BackboneBuildContext): tf.LayersModel {
   const { use, ...options } = config;
-  const definition =
-    use === mlpBackbone.name ? (mlpBackbone as unknown as BackboneDefinition) : getComponent<BackboneDefinition>(BACKBONE_NAMESPACE, use);
+  let definition: BackboneDefinition;
+  if (use === mlpBackbone.name) {
+    definition = mlpBackbone as unknown as BackboneDefinition;
+  } else {
+    try {
+      definition = getComponent<BackboneDefinition>(BACKBONE_NAMESPACE, use);
+    } catch {
+      const known = ['mlp', ...listBackbones().map((backbone) => backbone.name)].sort();
+      throw new TlkitError(
+        'UNKNOWN_PLUGIN',
+        `no backbone named '${use}' is registered. Known: ${known.join(', ')}. Register yours with registerBackbone(defineBackbone({...})) (backbones of @tlkit/models: registerBackbone(modelBackbones)).`,
+        { name: use, known },
+      );
+    }
+  }
   const parsed = parseConfig(definition.configSchema, options, `backbone '${use}'`);
   const model = definition.build(parsed, context);
   const output = model.outputs[0].shape;

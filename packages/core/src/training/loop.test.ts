@@ -1,0 +1,247 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { TlkitError } from '../errors';
+import { compose, loadPipeline } from '../pipeline';
+import { definePlugin } from '../plugin';
+import { registerPlugin } from '../registry';
+import { createRng } from '../rng';
+import { memoryStorage } from '../storage';
+import type { TrainingHooks, TrainingProgress } from './types';
+import { scheduleValue } from './schedules';
+import { mlp, trainer, trainerPlugin } from './trainer';
+
+/** Two Gaussian blobs in 4 dimensions, seeded. */
+function blobs(n: number, seed: number, shift = 0) {
+  const rng = createRng(seed);
+  const X: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const label = i % 2;
+    X.push([0, 1, 2, 3].map((j) => (label ? 1.5 : -1.5) * (j < 2 ? 1 : 0) + shift + rng.normal()));
+    y.push(label);
+  }
+  return { X, y };
+}
+
+function task(n = 120) {
+  const source = blobs(n, 1);
+  const target = blobs(n / 2, 2, 0.3);
+  return { source, target: { X: target.X }, targetTest: target, problem: 'classification' as const };
+}
+
+interface Recorder {
+  setups: number;
+  losses: TrainingProgress[];
+  epochEnds: { progress: TrainingProgress; losses: Record<string, number> }[];
+  headWeights: number[] | null;
+}
+
+/**
+ * A test-only training step: an L2 penalty λ‖W_head‖² on the head kernel (λ may follow a
+ * schedule), that can freeze every weight (learning-rate factor 0) and records every hook call.
+ */
+const recorders = new Map<string, Recorder>();
+const penaltyPlugin = definePlugin({
+  name: 'test-head-penalty',
+  kind: 'parameter',
+  role: 'training',
+  description: 'test: L2 penalty on the head kernel',
+  needs: { problems: ['classification', 'regression'], targetLabels: 'never', acceptsSampleWeights: false },
+  configSchema: z
+    .object({ lambda: z.union([z.number(), z.literal('ganin')]).default(0.5), freeze: z.boolean().default(false), id: z.string() })
+    .strict(),
+  create: (options) => ({
+    doCreateHooks(): TrainingHooks {
+      const recorder: Recorder = { setups: 0, losses: [], epochEnds: [], headWeights: null };
+      recorders.set(options.id, recorder);
+      let kernel: tf.Variable | null = null;
+      return {
+        name: 'penalty',
+        setup(context) {
+          recorder.setups++;
+          kernel = context.model.head.getLayer('head_dense').trainableWeights[0].read() as tf.Variable;
+          recorder.headWeights = Array.from(kernel.dataSync());
+        },
+        learningRateMultiplier: () => (options.freeze ? 0 : undefined),
+        loss(_batch, _outputs, progress) {
+          recorder.losses.push(progress);
+          return tf.mul(tf.sum(tf.square(kernel!)), scheduleValue(options.lambda, progress.progress)) as tf.Scalar;
+        },
+        onEpochEnd(progress, logs) {
+          recorder.epochEnds.push({ progress, losses: { ...logs.losses } });
+        },
+      };
+    },
+  }),
+});
+const penalty = (options: z.input<typeof penaltyPlugin.configSchema>) => penaltyPlugin.create(options);
+
+function accuracy(predicted: ArrayLike<number>, truth: ArrayLike<number>): number {
+  let correct = 0;
+  for (let i = 0; i < truth.length; i++) if (predicted[i] === truth[i]) correct++;
+  return correct / truth.length;
+}
+
+describe('core training loop', () => {
+  it('trains an MLP classifier to separate two blobs, without leaking tensors', async () => {
+    const before = tf.memory().numTensors;
+    const data = task();
+    const fitted = await compose(mlp({ hidden: [16], epochs: 15, batchSize: 32, optimizer: { learningRate: 0.01 } })).fit(data, { seed: 3 });
+    // Bayes accuracy of these blobs is Φ(1.5·√2) ≈ 0.983; a trained MLP must be close to it.
+    expect(accuracy(fitted.predict(data.targetTest.X), data.targetTest.y)).toBeGreaterThan(0.9);
+    const probabilities = fitted.predictProba(data.targetTest.X);
+    for (let i = 0; i < probabilities.rows; i++) expect(probabilities.get(i, 0) + probabilities.get(i, 1)).toBeCloseTo(1, 5);
+    fitted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('calls hooks in order: setup once, loss every step with progress 0 → 1, onEpochEnd every epoch', async () => {
+    const data = task(40);
+    const fitted = await compose(penalty({ id: 'order' }), trainer({ epochs: 3, batchSize: 16, backbone: { use: 'mlp', hidden: [4] } })).fit(data, { seed: 1 });
+    fitted.dispose();
+    const recorder = recorders.get('order')!;
+    expect(recorder.setups).toBe(1);
+    expect(recorder.losses).toHaveLength(3 * 3); // 40 samples / 16 → 3 steps per epoch
+    expect(recorder.losses[0].progress).toBe(0);
+    expect(recorder.losses.at(-1)!.progress).toBe(1);
+    expect(recorder.losses.map((p) => p.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(recorder.epochEnds.map((entry) => entry.progress.epoch)).toEqual([0, 1, 2]);
+  });
+
+  it('logs the hook term and the weighted task loss exactly as computed by hand (weights frozen)', async () => {
+    const data = task(40);
+    const weights = Float64Array.from({ length: 40 }, (_, i) => 0.5 + (i % 3));
+    // A weighting step that hands out fixed weights.
+    const fixedWeights = definePlugin({
+      name: 'test-fixed-weights',
+      kind: 'instance',
+      role: 'weighting',
+      description: 'test: fixed weights',
+      needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: false },
+      configSchema: z.object({}).strict(),
+      create: () => ({ doFitWeights: async () => ({ weights }) }),
+    });
+    const fitted = await compose(
+      fixedWeights.create(),
+      penalty({ id: 'frozen', lambda: 0.25, freeze: true }),
+      trainer({ epochs: 1, batchSize: 16, backbone: { use: 'mlp', hidden: [5] } }),
+    ).fit(data, { seed: 2 });
+    const recorder = recorders.get('frozen')!;
+    const { losses } = recorder.epochEnds[0];
+    // Frozen weights: the penalty is 0.25‖W‖² of the initial head kernel, identical in every step.
+    const squaredNorm = recorder.headWeights!.reduce((sum, w) => sum + w * w, 0);
+    expect(losses.penalty).toBeCloseTo(0.25 * squaredNorm, 5);
+    // Task loss of the epoch = Σᵢ wᵢ·CEᵢ / n with the (unchanged) model's probabilities.
+    const probabilities = fitted.predictProba(data.source.X);
+    let expected = 0;
+    for (let i = 0; i < 40; i++) expected += weights[i] * -Math.log(probabilities.get(i, data.source.y[i]));
+    expect(losses.task).toBeCloseTo(expected / 40, 4);
+    expect(losses.total).toBeCloseTo(losses.task + losses.penalty, 4);
+    fitted.dispose();
+  });
+
+  it('a λ schedule reaches the loss: the Ganin schedule starts at 0', async () => {
+    expect(scheduleValue('ganin', 0)).toBe(0);
+    expect(scheduleValue('ganin', 1)).toBeCloseTo(2 / (1 + Math.exp(-10)) - 1, 12);
+    expect(scheduleValue({ type: 'linear', from: 1, to: 3 }, 0.5)).toBe(2);
+    expect(scheduleValue({ type: 'step', values: [1, 0.1], boundaries: [0.5] }, 0.7)).toBe(0.1);
+    const fitted = await compose(penalty({ id: 'ganin', lambda: 'ganin', freeze: true }), trainer({ epochs: 2, batchSize: 40, backbone: { use: 'mlp', hidden: [3] } })).fit(task(40), { seed: 1 });
+    fitted.dispose();
+    const { epochEnds, headWeights } = recorders.get('ganin')!;
+    // One step per epoch: p = 0 then p = 1.
+    const squaredNorm = headWeights!.reduce((sum, w) => sum + w * w, 0);
+    expect(epochEnds[0].losses.penalty).toBe(0);
+    expect(epochEnds[1].losses.penalty).toBeCloseTo(scheduleValue('ganin', 1) * squaredNorm, 5);
+  });
+
+  it('stops early when the validation loss stops improving, and keeps the best weights', async () => {
+    const fitted = await compose(
+      penalty({ id: 'early', freeze: true }),
+      trainer({ epochs: 50, batchSize: 32, backbone: { use: 'mlp', hidden: [4] }, earlyStopping: { patience: 2, validationFraction: 0.25 } }),
+    ).fit(task(80), { seed: 4 });
+    // Frozen weights never improve the validation loss: epoch 1 sets the best, 2 more epochs wait.
+    expect(fitted.reports.at(-1)!.info!.epochsRun).toBe(3);
+    fitted.dispose();
+  });
+
+  it('resumes from a checkpoint and reproduces the uninterrupted run exactly', async () => {
+    const data = task(64);
+    const options = { epochs: 4, batchSize: 16, backbone: { use: 'mlp', hidden: [8] }, checkpoint: { key: 'run/ckpt' } };
+    const whole = await compose(trainer(options)).fit(data, { seed: 9, storage: memoryStorage() });
+    const expected = Array.from(whole.predictProba(data.targetTest.X).data);
+    whole.dispose();
+
+    const storage = memoryStorage();
+    const controller = new AbortController();
+    const before = tf.memory().numTensors;
+    let error: unknown;
+    try {
+      await compose(trainer(options)).fit(data, {
+        seed: 9,
+        storage,
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.phase === 'checkpoint' && event.current === 2) controller.abort();
+        },
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(TlkitError);
+    expect((error as TlkitError).code).toBe('ABORTED');
+    expect(tf.memory().numTensors).toBe(before); // an aborted run frees what it built
+    const resumed = await compose(trainer(options)).fit(data, { seed: 9, storage });
+    expect(resumed.reports.at(-1)!.info!.resumedFrom).toBe(2);
+    expect(Array.from(resumed.predictProba(data.targetTest.X).data)).toEqual(expected);
+    resumed.dispose();
+  });
+
+  it('gives identical results for the same seed and different ones for another seed', async () => {
+    const data = task(40);
+    const run = async (seed: number) => {
+      const fitted = await compose(mlp({ hidden: [6], epochs: 2 })).fit(data, { seed });
+      const values = Array.from(fitted.predictProba(data.targetTest.X).data);
+      fitted.dispose();
+      return values;
+    };
+    const first = await run(5);
+    expect(await run(5)).toEqual(first);
+    expect(await run(6)).not.toEqual(first);
+  });
+
+  it('saves and restores a trained network with identical outputs', async () => {
+    registerPlugin(trainerPlugin);
+    const data = task(40);
+    const fitted = await compose(trainer({ epochs: 2, backbone: { use: 'mlp', hidden: [7, 5] } })).fit(data, { seed: 1 });
+    const restored = await loadPipeline(await fitted.saveBytes());
+    expect(Array.from(restored.predictProba(data.targetTest.X).data)).toEqual(Array.from(fitted.predictProba(data.targetTest.X).data));
+    fitted.dispose();
+    restored.dispose();
+  });
+
+  it('trains a regressor on a linear target', async () => {
+    const rng = createRng(11);
+    const X: number[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const row = [rng.normal(), rng.normal()];
+      X.push(row);
+      y.push(2 * row[0] - row[1] + 0.5);
+    }
+    const fitted = await compose(mlp({ hidden: [16], epochs: 60, optimizer: { learningRate: 0.01 } })).fit(
+      { source: { X, y }, target: { X }, problem: 'regression' },
+      { seed: 1 },
+    );
+    const predictions = fitted.predict(X);
+    let squaredError = 0;
+    for (let i = 0; i < y.length; i++) squaredError += (predictions[i] - y[i]) ** 2;
+    // Var(y) = 5; a fitted network explains nearly all of it.
+    expect(squaredError / y.length).toBeLessThan(0.1);
+    fitted.dispose();
+  });
+
+  it('rejects an unknown backbone by name with the known names listed', async () => {
+    await expect(compose(trainer({ backbone: { use: 'no-such-net' } })).fit(task(20))).rejects.toThrow(/no backbone named 'no-such-net'.*mlp|UNKNOWN_PLUGIN/);
+  });
+});

@@ -30,6 +30,8 @@ export interface SetupBackendOptions {
 /** A step of backend set-up that can fail softly. @internal */
 export interface BackendCandidate {
   readonly name: string;
+  /** What the report calls it (a package name for native backends). */
+  readonly label: string;
   readonly native: boolean;
   /** Loads the backend's package; returns a reason string when it is not available. */
   load(): Promise<string | null>;
@@ -54,6 +56,7 @@ export function onBackendReady(hook: (backend: string) => void | Promise<void>):
 export function wasmCandidate(wasmPaths?: string): BackendCandidate {
   return {
     name: 'wasm',
+    label: 'wasm',
     native: false,
     async load() {
       try {
@@ -67,9 +70,10 @@ export function wasmCandidate(wasmPaths?: string): BackendCandidate {
   };
 }
 
-const cpuCandidate: BackendCandidate = { name: 'cpu', native: false, load: async () => null };
+const cpuCandidate: BackendCandidate = { name: 'cpu', label: 'cpu', native: false, load: async () => null };
 const webglCandidate: BackendCandidate = {
   name: 'webgl',
+  label: 'webgl',
   native: false,
   load: async () => (typeof document === 'undefined' ? 'webgl needs a browser' : null),
 };
@@ -93,7 +97,7 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
   for (const candidate of pool) {
     const problem = await candidate.load();
     if (problem) {
-      skipped.push(`${candidate.name}: ${problem}`);
+      skipped.push(`${candidate.label}: ${problem}`);
       continue;
     }
     let active = false;
@@ -101,11 +105,11 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
       active = await tf.setBackend(candidate.name);
       await tf.ready();
     } catch (error) {
-      skipped.push(`${candidate.name}: ${(error as Error).message.split('\n')[0]}`);
+      skipped.push(`${candidate.label}: ${(error as Error).message.split('\n')[0]}`);
       continue;
     }
     if (!active || tf.getBackend() !== candidate.name) {
-      skipped.push(`${candidate.name}: tf.setBackend returned false`);
+      skipped.push(`${candidate.label}: tf.setBackend returned false`);
       continue;
     }
     for (const hook of afterSetup) await hook(candidate.name);

@@ -8,6 +8,7 @@ export function isMissingModule(error: unknown): boolean {
     code === 'MODULE_NOT_FOUND' ||
     code === 'ERR_MODULE_NOT_FOUND' ||
     /Cannot find (module|package)/.test(message) ||
+    /Could not resolve "/.test(message) ||
     // tfjs-node installed without its libtensorflow download: treat like "not installed".
     /tfjs_binding\.node can not be found/.test(message)
   );
@@ -18,6 +19,7 @@ function nativeCandidate(name: 'tfjs-node-gpu' | 'tfjs-node'): BackendCandidate 
   const specifier = `@tensorflow/${name}`;
   return {
     name: 'tensorflow',
+    label: specifier,
     native: true,
     async load() {
       try {
@@ -25,8 +27,8 @@ function nativeCandidate(name: 'tfjs-node-gpu' | 'tfjs-node'): BackendCandidate 
         return null;
       } catch (error) {
         return isMissingModule(error)
-          ? `${specifier} not installed`
-          : `${specifier} failed to load (${(error as Error).message.split('\n')[0]})`;
+          ? 'not installed'
+          : `failed to load (${(error as Error).message.split('\n')[0]})`;
       }
     },
   };

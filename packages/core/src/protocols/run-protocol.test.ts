@@ -44,7 +44,7 @@ describe('runProtocol', () => {
 
   it('rejects no splits, differing metric names and non-finite scores', async () => {
     expect(await codeOf(() => runProtocol([], () => ({ a: 1 })))).toBe('INVALID_ARGUMENT');
-    expect(await codeOf(() => runProtocol(threeSplits, (_s, i) => (i === 1 ? { b: 1 } : { a: 1 })))).toBe(
+    expect(await codeOf(() => runProtocol(threeSplits, (_s, i) => (i === 1 ? { b: 1 } : { a: 1 }) as Record<string, number>))).toBe(
       'INVALID_ARGUMENT',
     );
     expect(await codeOf(() => runProtocol(threeSplits, () => ({ a: Number.NaN })))).toBe('NUMERICAL_ERROR');

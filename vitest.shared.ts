@@ -32,6 +32,9 @@ export function tlkitVitestConfig(overrides: { testTimeout?: number } = {}) {
       hookTimeout: 60_000,
       pool: 'forks',
       setupFiles: [source('test-setup.ts')],
+      // The JSON report feeds scripts/test-summary.mjs (one 'N passed, N failed' line for CI).
+      reporters: ['default', 'json'],
+      outputFile: { json: './test-results/vitest.json' },
       typecheck: { enabled: false },
     },
   });

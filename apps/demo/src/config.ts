@@ -1,0 +1,111 @@
+/**
+ * The experiment config language of `tlkit run`. One JSON file describes a dataset, the
+ * source → target pairs, the seeds and the pipelines to compare.
+ */
+import { TlkitError } from '@tlkit/core';
+import { z } from 'zod';
+
+const domainReference = z
+  .string()
+  .min(1)
+  .regex(/^[^:]+(:[^:]+)?$/, 'a domain is NAME or NAME:SPLIT (e.g. "usps:test")');
+
+const pairSchema = z.union([
+  z.tuple([domainReference, domainReference]),
+  z.tuple([domainReference, domainReference, domainReference]),
+]);
+
+const stepSchema = z.looseObject({ use: z.string().min(1) });
+
+const pipelineSchema = z
+  .object({
+    name: z.string().min(1),
+    steps: z.array(stepSchema).min(1),
+    trainOn: z.enum(['source', 'target', 'source+target']).default('source'),
+    description: z.string().optional(),
+  })
+  .strict();
+
+/** The experiment config schema (see {@link CONFIG_HELP}). */
+export const experimentConfigSchema = z
+  .object({
+    name: z.string().optional(),
+    description: z.string().optional(),
+    dataset: z.union([z.string().min(1), z.object({ path: z.string().min(1), name: z.string().optional() }).strict()]),
+    preprocess: z.enum(['standard', 'l2', 'zscore', 'none']).default('standard'),
+    problem: z.enum(['classification', 'regression']).default('classification'),
+    pairs: z.union([z.literal('all'), z.array(pairSchema).min(1)]).default('all'),
+    resize: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+    seed: z.number().int().default(0),
+    seeds: z.array(z.number().int()).min(1).optional(),
+    targetLabeled: z
+      .object({ perClass: z.number().int().positive(), seed: z.number().int().optional() })
+      .strict()
+      .optional(),
+    plugins: z.array(z.string().min(1)).default([]),
+    pipelines: z.array(pipelineSchema).min(1),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const names = new Set<string>();
+    config.pipelines.forEach((pipeline, index) => {
+      if (names.has(pipeline.name)) {
+        context.addIssue({ code: 'custom', path: ['pipelines', index, 'name'], message: `duplicate pipeline name '${pipeline.name}'` });
+      }
+      names.add(pipeline.name);
+      if (pipeline.trainOn !== 'source' && !config.targetLabeled) {
+        context.addIssue({
+          code: 'custom',
+          path: ['pipelines', index, 'trainOn'],
+          message: `trainOn '${pipeline.trainOn}' needs "targetLabeled": { "perClass": N } in the config`,
+        });
+      }
+    });
+  });
+
+/** A validated experiment config. */
+export type ExperimentConfig = z.output<typeof experimentConfigSchema>;
+/** A pipeline entry of a config. */
+export type PipelineConfig = ExperimentConfig['pipelines'][number];
+
+/** Parses and validates a config, failing with `INVALID_CONFIG` that names each bad field. */
+export function parseExperimentConfig(value: unknown, where = 'config'): ExperimentConfig {
+  const result = experimentConfigSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${[where, ...issue.path.map(String)].join('.')}: ${issue.message}`);
+    throw new TlkitError('INVALID_CONFIG', `invalid experiment config:\n  ${problems.join('\n  ')}`, {
+      issues: result.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+    });
+  }
+  return result.data;
+}
+
+/** The config language, as `tlkit help` prints it. */
+export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
+  {
+    "name": "office-1nn",                      optional title
+    "dataset": "office_caltech10_surf",        a shipped dataset: office_caltech10_surf, mnist_usps, mnist_usps_jda
+             | {"path": "DIR"},                or a folder of domain subfolders in the shipped format
+                                               (DIR/<domain>/X.csv.gz|X.csv, y.csv, meta.json)
+    "preprocess": "standard",                  standard (the dataset's published preprocessing) | l2 | zscore | none;
+                                               applied per domain to the whole domain, before splits are taken
+    "problem": "classification",               or "regression"
+    "pairs": "all" | [["caltech","amazon"], ...]
+                                               [SOURCE, TARGET] or [SOURCE, TARGET, TEST]; "all" = every ordered pair.
+                                               A domain may name an official split: "usps:train", "usps:test".
+                                               With TEST, the target is adapted to (unlabelled) and TEST is scored.
+    "resize": [16, 16],                        resize every image domain to h x w (bilinear) so two digit sets share a shape
+    "seed": 0,                                 one run seed ...
+    "seeds": [0, 1, 2],                        ... or several: tables show mean ± std over seeds
+    "targetLabeled": {"perClass": 3, "seed": 0},
+                                               draw that many labelled target samples per class (seeded; by default the
+                                               run seed) for steps that declare they use target labels; every pipeline
+                                               is then scored on the remaining target rows
+    "plugins": ["my-tlkit-plugin"],            extra packages whose exported plugins are registered
+    "pipelines": [
+      {"name": "1nn", "steps": [{"use": "knn", "k": 1}]},
+      {"name": "target-only", "trainOn": "target", "steps": [{"use": "logreg"}]}
+    ]                                          steps use registry names (tlkit list) with that plugin's options;
+                                               trainOn: source (default) | target | source+target — baselines trained on
+                                               the source only, the labelled target samples only, or both
+  }`;

@@ -1,0 +1,303 @@
+/**
+ * Runs an experiment config: loads the data, builds one transfer task per pair and seed, fits
+ * every pipeline on it and scores the predictions.
+ */
+import { dirname, resolve } from 'node:path';
+import {
+  type ByteStorage,
+  compose,
+  type PreparedTask,
+  prepareTask,
+  type ProgressListener,
+  resolveStep,
+  scoreClassification,
+  scoreRegression,
+  TlkitError,
+  type TransferTask,
+} from '@tlkit/core';
+import {
+  type DatasetDomain,
+  getDatasetInfo,
+  type LoadedDataset,
+  preprocess,
+  resizeImages,
+  sampleLabeledPerClass,
+  selectDomainRows,
+  selectSplit,
+} from '@tlkit/datasets';
+import { loadDatasetFromDirectory, loadShippedDataset } from '@tlkit/datasets/node';
+import type { ExperimentConfig, PipelineConfig } from './config';
+
+/** One fitted-and-scored pipeline on one pair and seed. */
+export interface RunRecord {
+  readonly pipeline: string;
+  readonly source: string;
+  readonly target: string;
+  /** The scored domain when it is not the target itself (e.g. `usps:test`). */
+  readonly test?: string;
+  readonly seed: number;
+  /** Unrounded fractions (accuracy, balancedAccuracy, macroF1) or regression errors. */
+  readonly metrics: Record<string, number>;
+  readonly seconds: number;
+  /** Number of samples scored. */
+  readonly scored: number;
+}
+
+/** Mean and standard deviation of a metric over seeds. */
+export interface SummaryRecord {
+  readonly pipeline: string;
+  /** `'average'` for the mean over pairs. */
+  readonly pair: string;
+  readonly metric: string;
+  readonly mean: number;
+  /** Sample standard deviation over seeds (0 with one seed). */
+  readonly std: number;
+  readonly seeds: number;
+}
+
+/** What {@link runExperiment} returns. */
+export interface ExperimentResult {
+  readonly name?: string;
+  readonly dataset: string;
+  readonly pairs: readonly string[];
+  readonly pipelines: readonly string[];
+  readonly runs: RunRecord[];
+  readonly summary: SummaryRecord[];
+}
+
+/** Hooks for progress output. */
+export interface ExperimentCallbacks {
+  onRunStart?(info: { index: number; total: number; pipeline: string; pair: string; seed: number }): void;
+  onRunEnd?(record: RunRecord, info: { index: number; total: number; pair: string }): void;
+  onProgress?: ProgressListener;
+  readonly storage?: ByteStorage;
+  readonly signal?: AbortSignal;
+}
+
+interface DomainReference {
+  readonly domain: string;
+  readonly split?: string;
+  readonly text: string;
+}
+
+function parseReference(text: string): DomainReference {
+  const [domain, split] = text.split(':');
+  return split ? { domain, split, text } : { domain, text };
+}
+
+/** Loads the dataset a config names (a path is relative to the config file). */
+export async function loadExperimentDataset(config: ExperimentConfig, configPath?: string): Promise<LoadedDataset> {
+  const wanted = new Set<string>();
+  if (config.pairs !== 'all') for (const pair of config.pairs) for (const entry of pair) wanted.add(parseReference(entry).domain);
+  if (typeof config.dataset === 'string') {
+    return loadShippedDataset(config.dataset, wanted.size ? { domains: [...wanted] } : {});
+  }
+  const base = configPath ? dirname(resolve(configPath)) : process.cwd();
+  return loadDatasetFromDirectory(resolve(base, config.dataset.path), {
+    ...(wanted.size ? { domains: [...wanted] } : {}),
+    ...(config.dataset.name ? { name: config.dataset.name } : {}),
+  });
+}
+
+/** The `[source, target, test?]` triples a config asks for. */
+export function resolvePairs(config: ExperimentConfig, dataset: LoadedDataset): string[][] {
+  if (config.pairs !== 'all') return config.pairs.map((pair) => [...pair]);
+  if (typeof config.dataset === 'string') {
+    return getDatasetInfo(config.dataset).standardTasks.map((task) => [task.source, task.target]);
+  }
+  const names = Object.keys(dataset.domains).sort();
+  return names.flatMap((source) => names.filter((target) => target !== source).map((target) => [source, target]));
+}
+
+/** `C→A` for shipped datasets with letters, `caltech→amazon` otherwise. */
+export function pairLabel(config: ExperimentConfig, pair: readonly string[]): string {
+  const letter = (text: string) => {
+    const { domain, split } = parseReference(text);
+    if (typeof config.dataset === 'string') {
+      const entry = getDatasetInfo(config.dataset).domains.find((candidate) => candidate.name === domain);
+      if (entry) return split ? `${entry.letter}:${split}` : entry.letter;
+    }
+    return text;
+  };
+  const label = `${letter(pair[0])}→${letter(pair[1])}`;
+  return pair[2] ? `${label} (test ${letter(pair[2])})` : label;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function standardDeviation(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const average = mean(values);
+  return Math.sqrt(values.reduce((sum, value) => sum + (value - average) ** 2, 0) / (values.length - 1));
+}
+
+/** Scores predictions: classification accuracy, balanced accuracy, macro F1; or regression errors. */
+function score(problem: 'classification' | 'regression', truth: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number) {
+  if (problem === 'classification') {
+    const scores = scoreClassification(truth, predicted, { numClasses });
+    return { accuracy: scores.accuracy, balancedAccuracy: scores.balancedAccuracy, macroF1: scores.macro.f1 };
+  }
+  const scores = scoreRegression(truth, predicted);
+  return { meanSquaredError: scores.meanSquaredError, meanAbsoluteError: scores.meanAbsoluteError, r2: scores.r2 };
+}
+
+/** Builds one task for a pair and seed. @internal */
+export function buildTask(
+  config: ExperimentConfig,
+  domains: (reference: string) => DatasetDomain,
+  pair: readonly string[],
+  seed: number,
+  numClasses: number,
+): { task: PreparedTask; scoredOn: string } {
+  const source = domains(pair[0]);
+  const target = domains(pair[1]);
+  const test = pair[2] ? domains(pair[2]) : undefined;
+  let targetUnlabelled: DatasetDomain = target;
+  let targetLabeled: DatasetDomain | undefined;
+  if (config.targetLabeled) {
+    const split = sampleLabeledPerClass(target.y, config.targetLabeled.perClass, config.targetLabeled.seed ?? seed, numClasses);
+    targetLabeled = selectDomainRows(target, split.labeled);
+    targetUnlabelled = selectDomainRows(target, split.rest);
+  }
+  const scored = test ?? targetUnlabelled;
+  const asDomain = (domain: DatasetDomain) => ({
+    X: domain.X,
+    y: domain.y,
+    name: domain.name,
+    ...(domain.shape ? { shape: domain.shape } : {}),
+  });
+  const task: TransferTask = {
+    source: asDomain(source),
+    target: { X: targetUnlabelled.X, name: target.name, ...(target.shape ? { shape: target.shape } : {}) },
+    ...(targetLabeled ? { targetLabeled: asDomain(targetLabeled) } : {}),
+    targetTest: asDomain(scored),
+    problem: config.problem,
+    ...(config.problem === 'classification' ? { numClasses } : {}),
+  };
+  return { task: prepareTask(task), scoredOn: test ? pair[2] : config.targetLabeled ? `${pair[1]} (unlabelled rest)` : pair[1] };
+}
+
+/**
+ * Runs every pipeline of `config` on every pair and seed. Target labels reach only the scoring
+ * (and the steps that declare they use the few labelled target samples).
+ */
+export async function runExperiment(
+  config: ExperimentConfig,
+  dataset: LoadedDataset,
+  callbacks: ExperimentCallbacks = {},
+): Promise<ExperimentResult> {
+  const pairs = resolvePairs(config, dataset);
+  const seeds = config.seeds ?? [config.seed];
+  const firstDomain = Object.values(dataset.domains)[0];
+  const numClasses =
+    firstDomain?.meta.classes?.length ??
+    Math.max(...Object.values(dataset.domains).map((domain) => domain.y.reduce((max, label) => Math.max(max, label), 0))) + 1;
+
+  // Preprocess whole domains once, then resize; splits are taken afterwards.
+  const prepared = new Map<string, DatasetDomain>();
+  const names = Object.keys(dataset.domains);
+  const processed = preprocess(dataset.name, names.map((name) => dataset.domains[name]), config.preprocess);
+  names.forEach((name, index) => {
+    let domain = processed[index];
+    if (config.resize && domain.shape) {
+      const shape = [config.resize[0], config.resize[1], domain.shape[2]] as const;
+      if (shape[0] !== domain.shape[0] || shape[1] !== domain.shape[1]) {
+        domain = { ...domain, X: resizeImages(domain.X, domain.shape, shape), shape };
+      }
+    }
+    prepared.set(name, domain);
+  });
+  const domainFor = (text: string): DatasetDomain => {
+    const reference = parseReference(text);
+    const domain = prepared.get(reference.domain);
+    if (!domain) {
+      throw new TlkitError('DATA_NOT_FOUND', `domain '${reference.domain}' is not in dataset ${dataset.name} (it has ${names.join(', ')}).`, {
+        argument: 'pairs',
+      });
+    }
+    return reference.split ? selectSplit(domain, reference.split) : domain;
+  };
+
+  // Resolve every step once up front, so a typo fails before any compute.
+  const pipelines = config.pipelines.map((pipeline: PipelineConfig) => ({
+    config: pipeline,
+    build: () => compose(...pipeline.steps.map((step, index) => resolveStep(step, undefined, `pipelines.${pipeline.name}.steps[${index}]`))),
+  }));
+  for (const pipeline of pipelines) pipeline.build();
+
+  const runs: RunRecord[] = [];
+  const total = pairs.length * seeds.length * pipelines.length;
+  let index = 0;
+  for (const pair of pairs) {
+    const label = pairLabel(config, pair);
+    for (const seed of seeds) {
+      const { task, scoredOn } = buildTask(config, domainFor, pair, seed, numClasses);
+      for (const pipeline of pipelines) {
+        index++;
+        callbacks.onRunStart?.({ index, total, pipeline: pipeline.config.name, pair: label, seed });
+        const started = performance.now();
+        const fitted = await pipeline.build().fit(task, {
+          seed,
+          trainOn: pipeline.config.trainOn,
+          ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
+          ...(callbacks.storage ? { storage: callbacks.storage } : {}),
+          ...(callbacks.signal ? { signal: callbacks.signal } : {}),
+        });
+        const scoredSet = task.targetTest!;
+        let predicted: Int32Array | Float64Array;
+        try {
+          predicted = fitted.predict(scoredSet.X);
+        } finally {
+          fitted.dispose();
+        }
+        const record: RunRecord = {
+          pipeline: pipeline.config.name,
+          source: pair[0],
+          target: pair[1],
+          ...(pair[2] || config.targetLabeled ? { test: scoredOn } : {}),
+          seed,
+          metrics: score(config.problem, scoredSet.y, predicted, numClasses),
+          seconds: (performance.now() - started) / 1000,
+          scored: scoredSet.X.rows,
+        };
+        runs.push(record);
+        callbacks.onRunEnd?.(record, { index, total, pair: label });
+      }
+    }
+  }
+
+  const summary: SummaryRecord[] = [];
+  const labels = pairs.map((pair) => pairLabel(config, pair));
+  for (const pipeline of config.pipelines) {
+    const metricNames = Object.keys(runs.find((run) => run.pipeline === pipeline.name)?.metrics ?? {});
+    for (const metric of metricNames) {
+      const perSeedAverages = seeds.map((seed) =>
+        mean(pairs.map((pair) => runs.find((run) => run.pipeline === pipeline.name && run.source === pair[0] && run.target === pair[1] && run.seed === seed && (run.test === undefined || !pair[2] || run.test === pair[2]))!.metrics[metric])),
+      );
+      pairs.forEach((pair, pairIndex) => {
+        const values = runs
+          .filter((run) => run.pipeline === pipeline.name && run.source === pair[0] && run.target === pair[1] && (!pair[2] || run.test === pair[2]))
+          .map((run) => run.metrics[metric]);
+        summary.push({ pipeline: pipeline.name, pair: labels[pairIndex], metric, mean: mean(values), std: standardDeviation(values), seeds: values.length });
+      });
+      summary.push({
+        pipeline: pipeline.name,
+        pair: 'average',
+        metric,
+        mean: mean(perSeedAverages),
+        std: standardDeviation(perSeedAverages),
+        seeds: seeds.length,
+      });
+    }
+  }
+  return {
+    ...(config.name ? { name: config.name } : {}),
+    dataset: dataset.name,
+    pairs: labels,
+    pipelines: config.pipelines.map((pipeline) => pipeline.name),
+    runs,
+    summary,
+  };
+}

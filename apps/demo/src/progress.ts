@@ -1,0 +1,36 @@
+import type { ProgressEvent } from '@tlkit/core';
+
+/** Writes run progress to stderr: one line per run, and a live line for long steps on a TTY. */
+export function createProgressPrinter(options: { quiet: boolean }) {
+  const stream = process.stderr;
+  const live = stream.isTTY && !options.quiet;
+  let liveShown = false;
+  const clearLive = () => {
+    if (liveShown) {
+      stream.write('\r\x1b[K');
+      liveShown = false;
+    }
+  };
+  return {
+    line(text: string) {
+      if (options.quiet) return;
+      clearLive();
+      stream.write(`${text}\n`);
+    },
+    event(event: ProgressEvent) {
+      if (!live || event.step === 'pipeline' || event.phase === 'start' || event.phase === 'done') return;
+      const counter = event.current !== undefined ? ` ${event.current}${event.total !== undefined ? `/${event.total}` : ''}` : '';
+      const metrics = event.metrics
+        ? ` ${Object.entries(event.metrics)
+            .slice(0, 4)
+            .map(([name, value]) => `${name}=${Number.isInteger(value) ? value : value.toFixed(4)}`)
+            .join(' ')}`
+        : '';
+      stream.write(`\r\x1b[K    ${event.step} ${event.phase}${counter}${metrics}${event.message ? ` ${event.message}` : ''}`);
+      liveShown = true;
+    },
+    done() {
+      clearLive();
+    },
+  };
+}

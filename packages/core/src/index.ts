@@ -62,6 +62,39 @@ export { packArtifacts, unpackArtifacts } from './artifacts';
 export type { ArrayReference, Artifacts, EncodedState } from './artifacts';
 export { compose, FittedPipeline, loadPipeline, Pipeline } from './pipeline';
 export type { FitOptions, PipelineArtifacts, PipelineManifest, StepReport, TrainOn } from './pipeline';
+export { setupBackend } from './backend/setup';
+export type { BackendInfo, SetupBackendOptions } from './backend/setup';
+export { mlp, mlpPlugin, trainer, trainerPlugin } from './training/trainer';
+export type { MlpOptions, TrainerOptions } from './training/trainer';
+export { defineBackbone, isBackbone, listBackbones, mlpBackbone, registerBackbone } from './training/backbones';
+export type { BackboneBuildContext, BackboneConfig, BackboneDefinition } from './training/backbones';
+export { lossWeightSchema, scheduleValue } from './training/schedules';
+export type { LossWeight } from './training/schedules';
+export { optimizerSchema } from './training/optimizers';
+export type { OptimizerOptions } from './training/optimizers';
+export type { CheckpointOptions, EarlyStoppingOptions } from './training/loop';
+export {
+  accuracy,
+  balancedAccuracy,
+  confusionMatrix,
+  meanAbsoluteError,
+  meanSquaredError,
+  precisionRecallF1,
+  r2Score,
+  rocAuc,
+  rocAucOneVsRest,
+  scoreClassification,
+  scoreRegression,
+} from './metrics';
+export type {
+  AveragedScores,
+  ClassificationScores,
+  ClassScores,
+  OneVsRestAuc,
+  PrecisionRecallF1,
+  RegressionScores,
+  ScoreClassificationOptions,
+} from './metrics';
 export type {
   EpochLogs,
   TrainingBatch,

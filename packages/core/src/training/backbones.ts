@@ -7,6 +7,8 @@ import { deriveSeed } from '../rng';
 
 const BACKBONE_NAMESPACE = 'backbone';
 
+const BACKBONE_BRAND = Symbol.for('tlkit.backbone.v1');
+
 /** What a backbone builder receives. */
 export interface BackboneBuildContext {
   /** Shape of one input sample: `[d]` for feature vectors, `[h, w, c]` for images. */
@@ -31,7 +33,12 @@ export interface BackboneDefinition<Schema extends z.ZodType = z.ZodType> {
  * (`{ "use": "mlp", "hidden": [256, 128] }`).
  */
 export function defineBackbone<Schema extends z.ZodType>(definition: BackboneDefinition<Schema>): BackboneDefinition<Schema> {
-  return definition;
+  return Object.assign(Object.create(null) as object, definition, { [BACKBONE_BRAND]: true }) as BackboneDefinition<Schema>;
+}
+
+/** True when `value` was made by {@link defineBackbone} (any copy of core). */
+export function isBackbone(value: unknown): value is BackboneDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BACKBONE_BRAND] === true;
 }
 
 /** Registers backbones by name (idempotent for the same object). */

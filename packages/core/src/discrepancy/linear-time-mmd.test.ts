@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isTlkitError } from '../errors';
 import { Matrix } from '../matrix';
 import { createRng } from '../rng';
+import { medianHeuristic } from '../kernels/median';
 import { linearTimeMmd2 } from './linear-time-mmd';
 
 function gaussianSample(rows: number, cols: number, seed: number, shift: readonly number[] = []): Matrix {
@@ -43,8 +44,14 @@ describe('linearTimeMmd2', () => {
   });
 
   it('is deterministic per seed and takes the median heuristic by default', () => {
-    expect(linearTimeMmd2(xs, xt, { seed: 4 })).toEqual(linearTimeMmd2(xs, xt, { seed: 4 }));
-    expect(linearTimeMmd2(xs, xt, { seed: 4 }).mmd2).not.toBe(linearTimeMmd2(xs, xt, { seed: 5 }).mmd2);
+    const small = gaussianSample(300, 2, 21);
+    const other = gaussianSample(200, 2, 22, [0.5, 0]);
+    const first = linearTimeMmd2(small, other, { seed: 4 });
+    expect(linearTimeMmd2(small, other, { seed: 4 })).toEqual(first);
+    expect(linearTimeMmd2(small, other, { seed: 5 }).mmd2).not.toBe(first.mmd2);
+    // 500 pooled rows < medianRows = 1000: the exact median heuristic γ is used.
+    const gamma = medianHeuristic(small, other).gamma;
+    expect(linearTimeMmd2(small, other, { seed: 4, gamma })).toEqual(first);
   });
 
   it('typed errors', () => {

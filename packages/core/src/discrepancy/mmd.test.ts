@@ -257,3 +257,18 @@ describe('mmd2: typed errors', () => {
     expect(codeOf(() => mmd2FromKernels({ sourceSource: Matrix.zeros(2, 2), targetTarget: Matrix.zeros(3, 3), sourceTarget: Matrix.zeros(3, 2) }))).toBe('DIMENSION_MISMATCH');
   });
 });
+
+describe('mmd2: tfjs tensor inputs', () => {
+  it('accepts rank-2 tensors, gives the array result, and leaves no tensor behind', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { Xs, Xt } = synthetic;
+    const source = tf.tensor2d(Xs);
+    const target = tf.tensor2d(Xt);
+    const before = tf.memory().numTensors;
+    const fromTensors = mmd2(source, target, { kernel: 'rbf', gamma: 0.5, estimator: 'unbiased' });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(relativeError(fromTensors, synthetic.mmd2['rbf_gamma_0.5_unbiased'])).toBeLessThan(1e-10);
+    source.dispose();
+    target.dispose();
+  });
+});

@@ -7,8 +7,14 @@
  * 2015): B is packed into `KC x NC` blocks of 4-column micro-panels, A into `MC x KC` blocks of
  * 4-row micro-panels, and a 4 x 4 register-blocked micro-kernel streams both contiguously. Because
  * packing reads through (rowStride, colStride), transposed operands cost nothing extra.
+ *
+ * The micro-kernel runs in WebAssembly SIMD where available (`wasmKernel.ts`: the packed blocks
+ * live in the module's memory and one call computes a whole column of tiles), otherwise in plain
+ * JavaScript with the same packing.
  * @internal
  */
+import { loadWasmKernel } from './wasmKernel';
+import type { WasmKernel } from './wasmKernel';
 
 /** Rows of A per micro-panel (micro-tile height). */
 const MR = 4;
@@ -21,8 +27,46 @@ const MC = 128;
 /** Columns of B per packed block. */
 const NC = 2048;
 
-let packedA = new Float64Array(MC * KC);
-let packedB = new Float64Array(KC * NC);
+/** Layout of the wasm memory, in float64 elements: packed A, packed B, then one column of tiles. */
+const WASM_A_OFFSET = 0;
+const WASM_B_OFFSET = MC * KC;
+const WASM_OUT_OFFSET = WASM_B_OFFSET + KC * NC;
+const WASM_ELEMENTS = WASM_OUT_OFFSET + MC * NR;
+
+let kernel: WasmKernel | null | undefined;
+let packedA = new Float64Array(0);
+let packedB = new Float64Array(0);
+let kernelOutput = new Float64Array(0);
+
+function activeKernel(): WasmKernel | null {
+  if (kernel === undefined) {
+    const loaded = loadWasmKernel(WASM_ELEMENTS * 8);
+    selectKernel(loaded);
+  }
+  return kernel ?? null;
+}
+
+function selectKernel(loaded: WasmKernel | null): void {
+  kernel = loaded;
+  if (loaded) {
+    packedA = loaded.memory.subarray(WASM_A_OFFSET, WASM_A_OFFSET + MC * KC);
+    packedB = loaded.memory.subarray(WASM_B_OFFSET, WASM_B_OFFSET + KC * NC);
+    kernelOutput = loaded.memory.subarray(WASM_OUT_OFFSET, WASM_OUT_OFFSET + MC * NR);
+  } else {
+    packedA = new Float64Array(MC * KC);
+    packedB = new Float64Array(KC * NC);
+  }
+}
+
+/**
+ * Chooses the micro-kernel: `'wasm'` (WebAssembly SIMD, the default where available) or
+ * `'javascript'`. Returns the kernel now in use. For tests and benchmarks. @internal
+ */
+export function setGemmKernel(kind: 'wasm' | 'javascript'): 'wasm' | 'javascript' {
+  if (kind === 'javascript') selectKernel(null);
+  else selectKernel(loadWasmKernel(WASM_ELEMENTS * 8));
+  return kernel ? 'wasm' : 'javascript';
+}
 
 /** A strided view: element (i, j) is `data[offset + i * rowStride + j * colStride]`. @internal */
 export interface StridedView {
@@ -62,8 +106,7 @@ export function gemmAccumulate(
   const aColStride = a.colStride;
   const bRowStride = b.rowStride;
   const bColStride = b.colStride;
-  const needB = KC * Math.min(NC, roundUp(n, NR));
-  if (packedB.length < needB) packedB = new Float64Array(needB);
+  const wasm = activeKernel();
   const bufferA = packedA;
   const bufferB = packedB;
 
@@ -123,6 +166,10 @@ export function gemmAccumulate(
             }
           }
         }
+        if (wasm) {
+          wasmMacroKernel(wasm, kc, mc, mcPadded, nc, ic, jc, alpha, c, cOffset, cRowStride, upperOnly);
+          continue;
+        }
         for (let jr = 0; jr < nc; jr += NR) {
           const bPanel = jr * kc;
           const columnStart = jc + jr;
@@ -144,6 +191,59 @@ export function gemmAccumulate(
               width,
             );
           }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * All tiles of the current (ic, jc) block through the wasm kernel: one call per 4-column
+ * micro-panel of B computes the tiles of every 4-row micro-panel of A, then they are added to C.
+ */
+function wasmMacroKernel(
+  wasm: WasmKernel,
+  kc: number,
+  mc: number,
+  mcPadded: number,
+  nc: number,
+  ic: number,
+  jc: number,
+  alpha: number,
+  c: Float64Array,
+  cOffset: number,
+  cRowStride: number,
+  upperOnly: boolean,
+): void {
+  const output = kernelOutput;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const columnStart = jc + jr;
+    const width = Math.min(NR, nc - jr);
+    let rows = mcPadded;
+    if (upperOnly) {
+      // Only tiles that reach the diagonal or above: rowStart <= columnStart + NR - 1.
+      const lastRow = columnStart + NR - 1 - ic;
+      if (lastRow < 0) continue;
+      rows = Math.min(mcPadded, (Math.floor(lastRow / MR) + 1) * MR);
+    }
+    wasm.panel(kc, rows, WASM_A_OFFSET * 8, (WASM_B_OFFSET + jr * kc) * 8, WASM_OUT_OFFSET * 8);
+    const rowLimit = Math.min(rows, mc);
+    for (let ir = 0; ir < rowLimit; ir += MR) {
+      const height = Math.min(MR, mc - ir);
+      const tile = ir * NR; // output[tile + column * 4 + row]
+      const rowBase = cOffset + (ic + ir) * cRowStride + columnStart;
+      if (height === MR && width === NR) {
+        for (let ii = 0; ii < MR; ii++) {
+          const row = rowBase + ii * cRowStride;
+          c[row] += alpha * output[tile + ii];
+          c[row + 1] += alpha * output[tile + 4 + ii];
+          c[row + 2] += alpha * output[tile + 8 + ii];
+          c[row + 3] += alpha * output[tile + 12 + ii];
+        }
+      } else {
+        for (let ii = 0; ii < height; ii++) {
+          const row = rowBase + ii * cRowStride;
+          for (let jj = 0; jj < width; jj++) c[row + jj] += alpha * output[tile + jj * 4 + ii];
         }
       }
     }

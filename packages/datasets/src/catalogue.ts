@@ -183,7 +183,15 @@ export const DATASET_CATALOGUE: Readonly<Record<ShippedDatasetName, DatasetInfo>
 /** The names of the shipped datasets. */
 export const SHIPPED_DATASET_NAMES: readonly ShippedDatasetName[] = ['office_caltech10_surf', 'mnist_usps', 'mnist_usps_jda'];
 
-/** True when `name` is one of the shipped datasets. */
+/**
+ * True when `name` is one of the shipped datasets.
+ *
+ * @example
+ * ```ts
+ * isShippedDatasetName('mnist_usps'); // true
+ * isShippedDatasetName('office31');   // false
+ * ```
+ */
 export function isShippedDatasetName(name: unknown): name is ShippedDatasetName {
   return typeof name === 'string' && (SHIPPED_DATASET_NAMES as readonly string[]).includes(name);
 }
@@ -212,7 +220,13 @@ export function getDatasetInfo(name: string): DatasetInfo {
 /**
  * The catalogue domain of a shipped dataset.
  *
+ * @param name - a shipped dataset name.
+ * @param domain - a domain name (`'webcam'`) or its letter (`'W'`).
  * @throws TlkitError `DATA_NOT_FOUND` naming the dataset's domains when `domain` is not one of them.
+ * @example
+ * ```ts
+ * getCatalogueDomain('office_caltech10_surf', 'W'); // { name: 'webcam', letter: 'W', n: 295, d: 800 }
+ * ```
  */
 export function getCatalogueDomain(name: string, domain: string): CatalogueDomain {
   const info = getDatasetInfo(name);

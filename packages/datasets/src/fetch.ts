@@ -56,6 +56,14 @@ async function fetchBytes(url: string, options: FetchDatasetOptions): Promise<Ui
  * Decompresses gzip bytes with the platform's `DecompressionStream` (browsers, Deno, Node ≥ 18).
  * Bytes that are not gzip are returned as they are: a server that sends `X.csv.gz` with
  * `Content-Encoding: gzip` has the browser decompress it already.
+ *
+ * @param bytes - gzip data (or already plain data).
+ * @throws TlkitError `INVALID_ARGUMENT` when the platform has no `DecompressionStream`.
+ * @example
+ * ```ts
+ * const response = await fetch('/data/my-set/a/X.csv.gz');
+ * const X = parseCsvMatrix(await gunzipBytes(new Uint8Array(await response.arrayBuffer())));
+ * ```
  */
 export async function gunzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
   if (!isGzip(bytes)) return bytes;

@@ -96,7 +96,14 @@ export function zscoreColumns(X: Matrix): Matrix {
   return new Matrix(rows, cols, out);
 }
 
-/** Multiplies every value by `factor` (e.g. `1 / 255` for uint8 pixels). */
+/**
+ * Multiplies every value by `factor` (e.g. `1 / 255` for uint8 pixels).
+ *
+ * @example
+ * ```ts
+ * scaleValues(Matrix.fromRows([[255, 0]]), 1 / 255).toRows(); // [[1, 0]]
+ * ```
+ */
 export function scaleValues(X: Matrix, factor: number): Matrix {
   checkMatrix(X, 'X');
   if (!Number.isFinite(factor)) {

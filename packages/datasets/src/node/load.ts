@@ -53,6 +53,10 @@ function isOwnPackageRoot(directory: string): boolean {
  *
  * @throws TlkitError `DATA_NOT_FOUND` naming the folder the search started from (e.g. when a
  *   bundler moved this module away from the package; pass `dataDirectory` then).
+ * @example
+ * ```ts
+ * shippedDataDirectory(); // '/app/node_modules/@tlkit/datasets/data'
+ * ```
  */
 export function shippedDataDirectory(): string {
   if (cachedDataDirectory) return cachedDataDirectory;

@@ -63,8 +63,10 @@ function cubic(x: ArrayLike<number>): number {
  * (a misspecified model, the case where covariate shift matters); weighting the source loss by
  * the true importance `w(x) = p_t(x) / p_s(x)` corrects it:
  * `log w(x) = d · log(σ_s / σ_t) − ‖x − μ_t‖² / (2σ_t²) + ‖x − μ_s‖² / (2σ_s²)`.
- * The defaults (`μ_s = 0.5, σ_s = 0.5, μ_t = 0, σ_t = 0.3, σ_ε = 0.3`, `d = 1`) give the
- * one-dimensional cubic example of that paper.
+ * The default input distributions (`μ_s = 0.5, σ_s = 0.5, μ_t = 0, σ_t = 0.3`, `d = 1`) and the
+ * cubic `f` are those of the polynomial-regression example of that paper, often reused in the
+ * importance-weighting literature (up to an additive constant in `f`); the noise default
+ * `σ_ε = 0.3` is this package's choice.
  *
  * @param options - sizes, seed, `problem`, `dim`, means, standard deviations and `noise`
  *   (defaults above; 200 samples per part, seed 0).

@@ -34,9 +34,9 @@ const WASM_OUT_OFFSET = WASM_B_OFFSET + KC * NC;
 const WASM_ELEMENTS = WASM_OUT_OFFSET + MC * NR;
 
 let kernel: WasmKernel | null | undefined;
-let packedA = new Float64Array(0);
-let packedB = new Float64Array(0);
-let kernelOutput = new Float64Array(0);
+let packedA: Float64Array = new Float64Array(0);
+let packedB: Float64Array = new Float64Array(0);
+let kernelOutput: Float64Array = new Float64Array(0);
 
 function activeKernel(): WasmKernel | null {
   if (kernel === undefined) {

@@ -7,6 +7,7 @@
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';
 import { cholesky } from './cholesky';
+import { gemmAccumulate } from './gemm';
 import { matvecInto } from './products';
 import { symmetricEigenUnchecked } from './symmetricEigen';
 import { topEigen } from './topEigen';
@@ -38,8 +39,8 @@ export interface GeneralizedEigenResult {
  * definite B.
  *
  * Method: Cholesky `B = L Lᵀ`, then the standard problem `C y = λ y` with `C = L⁻¹ A L⁻ᵀ` applied
- * matrix-free (two triangular solves and one product per step) inside {@link topEigen}'s
- * thick-restart Lanczos; `v = L⁻ᵀ y`. When `k` is a large fraction of `n` (or `n ≤ 64`), C is
+ * matrix-free (two blocked triangular solves and one matrix product per block of vectors)
+ * inside {@link topEigen}'s block thick-restart Lanczos; `v = L⁻ᵀ y`. When `k` is a large fraction of `n` (or `n ≤ 64`), C is
  * formed explicitly and decomposed densely instead. Eigenvectors are B-orthonormal
  * (`Vᵀ B V = I`) unless `normalization: 'unit'`.
  *
@@ -119,15 +120,24 @@ export function generalizedEigen(
     }
   } else {
     const aData = a.data;
-    const scratch = new Float64Array(n);
     const operator = {
       n,
       multiply(x: Float64Array): Float64Array {
-        scratch.set(x);
+        const scratch = x.slice();
         triangularSolveInPlace(l, n, true, true, false, scratch, 1); // L⁻ᵀ x
         const out = new Float64Array(n);
         matvecInto(aData, n, n, scratch, out); // A L⁻ᵀ x
         triangularSolveInPlace(l, n, true, false, false, out, 1); // L⁻¹ A L⁻ᵀ x
+        return out;
+      },
+      multiplyBlock(x: Matrix): Matrix {
+        // The same for p vectors at once: two blocked triangular solves and one matrix product.
+        const p = x.cols;
+        const scratch = x.data.slice();
+        triangularSolveInPlace(l, n, true, true, false, scratch, p);
+        const out = new Matrix(n, p);
+        gemmAccumulate(n, p, n, 1, { data: aData, offset: 0, rowStride: n, colStride: 1 }, { data: scratch, offset: 0, rowStride: p, colStride: 1 }, out.data, 0, p);
+        triangularSolveInPlace(l, n, true, false, false, out.data, p);
         return out;
       },
     };

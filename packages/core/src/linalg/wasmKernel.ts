@@ -84,7 +84,7 @@ function name(text: string): number[] {
 }
 
 /** The module's bytes. Parameters and locals are numbered as in the comments below. */
-export function assembleKernelModule(memoryPages: number): Uint8Array {
+export function assembleKernelModule(memoryPages: number): Uint8Array<ArrayBuffer> {
   // Parameters: 0 kc, 1 mcPadded, 2 aBase, 3 bPanel, 4 outBase (all i32).
   // Locals: 5 row, 6 aPointer, 7 bPointer, 8 aEnd (i32); 9..16 accumulators, 17 aLow, 18 aHigh,
   // 19 bSplat (v128); 20 outPointer (i32).

@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { cli: 'src/cli.ts', bench: 'src/bench.ts' },
+  // Every file in src/bench/ becomes dist/bench/<name>.js, found by the bench runner at run time.
+  entry: ['src/cli.ts', 'src/bench.ts', 'src/bench/*.ts', '!src/bench/*.test.ts'],
   format: ['esm'],
   clean: true,
   sourcemap: true,

@@ -1,3 +1,3 @@
-import { tlkitVitestConfig } from '../../vitest.shared';
+import { tlkitVitestConfig } from '../../vitest.shared.ts';
 
 export default tlkitVitestConfig();

@@ -1,0 +1,2 @@
+// Public API of @tlkit/feature (filled in by its issue).
+export {};

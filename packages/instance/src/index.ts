@@ -1,0 +1,2 @@
+// Public API of @tlkit/instance (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+// Public API of @tlkit/models (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+// Public API of @tlkit/parameter (filled in by its issue).
+export {};

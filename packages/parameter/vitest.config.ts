@@ -1,0 +1,3 @@
+import { tlkitVitestConfig } from '../../vitest.shared.ts';
+
+export default tlkitVitestConfig();

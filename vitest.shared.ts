@@ -31,6 +31,8 @@ export function tlkitVitestConfig(overrides: { testTimeout?: number } = {}) {
       testTimeout: overrides.testTimeout ?? 60_000,
       hookTimeout: 60_000,
       pool: 'forks',
+      // One module cache per worker: tfjs and the backend load once per worker, not once per file.
+      isolate: false,
       setupFiles: [source('test-setup.ts')],
       // The JSON report feeds scripts/test-summary.mjs (one 'N passed, N failed' line for CI).
       reporters: ['default', 'json'],

@@ -115,57 +115,12 @@ export function gemmAccumulate(
     const ncPadded = roundUp(nc, NR);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
-      // Pack B[pc : pc + kc, jc : jc + nc] into 4-column micro-panels, zero-padding the last one.
-      for (let jr = 0; jr < ncPadded; jr += NR) {
-        const panelOffset = jr * kc;
-        const width = Math.min(NR, nc - jr);
-        for (let p = 0; p < kc; p++) {
-          const source = b.offset + (pc + p) * bRowStride + (jc + jr) * bColStride;
-          const target = panelOffset + p * NR;
-          if (width === NR) {
-            bufferB[target] = bData[source];
-            bufferB[target + 1] = bData[source + bColStride];
-            bufferB[target + 2] = bData[source + 2 * bColStride];
-            bufferB[target + 3] = bData[source + 3 * bColStride];
-          } else {
-            for (let jj = 0; jj < NR; jj++) bufferB[target + jj] = jj < width ? bData[source + jj * bColStride] : 0;
-          }
-        }
-      }
+      packB(bData, b.offset + pc * bRowStride + jc * bColStride, bRowStride, bColStride, kc, nc, ncPadded, bufferB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
         const mcPadded = roundUp(mc, MR);
         if (upperOnly && ic > jc + nc - 1) continue;
-        // Pack A[ic : ic + mc, pc : pc + kc] into 4-row micro-panels, zero-padding the last one.
-        for (let ir = 0; ir < mcPadded; ir += MR) {
-          const panelOffset = ir * kc;
-          const height = Math.min(MR, mc - ir);
-          const rowBase = a.offset + (ic + ir) * aRowStride + pc * aColStride;
-          if (height === MR) {
-            let s0 = rowBase;
-            let s1 = rowBase + aRowStride;
-            let s2 = rowBase + 2 * aRowStride;
-            let s3 = rowBase + 3 * aRowStride;
-            const end = panelOffset + kc * MR;
-            for (let target = panelOffset; target < end; target += MR) {
-              bufferA[target] = aData[s0];
-              bufferA[target + 1] = aData[s1];
-              bufferA[target + 2] = aData[s2];
-              bufferA[target + 3] = aData[s3];
-              s0 += aColStride;
-              s1 += aColStride;
-              s2 += aColStride;
-              s3 += aColStride;
-            }
-          } else {
-            for (let p = 0; p < kc; p++) {
-              const target = panelOffset + p * MR;
-              for (let ii = 0; ii < MR; ii++) {
-                bufferA[target + ii] = ii < height ? aData[rowBase + ii * aRowStride + p * aColStride] : 0;
-              }
-            }
-          }
-        }
+        packA(aData, a.offset + ic * aRowStride + pc * aColStride, aRowStride, aColStride, kc, mc, mcPadded, bufferA);
         if (wasm) {
           wasmMacroKernel(wasm, kc, mc, mcPadded, nc, ic, jc, alpha, c, cOffset, cRowStride, upperOnly);
           continue;
@@ -192,6 +147,89 @@ export function gemmAccumulate(
             );
           }
         }
+      }
+    }
+  }
+}
+
+/**
+ * Packs the `kc x nc` block of B starting at `start` into 4-column micro-panels (`[panel][p][4]`),
+ * zero-padding the last panel to `ncPadded` columns.
+ */
+function packB(
+  data: Float64Array,
+  start: number,
+  rowStride: number,
+  colStride: number,
+  kc: number,
+  nc: number,
+  ncPadded: number,
+  buffer: Float64Array,
+): void {
+  for (let jr = 0; jr < ncPadded; jr += NR) {
+    const panelOffset = jr * kc;
+    const width = Math.min(NR, nc - jr);
+    let source = start + jr * colStride;
+    if (width === NR) {
+      const c1 = colStride;
+      const c2 = 2 * colStride;
+      const c3 = 3 * colStride;
+      const end = panelOffset + kc * NR;
+      for (let target = panelOffset; target < end; target += NR) {
+        buffer[target] = data[source];
+        buffer[target + 1] = data[source + c1];
+        buffer[target + 2] = data[source + c2];
+        buffer[target + 3] = data[source + c3];
+        source += rowStride;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const target = panelOffset + p * NR;
+        for (let jj = 0; jj < NR; jj++) buffer[target + jj] = jj < width ? data[source + jj * colStride] : 0;
+        source += rowStride;
+      }
+    }
+  }
+}
+
+/**
+ * Packs the `mc x kc` block of A starting at `start` into 4-row micro-panels (`[panel][p][4]`),
+ * zero-padding the last panel to `mcPadded` rows.
+ */
+function packA(
+  data: Float64Array,
+  start: number,
+  rowStride: number,
+  colStride: number,
+  kc: number,
+  mc: number,
+  mcPadded: number,
+  buffer: Float64Array,
+): void {
+  for (let ir = 0; ir < mcPadded; ir += MR) {
+    const panelOffset = ir * kc;
+    const height = Math.min(MR, mc - ir);
+    const rowBase = start + ir * rowStride;
+    if (height === MR) {
+      let s0 = rowBase;
+      let s1 = rowBase + rowStride;
+      let s2 = rowBase + 2 * rowStride;
+      let s3 = rowBase + 3 * rowStride;
+      const end = panelOffset + kc * MR;
+      for (let target = panelOffset; target < end; target += MR) {
+        buffer[target] = data[s0];
+        buffer[target + 1] = data[s1];
+        buffer[target + 2] = data[s2];
+        buffer[target + 3] = data[s3];
+        s0 += colStride;
+        s1 += colStride;
+        s2 += colStride;
+        s3 += colStride;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const target = panelOffset + p * MR;
+        for (let ii = 0; ii < MR; ii++) buffer[target + ii] = ii < height ? data[rowBase + ii * rowStride + p * colStride] : 0;
       }
     }
   }

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTlkitError } from '../errors';
 import { Matrix } from '../matrix';
+import { setGemmKernel } from './gemm';
 import { gram, matmul, matmulTransposeA, matmulTransposeB, matvec, matvecTranspose } from './index';
 import { maxAbsDifference, naiveMatmul, randomMatrix } from './testFixtures';
 
@@ -14,7 +15,21 @@ const shapes: [number, number, number][] = [
   [5, 260, 3],
 ];
 
-describe('matrix products', () => {
+describe('the GEMM kernel', () => {
+  it('runs in WebAssembly SIMD on Node 20 and can be switched to JavaScript', () => {
+    expect(setGemmKernel('javascript')).toBe('javascript');
+    expect(setGemmKernel('wasm')).toBe('wasm');
+  });
+});
+
+describe.each(['wasm', 'javascript'] as const)('matrix products (%s kernel)', (kernel) => {
+  beforeAll(() => {
+    expect(setGemmKernel(kernel)).toBe(kernel);
+  });
+  afterAll(() => {
+    setGemmKernel('wasm');
+  });
+
   it('gives a hand-worked 2 x 2 product', () => {
     const a = Matrix.fromRows([[1, 2], [3, 4]]);
     const b = Matrix.fromRows([[5, 6], [7, 8]]);

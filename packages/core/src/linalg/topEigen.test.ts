@@ -66,6 +66,30 @@ describe('topEigen', () => {
     expect(maxAbsDifference(matmulTransposeA(result.vectors, result.vectors).data, Matrix.identity(5).data)).toBeLessThan(1e-10);
   });
 
+  it('gives the same eigenpairs for every block size, and uses multiplyBlock when given', () => {
+    const reference = full.values.subarray(0, 6);
+    for (const blockSize of [1, 3, 6]) {
+      const result = topEigen(a, 6, { seed: 9, blockSize });
+      expect(maxAbsDifference(result.values, reference)).toBeLessThan(1e-10);
+      expect(residual(a, result.values, result.vectors)).toBeLessThan(1e-8);
+    }
+    let blockCalls = 0;
+    const operator = {
+      n: 200,
+      multiply: (): Float64Array => {
+        throw new Error('multiply must not be called when multiplyBlock exists');
+      },
+      multiplyBlock: (x: Matrix) => {
+        blockCalls++;
+        return matmul(a, x);
+      },
+    };
+    const viaBlocks = topEigen(operator, 6, { seed: 9, blockSize: 3 });
+    expect(blockCalls).toBeGreaterThan(0);
+    expect(viaBlocks.multiplications).toBe(3 * blockCalls);
+    expect(maxAbsDifference(viaBlocks.values, reference)).toBeLessThan(1e-10);
+  });
+
   it('falls back to the dense solver for small problems, for matrices and operators alike', () => {
     const small = randomSymmetric(20, 4);
     const expected = symmetricEigen(small).values.subarray(0, 3);
@@ -83,6 +107,8 @@ describe('topEigen', () => {
     expect(thrownCode(() => topEigen(a, 2, { tolerance: 0 }))).toBe('INVALID_ARGUMENT');
     expect(thrownCode(() => topEigen(Matrix.fromRows([[1, 2], [3, 4]]), 1))).toBe('INVALID_ARGUMENT');
     expect(thrownCode(() => topEigen({ n: 100, multiply: () => new Float64Array(3) }, 2))).toBe('DIMENSION_MISMATCH');
+    expect(thrownCode(() => topEigen({ n: 100, multiply: (v) => v, multiplyBlock: () => new Matrix(2, 2) }, 2))).toBe('DIMENSION_MISMATCH');
+    expect(thrownCode(() => topEigen(a, 2, { blockSize: 0 }))).toBe('INVALID_ARGUMENT');
     expect(thrownCode(() => topEigen({ n: 100, multiply: (v) => v.map(() => Number.NaN) }, 2))).toBe('NUMERICAL_ERROR');
     expect(thrownCode(() => topEigen(toeplitzOperator(400), 4, { which: 'smallest', maxIterations: 1, tolerance: 1e-14 }))).toBe(
       'NUMERICAL_ERROR',

@@ -134,7 +134,12 @@ function standardDeviation(values: readonly number[]): number {
 }
 
 /** Scores predictions: classification accuracy, balanced accuracy, macro F1; or regression errors. */
-function score(problem: 'classification' | 'regression', truth: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number) {
+function score(
+  problem: 'classification' | 'regression',
+  truth: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  numClasses: number,
+): Record<string, number> {
   if (problem === 'classification') {
     const scores = scoreClassification(truth, predicted, { numClasses });
     return { accuracy: scores.accuracy, balancedAccuracy: scores.balancedAccuracy, macroF1: scores.macro.f1 };

@@ -1,9 +1,9 @@
 import type { ProgressEvent } from '@tlkit/core';
 
 /** Writes run progress to stderr: one line per run, and a live line for long steps on a TTY. */
-export function createProgressPrinter(options: { quiet: boolean }) {
-  const stream = process.stderr;
-  const live = stream.isTTY && !options.quiet;
+export function createProgressPrinter(options: { quiet: boolean; write: (text: string) => void; live: boolean }) {
+  const stream = { write: options.write };
+  const live = options.live && !options.quiet;
   let liveShown = false;
   const clearLive = () => {
     if (liveShown) {

@@ -1,0 +1,140 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli-main';
+import { parseExperimentConfig } from './config';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    output: { stdout: (text: string) => out.push(text), stderr: (text: string) => err.push(text) },
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+  };
+}
+
+function writeConfig(config: unknown): string {
+  const folder = mkdtempSync(join(tmpdir(), 'tlkit-cli-'));
+  const path = join(folder, 'config.json');
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+/** A dataset folder in the shipped format: two 2-d domains with 3 and 4 samples. */
+function writeDatasetFolder(): string {
+  const root = mkdtempSync(join(tmpdir(), 'tlkit-data-'));
+  const domains = {
+    alpha: { X: [[0, 0], [0, 1], [5, 5]], y: [0, 0, 1] },
+    beta: { X: [[0.4, 0.4], [4, 4], [6, 5], [2.4, 2.4]], y: [0, 1, 1, 1] },
+  };
+  for (const [name, domain] of Object.entries(domains)) {
+    mkdirSync(join(root, name));
+    writeFileSync(join(root, name, 'X.csv'), `${domain.X.map((row) => row.join(',')).join('\n')}\n`);
+    writeFileSync(join(root, name, 'y.csv'), `${domain.y.join('\n')}\n`);
+    writeFileSync(join(root, name, 'meta.json'), JSON.stringify({ n: domain.X.length, d: 2, classes: ['a', 'b'] }));
+  }
+  return root;
+}
+
+describe('tlkit run', () => {
+  it('reproduces the published 1-NN accuracy on Office C→A and prints exactly one JSON object', async () => {
+    const path = writeConfig({
+      dataset: 'office_caltech10_surf',
+      pairs: [['caltech', 'amazon']],
+      pipelines: [{ name: '1nn', steps: [{ use: 'knn', k: 1 }] }],
+    });
+    const io = capture();
+    expect(await runCli(['run', path, '--json', '--backend', 'cpu'], io.output)).toBe(0);
+    const result = JSON.parse(io.stdout());
+    expect(Object.keys(result)).toEqual(['runs', 'summary']);
+    expect(result.runs).toHaveLength(1);
+    const [run] = result.runs;
+    expect(run).toMatchObject({ pipeline: '1nn', source: 'caltech', target: 'amazon', seed: 0, scored: 958 });
+    // The JDA/MEDA tables' 1NN row: 23.70 % = 227 of 958 amazon images.
+    expect(run.metrics.accuracy).toBe(227 / 958);
+    expect(io.stderr()).toContain("tfjs backend 'cpu'");
+  });
+
+  it('runs on a folder dataset ({"path": DIR}) with every ordered pair and a hand-checkable 1-NN', async () => {
+    const root = writeDatasetFolder();
+    const path = writeConfig({ dataset: { path: root }, preprocess: 'none', pipelines: [{ name: '1nn', steps: [{ use: 'knn' }] }] });
+    const io = capture();
+    expect(await runCli(['run', path, '--json', '--quiet', '--backend', 'cpu'], io.output)).toBe(0);
+    const { runs } = JSON.parse(io.stdout());
+    expect(runs.map((run: { source: string; target: string }) => `${run.source}→${run.target}`)).toEqual(['alpha→beta', 'beta→alpha']);
+    // alpha → beta: nearest alpha points of (0.4,0.4),(4,4),(6,5),(2.4,2.4) are (0,0),(5,5),(5,5),(0,1)
+    // → predictions 0,1,1,0 against 0,1,1,1: 3 of 4.
+    expect(runs[0].metrics.accuracy).toBe(0.75);
+    // beta → alpha: (0,0)→(0.4,0.4):0, (0,1)→(0.4,0.4):0, (5,5)→(4,4) or (6,5): both 1 → 3 of 3.
+    expect(runs[1].metrics.accuracy).toBe(1);
+    expect(io.stderr()).toBe('');
+  });
+
+  it('scores on the remaining target rows with targetLabeled, and trains baselines on them', async () => {
+    const path = writeConfig({
+      dataset: 'office_caltech10_surf',
+      pairs: [['dslr', 'webcam']],
+      seeds: [0, 1],
+      targetLabeled: { perClass: 3 },
+      pipelines: [
+        { name: 'source', steps: [{ use: 'knn' }] },
+        { name: 'target-only', trainOn: 'target', steps: [{ use: 'knn' }] },
+      ],
+    });
+    const io = capture();
+    expect(await runCli(['run', path, '--quiet', '--backend', 'cpu', '--json'], io.output)).toBe(0);
+    const { runs, summary } = JSON.parse(io.stdout());
+    expect(runs).toHaveLength(4);
+    for (const run of runs) expect(run.scored).toBe(295 - 30); // webcam minus 3 per class
+    const sourceRuns = runs.filter((run: { pipeline: string }) => run.pipeline === 'source');
+    const average = summary.find((entry: { pipeline: string; pair: string; metric: string }) => entry.pipeline === 'source' && entry.pair === 'average' && entry.metric === 'accuracy');
+    const values = sourceRuns.map((run: { metrics: { accuracy: number } }) => run.metrics.accuracy);
+    expect(average.mean).toBeCloseTo((values[0] + values[1]) / 2, 12);
+    expect(average.std).toBeCloseTo(Math.abs(values[0] - values[1]) / Math.SQRT2, 12);
+    expect(average.seeds).toBe(2);
+  });
+
+  it('prints a table without --json', async () => {
+    const path = writeConfig({ dataset: 'office_caltech10_surf', pairs: [['webcam', 'dslr']], pipelines: [{ name: '1nn', steps: [{ use: 'knn' }] }] });
+    const io = capture();
+    expect(await runCli(['run', path, '--quiet', '--backend', 'cpu'], io.output)).toBe(0);
+    expect(io.stdout()).toMatch(/W→D\s+59\.24/);
+    expect(io.stdout()).toMatch(/average\s+59\.24/);
+  });
+
+  it('fails with a one-line typed error for an unknown plugin or a bad config', async () => {
+    const unknown = writeConfig({ dataset: 'office_caltech10_surf', pairs: [['webcam', 'dslr']], pipelines: [{ name: 'x', steps: [{ use: 'no-such-step' }] }] });
+    const io = capture();
+    expect(await runCli(['run', unknown, '--quiet', '--backend', 'cpu'], io.output)).toBe(1);
+    expect(io.stderr()).toMatch(/UNKNOWN_PLUGIN.*'no-such-step'.*Known: .*knn/);
+    const bad = writeConfig({ dataset: 'office_caltech10_surf', pipelines: [{ name: 'x', steps: [{ use: 'knn', k: 0 }] }] });
+    const io2 = capture();
+    expect(await runCli(['run', bad, '--quiet', '--backend', 'cpu'], io2.output)).toBe(1);
+    expect(io2.stderr()).toMatch(/INVALID_CONFIG.*k/);
+  });
+
+  it('lists the registered plugins as JSON', async () => {
+    const io = capture();
+    expect(await runCli(['list', '--json'], io.output)).toBe(0);
+    const { plugins, backbones } = JSON.parse(io.stdout());
+    const names = plugins.map((plugin: { name: string }) => plugin.name);
+    expect(names).toEqual(expect.arrayContaining(['knn', 'logreg', 'ridge', 'svm', 'mlp', 'trainer']));
+    expect(backbones).toContain('mlp');
+  });
+});
+
+describe('experiment config', () => {
+  it('names each bad field', () => {
+    expect(() => parseExperimentConfig({ dataset: 'x', pipelines: [{ name: 'a', steps: [{ use: 'knn' }] }], colour: 'red' })).toThrow(
+      /config: Unrecognized key: "colour"/,
+    );
+    expect(() =>
+      parseExperimentConfig({ dataset: 'x', pipelines: [{ name: 'a', trainOn: 'target', steps: [{ use: 'knn' }] }] }),
+    ).toThrow(/config\.pipelines\.0\.trainOn: trainOn 'target' needs "targetLabeled"/);
+    expect(() =>
+      parseExperimentConfig({ dataset: 'x', pairs: [['a:b:c', 'd']], pipelines: [{ name: 'a', steps: [{ use: 'knn' }] }] }),
+    ).toThrow(/config\.pairs\.0\.0: a domain is NAME or NAME:SPLIT/);
+  });
+});

@@ -1,0 +1,242 @@
+/**
+ * `tlkit`: list plugins, run experiment configs on the shipped (or your own) data, run the demo.
+ * Results go to stdout (a table, or one JSON object with --json); logs, the backend choice and
+ * progress go to stderr.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isTlkitError, listBackbones, listPlugins, TlkitError } from '@tlkit/core';
+import { fileStorage, setupNodeBackend } from '@tlkit/core/node';
+import { CONFIG_HELP, type ExperimentConfig, parseExperimentConfig } from './config';
+import { type ExperimentResult, loadExperimentDataset, runExperiment } from './experiment';
+import { registerBuiltInPlugins, registerExtraPlugins } from './plugins';
+import { createProgressPrinter } from './progress';
+import { formatResultTable } from './table';
+
+const HELP = `tlkit — transfer learning for TypeScript
+
+USAGE
+  tlkit list [--plugin PKG]... [--json]        plugins (kind, role, needs) and backbones
+  tlkit run CONFIG.json [--json] [options]     run an experiment config, print a results table
+  tlkit demo [--full] [--json] [options]       run the demo suite on the shipped data
+  tlkit help                                   this text
+
+OPTIONS
+  --json             print exactly one JSON object on stdout:
+                     {"runs":[{"pipeline","source","target","seed","metrics":{"accuracy",...},"seconds"}],"summary":[...]}
+  --plugin PKG       import PKG (a package name or a path) and register its plugins; repeatable
+  --backend NAME     tfjs backend: auto (default) | wasm | cpu | tensorflow (tfjs-node); TLKIT_BACKEND works too
+  --cache DIR        where checkpoints and cached models go (default .tlkit-cache)
+  --out FILE         also write the JSON result to FILE
+  --quiet            no progress on stderr
+  --full             demo only: also run the long configs
+
+${CONFIG_HELP}
+`;
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const configsDirectory = join(here, '..', 'configs');
+
+interface CommonOptions {
+  json: boolean;
+  quiet: boolean;
+  plugins: string[];
+  backend?: string;
+  cache: string;
+  out?: string;
+  full: boolean;
+}
+
+/** Where the CLI writes: stdout gets results only, stderr everything else. */
+export interface CliOutput {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const processOutput: CliOutput = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+async function prepare(options: CommonOptions, extraPlugins: readonly string[] = []): Promise<void> {
+  await registerBuiltInPlugins();
+  await registerExtraPlugins([...options.plugins, ...extraPlugins]);
+}
+
+async function startBackend(options: CommonOptions, output: CliOutput): Promise<void> {
+  await setupNodeBackend({
+    ...(options.backend ? { backend: options.backend } : {}),
+    log: options.quiet ? false : (line) => output.stderr(`${line}\n`),
+  });
+}
+
+async function readConfig(path: string): Promise<ExperimentConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new TlkitError('DATA_NOT_FOUND', `cannot read config ${path} (${(error as Error).message.split('\n')[0]}).`, { path });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new TlkitError('INVALID_CONFIG', `${path} is not valid JSON: ${(error as Error).message}`, { path });
+  }
+  return parseExperimentConfig(json, relative(process.cwd(), path) || path);
+}
+
+async function runConfig(path: string, options: CommonOptions, output: CliOutput): Promise<ExperimentResult> {
+  const config = await readConfig(path);
+  await registerExtraPlugins(config.plugins);
+  const printer = createProgressPrinter({
+    quiet: options.quiet,
+    write: output.stderr,
+    live: output === processOutput && Boolean(process.stderr.isTTY),
+  });
+  printer.line(`tlkit: ${config.name ?? path}: loading ${typeof config.dataset === 'string' ? config.dataset : config.dataset.path}`);
+  const dataset = await loadExperimentDataset(config, path);
+  const result = await runExperiment({ ...config, name: config.name ?? basename(path, '.json') }, dataset, {
+    storage: fileStorage(options.cache),
+    onProgress: (event) => printer.event(event),
+    onRunEnd: (record, info) => {
+      const value = record.metrics.accuracy ?? record.metrics.meanSquaredError;
+      const name = record.metrics.accuracy !== undefined ? 'accuracy' : 'mse';
+      printer.line(
+        `  [${info.index}/${info.total}] ${record.pipeline} ${info.pair} seed ${record.seed}: ${name} ${name === 'accuracy' ? `${(100 * value).toFixed(2)}%` : value.toPrecision(4)} (${record.seconds.toFixed(2)} s)`,
+      );
+    },
+  });
+  printer.done();
+  return result;
+}
+
+async function listCommand(options: CommonOptions, output: CliOutput): Promise<void> {
+  await prepare(options);
+  const plugins = listPlugins().map((plugin) => ({
+    name: plugin.name,
+    kind: plugin.kind,
+    role: plugin.role,
+    needs: plugin.needs,
+    description: plugin.description,
+    ...(plugin.reference ? { reference: plugin.reference } : {}),
+  }));
+  const backbones = [{ name: 'mlp' }, ...listBackbones().filter((backbone) => backbone.name !== 'mlp')].map((backbone) => backbone.name);
+  if (options.json) {
+    output.stdout(`${JSON.stringify({ plugins, backbones })}\n`);
+    return;
+  }
+  const rows = plugins.map((plugin) => [
+    plugin.name,
+    plugin.kind,
+    plugin.role,
+    [
+      plugin.needs.problems.join('+'),
+      plugin.needs.targetLabels !== 'never' ? `target labels: ${plugin.needs.targetLabels}` : '',
+      plugin.needs.acceptsSampleWeights ? 'sample weights' : '',
+      plugin.needs.trainingHooks ? 'training steps' : '',
+      plugin.needs.images ? 'images' : '',
+    ]
+      .filter(Boolean)
+      .join(', '),
+    plugin.description,
+  ]);
+  const header = ['name', 'kind', 'role', 'needs / accepts', 'description'];
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+  const line = (row: string[]) => row.map((cell, column) => (column < row.length - 1 ? cell.padEnd(widths[column]) : cell)).join('  ');
+  output.stdout(`${[line(header), ...rows.map(line)].join('\n')}\n\nbackbones: ${backbones.join(', ')}\n`);
+}
+
+async function demoConfigs(full: boolean): Promise<string[]> {
+  const folders = full ? ['demo', 'full'] : ['demo'];
+  const paths: string[] = [];
+  for (const folder of folders) {
+    let names: string[] = [];
+    try {
+      names = (await readdir(join(configsDirectory, folder))).filter((name) => name.endsWith('.json')).sort();
+    } catch {
+      names = [];
+    }
+    paths.push(...names.map((name) => join(configsDirectory, folder, name)));
+  }
+  return paths;
+}
+
+/**
+ * Runs the CLI with `argv` (without `node cli.js`) and returns the exit code. Errors that are
+ * `TlkitError`s are printed as one line on stderr (exit 1).
+ */
+export async function runCli(argv: string[], output: CliOutput = processOutput): Promise<number> {
+  try {
+    return await dispatch(argv, output);
+  } catch (error) {
+    if (isTlkitError(error)) {
+      output.stderr(`tlkit: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function dispatch(argv: string[], output: CliOutput): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      plugin: { type: 'string', multiple: true, default: [] },
+      backend: { type: 'string' },
+      cache: { type: 'string', default: '.tlkit-cache' },
+      out: { type: 'string' },
+      full: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const options: CommonOptions = {
+    json: values.json ?? false,
+    quiet: values.quiet ?? false,
+    plugins: values.plugin ?? [],
+    ...(values.backend ? { backend: values.backend } : {}),
+    cache: values.cache ?? '.tlkit-cache',
+    ...(values.out ? { out: values.out } : {}),
+    full: values.full ?? false,
+  };
+  const [command, ...rest] = positionals;
+  if (values.help || !command || command === 'help') {
+    output.stdout(HELP);
+    return 0;
+  }
+  if (command === 'list') {
+    await listCommand(options, output);
+    return 0;
+  }
+  if (command === 'run' || command === 'demo') {
+    const paths = command === 'run' ? rest : await demoConfigs(options.full);
+    if (paths.length === 0) {
+      output.stderr(command === 'run' ? 'tlkit run: give a config file, e.g. tlkit run apps/demo/configs/demo/office-baselines.json\n' : 'tlkit demo: no demo configs found\n');
+      return 2;
+    }
+    await prepare(options);
+    await startBackend(options, output);
+    const started = performance.now();
+    const results: ExperimentResult[] = [];
+    for (const path of paths) {
+      const result = await runConfig(path, options, output);
+      results.push(result);
+      if (!options.json) output.stdout(`\n${formatResultTable(result)}\n`);
+    }
+    const runs = results.flatMap((result) => result.runs);
+    const summary = results.flatMap((result) => result.summary.map((entry) => ({ experiment: result.name ?? '', ...entry })));
+    const document = { runs, summary };
+    if (options.out) await writeFile(options.out, `${JSON.stringify(document, null, 2)}\n`);
+    if (options.json) output.stdout(`${JSON.stringify(document)}\n`);
+    if (!options.quiet) output.stderr(`tlkit: ${runs.length} runs in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    return 0;
+  }
+  output.stderr(`tlkit: unknown command '${command}'. Run tlkit help.\n`);
+  return 2;
+}
+

@@ -102,7 +102,7 @@ export async function fitJda(
   const dim = options.dim;
   let pseudoLabels: Int32Array | undefined;
   let result: ReturnType<typeof setup.finish> | undefined;
-  let values = new Float64Array(0);
+  let values: Float64Array = new Float64Array(0);
   const changes: number[] = [];
   let source = new Matrix(0, 0);
   let target = new Matrix(0, 0);

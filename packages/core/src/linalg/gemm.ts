@@ -8,9 +8,10 @@
  * 4-row micro-panels, and a 4 x 4 register-blocked micro-kernel streams both contiguously. Because
  * packing reads through (rowStride, colStride), transposed operands cost nothing extra.
  *
- * The micro-kernel runs in WebAssembly SIMD where available (`wasmKernel.ts`: the packed blocks
- * live in the module's memory and one call computes a whole column of tiles), otherwise in plain
- * JavaScript with the same packing.
+ * The macro-kernel runs in WebAssembly SIMD where available (`wasmKernel.ts`): the packed blocks
+ * and a row-major copy of the C block live in the module's memory, C is copied in and out row by
+ * row (`TypedArray.set`, a memory copy), and one call computes every tile of the block.
+ * Otherwise the micro-kernel runs in plain JavaScript with the same packing.
  * @internal
  */
 import { loadWasmKernel } from './wasmKernel';
@@ -27,16 +28,20 @@ const MC = 128;
 /** Columns of B per packed block. */
 const NC = 2048;
 
-/** Layout of the wasm memory, in float64 elements: packed A, packed B, then one column of tiles. */
+/** Layout of the wasm memory, in float64 elements: packed A, packed B, then the C block. */
 const WASM_A_OFFSET = 0;
 const WASM_B_OFFSET = MC * KC;
-const WASM_OUT_OFFSET = WASM_B_OFFSET + KC * NC;
-const WASM_ELEMENTS = WASM_OUT_OFFSET + MC * NR;
+const WASM_C_OFFSET = WASM_B_OFFSET + KC * NC;
+const WASM_ELEMENTS = WASM_C_OFFSET + MC * NC;
+/** Rows of C narrower than this are copied element by element (a subarray per row costs more). */
+const NARROW_COPY = 24;
+/** `upperShift` that disables the upper-triangle skipping of the wasm kernel. */
+const ALL_TILES = 1 << 30;
 
 let kernel: WasmKernel | null | undefined;
 let packedA: Float64Array = new Float64Array(0);
 let packedB: Float64Array = new Float64Array(0);
-let kernelOutput: Float64Array = new Float64Array(0);
+let blockC: Float64Array = new Float64Array(0);
 
 function activeKernel(): WasmKernel | null {
   if (kernel === undefined) {
@@ -51,7 +56,7 @@ function selectKernel(loaded: WasmKernel | null): void {
   if (loaded) {
     packedA = loaded.memory.subarray(WASM_A_OFFSET, WASM_A_OFFSET + MC * KC);
     packedB = loaded.memory.subarray(WASM_B_OFFSET, WASM_B_OFFSET + KC * NC);
-    kernelOutput = loaded.memory.subarray(WASM_OUT_OFFSET, WASM_OUT_OFFSET + MC * NR);
+    blockC = loaded.memory.subarray(WASM_C_OFFSET, WASM_C_OFFSET + MC * NC);
   } else {
     packedA = new Float64Array(MC * KC);
     packedB = new Float64Array(KC * NC);
@@ -122,7 +127,7 @@ export function gemmAccumulate(
         if (upperOnly && ic > jc + nc - 1) continue;
         packA(aData, a.offset + ic * aRowStride + pc * aColStride, aRowStride, aColStride, kc, mc, mcPadded, bufferA);
         if (wasm) {
-          wasmMacroKernel(wasm, kc, mc, mcPadded, nc, ic, jc, alpha, c, cOffset, cRowStride, upperOnly);
+          wasmMacroKernel(wasm, kc, mc, mcPadded, nc, ncPadded, ic, jc, alpha, c, cOffset, cRowStride, upperOnly);
           continue;
         }
         for (let jr = 0; jr < nc; jr += NR) {
@@ -236,8 +241,8 @@ function packA(
 }
 
 /**
- * All tiles of the current (ic, jc) block through the wasm kernel: one call per 4-column
- * micro-panel of B computes the tiles of every 4-row micro-panel of A, then they are added to C.
+ * All tiles of the current (ic, jc) block through the wasm kernel: the `mc x nc` block of C is
+ * copied into the kernel's memory, updated there in one call, and copied back.
  */
 function wasmMacroKernel(
   wasm: WasmKernel,
@@ -245,6 +250,7 @@ function wasmMacroKernel(
   mc: number,
   mcPadded: number,
   nc: number,
+  ncPadded: number,
   ic: number,
   jc: number,
   alpha: number,
@@ -253,38 +259,37 @@ function wasmMacroKernel(
   cRowStride: number,
   upperOnly: boolean,
 ): void {
-  const output = kernelOutput;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const columnStart = jc + jr;
-    const width = Math.min(NR, nc - jr);
-    let rows = mcPadded;
-    if (upperOnly) {
-      // Only tiles that reach the diagonal or above: rowStart <= columnStart + NR - 1.
-      const lastRow = columnStart + NR - 1 - ic;
-      if (lastRow < 0) continue;
-      rows = Math.min(mcPadded, (Math.floor(lastRow / MR) + 1) * MR);
-    }
-    wasm.panel(kc, rows, WASM_A_OFFSET * 8, (WASM_B_OFFSET + jr * kc) * 8, WASM_OUT_OFFSET * 8);
-    const rowLimit = Math.min(rows, mc);
-    for (let ir = 0; ir < rowLimit; ir += MR) {
-      const height = Math.min(MR, mc - ir);
-      const tile = ir * NR; // output[tile + column * 4 + row]
-      const rowBase = cOffset + (ic + ir) * cRowStride + columnStart;
-      if (height === MR && width === NR) {
-        for (let ii = 0; ii < MR; ii++) {
-          const row = rowBase + ii * cRowStride;
-          c[row] += alpha * output[tile + ii];
-          c[row + 1] += alpha * output[tile + 4 + ii];
-          c[row + 2] += alpha * output[tile + 8 + ii];
-          c[row + 3] += alpha * output[tile + 12 + ii];
-        }
-      } else {
-        for (let ii = 0; ii < height; ii++) {
-          const row = rowBase + ii * cRowStride;
-          for (let jj = 0; jj < width; jj++) c[row + jj] += alpha * output[tile + jj * 4 + ii];
-        }
-      }
-    }
+  const buffer = blockC;
+  let rows = mc;
+  if (upperOnly) {
+    // Rows below the block's last column are untouched: do not copy them.
+    rows = Math.min(mc, Math.max(jc + nc - ic, 0));
+    if (rows === 0) return;
+  }
+  const rowsPadded = Math.min(mcPadded, roundUp(rows, MR));
+  const narrow = nc < NARROW_COPY;
+  for (let r = 0; r < rows; r++) {
+    const source = cOffset + (ic + r) * cRowStride + jc;
+    const target = r * ncPadded;
+    if (narrow) for (let j = 0; j < nc; j++) buffer[target + j] = c[source + j];
+    else buffer.set(c.subarray(source, source + nc), target);
+  }
+  wasm.block(
+    kc,
+    rowsPadded,
+    ncPadded,
+    WASM_A_OFFSET * 8,
+    WASM_B_OFFSET * 8,
+    WASM_C_OFFSET * 8,
+    ncPadded * 8,
+    alpha,
+    upperOnly ? jc - ic + NR - 1 : ALL_TILES,
+  );
+  for (let r = 0; r < rows; r++) {
+    const target = cOffset + (ic + r) * cRowStride + jc;
+    const source = r * ncPadded;
+    if (narrow) for (let j = 0; j < nc; j++) c[target + j] = buffer[source + j];
+    else c.set(buffer.subarray(source, source + nc), target);
   }
 }
 

@@ -17,9 +17,12 @@
  * @internal
  */
 import { gemmAccumulate } from './gemm';
+import { createSymmetricProductKernel } from './wasmSymmetricProduct';
 
 /** Reflectors per panel of the blocked reduction and of the back-transformation. */
 const PANEL = 32;
+/** From this size on the symmetric products run in the WebAssembly SIMD kernel (when available). */
+const WASM_MINIMUM_SIZE = 32;
 
 /** The tridiagonal form `T = Qᵀ A Q` and the Householder data that define Q. @internal */
 export interface Tridiagonal {
@@ -39,86 +42,150 @@ export interface Tridiagonal {
  * off-diagonal with `H_k = I − β v vᵀ` acting on indices `k+1..n−1` (Golub & Van Loan,
  * Algorithm 8.3.1), blocked as described in the module notes. Only the upper triangle of `work`
  * (row-major `n x n`) is read; on return its strict lower triangle holds garbage and row k holds
- * `v_k` right of the first off-diagonal position. @internal
+ * `v_k` right of the first off-diagonal position. `kernel: 'javascript'` keeps the level-2 loops
+ * out of WebAssembly (for tests). @internal
  */
-export function tridiagonalize(work: Float64Array, n: number, panelSize = PANEL): Tridiagonal {
+export function tridiagonalize(
+  work: Float64Array,
+  n: number,
+  panelSize = PANEL,
+  kernel: 'auto' | 'javascript' = 'auto',
+): Tridiagonal {
+  const layout = new Layout(n, panelSize);
+  const wasm = kernel === 'auto' && n >= WASM_MINIMUM_SIZE ? createSymmetricProductKernel(layout.size) : null;
+  const level2: Level2 = wasm
+    ? {
+        memory: wasm.memory,
+        product: (first, xOffset) => wasm.product(0, n, first, xOffset, layout.y),
+        dots: wasm.dots,
+        axpys: wasm.axpys,
+      }
+    : javascriptLevel2(new Float64Array(layout.size), n, layout.y);
+  const memory = level2.memory;
+  memory.set(work);
+  const result = reduce(level2, layout, n, panelSize);
+  work.set(memory.subarray(0, n * n));
+  return result;
+}
+
+/** Where everything lives in the reduction's memory (element offsets). */
+class Layout {
+  /** y = A₂₂ v (n). */
+  readonly y: number;
+  /** The panel's v vectors as rows (panel x n). */
+  readonly v: number;
+  /** The panel's w vectors as rows (panel x n). */
+  readonly w: number;
+  /** Scratch coefficients (4 x panel). */
+  readonly coefficients: number;
+  readonly size: number;
+  constructor(n: number, panelSize: number) {
+    this.y = n * n;
+    this.v = this.y + n;
+    this.w = this.v + panelSize * n;
+    this.coefficients = this.w + panelSize * n;
+    this.size = this.coefficients + 4 * panelSize;
+  }
+}
+
+/** The level-2 operations of the reduction on one flat memory (element offsets throughout). */
+interface Level2 {
+  readonly memory: Float64Array;
+  /** `memory[y + i] = Σ_j A[i][j] memory[xOffset + j]` over `first ≤ i, j < n` (A at 0, upper triangle). */
+  product(first: number, xOffset: number): void;
+  /** `memory[out + q] = Σ_{first ≤ j < last} memory[rows + q·stride + j] memory[x + j]`, q < count. */
+  dots(rows: number, count: number, stride: number, x: number, first: number, last: number, out: number): void;
+  /** `memory[y + j] −= Σ_{q < count} memory[coefficients + q] memory[rows + q·stride + j]`, first ≤ j < last. */
+  axpys(rows: number, count: number, stride: number, coefficients: number, y: number, first: number, last: number): void;
+}
+
+function javascriptLevel2(memory: Float64Array, n: number, yOffset: number): Level2 {
+  const y = memory.subarray(yOffset, yOffset + n);
+  return {
+    memory,
+    product: (first, xOffset) => symmetricUpperProduct(memory, n, first, memory, xOffset, y),
+    dots(rows, count, stride, x, first, last, out) {
+      for (let q = 0; q < count; q++) {
+        const row = rows + q * stride;
+        let sum = 0;
+        for (let j = first; j < last; j++) sum += memory[row + j] * memory[x + j];
+        memory[out + q] = sum;
+      }
+    },
+    axpys(rows, count, stride, coefficients, target, first, last) {
+      for (let q = 0; q < count; q++) {
+        const row = rows + q * stride;
+        const factor = memory[coefficients + q];
+        for (let j = first; j < last; j++) memory[target + j] -= factor * memory[row + j];
+      }
+    },
+  };
+}
+
+/** The blocked reduction on `level2.memory` (A at offset 0, the rest per `layout`). */
+function reduce(level2: Level2, layout: Layout, n: number, panelSize: number): Tridiagonal {
+  const memory = level2.memory;
   const diagonal = new Float64Array(n);
   const offDiagonal = new Float64Array(n);
   const betas = new Float64Array(n);
   const reflectorCount = Math.max(n - 2, 0);
-  const panelV = new Float64Array(panelSize * n); // row p: v of the panel's p-th reflector (zeros left of its support)
-  const panelW = new Float64Array(panelSize * n); // row p: its w
-  const y = new Float64Array(n);
-  const dotsV = new Float64Array(panelSize);
-  const dotsW = new Float64Array(panelSize);
+  const { y, v: vBase, w: wBase } = layout;
+  const dotsV = layout.coefficients; // V_qᵀ v
+  const dotsW = dotsV + panelSize; // W_qᵀ v
+  const columnW = dotsW + panelSize; // W_q[k]
+  const columnV = columnW + panelSize; // V_q[k]
 
   for (let start = 0; start < reflectorCount; start += panelSize) {
     const width = Math.min(panelSize, reflectorCount - start);
-    panelV.fill(0);
-    panelW.fill(0);
+    memory.fill(0, vBase, vBase + 2 * panelSize * n); // V and W rows
     for (let p = 0; p < width; p++) {
       const k = start + p;
       const rowK = k * n;
-      // 1. Bring row k (= column k) up to date with the panel's earlier reflectors.
+      // 1. Bring row k (= column k) up to date with the panel's earlier reflectors:
+      //    A[k, k:n] −= Σ_q V_q W_q[k] + W_q V_q[k].
       for (let q = 0; q < p; q++) {
-        const vq = panelV[q * n + k];
-        const wq = panelW[q * n + k];
-        const vRow = q * n;
-        for (let j = k; j < n; j++) work[rowK + j] -= panelV[vRow + j] * wq + panelW[vRow + j] * vq;
+        memory[columnW + q] = memory[wBase + q * n + k];
+        memory[columnV + q] = memory[vBase + q * n + k];
       }
-      diagonal[k] = work[rowK + k];
-      // 2. The reflector that zeroes work[k, k+2 : n].
+      level2.axpys(vBase, p, n, columnW, rowK, k, n);
+      level2.axpys(wBase, p, n, columnV, rowK, k, n);
+      diagonal[k] = memory[rowK + k];
+      // 2. The reflector that zeroes A[k, k+2 : n].
       const first = k + 1;
-      const beta = makeReflector(work, rowK + first, n - first, offDiagonal, k);
+      const beta = makeReflector(memory, rowK + first, n - first, offDiagonal, k);
       betas[k] = beta;
       if (beta === 0) continue;
-      const vOffset = p * n;
-      for (let j = first; j < n; j++) panelV[vOffset + j] = work[rowK + j];
-      // 3. y = A₂₂ v from the upper triangle (A₂₂ as of the panel start).
-      symmetricUpperProduct(work, n, first, work, rowK, y);
-      // y −= V (Wᵀ v) + W (Vᵀ v) over the earlier reflectors of the panel.
-      for (let q = 0; q < p; q++) {
-        let dotV = 0;
-        let dotW = 0;
-        const qRow = q * n;
-        for (let j = first; j < n; j++) {
-          const vj = work[rowK + j];
-          dotV += panelV[qRow + j] * vj;
-          dotW += panelW[qRow + j] * vj;
-        }
-        dotsV[q] = dotV;
-        dotsW[q] = dotW;
-      }
-      for (let q = 0; q < p; q++) {
-        const dotV = dotsV[q];
-        const dotW = dotsW[q];
-        const qRow = q * n;
-        for (let j = first; j < n; j++) y[j] -= panelV[qRow + j] * dotW + panelW[qRow + j] * dotV;
-      }
+      memory.copyWithin(vBase + p * n + first, rowK + first, rowK + n);
+      // 3. y = A₂₂ v (A₂₂ as of the panel start) − V (Wᵀ v) − W (Vᵀ v).
+      level2.product(first, rowK);
+      level2.dots(vBase, p, n, rowK, first, n, dotsV);
+      level2.dots(wBase, p, n, rowK, first, n, dotsW);
+      level2.axpys(vBase, p, n, dotsW, y, first, n);
+      level2.axpys(wBase, p, n, dotsV, y, first, n);
       // 4. w = β y − (β² yᵀv / 2) v.
       let yv = 0;
-      for (let j = first; j < n; j++) yv += y[j] * work[rowK + j];
+      for (let j = first; j < n; j++) yv += memory[y + j] * memory[rowK + j];
       const correction = 0.5 * beta * beta * yv;
-      const wOffset = p * n;
-      for (let j = first; j < n; j++) panelW[wOffset + j] = beta * y[j] - correction * work[rowK + j];
+      const wOffset = wBase + p * n;
+      for (let j = first; j < n; j++) memory[wOffset + j] = beta * memory[y + j] - correction * memory[rowK + j];
     }
     // 5. Trailing update A₂₂ ← A₂₂ − V Wᵀ − W Vᵀ on rows/columns ≥ start + width (upper triangle).
     const trailing = start + width;
     const size = n - trailing;
     if (size > 0) {
-      const vView = { data: panelV, offset: trailing, rowStride: 1, colStride: n };
-      const wView = { data: panelW, offset: trailing, rowStride: 1, colStride: n };
-      const vRows = { data: panelV, offset: trailing, rowStride: n, colStride: 1 };
-      const wRows = { data: panelW, offset: trailing, rowStride: n, colStride: 1 };
-      gemmAccumulate(size, size, width, -1, vView, wRows, work, trailing * n + trailing, n, true);
-      gemmAccumulate(size, size, width, -1, wView, vRows, work, trailing * n + trailing, n, true);
+      const vView = { data: memory, offset: vBase + trailing, rowStride: 1, colStride: n };
+      const wView = { data: memory, offset: wBase + trailing, rowStride: 1, colStride: n };
+      const vRows = { data: memory, offset: vBase + trailing, rowStride: n, colStride: 1 };
+      const wRows = { data: memory, offset: wBase + trailing, rowStride: n, colStride: 1 };
+      gemmAccumulate(size, size, width, -1, vView, wRows, memory, trailing * n + trailing, n, true);
+      gemmAccumulate(size, size, width, -1, wView, vRows, memory, trailing * n + trailing, n, true);
     }
   }
   if (n >= 2) {
-    diagonal[n - 2] = work[(n - 2) * n + n - 2];
-    offDiagonal[n - 2] = work[(n - 2) * n + n - 1];
+    diagonal[n - 2] = memory[(n - 2) * n + n - 2];
+    offDiagonal[n - 2] = memory[(n - 2) * n + n - 1];
   }
-  if (n >= 1) diagonal[n - 1] = work[n * n - 1];
+  if (n >= 1) diagonal[n - 1] = memory[n * n - 1];
   return { diagonal, offDiagonal, betas };
 }
 

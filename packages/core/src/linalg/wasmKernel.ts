@@ -1,176 +1,149 @@
 /**
- * The GEMM micro-kernel as a tiny WebAssembly module with 128-bit SIMD (two float64 lanes),
- * assembled here from its instructions at first use (about 530 bytes, compiled synchronously;
- * no file, no fetch). Where WebAssembly SIMD is unavailable the caller keeps its JavaScript kernel.
+ * The GEMM macro-kernel as a small WebAssembly module with 128-bit SIMD (two float64 lanes),
+ * assembled at first use (`wasmAssembler.ts`; no file, no fetch). Where WebAssembly SIMD is
+ * unavailable the caller keeps its JavaScript kernel.
  *
- * Exported function `panel(kc, mcPadded, aBase, bPanel, outBase)` (byte addresses in the module's
- * memory): for each 4-row micro-panel of packed A (`mcPadded / 4` of them, stored one after the
- * other as `[p][4]`) it multiplies with one packed 4-column micro-panel of B (`[p][4]`) over the
- * shared depth `kc`, and stores the 4 x 4 tile column by column (`out[tile][column][row]`).
- * The tile lives in eight f64x2 accumulators: rows (0,1) and (2,3) of each of the 4 columns.
- *
- * Instruction encodings: WebAssembly Core Specification 2.0, §5.4 (binary format of
- * instructions, including the 0xFD-prefixed vector instructions).
+ * Exported function `block(kc, mcPadded, ncPadded, aBase, bBase, cBase, cStride, alpha,
+ * upperShift)` (byte addresses and strides in the module's memory) computes, for one packed block,
+ * `C += alpha · A · B` where A is `mcPadded / 4` micro-panels of 4 rows stored one after the other
+ * as `[p][4]` (`kc` deep), B is `ncPadded / 4` micro-panels of 4 columns (`[p][4]`), and C is a
+ * row-major `mcPadded x ncPadded` array with row stride `cStride` bytes. The loop over B's
+ * micro-panels is outermost (one B micro-panel stays in L1 while every A micro-panel streams past
+ * it, Goto & van de Geijn 2008). Each 4 x 4 tile lives in eight f64x2 accumulators holding row
+ * halves `C[i][0:2]`, `C[i][2:4]`: per step of `p`, two loads of B and four broadcasts of A feed
+ * 16 multiply–adds, and the finished tile is added straight into the row-major C. Tiles whose row
+ * start exceeds `column start + upperShift` are skipped (symmetric results need only the upper
+ * triangle; pass a large `upperShift` to compute everything).
  * @internal
  */
+import { VALUE_F64, VALUE_I32, VALUE_V128, assembleModule, op, webAssemblyWithSimd } from './wasmAssembler';
 
-/** Byte layout of the kernel's memory, in float64 elements. @internal */
+/** An instantiated kernel and its memory. @internal */
 export interface WasmKernel {
   /** The whole memory as float64. */
   readonly memory: Float64Array;
-  /** Computes one column of tiles; see the module notes. */
-  readonly panel: (kc: number, mcPadded: number, aBase: number, bPanel: number, outBase: number) => void;
+  /** One packed block; see the module notes (byte addresses). */
+  readonly block: (
+    kc: number,
+    mcPadded: number,
+    ncPadded: number,
+    aBase: number,
+    bBase: number,
+    cBase: number,
+    cStride: number,
+    alpha: number,
+    upperShift: number,
+  ) => void;
 }
 
-const VALUE_I32 = 0x7f;
-const VALUE_V128 = 0x7b;
-const OP_BLOCK = 0x02;
-const OP_LOOP = 0x03;
-const OP_BR = 0x0c;
-const OP_BR_IF = 0x0d;
-const OP_END = 0x0b;
-const BLOCK_VOID = 0x40;
-const OP_LOCAL_GET = 0x20;
-const OP_LOCAL_SET = 0x21;
-const OP_I32_CONST = 0x41;
-const OP_I32_EQZ = 0x45;
-const OP_I32_LT_U = 0x49;
-const OP_I32_ADD = 0x6a;
-const OP_I32_MUL = 0x6c;
-const PREFIX_VECTOR = 0xfd;
-const VECTOR_LOAD = 0x00;
-const VECTOR_LOAD64_SPLAT = 0x0a;
-const VECTOR_STORE = 0x0b;
-const VECTOR_CONST = 0x0c;
-const VECTOR_F64X2_ADD = 0xf0;
-const VECTOR_F64X2_MUL = 0xf2;
+const OP_I32_GT_S = [0x4a];
 
-function unsignedLeb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value >>> 0;
-  do {
-    let byte = rest & 0x7f;
-    rest >>>= 7;
-    if (rest !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (rest !== 0);
-  return out;
-}
-
-function signedLeb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value | 0;
-  for (;;) {
-    const byte = rest & 0x7f;
-    rest >>= 7;
-    if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function vector(items: number[][]): number[] {
-  return [...unsignedLeb(items.length), ...items.flat()];
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...unsignedLeb(content.length), ...content];
-}
-
-function name(text: string): number[] {
-  return [...unsignedLeb(text.length), ...Array.from(text, (character) => character.charCodeAt(0))];
-}
-
-/** The module's bytes. Parameters and locals are numbered as in the comments below. */
-export function assembleKernelModule(memoryPages: number): Uint8Array<ArrayBuffer> {
-  // Parameters: 0 kc, 1 mcPadded, 2 aBase, 3 bPanel, 4 outBase (all i32).
-  // Locals: 5 row, 6 aPointer, 7 bPointer, 8 aEnd (i32); 9..16 accumulators, 17 aLow, 18 aHigh,
-  // 19 bSplat (v128); 20 outPointer (i32).
-  const KC = 0, MC_PADDED = 1, A_BASE = 2, B_PANEL = 3, OUT_BASE = 4;
-  const ROW = 5, A_POINTER = 6, B_POINTER = 7, A_END = 8, FIRST_ACCUMULATOR = 9;
-  const A_LOW = 17, A_HIGH = 18, B_SPLAT = 19, OUT_POINTER = 20;
+function blockBody(): number[] {
+  // Parameters: 0 kc, 1 mcPadded, 2 ncPadded, 3 aBase, 4 bBase, 5 cBase, 6 cStride (i32),
+  // 7 alpha (f64), 8 upperShift (i32).
+  const KC = 0, MC = 1, NC = 2, A_BASE = 3, B_BASE = 4, C_BASE = 5, C_STRIDE = 6, ALPHA = 7, UPPER_SHIFT = 8;
+  // Locals: i32 9..17; v128 18..28.
+  const JR = 9, IR = 10, A_PANEL = 11, B_PANEL = 12, C_COLUMN = 13, C_TILE = 14, A_POINTER = 15, B_POINTER = 16, A_END = 17;
+  const ACCUMULATOR = 18; // 18..25: row i, half h at 18 + 2i + h
+  const B0 = 26, B1 = 27, ALPHA_V = 28, SPLAT = 29;
+  const g = op.localGet;
+  const s = op.localSet;
   const body: number[] = [];
   const emit = (...parts: number[][]) => {
     for (const part of parts) body.push(...part);
   };
-  const get = (index: number) => [OP_LOCAL_GET, ...unsignedLeb(index)];
-  const set = (index: number) => [OP_LOCAL_SET, ...unsignedLeb(index)];
-  const i32 = (value: number) => [OP_I32_CONST, ...signedLeb(value)];
-  const vectorOp = (op: number) => [PREFIX_VECTOR, ...unsignedLeb(op)];
-  const load128 = (offset: number) => [...vectorOp(VECTOR_LOAD), 4, ...unsignedLeb(offset)];
-  const store128 = (offset: number) => [...vectorOp(VECTOR_STORE), 4, ...unsignedLeb(offset)];
-  const splat64 = (offset: number) => [...vectorOp(VECTOR_LOAD64_SPLAT), 3, ...unsignedLeb(offset)];
-  const zero128 = [...vectorOp(VECTOR_CONST), ...new Array<number>(16).fill(0)];
-  const add = vectorOp(VECTOR_F64X2_ADD);
-  const multiply = vectorOp(VECTOR_F64X2_MUL);
-
-  emit(get(OUT_BASE), set(OUT_POINTER), get(A_BASE), set(A_POINTER), i32(0), set(ROW));
-  emit([OP_BLOCK, BLOCK_VOID, OP_LOOP, BLOCK_VOID]); // for (row = 0; row < mcPadded; row += 4)
-  emit(get(ROW), get(MC_PADDED), [OP_I32_LT_U, OP_I32_EQZ, OP_BR_IF, 1]);
-  for (let index = 0; index < 8; index++) emit(zero128, set(FIRST_ACCUMULATOR + index));
-  emit(get(B_PANEL), set(B_POINTER));
-  emit(get(A_POINTER), get(KC), i32(32), [OP_I32_MUL, OP_I32_ADD], set(A_END));
-  emit([OP_BLOCK, BLOCK_VOID, OP_LOOP, BLOCK_VOID]); // for (p = 0; p < kc; p++)
-  emit(get(A_POINTER), get(A_END), [OP_I32_LT_U, OP_I32_EQZ, OP_BR_IF, 1]);
-  emit(get(A_POINTER), load128(0), set(A_LOW), get(A_POINTER), load128(16), set(A_HIGH));
-  for (let column = 0; column < 4; column++) {
-    const low = FIRST_ACCUMULATOR + 2 * column;
-    emit(get(B_POINTER), splat64(8 * column), set(B_SPLAT));
-    emit(get(low), get(A_LOW), get(B_SPLAT), multiply, add, set(low));
-    emit(get(low + 1), get(A_HIGH), get(B_SPLAT), multiply, add, set(low + 1));
+  emit(g(ALPHA), op.f64x2Splat(), s(ALPHA_V));
+  emit(op.i32Const(0), s(JR), g(B_BASE), s(B_PANEL), g(C_BASE), s(C_COLUMN));
+  emit(op.block(), op.loop()); // for (jr = 0; jr < ncPadded; jr += 4)
+  emit(g(JR), g(NC), op.i32GeU(), op.brIf(1));
+  emit(op.i32Const(0), s(IR), g(A_BASE), s(A_PANEL), g(C_COLUMN), s(C_TILE));
+  emit(op.block(), op.loop()); // for (ir = 0; ir < mcPadded && ir <= jr + upperShift; ir += 4)
+  emit(g(IR), g(MC), op.i32GeU(), op.brIf(1));
+  emit(g(IR), g(JR), g(UPPER_SHIFT), op.i32Add(), OP_I32_GT_S, op.brIf(1));
+  for (let index = 0; index < 8; index++) emit(op.v128Zero(), s(ACCUMULATOR + index));
+  emit(g(A_PANEL), s(A_POINTER), g(B_PANEL), s(B_POINTER));
+  emit(g(A_PANEL), g(KC), op.i32Const(5), op.i32Shl(), op.i32Add(), s(A_END));
+  emit(op.block(), op.loop()); // for (p = 0; p < kc; p++)
+  emit(g(A_POINTER), g(A_END), op.i32GeU(), op.brIf(1));
+  emit(g(B_POINTER), op.v128Load(0), s(B0), g(B_POINTER), op.v128Load(16), s(B1));
+  for (let row = 0; row < 4; row++) {
+    const low = ACCUMULATOR + 2 * row;
+    emit(g(A_POINTER), op.v128Load64Splat(8 * row), s(SPLAT));
+    emit(g(low), g(SPLAT), g(B0), op.f64x2Mul(), op.f64x2Add(), s(low));
+    emit(g(low + 1), g(SPLAT), g(B1), op.f64x2Mul(), op.f64x2Add(), s(low + 1));
   }
-  emit(get(A_POINTER), i32(32), [OP_I32_ADD], set(A_POINTER));
-  emit(get(B_POINTER), i32(32), [OP_I32_ADD], set(B_POINTER));
-  emit([OP_BR, 0, OP_END, OP_END]);
-  // aPointer now sits at the next micro-panel of A. Store the tile column by column.
-  for (let column = 0; column < 4; column++) {
-    const low = FIRST_ACCUMULATOR + 2 * column;
-    emit(get(OUT_POINTER), get(low), store128(32 * column));
-    emit(get(OUT_POINTER), get(low + 1), store128(32 * column + 16));
+  emit(g(A_POINTER), op.i32Const(32), op.i32Add(), s(A_POINTER));
+  emit(g(B_POINTER), op.i32Const(32), op.i32Add(), s(B_POINTER));
+  emit(op.br(0), op.end(), op.end());
+  // C[i][0:4] += alpha · tile row i, then on to the next A micro-panel (it starts at aEnd).
+  let rowPointer = C_TILE;
+  for (let row = 0; row < 4; row++) {
+    const low = ACCUMULATOR + 2 * row;
+    if (row > 0) {
+      emit(g(rowPointer), g(C_STRIDE), op.i32Add(), s(A_POINTER)); // A_POINTER reused as the row pointer
+      rowPointer = A_POINTER;
+    }
+    emit(g(rowPointer), g(rowPointer), op.v128Load(0), g(low), g(ALPHA_V), op.f64x2Mul(), op.f64x2Add(), op.v128Store(0));
+    emit(g(rowPointer), g(rowPointer), op.v128Load(16), g(low + 1), g(ALPHA_V), op.f64x2Mul(), op.f64x2Add(), op.v128Store(16));
   }
-  emit(get(OUT_POINTER), i32(128), [OP_I32_ADD], set(OUT_POINTER));
-  emit(get(ROW), i32(4), [OP_I32_ADD], set(ROW));
-  emit([OP_BR, 0, OP_END, OP_END]);
-  emit([OP_END]);
+  emit(g(A_END), s(A_PANEL));
+  emit(g(C_TILE), g(C_STRIDE), op.i32Const(2), op.i32Shl(), op.i32Add(), s(C_TILE));
+  emit(g(IR), op.i32Const(4), op.i32Add(), s(IR));
+  emit(op.br(0), op.end(), op.end());
+  emit(g(B_PANEL), g(KC), op.i32Const(5), op.i32Shl(), op.i32Add(), s(B_PANEL));
+  emit(g(C_COLUMN), op.i32Const(32), op.i32Add(), s(C_COLUMN));
+  emit(g(JR), op.i32Const(4), op.i32Add(), s(JR));
+  emit(op.br(0), op.end(), op.end());
+  return body;
+}
 
-  const locals = vector([
-    [...unsignedLeb(4), VALUE_I32],
-    [...unsignedLeb(11), VALUE_V128],
-    [...unsignedLeb(1), VALUE_I32],
-  ]);
-  const code = [...locals, ...body];
-  const parameters = vector(new Array(5).fill([VALUE_I32]) as number[][]);
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...parameters, 0]])), // type: (i32 x 5) -> ()
-    ...section(3, vector([[0]])), // function 0 has type 0
-    ...section(5, vector([[0x00, ...unsignedLeb(memoryPages)]])), // memory, min pages, no max
-    ...section(7, vector([[...name('panel'), 0x00, 0], [...name('memory'), 0x02, 0]])),
-    ...section(10, vector([[...unsignedLeb(code.length), ...code]])),
+/** The module's bytes. @internal */
+export function assembleKernelModule(memoryPages: number): Uint8Array<ArrayBuffer> {
+  return assembleModule(memoryPages, [
+    {
+      name: 'block',
+      parameters: [VALUE_I32, VALUE_I32, VALUE_I32, VALUE_I32, VALUE_I32, VALUE_I32, VALUE_I32, VALUE_F64, VALUE_I32],
+      results: [],
+      locals: [
+        [9, VALUE_I32],
+        [12, VALUE_V128],
+      ],
+      body: blockBody(),
+    },
   ]);
 }
 
-let cached: WasmKernel | null | undefined;
+let compiled: WebAssembly.Module | null | undefined;
 
 /**
- * The instantiated kernel with at least `bytes` of memory, or `null` where WebAssembly SIMD is not
- * available (the JavaScript kernel is used then). @internal
+ * A new kernel instance with at least `bytes` of memory, or `null` where WebAssembly SIMD is not
+ * available (the JavaScript kernel is used then). Instances are independent: each has its own
+ * memory, freed with it. @internal
  */
-export function loadWasmKernel(bytes: number): WasmKernel | null {
-  if (cached !== undefined) return cached;
-  cached = null;
-  try {
-    const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
-    if (!wasm) return null;
-    const moduleBytes = assembleKernelModule(Math.ceil(bytes / 65536));
-    if (!wasm.validate(moduleBytes)) return null;
-    const instance = new wasm.Instance(new wasm.Module(moduleBytes));
-    const exports = instance.exports as { panel: WasmKernel['panel']; memory: WebAssembly.Memory };
-    cached = { memory: new Float64Array(exports.memory.buffer), panel: exports.panel };
-  } catch {
-    cached = null;
+export function instantiateWasmKernel(bytes: number): WasmKernel | null {
+  if (compiled === undefined) {
+    compiled = null;
+    try {
+      const moduleBytes = assembleKernelModule(1);
+      const wasm = webAssemblyWithSimd(moduleBytes);
+      if (wasm) compiled = new wasm.Module(moduleBytes);
+    } catch {
+      compiled = null;
+    }
   }
-  return cached;
+  if (!compiled) return null;
+  const instance = new WebAssembly.Instance(compiled);
+  const exports = instance.exports as { block: WasmKernel['block']; memory: WebAssembly.Memory };
+  const pages = Math.ceil(bytes / 65536);
+  const current = exports.memory.buffer.byteLength / 65536;
+  if (pages > current) exports.memory.grow(pages - current);
+  return { memory: new Float64Array(exports.memory.buffer), block: exports.block };
+}
+
+let shared: WasmKernel | null | undefined;
+
+/** The shared instance used by every product (created at first use). @internal */
+export function loadWasmKernel(bytes: number): WasmKernel | null {
+  if (shared === undefined) shared = instantiateWasmKernel(bytes);
+  return shared;
 }

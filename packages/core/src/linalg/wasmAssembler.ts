@@ -1,0 +1,132 @@
+/**
+ * A minimal WebAssembly assembler for the linalg kernels: LEB128 encoders, the instructions the
+ * kernels use, and a module builder (one memory, exported functions). Instruction encodings:
+ * WebAssembly Core Specification 2.0, §5.4 (including the 0xFD-prefixed vector instructions);
+ * module layout: §5.5.
+ * @internal
+ */
+
+export const VALUE_I32 = 0x7f;
+export const VALUE_F64 = 0x7c;
+export const VALUE_V128 = 0x7b;
+
+/** Unsigned LEB128. @internal */
+export function unsignedLeb(value: number): number[] {
+  const out: number[] = [];
+  let rest = value >>> 0;
+  do {
+    let byte = rest & 0x7f;
+    rest >>>= 7;
+    if (rest !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (rest !== 0);
+  return out;
+}
+
+/** Signed LEB128 (32-bit). @internal */
+export function signedLeb(value: number): number[] {
+  const out: number[] = [];
+  let rest = value | 0;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** A length-prefixed vector of already-encoded items. @internal */
+export function encodeVector(items: number[][]): number[] {
+  return [...unsignedLeb(items.length), ...items.flat()];
+}
+
+/** A module section: id, byte length, content. @internal */
+export function encodeSection(id: number, content: number[]): number[] {
+  return [id, ...unsignedLeb(content.length), ...content];
+}
+
+/** A UTF-8 (here: ASCII) name. @internal */
+export function encodeName(text: string): number[] {
+  return [...unsignedLeb(text.length), ...Array.from(text, (character) => character.charCodeAt(0))];
+}
+
+/** Instruction builders; each returns the encoded bytes. @internal */
+export const op = {
+  block: () => [0x02, 0x40],
+  loop: () => [0x03, 0x40],
+  end: () => [0x0b],
+  br: (depth: number) => [0x0c, ...unsignedLeb(depth)],
+  brIf: (depth: number) => [0x0d, ...unsignedLeb(depth)],
+  ifVoid: () => [0x04, 0x40],
+  localGet: (index: number) => [0x20, ...unsignedLeb(index)],
+  localSet: (index: number) => [0x21, ...unsignedLeb(index)],
+  localTee: (index: number) => [0x22, ...unsignedLeb(index)],
+  i32Const: (value: number) => [0x41, ...signedLeb(value)],
+  i32Eqz: () => [0x45],
+  i32LtU: () => [0x49],
+  i32GeU: () => [0x4f],
+  i32Add: () => [0x6a],
+  i32Sub: () => [0x6b],
+  i32Mul: () => [0x6c],
+  i32Shl: () => [0x74],
+  f64Load: (offset = 0) => [0x2b, 3, ...unsignedLeb(offset)],
+  f64Store: (offset = 0) => [0x39, 3, ...unsignedLeb(offset)],
+  f64Const0: () => [0x44, 0, 0, 0, 0, 0, 0, 0, 0],
+  f64Add: () => [0xa0],
+  f64Sub: () => [0xa1],
+  f64Mul: () => [0xa2],
+  v128Load: (offset = 0) => [0xfd, ...unsignedLeb(0x00), 3, ...unsignedLeb(offset)],
+  v128Store: (offset = 0) => [0xfd, ...unsignedLeb(0x0b), 3, ...unsignedLeb(offset)],
+  v128Load64Splat: (offset = 0) => [0xfd, ...unsignedLeb(0x0a), 3, ...unsignedLeb(offset)],
+  v128Zero: () => [0xfd, ...unsignedLeb(0x0c), ...new Array<number>(16).fill(0)],
+  f64x2Splat: () => [0xfd, ...unsignedLeb(0x14)],
+  f64x2ExtractLane: (lane: number) => [0xfd, ...unsignedLeb(0x21), lane],
+  f64x2Add: () => [0xfd, ...unsignedLeb(0xf0)],
+  f64x2Sub: () => [0xfd, ...unsignedLeb(0xf1)],
+  f64x2Mul: () => [0xfd, ...unsignedLeb(0xf2)],
+};
+
+/** One exported function: parameter and result types, extra locals, body (without the final `end`). */
+export interface AssembledFunction {
+  readonly name: string;
+  readonly parameters: readonly number[];
+  readonly results: readonly number[];
+  /** Runs of extra locals: `[count, type]`. */
+  readonly locals: readonly (readonly [number, number])[];
+  readonly body: readonly number[];
+}
+
+/** The bytes of a module with one memory (`memoryPages` x 64 KiB, exported as `memory`) and the functions. @internal */
+export function assembleModule(memoryPages: number, functions: readonly AssembledFunction[]): Uint8Array<ArrayBuffer> {
+  const types = functions.map((fn) => [0x60, ...encodeVector(fn.parameters.map((type) => [type])), ...encodeVector(fn.results.map((type) => [type]))]);
+  const codes = functions.map((fn) => {
+    const code = [...encodeVector(fn.locals.map(([count, type]) => [...unsignedLeb(count), type])), ...fn.body, 0x0b];
+    return [...unsignedLeb(code.length), ...code];
+  });
+  const exports = [
+    ...functions.map((fn, index) => [...encodeName(fn.name), 0x00, ...unsignedLeb(index)]),
+    [...encodeName('memory'), 0x02, 0],
+  ];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...encodeSection(1, encodeVector(types)),
+    ...encodeSection(3, encodeVector(functions.map((_, index) => unsignedLeb(index)))),
+    ...encodeSection(5, encodeVector([[0x00, ...unsignedLeb(memoryPages)]])),
+    ...encodeSection(7, encodeVector(exports)),
+    ...encodeSection(10, encodeVector(codes)),
+  ]);
+}
+
+/** `WebAssembly` if this runtime has it and validates SIMD modules, else null. @internal */
+export function webAssemblyWithSimd(probe: Uint8Array<ArrayBuffer>): typeof WebAssembly | null {
+  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
+  if (!wasm) return null;
+  try {
+    return wasm.validate(probe) ? wasm : null;
+  } catch {
+    return null;
+  }
+}

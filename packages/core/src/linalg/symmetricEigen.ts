@@ -75,15 +75,23 @@ export function symmetricEigenUnchecked(data: Float64Array, n: number, withVecto
     for (let j = 0; j < n; j++) values[j] = diagonal[order[j]];
     return { values, vectors: new Matrix(0, 0) };
   }
-  // Eigenvectors of T (ascending), then reversed into descending order, then V = Q Z.
+  // Eigenvectors of T as rows (ascending), transposed into columns in descending order, then V = Q Z.
   const tridiagonalVectors = new Float64Array(n * n);
   tridiagonalEigenvectors(diagonal, offDiagonal, n, tridiagonalVectors);
   const vectors = new Matrix(n, n);
   const target = vectors.data;
   for (let j = 0; j < n; j++) values[j] = diagonal[n - 1 - j];
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    for (let j = 0; j < n; j++) target[row + j] = tridiagonalVectors[row + n - 1 - j];
+  // target[i][j] = rows[n − 1 − j][i], in 32 x 32 tiles so both sides stay in cache.
+  const tile = 32;
+  for (let i0 = 0; i0 < n; i0 += tile) {
+    const i1 = Math.min(n, i0 + tile);
+    for (let j0 = 0; j0 < n; j0 += tile) {
+      const j1 = Math.min(n, j0 + tile);
+      for (let i = i0; i < i1; i++) {
+        const row = i * n;
+        for (let j = j0; j < j1; j++) target[row + j] = tridiagonalVectors[(n - 1 - j) * n + i];
+      }
+    }
   }
   applyTridiagonalQ(work, betas, n, target, n);
   return { values, vectors };

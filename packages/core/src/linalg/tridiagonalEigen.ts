@@ -45,21 +45,22 @@ function tridiagonalNorm(diagonal: Float64Array, offDiagonal: Float64Array, star
  * Implicit QL iteration with Wilkinson shifts on the symmetric tridiagonal matrix with diagonal
  * `diagonal[start..end)` and off-diagonal `offDiagonal[start..end−1)` (`offDiagonal[i]` couples i
  * and i+1). On return `diagonal[start..end)` holds the eigenvalues (unsorted) and the
- * off-diagonal is destroyed. When `vectors` is given, every Givens rotation acting on the pair of
- * columns (i, i+1) of the eigenvector matrix is applied to the columns `i − start + columnOffset`
- * (and the next) of the `rowCount` rows of `vectors` starting at `rowOffset` (row stride
- * `stride`): columns that start as I end as the eigenvectors. @internal
+ * off-diagonal is destroyed. When `rows` is given, the eigenvector matrix is kept transposed:
+ * eigenvector i is row `i − start + firstRow` of `rows` (row stride `stride`), entries
+ * `columnStart .. columnStart + columnCount`, and every Givens rotation acting on eigenvectors
+ * (i, i+1) is applied to those two rows (contiguous memory). Rows that start as I end as the
+ * eigenvectors. @internal
  */
 export function tridiagonalQl(
   diagonal: Float64Array,
   offDiagonal: Float64Array,
   start: number,
   end: number,
-  vectors: Float64Array | null = null,
-  rowOffset = 0,
-  rowCount = 0,
+  rows: Float64Array | null = null,
+  firstRow = 0,
+  columnStart = 0,
+  columnCount = 0,
   stride = 0,
-  columnOffset = 0,
 ): void {
   const negligible = EPSILON * tridiagonalNorm(diagonal, offDiagonal, start, end);
   for (let low = start; low < end; low++) {
@@ -108,14 +109,15 @@ export function tridiagonalQl(
         shiftAccumulated = sine * radius;
         diagonal[i + 1] = g + shiftAccumulated;
         g = cosine * radius - b;
-        if (vectors) {
-          // Columns c and c+1 ← (c·col_c − s·col_{c+1}, s·col_c + c·col_{c+1}).
-          let index = rowOffset * stride + columnOffset + (i - start);
-          for (let row = 0; row < rowCount; row++, index += stride) {
-            const left = vectors[index];
-            const right = vectors[index + 1];
-            vectors[index + 1] = sine * left + cosine * right;
-            vectors[index] = cosine * left - sine * right;
+        if (rows) {
+          // Eigenvectors i and i+1 ← (c·v_i − s·v_{i+1}, s·v_i + c·v_{i+1}).
+          const upperRow = (firstRow + i - start) * stride + columnStart;
+          const lowerRow = upperRow + stride;
+          for (let column = 0; column < columnCount; column++) {
+            const upper = rows[upperRow + column];
+            const lower = rows[lowerRow + column];
+            rows[lowerRow + column] = sine * upper + cosine * lower;
+            rows[upperRow + column] = cosine * upper - sine * lower;
           }
         }
       }
@@ -129,18 +131,18 @@ export function tridiagonalQl(
 
 /**
  * All eigenvalues and eigenvectors of the symmetric tridiagonal matrix `(diagonal, offDiagonal)`
- * of size n: on return `diagonal` holds the eigenvalues in ascending order and the row-major
- * `n x n` array `vectors` (fully overwritten) the matching orthonormal eigenvectors as columns.
+ * of size n: on return `diagonal` holds the eigenvalues in ascending order and ROW i of the
+ * row-major `n x n` array `rows` (fully overwritten) the unit eigenvector of `diagonal[i]`.
  * `offDiagonal` is destroyed. Divide and conquer (module notes); blocks that split off at a
  * negligible off-diagonal entry are solved independently. @internal
  */
-export function tridiagonalEigenvectors(diagonal: Float64Array, offDiagonal: Float64Array, n: number, vectors: Float64Array): void {
-  vectors.fill(0);
+export function tridiagonalEigenvectors(diagonal: Float64Array, offDiagonal: Float64Array, n: number, rows: Float64Array): void {
+  rows.fill(0);
   if (n === 0) return;
   // Scale to unit ∞-norm so that nothing in the secular equations over- or underflows.
   const norm = tridiagonalNorm(diagonal, offDiagonal, 0, n);
   if (norm === 0) {
-    for (let i = 0; i < n; i++) vectors[i * n + i] = 1;
+    for (let i = 0; i < n; i++) rows[i * n + i] = 1;
     return;
   }
   const scale = 1 / norm;
@@ -152,68 +154,50 @@ export function tridiagonalEigenvectors(diagonal: Float64Array, offDiagonal: Flo
   let blockStart = 0;
   for (let i = 0; i < n; i++) {
     if (i < n - 1 && Math.abs(offDiagonal[i]) > negligible) continue;
-    const size = i + 1 - blockStart;
     if (i < n - 1) offDiagonal[i] = 0;
-    if (size <= LEAF_SIZE) {
-      for (let j = blockStart; j <= i; j++) vectors[j * n + j] = 1;
-      tridiagonalQl(diagonal, offDiagonal, blockStart, i + 1, vectors, blockStart, size, n, blockStart);
-      sortBlock(diagonal, vectors, n, blockStart, size);
-    } else {
-      divideAndConquer(diagonal, offDiagonal, vectors, n, blockStart, size);
-    }
+    divideAndConquer(diagonal, offDiagonal, rows, n, blockStart, i + 1 - blockStart);
     blockStart = i + 1;
   }
   for (let i = 0; i < n; i++) diagonal[i] *= norm;
   // Blocks are sorted one by one; sort the whole spectrum (stable, so ties keep their order).
-  const order = ascendingOrder(diagonal, 0, n);
-  let sorted = true;
-  for (let i = 0; i < n; i++) if (order[i] !== i) sorted = false;
-  if (sorted) return;
-  permuteColumns(vectors, n, 0, n, order, diagonal);
+  sortRows(diagonal, rows, n, 0, n);
 }
 
-/** Indices `start..start+size` sorted by ascending value. */
-function ascendingOrder(values: Float64Array, start: number, size: number): Int32Array {
+/** Sorts `values[start..start+size)` ascending, moving rows `start..` of `rows` along (stable). */
+function sortRows(values: Float64Array, rows: Float64Array, n: number, start: number, size: number): void {
   const order = Int32Array.from({ length: size }, (_, index) => start + index);
   order.sort((first, second) => values[first] - values[second] || first - second);
-  return order;
-}
-
-/** Reorders columns `start..start+size` (rows `start..start+size`) and values by `order`. */
-function permuteColumns(vectors: Float64Array, n: number, start: number, size: number, order: Int32Array, values: Float64Array): void {
-  const copy = new Float64Array(size);
-  for (let c = 0; c < size; c++) copy[c] = values[order[c]];
-  values.set(copy, start);
-  const row = new Float64Array(size);
-  for (let r = start; r < start + size; r++) {
-    const offset = r * n;
-    for (let c = 0; c < size; c++) row[c] = vectors[offset + order[c]];
-    vectors.set(row, offset + start);
+  let sorted = true;
+  for (let c = 0; c < size; c++) if (order[c] !== start + c) sorted = false;
+  if (sorted) return;
+  const sortedValues = new Float64Array(size);
+  const sortedRows = new Float64Array(size * n);
+  for (let c = 0; c < size; c++) {
+    sortedValues[c] = values[order[c]];
+    sortedRows.set(rows.subarray(order[c] * n, order[c] * n + n), c * n);
   }
-}
-
-function sortBlock(values: Float64Array, vectors: Float64Array, n: number, start: number, size: number): void {
-  const order = ascendingOrder(values, start, size);
-  permuteColumns(vectors, n, start, size, order, values);
+  values.set(sortedValues, start);
+  rows.set(sortedRows, start * n);
 }
 
 /**
  * Divide and conquer on the unreduced block `start..start+size`: split it in two by a rank-one
- * tear (Cuppen), solve both halves, and merge. On return `diagonal[start..)` is ascending and the
- * diagonal block of `vectors` holds the eigenvectors (the off-diagonal blocks stay zero).
+ * tear (Cuppen), solve both halves, and merge. On return `diagonal[start..)` is ascending and
+ * rows `start..start+size` of `rows` hold the eigenvectors in columns `start..start+size` (the
+ * other columns stay zero).
  */
 function divideAndConquer(
   diagonal: Float64Array,
   offDiagonal: Float64Array,
-  vectors: Float64Array,
+  rows: Float64Array,
   n: number,
   start: number,
   size: number,
 ): void {
   if (size <= LEAF_SIZE) {
-    for (let j = start; j < start + size; j++) vectors[j * n + j] = 1;
-    tridiagonalQl(diagonal, offDiagonal, start, start + size, vectors, start, size, n, start);
-    sortBlock(diagonal, vectors, n, start, size);
+    for (let j = start; j < start + size; j++) rows[j * n + j] = 1;
+    tridiagonalQl(diagonal, offDiagonal, start, start + size, rows, start, start, size, n);
+    sortRows(diagonal, rows, n, start, size);
     return;
   }
   const firstSize = size >> 1;
@@ -223,9 +207,9 @@ function divideAndConquer(
   diagonal[tear] -= Math.abs(coupling);
   diagonal[tear + 1] -= Math.abs(coupling);
   offDiagonal[tear] = 0;
-  divideAndConquer(diagonal, offDiagonal, vectors, n, start, firstSize);
-  divideAndConquer(diagonal, offDiagonal, vectors, n, start + firstSize, size - firstSize);
-  mergeRankOne(diagonal, vectors, n, start, firstSize, size, coupling);
+  divideAndConquer(diagonal, offDiagonal, rows, n, start, firstSize);
+  divideAndConquer(diagonal, offDiagonal, rows, n, start + firstSize, size - firstSize);
+  mergeRankOne(diagonal, rows, n, start, firstSize, size, coupling);
 }
 
 /** Column types of the merge (which halves of the column may be nonzero). */
@@ -239,21 +223,20 @@ const BOTTOM = 2;
  */
 function mergeRankOne(
   diagonal: Float64Array,
-  vectors: Float64Array,
+  rows: Float64Array,
   n: number,
   start: number,
   firstSize: number,
   size: number,
   coupling: number,
 ): void {
-  // Columns of the block as contiguous rows: columnsT[c * size + r] = Q[r][c].
-  const columnsT = new Float64Array(size * size);
-  for (let r = 0; r < size; r++) {
-    const offset = (start + r) * n + start;
-    const inFirst = r < firstSize;
-    const from = inFirst ? 0 : firstSize;
-    const to = inFirst ? firstSize : size;
-    for (let c = from; c < to; c++) columnsT[c * size + r] = vectors[offset + c];
+  // The block's eigenvectors, one per row: vectors[c * size + r] = Q[r][c].
+  const vectors = new Float64Array(size * size);
+  for (let c = 0; c < size; c++) {
+    const from = c < firstSize ? 0 : firstSize;
+    const to = c < firstSize ? firstSize : size;
+    const source = (start + c) * n + start;
+    vectors.set(rows.subarray(source + from, source + to), c * size + from);
   }
   // z = Qᵀ u / √2 (unit length), ρ = 2|β|.
   const sign = coupling >= 0 ? 1 : -1;
@@ -262,7 +245,7 @@ function mergeRankOne(
   const values = new Float64Array(size);
   const types = new Int8Array(size);
   for (let c = 0; c < size; c++) {
-    z[c] = (c < firstSize ? columnsT[c * size + firstSize - 1] : sign * columnsT[c * size + firstSize]) * Math.SQRT1_2;
+    z[c] = (c < firstSize ? vectors[c * size + firstSize - 1] : sign * vectors[c * size + firstSize]) * Math.SQRT1_2;
     values[c] = diagonal[start + c];
     types[c] = c < firstSize ? TOP : BOTTOM;
   }
@@ -310,10 +293,10 @@ function mergeRankOne(
         const p = pending * size;
         const q = next * size;
         for (let r = 0; r < size; r++) {
-          const x = columnsT[p + r];
-          const y = columnsT[q + r];
-          columnsT[p + r] = cosine * x + sine * y;
-          columnsT[q + r] = cosine * y - sine * x;
+          const x = vectors[p + r];
+          const y = vectors[q + r];
+          vectors[p + r] = cosine * x + sine * y;
+          vectors[q + r] = cosine * y - sine * x;
         }
         const dPending = values[pending];
         const dNext = values[next];
@@ -331,7 +314,7 @@ function mergeRankOne(
 
   const keptCount = kept.length;
   const merged = new Float64Array(size); // new eigenvalues: kept roots first, then deflated poles
-  let product = new Float64Array(0); // size x keptCount: new eigenvectors of the kept part
+  let product = new Float64Array(0); // keptCount x size: new eigenvectors of the kept part, as rows
   if (keptCount > 0) {
     const poles = new Float64Array(keptCount);
     const weights = new Float64Array(keptCount);
@@ -342,8 +325,9 @@ function mergeRankOne(
     // Secular roots and differences: differences[j * K + i] = pole_i − λ_j.
     const differences = new Float64Array(keptCount * keptCount);
     for (let j = 0; j < keptCount; j++) merged[j] = secularRoot(j, poles, weights, rho, differences, j * keptCount);
-    const vectorsT = secularEigenvectors(poles, weights, differences); // row j = eigenvector j
-    // Gather the kept columns grouped TOP | DENSE | BOTTOM so the halves' zero blocks are skipped.
+    const secularVectors = secularEigenvectors(poles, weights, differences); // row j = eigenvector j
+    // Gather the kept vectors grouped TOP | DENSE | BOTTOM so the halves' zero blocks are skipped:
+    // new vector j = Σ_g coefficients[j][g] · gathered[g].
     const grouped: number[] = [];
     for (const type of [TOP, DENSE, BOTTOM]) for (let i = 0; i < keptCount; i++) if (types[kept[i]] === type) grouped.push(i);
     let topCount = 0;
@@ -352,40 +336,40 @@ function mergeRankOne(
       if (types[kept[i]] === TOP) topCount++;
       if (types[kept[i]] === BOTTOM) bottomCount++;
     }
-    const gatheredT = new Float64Array(keptCount * size); // row g = column kept[grouped[g]]
-    const weightsT = new Float64Array(keptCount * keptCount); // [j][g] = eigenvector j at grouped[g]
+    const gathered = new Float64Array(keptCount * size);
+    const coefficients = new Float64Array(keptCount * keptCount);
     for (let g = 0; g < keptCount; g++) {
       const i = grouped[g];
-      gatheredT.set(columnsT.subarray(kept[i] * size, (kept[i] + 1) * size), g * size);
-      for (let j = 0; j < keptCount; j++) weightsT[j * keptCount + g] = vectorsT[j * keptCount + i];
+      gathered.set(vectors.subarray(kept[i] * size, (kept[i] + 1) * size), g * size);
+      for (let j = 0; j < keptCount; j++) coefficients[j * keptCount + g] = secularVectors[j * keptCount + i];
     }
-    product = new Float64Array(size * keptCount);
-    const topRows = keptCount - bottomCount; // TOP and DENSE columns reach the first half
-    const bottomStart = topCount; // DENSE and BOTTOM columns reach the second half
-    if (topRows > 0) {
+    product = new Float64Array(keptCount * size);
+    const topGroups = keptCount - bottomCount; // TOP and DENSE vectors reach the first half
+    const bottomStart = topCount; // DENSE and BOTTOM vectors reach the second half
+    if (topGroups > 0) {
       gemmAccumulate(
-        firstSize,
         keptCount,
-        topRows,
+        firstSize,
+        topGroups,
         1,
-        { data: gatheredT, offset: 0, rowStride: 1, colStride: size },
-        { data: weightsT, offset: 0, rowStride: 1, colStride: keptCount },
+        { data: coefficients, offset: 0, rowStride: keptCount, colStride: 1 },
+        { data: gathered, offset: 0, rowStride: size, colStride: 1 },
         product,
         0,
-        keptCount,
+        size,
       );
     }
     if (keptCount - bottomStart > 0) {
       gemmAccumulate(
-        size - firstSize,
         keptCount,
+        size - firstSize,
         keptCount - bottomStart,
         1,
-        { data: gatheredT, offset: bottomStart * size + firstSize, rowStride: 1, colStride: size },
-        { data: weightsT, offset: bottomStart, rowStride: 1, colStride: keptCount },
+        { data: coefficients, offset: bottomStart, rowStride: keptCount, colStride: 1 },
+        { data: gathered, offset: bottomStart * size + firstSize, rowStride: size, colStride: 1 },
         product,
-        firstSize * keptCount,
-        keptCount,
+        firstSize,
+        size,
       );
     }
   }
@@ -393,14 +377,12 @@ function mergeRankOne(
   // Write the block back in ascending order of the new eigenvalues.
   const finalOrder = Int32Array.from({ length: size }, (_, index) => index);
   finalOrder.sort((first, second) => merged[first] - merged[second] || first - second);
-  for (let c = 0; c < size; c++) diagonal[start + c] = merged[finalOrder[c]];
-  for (let r = 0; r < size; r++) {
-    const offset = (start + r) * n + start;
-    for (let c = 0; c < size; c++) {
-      const source = finalOrder[c];
-      vectors[offset + c] =
-        source < keptCount ? product[r * keptCount + source] : columnsT[deflated[source - keptCount] * size + r];
-    }
+  for (let c = 0; c < size; c++) {
+    const source = finalOrder[c];
+    diagonal[start + c] = merged[source];
+    const target = (start + c) * n + start;
+    if (source < keptCount) rows.set(product.subarray(source * size, (source + 1) * size), target);
+    else rows.set(vectors.subarray(deflated[source - keptCount] * size, (deflated[source - keptCount] + 1) * size), target);
   }
 }
 
@@ -430,6 +412,7 @@ function secularRoot(
   let origin: number;
   let low: number;
   let high: number;
+  let guess = Number.NaN;
   if (last) {
     let weightSum = 0;
     for (let i = 0; i < count; i++) weightSum += weights[i] * weights[i];
@@ -441,20 +424,33 @@ function secularRoot(
     const middle = poles[j] + half;
     let value = inverseRho;
     for (let i = 0; i < count; i++) value += (weights[i] * weights[i]) / (poles[i] - middle);
+    // Initial guess: the two nearest poles exactly, the rest frozen at the middle (as LAPACK's
+    // dlaed4): c + w_j²/(δ_j − τ) + w_{j+1}²/(δ_{j+1} − τ) = 0, a quadratic in τ.
+    const left = weights[j] * weights[j];
+    const right = weights[j + 1] * weights[j + 1];
+    const constant = value + left / half - right / half;
+    const gap = 2 * half;
     if (value >= 0) {
       origin = j;
       low = 0;
       high = half;
+      const a = constant * gap + left + right;
+      const b = left * gap;
+      const root = Math.sqrt(Math.abs(a * a - 4 * b * constant));
+      guess = a > 0 ? (2 * b) / (a + root) : (a - root) / (2 * constant);
     } else {
       origin = j + 1;
       low = -half;
       high = 0;
+      const a = -constant * gap + left + right;
+      const b = right * gap;
+      const root = Math.sqrt(Math.abs(a * a + 4 * b * constant));
+      guess = a > 0 ? (-2 * b) / (a + root) : (a - root) / (2 * constant);
     }
   }
   const base = poles[origin];
   for (let i = 0; i < count; i++) differences[offset + i] = poles[i] - base;
-  // Start at the bracket's middle; for the last root, just right of the pole's expected distance.
-  let tau = 0.5 * (low + high);
+  let tau = guess > low && guess < high ? guess : 0.5 * (low + high);
   for (let iteration = 0; iteration < MAX_SECULAR_ITERATIONS; iteration++) {
     let psi = 0;
     let psiSlope = 0;

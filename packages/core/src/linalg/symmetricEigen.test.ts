@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Matrix } from '../matrix';
-import { matmul, matmulTransposeA, symmetricEigen } from './index';
+import { gram, matmul, matmulTransposeA, matmulTransposeB, symmetricEigen } from './index';
 import { maxAbs, maxAbsDifference, randomMatrix, randomSymmetric, thrownCode } from './testFixtures';
 
 /** max |A V − V Λ| and max |VᵀV − I|. */
@@ -75,7 +75,7 @@ describe('symmetricEigen', () => {
     expect(alignment(vectors.column(0), u.data)).toBeGreaterThan(1 - 1e-14);
   });
 
-  it.each([1, 2, 3, 17, 120])('A V = V Λ with VᵀV = I for a random symmetric matrix of size %i', (n) => {
+  it.each([1, 2, 3, 17, 120, 257])('A V = V Λ with VᵀV = I for a random symmetric matrix of size %i', (n) => {
     const a = randomSymmetric(n, 40 + n);
     const { values, vectors } = symmetricEigen(a);
     const { residual, orthogonality } = eigenErrors(a, values, vectors);
@@ -99,6 +99,41 @@ describe('symmetricEigen', () => {
     const { residual, orthogonality } = eigenErrors(a, values, vectors);
     expect(residual).toBeLessThan(1e-14);
     expect(orthogonality).toBeLessThan(1e-14);
+  });
+
+  it('handles a covariance plus λI (300-fold eigenvalue λ; the old local QL test stalled here)', () => {
+    // 100 samples in 400 dimensions: XᵀX has rank 100, so XᵀX + I has the eigenvalue 1 with
+    // multiplicity 300, and its other eigenvalues are those of X Xᵀ (100 x 100) plus 1.
+    const x = randomMatrix(100, 400, 2);
+    const a = gram(x);
+    for (let i = 0; i < 400; i++) a.data[i * 401] += 1;
+    const small = symmetricEigen(matmulTransposeB(x, x), { vectors: false }).values;
+    const scale = small[0] + 1;
+    const valuesOnly = symmetricEigen(a, { vectors: false }).values;
+    const { values, vectors } = symmetricEigen(a);
+    for (const computed of [valuesOnly, values]) {
+      for (let i = 0; i < 100; i++) expect(Math.abs(computed[i] - (small[i] + 1))).toBeLessThan(1e-13 * scale);
+      for (let i = 100; i < 400; i++) expect(Math.abs(computed[i] - 1)).toBeLessThan(1e-13 * scale);
+    }
+    const { residual, orthogonality } = eigenErrors(a, values, vectors);
+    expect(residual).toBeLessThan(1e-14 * scale);
+    expect(orthogonality).toBeLessThan(1e-13);
+  });
+
+  it('keeps orthogonality on three tight clusters (eigenvalues 1, 2, 3 spread by 1e-11)', () => {
+    const n = 150;
+    const q = symmetricEigen(randomSymmetric(n, 12)).vectors;
+    const lambda = Array.from({ length: n }, (_, i) => 1 + (i % 3) + 1e-11 * i);
+    const scaled = q.clone();
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) scaled.data[i * n + j] *= lambda[j];
+    const a = matmulTransposeB(scaled, q);
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a.set(j, i, a.get(i, j));
+    const { values, vectors } = symmetricEigen(a);
+    const expected = [...lambda].sort((first, second) => second - first);
+    expect(maxAbsDifference(values, expected)).toBeLessThan(1e-14 * n);
+    const { residual, orthogonality } = eigenErrors(a, values, vectors);
+    expect(residual).toBeLessThan(1e-14 * n);
+    expect(orthogonality).toBeLessThan(1e-14 * n);
   });
 
   it('returns the same values without vectors, and handles an empty matrix', () => {

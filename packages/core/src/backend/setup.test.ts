@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { setupNodeBackend } from '../node/native';
 import { isMissingModule } from '../node/native';
 import { setupBackend } from './setup';
@@ -8,6 +8,12 @@ const original = process.env.TLKIT_BACKEND;
 afterEach(async () => {
   if (original === undefined) delete process.env.TLKIT_BACKEND;
   else process.env.TLKIT_BACKEND = original;
+  await tf.setBackend('cpu');
+});
+
+// Leave tfjs's single-threaded wasm registered for the test files that follow in this worker.
+afterAll(async () => {
+  await setupNodeBackend({ backend: 'wasm', threads: 1, log: false });
   await tf.setBackend('cpu');
 });
 
@@ -39,6 +45,41 @@ describe('backend set-up', () => {
     await expect(setupBackend({ backend: 'quantum', log: false })).rejects.toThrow(/BACKEND_UNAVAILABLE.*'quantum'.*auto, wasm/);
     process.env.TLKIT_BACKEND = 'tensorflow';
     await expect(setupNodeBackend({ log: false })).rejects.toThrow(/BACKEND_UNAVAILABLE.*@tensorflow\/tfjs-node: not installed.*Unset TLKIT_BACKEND/);
+  });
+
+  it('runs wasm on tfjs\'s threaded binary in Node with the requested threads, with the same results as one thread', async () => {
+    const convolve = () =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([4, 12, 12, 8], 0, 1, 'float32', 1) as tf.Tensor4D;
+        const filter = tf.randomNormal([3, 3, 8, 16], 0, 1, 'float32', 2) as tf.Tensor4D;
+        const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))))([x, filter]);
+        return [...dx.dataSync(), ...df.dataSync(), ...tf.matMul(tf.reshape(x, [48, 96]), tf.reshape(x, [48, 96]), true).dataSync()];
+      });
+    const lines: string[] = [];
+    const threaded = await setupNodeBackend({ backend: 'wasm', threads: 2, log: (line) => lines.push(line) });
+    expect(threaded).toMatchObject({ name: 'wasm', threads: 2 });
+    expect(lines[0]).toMatch(/^tlkit: tfjs backend 'wasm' \(2 threads\)/);
+    const withTwo = convolve();
+    process.env.TLKIT_WASM_THREADS = '1';
+    const single = await setupNodeBackend({ backend: 'wasm', log: false });
+    delete process.env.TLKIT_WASM_THREADS;
+    expect(single.threads).toBe(1);
+    const withOne = convolve();
+    expect(withTwo.length).toBe(withOne.length);
+    let worst = 0;
+    for (let i = 0; i < withOne.length; i++) worst = Math.max(worst, Math.abs(withTwo[i] - withOne[i]) / (1 + Math.abs(withOne[i])));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('rejects a thread count that is not a whole number ≥ 1, from the option or TLKIT_WASM_THREADS', async () => {
+    await expect(setupBackend({ backend: 'wasm', threads: 0, log: false })).rejects.toThrow(/INVALID_ARGUMENT.*threads: expected a whole number of threads ≥ 1, got 0/);
+    await expect(setupNodeBackend({ backend: 'wasm', threads: 1.5, log: false })).rejects.toThrow(/threads: expected a whole number/);
+    process.env.TLKIT_WASM_THREADS = 'two';
+    try {
+      await expect(setupNodeBackend({ backend: 'wasm', log: false })).rejects.toThrow(/TLKIT_WASM_THREADS: expected a whole number of threads ≥ 1, got 'two'; unset it/);
+    } finally {
+      delete process.env.TLKIT_WASM_THREADS;
+    }
   });
 
   it('treats a missing native binding like a missing package', () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
+import { registerWasmKernels } from './wasm-kernels';
 
 /** What {@link setupBackend} chose, and why. */
 export interface BackendInfo {
@@ -11,6 +12,8 @@ export interface BackendInfo {
   readonly native: boolean;
   /** One line saying why this backend was picked. */
   readonly reason: string;
+  /** Threads the backend computes on (wasm with tfjs's threaded binary: the pool size; else 1). */
+  readonly threads: number;
 }
 
 /** Options of {@link setupBackend}. */
@@ -23,6 +26,13 @@ export interface SetupBackendOptions {
   readonly backend?: string;
   /** Folder (URL or path ending in `/`) holding the tfjs wasm binaries, when bundled. */
   readonly wasmPaths?: string;
+  /**
+   * Threads of the wasm backend. In Node (`setupNodeBackend`) tlkit loads tfjs's multithreaded
+   * wasm binary itself; the default is every core (at most 8), and `TLKIT_WASM_THREADS` overrides
+   * it. In a browser the value goes to tfjs's `setThreadsCount` (threads need a cross-origin
+   * isolated page). `1` keeps tfjs's single-threaded binary.
+   */
+  readonly threads?: number;
   /** Where the one-line report goes; `false` for silence. Default: `console.error` (stderr). */
   readonly log?: ((line: string) => void) | false;
 }
@@ -35,6 +45,10 @@ export interface BackendCandidate {
   readonly native: boolean;
   /** Loads the backend's package; returns a reason string when it is not available. */
   load(): Promise<string | null>;
+  /** Threads the backend will compute on, known after `load` (default 1). */
+  threads?(): number;
+  /** A note for the report (e.g. why threads were not used), known after `load`. */
+  note?(): string | null;
 }
 
 /** Reads `TLKIT_BACKEND` where an environment exists (Node); undefined in browsers. @internal */
@@ -53,7 +67,7 @@ export function onBackendReady(hook: (backend: string) => void | Promise<void>):
 }
 
 /** The wasm candidate: loads @tensorflow/tfjs-backend-wasm (an optional peer). @internal */
-export function wasmCandidate(wasmPaths?: string): BackendCandidate {
+export function wasmCandidate(wasmPaths?: string, threads?: number): BackendCandidate {
   return {
     name: 'wasm',
     label: 'wasm',
@@ -62,6 +76,7 @@ export function wasmCandidate(wasmPaths?: string): BackendCandidate {
       try {
         const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
         if (wasmPaths) wasm.setWasmPaths(wasmPaths);
+        if (threads !== undefined) wasm.setThreadsCount(threads);
         return null;
       } catch (error) {
         return `@tensorflow/tfjs-backend-wasm could not be loaded (${(error as Error).message.split('\n')[0]})`;
@@ -83,6 +98,9 @@ const webglCandidate: BackendCandidate = {
  * (`@tlkit/core/node` prepends the native candidates.)
  */
 export async function activateBackend(candidates: readonly BackendCandidate[], options: SetupBackendOptions): Promise<BackendInfo> {
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new TlkitError('INVALID_ARGUMENT', `threads: expected a whole number of threads ≥ 1, got ${options.threads}.`, { argument: 'threads' });
+  }
   const requested = options.backend && options.backend !== 'auto' ? options.backend : (environmentBackend() ?? 'auto');
   const log = options.log === false ? () => {} : (options.log ?? ((line: string) => console.error(line)));
   const skipped: string[] = [];
@@ -112,13 +130,17 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
       skipped.push(`${candidate.label}: tf.setBackend returned false`);
       continue;
     }
+    // tlkit's gradient kernels for wasm: registered once the backend is active, never at import.
+    if (candidate.name === 'wasm') registerWasmKernels();
     for (const hook of afterSetup) await hook(candidate.name);
+    const note = candidate.note?.();
     const reason =
-      requested === 'auto'
+      (requested === 'auto'
         ? `fastest available${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`
-        : `requested by ${options.backend ? 'the backend option' : 'TLKIT_BACKEND'}`;
-    log(`tlkit: tfjs backend '${candidate.name}' — ${reason}`);
-    return { name: candidate.name, requested, native: candidate.native, reason };
+        : `requested by ${options.backend ? 'the backend option' : 'TLKIT_BACKEND'}`) + (note ? `; ${note}` : '');
+    const threads = candidate.threads?.() ?? 1;
+    log(`tlkit: tfjs backend '${candidate.name}'${threads > 1 ? ` (${threads} threads)` : ''} — ${reason}`);
+    return { name: candidate.name, requested, native: candidate.native, reason, threads };
   }
   throw new TlkitError(
     'BACKEND_UNAVAILABLE',
@@ -142,10 +164,10 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
  * @throws TlkitError `BACKEND_UNAVAILABLE` when the requested backend cannot be activated.
  */
 export async function setupBackend(options: SetupBackendOptions = {}): Promise<BackendInfo> {
-  return activateBackend([wasmCandidate(options.wasmPaths), webglCandidate, cpuCandidate], options);
+  return activateBackend([wasmCandidate(options.wasmPaths, options.threads), webglCandidate, cpuCandidate], options);
 }
 
-/** The candidates after the native ones, for `@tlkit/core/node`. @internal */
-export function portableCandidates(options: SetupBackendOptions): BackendCandidate[] {
-  return [wasmCandidate(options.wasmPaths), cpuCandidate];
+/** The cpu candidate (tfjs's stock cpu backend). @internal */
+export function cpuBackendCandidate(): BackendCandidate {
+  return cpuCandidate;
 }

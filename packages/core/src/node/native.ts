@@ -1,4 +1,12 @@
-import { activateBackend, type BackendCandidate, type BackendInfo, portableCandidates, type SetupBackendOptions } from '../backend/setup';
+import {
+  activateBackend,
+  type BackendCandidate,
+  type BackendInfo,
+  cpuBackendCandidate,
+  type SetupBackendOptions,
+  wasmCandidate,
+} from '../backend/setup';
+import { registerThreadedWasmBackend, resolveThreadCount, restoreStockWasmBackend } from './wasm-threads';
 
 /** True when an import failed because the package (or its native binding) is not installed. @internal */
 export function isMissingModule(error: unknown): boolean {
@@ -35,10 +43,44 @@ function nativeCandidate(name: 'tfjs-node-gpu' | 'tfjs-node'): BackendCandidate 
 }
 
 /**
+ * The wasm candidate in Node: tfjs's wasm package, on `threads` threads through tfjs's
+ * multithreaded binary (see wasm-threads.ts), or tfjs's own single-threaded loader for 1 thread
+ * or when the threaded binary cannot be used (the report says why).
+ */
+function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
+  const stock = wasmCandidate(options.wasmPaths);
+  let threads = 1;
+  let note: string | null = null;
+  return {
+    ...stock,
+    async load() {
+      const problem = await stock.load();
+      if (problem) return problem;
+      const wanted = resolveThreadCount(options.threads);
+      threads = 1;
+      note = null;
+      if (wanted > 1) {
+        const threadProblem = await registerThreadedWasmBackend(wanted);
+        if (threadProblem) note = `single-threaded: ${threadProblem}`;
+        else threads = wanted;
+      }
+      if (threads === 1) restoreStockWasmBackend();
+      return null;
+    },
+    threads: () => threads,
+    note: () => note,
+  };
+}
+
+/**
  * Node's backend set-up: `@tensorflow/tfjs-node-gpu` if installed (and its CUDA libraries load),
  * else `@tensorflow/tfjs-node`, else wasm, else cpu. Neither native package is a dependency of
  * tlkit (they download libtensorflow at install time); install one yourself to use it.
  * `TLKIT_BACKEND` (`tensorflow`, `wasm`, `cpu`) forces a choice. The choice is reported on stderr.
+ *
+ * wasm runs on every core (at most 8; `options.threads` or `TLKIT_WASM_THREADS` set the count):
+ * tlkit loads tfjs's multithreaded wasm binary, which tfjs itself never uses in Node, and adds its
+ * gradient kernels (convolution, depthwise, max-pool, segment-sum) so CNNs train on wasm.
  *
  * @example
  * ```ts
@@ -47,5 +89,5 @@ function nativeCandidate(name: 'tfjs-node-gpu' | 'tfjs-node'): BackendCandidate 
  * ```
  */
 export async function setupNodeBackend(options: SetupBackendOptions = {}): Promise<BackendInfo> {
-  return activateBackend([nativeCandidate('tfjs-node-gpu'), nativeCandidate('tfjs-node'), ...portableCandidates(options)], options);
+  return activateBackend([nativeCandidate('tfjs-node-gpu'), nativeCandidate('tfjs-node'), nodeWasmCandidate(options), cpuBackendCandidate()], options);
 }

@@ -1,0 +1,396 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRng } from '../rng';
+import { setupBackend } from './setup';
+import { WASM_KERNELS } from './wasm-kernels';
+
+/**
+ * tlkit's wasm kernels against two independent references: tfjs's stock cpu backend, and central
+ * finite differences of a float64 re-implementation of each forward op (straight from the
+ * definitions), on the same float32 inputs. Every loss is L = Σ w ⊙ f(θ) with a fixed random w,
+ * so ∂L/∂θ is exactly what backpropagation computes.
+ */
+
+let before: string;
+beforeAll(async () => {
+  before = tf.getBackend();
+  await setupBackend({ backend: 'wasm', log: false });
+});
+afterAll(async () => {
+  await setupBackend({ backend: before, log: false });
+});
+
+function randomValues(length: number, seed: number, round = false): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length }, () => (round ? Math.round(rng.normal() * 0.7) : rng.normal()));
+}
+
+/** ‖a − b‖ / ‖b‖. */
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let difference = 0;
+  let norm = 0;
+  for (let i = 0; i < b.length; i++) {
+    difference += (a[i] - b[i]) ** 2;
+    norm += b[i] ** 2;
+  }
+  return Math.sqrt(difference / Math.max(norm, 1e-300));
+}
+
+/** Gradients of Σ w ⊙ f(inputs) on a backend, as arrays. */
+async function gradientsOn(
+  backend: string,
+  inputs: { values: Float32Array; shape: number[] }[],
+  forward: (...tensors: tf.Tensor[]) => tf.Tensor,
+  weightSeed: number,
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const tensors = inputs.map(({ values, shape }) => tf.tensor(values, shape, 'float32'));
+    const outputShape = forward(...tensors).shape;
+    const weights = tf.tensor(randomValues(outputShape.reduce((a, b) => a * b, 1), weightSeed), outputShape);
+    const gradients = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(forward(...xs), weights)))(tensors);
+    return gradients.map((gradient) => gradient.dataSync() as Float32Array);
+  });
+}
+
+/** Central differences of Σ w ⊙ f in float64 with respect to input `which`. */
+function finiteDifferences(
+  inputs: { values: Float32Array; shape: number[] }[],
+  reference: (values: Float64Array[]) => Float64Array,
+  weights: Float32Array,
+  which: number,
+  step = 1e-3,
+): Float64Array {
+  const values = inputs.map(({ values: v }) => Float64Array.from(v));
+  const loss = () => {
+    const out = reference(values);
+    let sum = 0;
+    for (let i = 0; i < out.length; i++) sum += weights[i] * out[i];
+    return sum;
+  };
+  const target = values[which];
+  const gradient = new Float64Array(target.length);
+  for (let i = 0; i < target.length; i++) {
+    const saved = target[i];
+    target[i] = saved + step;
+    const up = loss();
+    target[i] = saved - step;
+    const down = loss();
+    target[i] = saved;
+    gradient[i] = (up - down) / (2 * step);
+  }
+  return gradient;
+}
+
+interface Geometry {
+  top: number;
+  left: number;
+  outHeight: number;
+  outWidth: number;
+}
+
+/** TensorFlow's padding arithmetic for one axis. */
+function padding(size: number, filter: number, stride: number, dilation: number, mode: 'same' | 'valid'): { before: number; out: number } {
+  const effective = (filter - 1) * dilation + 1;
+  if (mode === 'valid') return { before: 0, out: Math.floor((size - effective) / stride) + 1 };
+  const out = Math.ceil(size / stride);
+  const total = Math.max(0, (out - 1) * stride + effective - size);
+  return { before: Math.floor(total / 2), out };
+}
+
+function geometry(h: number, w: number, fh: number, fw: number, stride: [number, number], dilation: [number, number], mode: 'same' | 'valid'): Geometry {
+  const rows = padding(h, fh, stride[0], dilation[0], mode);
+  const columns = padding(w, fw, stride[1], dilation[1], mode);
+  return { top: rows.before, left: columns.before, outHeight: rows.out, outWidth: columns.out };
+}
+
+/** conv2d (NHWC, filter [fh, fw, cIn, cOut]) by its definition, in float64. */
+function convolution(
+  x: Float64Array,
+  [b, h, w, cIn]: number[],
+  filter: Float64Array,
+  [fh, fw, , cOut]: number[],
+  stride: [number, number],
+  mode: 'same' | 'valid',
+): Float64Array {
+  const g = geometry(h, w, fh, fw, stride, [1, 1], mode);
+  const out = new Float64Array(b * g.outHeight * g.outWidth * cOut);
+  for (let n = 0; n < b; n++)
+    for (let r = 0; r < g.outHeight; r++)
+      for (let c = 0; c < g.outWidth; c++)
+        for (let o = 0; o < cOut; o++) {
+          let sum = 0;
+          for (let i = 0; i < fh; i++)
+            for (let j = 0; j < fw; j++) {
+              const row = r * stride[0] + i - g.top;
+              const column = c * stride[1] + j - g.left;
+              if (row < 0 || row >= h || column < 0 || column >= w) continue;
+              for (let k = 0; k < cIn; k++) sum += x[((n * h + row) * w + column) * cIn + k] * filter[((i * fw + j) * cIn + k) * cOut + o];
+            }
+          out[((n * g.outHeight + r) * g.outWidth + c) * cOut + o] = sum;
+        }
+  return out;
+}
+
+/** depthwise conv2d (filter [fh, fw, c, m], output channel c·m + q) by its definition, in float64. */
+function depthwise(
+  x: Float64Array,
+  [b, h, w, channels]: number[],
+  filter: Float64Array,
+  [fh, fw, , multiplier]: number[],
+  stride: [number, number],
+  dilation: [number, number],
+  mode: 'same' | 'valid',
+): Float64Array {
+  const g = geometry(h, w, fh, fw, stride, dilation, mode);
+  const out = new Float64Array(b * g.outHeight * g.outWidth * channels * multiplier);
+  for (let n = 0; n < b; n++)
+    for (let r = 0; r < g.outHeight; r++)
+      for (let c = 0; c < g.outWidth; c++)
+        for (let k = 0; k < channels; k++)
+          for (let q = 0; q < multiplier; q++) {
+            let sum = 0;
+            for (let i = 0; i < fh; i++)
+              for (let j = 0; j < fw; j++) {
+                const row = r * stride[0] + i * dilation[0] - g.top;
+                const column = c * stride[1] + j * dilation[1] - g.left;
+                if (row < 0 || row >= h || column < 0 || column >= w) continue;
+                sum += x[((n * h + row) * w + column) * channels + k] * filter[((i * fw + j) * channels + k) * multiplier + q];
+              }
+            out[(((n * g.outHeight + r) * g.outWidth + c) * channels + k) * multiplier + q] = sum;
+          }
+  return out;
+}
+
+/** max-pool (NHWC) by its definition, in float64. */
+function maxPooling(x: Float64Array, [b, h, w, channels]: number[], size: number, stride: number, mode: 'same' | 'valid'): Float64Array {
+  const g = geometry(h, w, size, size, [stride, stride], [1, 1], mode);
+  const out = new Float64Array(b * g.outHeight * g.outWidth * channels);
+  for (let n = 0; n < b; n++)
+    for (let r = 0; r < g.outHeight; r++)
+      for (let c = 0; c < g.outWidth; c++)
+        for (let k = 0; k < channels; k++) {
+          let best = Number.NEGATIVE_INFINITY;
+          for (let i = 0; i < size; i++)
+            for (let j = 0; j < size; j++) {
+              const row = r * stride + i - g.top;
+              const column = c * stride + j - g.left;
+              if (row >= 0 && row < h && column >= 0 && column < w) best = Math.max(best, x[((n * h + row) * w + column) * channels + k]);
+            }
+          out[((n * g.outHeight + r) * g.outWidth + c) * channels + k] = best;
+        }
+  return out;
+}
+
+function outputSize(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+describe('tlkit wasm kernels', () => {
+  it('are registered for wasm by the set-up call, and tfjs has no filter gradient of its own there', () => {
+    for (const name of WASM_KERNELS) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+  });
+
+  const convolutionCases: { x: number[]; f: number[]; stride: [number, number]; mode: 'same' | 'valid' }[] = [
+    { x: [2, 7, 7, 3], f: [3, 3, 3, 4], stride: [1, 1], mode: 'valid' },
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], stride: [1, 1], mode: 'same' },
+    { x: [2, 8, 7, 3], f: [3, 2, 3, 4], stride: [2, 2], mode: 'same' },
+    { x: [2, 9, 8, 3], f: [3, 3, 3, 4], stride: [2, 3], mode: 'valid' },
+    { x: [2, 6, 6, 1], f: [5, 5, 1, 2], stride: [1, 1], mode: 'same' },
+  ];
+  for (const { x, f, stride, mode } of convolutionCases) {
+    it(`conv2d gradients (x ${x}, filter ${f}, stride ${stride}, ${mode}) match cpu and finite differences`, async () => {
+      const inputs = [
+        { values: randomValues(outputSize(x), 1), shape: x },
+        { values: randomValues(outputSize(f), 2), shape: f },
+      ];
+      const forward = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, mode);
+      const before = tf.memory().numTensors;
+      const [dxWasm, dfWasm] = await gradientsOn('wasm', inputs, forward, 3);
+      expect(tf.memory().numTensors).toBe(before);
+      const [dxCpu, dfCpu] = await gradientsOn('cpu', inputs, forward, 3);
+      await tf.setBackend('wasm');
+      expect(relativeError(dxWasm, dxCpu)).toBeLessThan(1e-5);
+      expect(relativeError(dfWasm, dfCpu)).toBeLessThan(1e-5);
+      const g = geometry(x[1], x[2], f[0], f[1], stride, [1, 1], mode);
+      const weights = randomValues(x[0] * g.outHeight * g.outWidth * f[3], 3);
+      const reference = ([a, b]: Float64Array[]) => convolution(a, x, b, f, stride, mode);
+      expect(relativeError(dxWasm, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
+      expect(relativeError(dfWasm, finiteDifferences(inputs, reference, weights, 1))).toBeLessThan(1e-4);
+    });
+  }
+
+  const depthwiseCases: { x: number[]; f: number[]; stride: [number, number]; mode: 'same' | 'valid' }[] = [
+    { x: [2, 7, 7, 3], f: [3, 3, 3, 1], stride: [1, 1], mode: 'valid' },
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 2], stride: [1, 1], mode: 'same' },
+    { x: [2, 8, 8, 3], f: [3, 2, 3, 2], stride: [2, 2], mode: 'same' },
+  ];
+  for (const { x, f, stride, mode } of depthwiseCases) {
+    it(`depthwise gradients (x ${x}, filter ${f}, stride ${stride}, ${mode}) match cpu and finite differences`, async () => {
+      const inputs = [
+        { values: randomValues(outputSize(x), 4), shape: x },
+        { values: randomValues(outputSize(f), 5), shape: f },
+      ];
+      const forward = (a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, mode);
+      const [dxWasm, dfWasm] = await gradientsOn('wasm', inputs, forward, 6);
+      const [dxCpu, dfCpu] = await gradientsOn('cpu', inputs, forward, 6);
+      await tf.setBackend('wasm');
+      expect(relativeError(dxWasm, dxCpu)).toBeLessThan(1e-5);
+      expect(relativeError(dfWasm, dfCpu)).toBeLessThan(1e-5);
+      const g = geometry(x[1], x[2], f[0], f[1], stride, [1, 1], mode);
+      const weights = randomValues(x[0] * g.outHeight * g.outWidth * f[2] * f[3], 6);
+      const reference = ([a, b]: Float64Array[]) => depthwise(a, x, b, f, stride, [1, 1], mode);
+      expect(relativeError(dxWasm, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
+      expect(relativeError(dfWasm, finiteDifferences(inputs, reference, weights, 1))).toBeLessThan(1e-4);
+    });
+  }
+
+  it('depthwise backprop kernels with dilation 2 match finite differences (tfjs gradients refuse dilation; the kernels do not)', () => {
+    const x = [1, 9, 8, 2];
+    const f = [3, 2, 2, 2];
+    const inputs = [
+      { values: randomValues(outputSize(x), 7), shape: x },
+      { values: randomValues(outputSize(f), 8), shape: f },
+    ];
+    const g = geometry(x[1], x[2], f[0], f[1], [1, 1], [2, 2], 'same');
+    const dyShape = [1, g.outHeight, g.outWidth, f[2] * f[3]];
+    const weights = randomValues(outputSize(dyShape), 9);
+    const attrs = { strides: [1, 1], dilations: [2, 2], pad: 'same' };
+    const [dx, df] = tf.tidy(() => {
+      const xTensor = tf.tensor(inputs[0].values, x);
+      const filter = tf.tensor(inputs[1].values, f);
+      const dy = tf.tensor(weights, dyShape);
+      const dxTensor = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: x }) as tf.Tensor;
+      const dfTensor = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: xTensor, dy }, { ...attrs, filterShape: f }) as tf.Tensor;
+      return [dxTensor.dataSync(), dfTensor.dataSync()];
+    });
+    const reference = ([a, b]: Float64Array[]) => depthwise(a, x, b, f, [1, 1], [2, 2], 'same');
+    expect(relativeError(dx, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
+    expect(relativeError(df, finiteDifferences(inputs, reference, weights, 1))).toBeLessThan(1e-4);
+  });
+
+  for (const { x, size, stride, mode } of [
+    { x: [2, 6, 6, 3], size: 2, stride: 2, mode: 'valid' as const },
+    { x: [2, 7, 7, 3], size: 3, stride: 2, mode: 'same' as const },
+    { x: [2, 7, 5, 2], size: 3, stride: 1, mode: 'same' as const },
+  ]) {
+    it(`max-pool gradient (x ${x}, ${size}×${size}, stride ${stride}, ${mode}) matches cpu and finite differences, and cpu on ties`, async () => {
+      const forward = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, stride, mode);
+      const distinct = [{ values: randomValues(outputSize(x), 10), shape: x }];
+      const [wasm] = await gradientsOn('wasm', distinct, forward, 11);
+      const [cpu] = await gradientsOn('cpu', distinct, forward, 11);
+      // Integers in [-2, 2] (after ReLU-like rounding): most windows hold tied maxima.
+      const tied = [{ values: randomValues(outputSize(x), 12, true), shape: x }];
+      const [wasmTied] = await gradientsOn('wasm', tied, forward, 13);
+      const [cpuTied] = await gradientsOn('cpu', tied, forward, 13);
+      await tf.setBackend('wasm');
+      expect(relativeError(wasm, cpu)).toBeLessThan(1e-6);
+      // Misrouted ties would be O(1) errors; overlapping windows only add in another order.
+      expect(relativeError(wasmTied, cpuTied)).toBeLessThan(1e-6);
+      const g = geometry(x[1], x[2], size, size, [stride, stride], [1, 1], mode);
+      const weights = randomValues(x[0] * g.outHeight * g.outWidth * x[3], 11);
+      const reference = ([a]: Float64Array[]) => maxPooling(a, x, size, stride, mode);
+      expect(relativeError(wasm, finiteDifferences(distinct, reference, weights, 0, 1e-5))).toBeLessThan(1e-4);
+    });
+  }
+
+  it('max-pool gradient sends a tied window to its first maximum in row-major order (hand-worked)', () => {
+    // One 2×2 window [[1, 3], [3, 2]]: the maximum 3 is tied; the first in scan order is (0, 1).
+    const dx = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), 5)))(tf.tensor4d([1, 3, 3, 2], [1, 2, 2, 1])).dataSync());
+    expect(Array.from(dx)).toEqual([0, 5, 0, 0]);
+  });
+
+  it('matrix products (all four transpose cases) and the fused dense product match cpu and finite differences', async () => {
+    for (const [transposeA, transposeB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const shapeA = transposeA ? [7, 5] : [5, 7];
+      const shapeB = transposeB ? [3, 7] : [7, 3];
+      const inputs = [
+        { values: randomValues(35, 14), shape: shapeA },
+        { values: randomValues(21, 15), shape: shapeB },
+      ];
+      const forward = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, transposeA, transposeB);
+      const wasm = await gradientsOn('wasm', inputs, forward, 16);
+      const cpu = await gradientsOn('cpu', inputs, forward, 16);
+      await tf.setBackend('wasm');
+      const weights = randomValues(15, 16);
+      const reference = ([a, b]: Float64Array[]) => {
+        const out = new Float64Array(15);
+        for (let i = 0; i < 5; i++)
+          for (let j = 0; j < 3; j++)
+            for (let k = 0; k < 7; k++) out[i * 3 + j] += (transposeA ? a[k * 5 + i] : a[i * 7 + k]) * (transposeB ? b[j * 7 + k] : b[k * 3 + j]);
+        return out;
+      };
+      for (const which of [0, 1]) {
+        expect(relativeError(wasm[which], cpu[which])).toBeLessThan(1e-5);
+        expect(relativeError(wasm[which], finiteDifferences(inputs, reference, weights, which))).toBeLessThan(1e-4);
+      }
+    }
+    const dense = [
+      { values: randomValues(30, 17), shape: [6, 5] },
+      { values: randomValues(20, 18), shape: [5, 4] },
+      { values: randomValues(4, 19), shape: [4] },
+    ];
+    const fused = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'relu' });
+    const wasm = await gradientsOn('wasm', dense, fused, 20);
+    const cpu = await gradientsOn('cpu', dense, fused, 20);
+    await tf.setBackend('wasm');
+    for (let i = 0; i < 3; i++) expect(relativeError(wasm[i], cpu[i])).toBeLessThan(1e-5);
+  });
+
+  it('batched products with a batched right operand fall back to tfjs and stay exact', () => {
+    const [a, b] = [randomValues(70, 21), randomValues(42, 22)];
+    const product = tf.tidy(() => tf.matMul(tf.tensor(a, [2, 5, 7]), tf.tensor(b, [2, 7, 3])).dataSync());
+    for (let n = 0; n < 2; n++)
+      for (let i = 0; i < 5; i++)
+        for (let j = 0; j < 3; j++) {
+          let sum = 0;
+          for (let k = 0; k < 7; k++) sum += a[n * 35 + i * 7 + k] * b[n * 21 + k * 3 + j];
+          expect(product[n * 15 + i * 3 + j]).toBeCloseTo(sum, 4);
+        }
+  });
+
+  it('UnsortedSegmentSum adds rows by segment and drops negative ids (hand-worked); gather trains through it', () => {
+    const sums = tf.tidy(() =>
+      tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [5, 2]), tf.tensor1d([2, -1, 0, 2, 1], 'int32'), 4).arraySync(),
+    );
+    expect(sums).toEqual([
+      [5, 6],
+      [9, 10],
+      [8, 10],
+      [0, 0],
+    ]);
+    // d/dx Σ w ⊙ gather(x, [0, 2, 2, 1]) adds w's rows at their indices.
+    const gradient = tf.tidy(() =>
+      tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, tf.tensor1d([0, 2, 2, 1], 'int32')), tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]))))(tf.zeros([3, 2])).arraySync(),
+    );
+    expect(gradient).toEqual([
+      [1, 2],
+      [7, 8],
+      [8, 10],
+    ]);
+    expect(() => tf.unsortedSegmentSum(tf.ones([2, 2]), tf.tensor1d([0, 4], 'int32'), 4)).toThrow(/segmentIds: id 4 at position 1 is not below numSegments 4/);
+  });
+
+  it('frees every intermediate on the backend (no leaked wasm memory)', () => {
+    const backend = tf.engine().backend;
+    const x = tf.tensor(randomValues(2 * 8 * 8 * 3, 23), [2, 8, 8, 3]);
+    const f = tf.tensor(randomValues(3 * 3 * 3 * 4, 24), [3, 3, 3, 4]);
+    const step = () =>
+      tf.tidy(() => {
+        const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.maxPool(tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')), 2, 2, 'same')))([x, f]);
+        return tf.add(tf.sum(dx), tf.sum(df)).dataSync()[0];
+      });
+    step();
+    const dataIds = backend.numDataIds();
+    const tensors = tf.memory().numTensors;
+    step();
+    expect(backend.numDataIds()).toBe(dataIds);
+    expect(tf.memory().numTensors).toBe(tensors);
+    tf.dispose([x, f]);
+  });
+});

@@ -1,0 +1,670 @@
+/**
+ * Gradient kernels tlkit adds to tfjs's wasm backend (tfjs 4.22 has no `Conv2DBackpropFilter`,
+ * depthwise backprop or `UnsortedSegmentSum` kernel there, its `Conv2DBackpropInput` is a scalar
+ * loop, and its `MaxPoolGrad` routes the gradient of a window with tied maxima to the wrong
+ * element). Each one is built from kernels the backend has, run directly on the backend (no op
+ * dispatch, no tape), so the heavy part of every convolution gradient runs in XNNPACK's
+ * convolution:
+ *
+ * - the filter gradient of a convolution is itself a convolution: with the batch axis moved into
+ *   the channel position, x ⋆ dy (stride and dilation swapped) gives dW;
+ * - the input gradient is the transposed convolution: dy with (stride − 1) zeros inserted between
+ *   samples, correlated with the filter rotated by 180° and its in/out channels swapped;
+ * - the depthwise filter gradient is one batched matrix product per channel over strided patches;
+ * - max-pool's gradient sends dy to the first maximum of each window (row-major scan, as
+ *   TensorFlow and tfjs's cpu backend do), in one JavaScript pass;
+ * - `UnsortedSegmentSum` is a `ScatterNd` (which adds rows that share an index), after dropping
+ *   negative segment ids as TensorFlow does.
+ *
+ * The convolution identities are those of Dumoulin & Visin, "A guide to convolution arithmetic for
+ * deep learning" (arXiv:1603.07285, 2016), §4 (transposed convolution as a direct convolution with
+ * zero insertion) and the standard backpropagation of a correlation (LeCun et al., "Gradient-based
+ * learning applied to document recognition", Proc. IEEE 1998).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { TlkitError } from '../errors';
+
+type Info = tf.TensorInfo;
+type Attrs = Record<string, unknown>;
+type Padding = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+/** Calls other kernels of one backend and frees every intermediate result but the kept ones. */
+class KernelCalls {
+  private readonly made: Info[] = [];
+
+  constructor(
+    readonly backend: tf.KernelBackend,
+    private readonly backendName: string,
+  ) {}
+
+  run(kernelName: string, inputs: Record<string, Info> | Info[], attrs: Attrs = {}): Info {
+    const kernel = tf.getKernel(kernelName, this.backendName);
+    if (!kernel) throw new Error(`tlkit: the ${this.backendName} backend has no ${kernelName} kernel.`);
+    const output = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs: attrs as tf.NamedAttrMap });
+    const outputs = Array.isArray(output) ? output : [output];
+    this.made.push(...outputs);
+    return outputs[0];
+  }
+
+  /** Like {@link run} for kernels with several outputs. */
+  runAll(kernelName: string, inputs: Record<string, Info>, attrs: Attrs = {}): Info[] {
+    const kernel = tf.getKernel(kernelName, this.backendName);
+    if (!kernel) throw new Error(`tlkit: the ${this.backendName} backend has no ${kernelName} kernel.`);
+    const output = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs: attrs as tf.NamedAttrMap });
+    const outputs = Array.isArray(output) ? output : [output];
+    this.made.push(...outputs);
+    return outputs;
+  }
+
+  /** Takes ownership of a tensor made with `backend.write`, so {@link finish} frees it. */
+  adopt(info: Info): Info {
+    this.made.push(info);
+    return info;
+  }
+
+  reshape(x: Info, shape: number[]): Info {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: Info, perm: number[]): Info {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  /** Frees every intermediate except `result` and returns it. */
+  finish(result: Info): Info {
+    let kept = false;
+    for (const info of this.made) {
+      if (info === result && !kept) {
+        kept = true;
+        continue;
+      }
+      this.backend.disposeData(info.dataId);
+    }
+    this.made.length = 0;
+    return result;
+  }
+
+  /** Frees every intermediate (after an error). */
+  abandon(): void {
+    for (const info of this.made) this.backend.disposeData(info.dataId);
+    this.made.length = 0;
+  }
+}
+
+function requireChannelsLast(dataFormat: unknown, kernelName: string): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
+    throw new TlkitError(
+      'INVALID_ARGUMENT',
+      `dataFormat: tlkit's wasm ${kernelName} supports NHWC (channels last) only, got '${String(dataFormat)}'; transpose the input to NHWC.`,
+      { argument: 'dataFormat' },
+    );
+  }
+}
+
+/**
+ * Correlation of `input` [n, h, w, cIn] with `filter` [kh, kw, cIn, cOut] (or a depthwise filter
+ * [kh, kw, c, 1]) at stride 1: out[n, r, c, o] = Σ input[n, r + i·dh − top, c + j·dw − left, ·] ·
+ * filter[i, j, ·, o] for r < outHeight, c < outWidth, with zeros outside the input. Negative
+ * padding crops the input first, so any window arithmetic fits XNNPACK's explicit padding.
+ */
+function correlate(
+  calls: KernelCalls,
+  kind: 'Conv2D' | 'DepthwiseConv2dNative',
+  input: Info,
+  filter: Info,
+  window: { top: number; left: number; outHeight: number; outWidth: number; dilationHeight: number; dilationWidth: number },
+): Info {
+  const [n, height, width, channels] = input.shape;
+  const [kh, kw] = filter.shape;
+  const { top, left, outHeight, outWidth, dilationHeight, dilationWidth } = window;
+  const bottom = outHeight - 1 + (kh - 1) * dilationHeight - top - (height - 1);
+  const right = outWidth - 1 + (kw - 1) * dilationWidth - left - (width - 1);
+  const cropTop = Math.max(0, -top);
+  const cropLeft = Math.max(0, -left);
+  const cropBottom = Math.max(0, -bottom);
+  const cropRight = Math.max(0, -right);
+  let source = input;
+  if (cropTop + cropLeft + cropBottom + cropRight > 0) {
+    source = calls.run(
+      'Slice',
+      { x: input },
+      { begin: [0, cropTop, cropLeft, 0], size: [n, height - cropTop - cropBottom, width - cropLeft - cropRight, channels] },
+    );
+  }
+  const pad: Padding = [
+    [0, 0],
+    [Math.max(0, top), Math.max(0, bottom)],
+    [Math.max(0, left), Math.max(0, right)],
+    [0, 0],
+  ];
+  return calls.run(kind, { x: source, filter }, { strides: [1, 1], pad, dilations: [dilationHeight, dilationWidth], dataFormat: 'NHWC' });
+}
+
+/** dy [b, oh, ow, c] with (stride − 1) zeros after every row and column: [b, oh·sh, ow·sw, c]. */
+function insertZeros(calls: KernelCalls, dy: Info, strideHeight: number, strideWidth: number): Info {
+  if (strideHeight === 1 && strideWidth === 1) return dy;
+  const [batch, outHeight, outWidth, channels] = dy.shape;
+  let spread = dy;
+  if (strideHeight > 1) {
+    const rows = calls.reshape(spread, [batch * outHeight, 1, outWidth, channels]);
+    const padded = calls.run('PadV2', { x: rows }, { paddings: [[0, 0], [0, strideHeight - 1], [0, 0], [0, 0]], constantValue: 0 });
+    spread = calls.reshape(padded, [batch, outHeight * strideHeight, outWidth, channels]);
+  }
+  if (strideWidth > 1) {
+    const height = spread.shape[1];
+    const columns = calls.reshape(spread, [batch * height, outWidth, 1, channels]);
+    const padded = calls.run('PadV2', { x: columns }, { paddings: [[0, 0], [0, 0], [0, strideWidth - 1], [0, 0]], constantValue: 0 });
+    spread = calls.reshape(padded, [batch, height, outWidth * strideWidth, channels]);
+  }
+  return spread;
+}
+
+function withCalls(backend: tf.KernelBackend, backendName: string, body: (calls: KernelCalls) => Info): Info {
+  const calls = new KernelCalls(backend, backendName);
+  try {
+    return calls.finish(body(calls));
+  } catch (error) {
+    calls.abandon();
+    throw error;
+  }
+}
+
+/** dW of y = conv2d(x, W): a convolution of x (batch in the channel slot) with dy as the filter. */
+function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend: untypedBackend, attrs }) => {
+    const backend = untypedBackend as tf.KernelBackend;
+    const { x, dy } = inputs as { x: Info; dy: Info };
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: Padding;
+      dataFormat?: string;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterShape: [number, number, number, number];
+    };
+    requireChannelsLast(dataFormat, 'Conv2DBackpropFilter');
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+    return withCalls(backend, backendName, (calls) => {
+      const channelsFirst = calls.transpose(x, [3, 1, 2, 0]); // [cIn, h, w, b]
+      const gradientFilter = calls.transpose(dy, [1, 2, 0, 3]); // [oh, ow, b, cOut]
+      const perChannel = correlate(calls, 'Conv2D', channelsFirst, gradientFilter, {
+        top: info.padInfo.top,
+        left: info.padInfo.left,
+        outHeight: info.filterHeight,
+        outWidth: info.filterWidth,
+        dilationHeight: info.strideHeight,
+        dilationWidth: info.strideWidth,
+      }); // [cIn, fh, fw, cOut]
+      return calls.transpose(perChannel, [1, 2, 0, 3]);
+    });
+  };
+}
+
+/** dx of y = conv2d(x, W): the transposed convolution of dy (zero insertion + rotated filter). */
+function conv2dBackpropInput(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend: untypedBackend, attrs }) => {
+    const backend = untypedBackend as tf.KernelBackend;
+    const { dy, filter } = inputs as { dy: Info; filter: Info };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: Padding;
+      dataFormat?: string;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+    };
+    requireChannelsLast(dataFormat, 'Conv2DBackpropInput');
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+    return withCalls(backend, backendName, (calls) => {
+      const rotated = calls.transpose(calls.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]); // [fh, fw, cOut, cIn]
+      const spread = insertZeros(calls, dy, info.strideHeight, info.strideWidth);
+      return correlate(calls, 'Conv2D', spread, rotated, {
+        top: info.filterHeight - 1 - info.padInfo.top,
+        left: info.filterWidth - 1 - info.padInfo.left,
+        outHeight: info.inHeight,
+        outWidth: info.inWidth,
+        dilationHeight: 1,
+        dilationWidth: 1,
+      });
+    });
+  };
+}
+
+/** dx of a depthwise convolution: a depthwise transposed convolution, summed over the multiplier. */
+function depthwiseBackpropInput(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend: untypedBackend, attrs }) => {
+    const backend = untypedBackend as tf.KernelBackend;
+    const { dy, filter } = inputs as { dy: Info; filter: Info };
+    const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      dilations?: [number, number] | number;
+      pad: Padding;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+    };
+    const filterShape = filter.shape as [number, number, number, number];
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true);
+    const [fh, fw, channels, multiplier] = filterShape;
+    return withCalls(backend, backendName, (calls) => {
+      // g[i', j', c·M + m, 0] = W[fh−1−i', fw−1−j', c, m]: one filter per dy channel.
+      const rotated = calls.reshape(calls.run('Reverse', { x: filter }, { dims: [0, 1] }), [fh, fw, channels * multiplier, 1]);
+      const spread = insertZeros(calls, dy, info.strideHeight, info.strideWidth);
+      const perOutput = correlate(calls, 'DepthwiseConv2dNative', spread, rotated, {
+        top: (fh - 1) * info.dilationHeight - info.padInfo.top,
+        left: (fw - 1) * info.dilationWidth - info.padInfo.left,
+        outHeight: info.inHeight,
+        outWidth: info.inWidth,
+        dilationHeight: info.dilationHeight,
+        dilationWidth: info.dilationWidth,
+      }); // [b, h, w, c·M]
+      if (multiplier === 1) return perOutput;
+      const split = calls.reshape(perOutput, [info.batchSize, info.inHeight, info.inWidth, channels, multiplier]);
+      return calls.run('Sum', { x: split }, { axis: [4], keepDims: false });
+    });
+  };
+}
+
+/** dW of a depthwise convolution: per channel, (strided patches of x)ᵀ · dy as one batched matmul. */
+function depthwiseBackpropFilter(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend: untypedBackend, attrs }) => {
+    const backend = untypedBackend as tf.KernelBackend;
+    const { x, dy } = inputs as { x: Info; dy: Info };
+    const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      dilations?: [number, number] | number;
+      pad: Padding;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterShape: [number, number, number, number];
+    };
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true);
+    const [fh, fw, channels, multiplier] = filterShape;
+    const { batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
+    return withCalls(backend, backendName, (calls) => {
+      const neededHeight = (outHeight - 1) * strideHeight + (fh - 1) * dilationHeight + 1;
+      const neededWidth = (outWidth - 1) * strideWidth + (fw - 1) * dilationWidth + 1;
+      const padded = calls.run(
+        'PadV2',
+        { x },
+        {
+          paddings: [
+            [0, 0],
+            [padInfo.top, Math.max(0, neededHeight - padInfo.top - inHeight)],
+            [padInfo.left, Math.max(0, neededWidth - padInfo.left - inWidth)],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
+      const patches: Info[] = [];
+      for (let i = 0; i < fh; i++) {
+        for (let j = 0; j < fw; j++) {
+          const begin = [0, i * dilationHeight, j * dilationWidth, 0];
+          patches.push(
+            calls.run(
+              'StridedSlice',
+              { x: padded },
+              {
+                begin,
+                end: [batchSize, begin[1] + (outHeight - 1) * strideHeight + 1, begin[2] + (outWidth - 1) * strideWidth + 1, channels],
+                strides: [1, strideHeight, strideWidth, 1],
+                beginMask: 0,
+                endMask: 0,
+                ellipsisMask: 0,
+                newAxisMask: 0,
+                shrinkAxisMask: 0,
+              },
+            ),
+          );
+        }
+      }
+      const pixels = batchSize * outHeight * outWidth;
+      const stacked = calls.reshape(calls.run('Pack', patches, { axis: 0 }), [fh * fw, pixels, channels]);
+      const perChannelPatches = calls.transpose(stacked, [2, 0, 1]); // [c, K, N]
+      const perChannelGradient = calls.transpose(calls.reshape(dy, [pixels, channels, multiplier]), [1, 0, 2]); // [c, N, M]
+      const product = calls.run('BatchMatMul', { a: perChannelPatches, b: perChannelGradient }, { transposeA: false, transposeB: false }); // [c, K, M]
+      return calls.transpose(calls.reshape(product, [channels, fh, fw, multiplier]), [1, 2, 0, 3]);
+    });
+  };
+}
+
+/** Direct views of a backend's tensor memory (tfjs's wasm backend has them; others copy). */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(info: Info): Float32Array | Int32Array | Uint8Array;
+}
+
+function hasHeap(backend: tf.KernelBackend): backend is tf.KernelBackend & HeapBackend {
+  const candidate = backend as unknown as Partial<HeapBackend>;
+  return typeof candidate.makeOutput === 'function' && typeof candidate.typedArrayFromHeap === 'function';
+}
+
+/**
+ * Max-pool gradient: dy of each window goes to the window's first maximum in row-major scan order
+ * (TensorFlow's MaxPoolGrad rule, and tfjs's cpu backend's); windows that overlap add up. One pass
+ * in JavaScript over the wasm heap (no copies): tfjs's wasm `MaxPoolGrad` and `MaxPoolWithArgmax`
+ * both pick the last of tied maxima (and the latter returns wrong positions for batch items after
+ * the first).
+ */
+function maxPoolGrad(): tf.KernelFunc {
+  return ({ inputs, backend: untypedBackend, attrs }) => {
+    const backend = untypedBackend as tf.KernelBackend;
+    const { dy, input, output } = inputs as { dy: Info; input: Info; output?: Info };
+    const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+      filterSize: [number, number] | number;
+      strides: [number, number] | number;
+      pad: Padding;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const shape = [...input.shape];
+    const heap = hasHeap(backend);
+    const out: Info = heap ? backend.makeOutput(shape, 'float32') : { dataId: {}, shape, dtype: 'float32' };
+    // Views after the allocation (a growing heap replaces the buffer); copies on other backends.
+    const view = (info: Info) => (heap ? backend.typedArrayFromHeap(info) : backend.readSync(info.dataId)) as Float32Array;
+    const dx = heap ? (backend.typedArrayFromHeap(out) as Float32Array) : new Float32Array(size(shape));
+    dx.fill(0);
+    const x = view(input);
+    const gradient = view(dy);
+    if (output && output.shape.join(',') === dy.shape.join(',')) scatterToFirstMatch(x, view(output), gradient, dx, info);
+    else scatterToFirstMaxima(x, gradient, dx, info);
+    return heap ? out : { dataId: backend.write(dx, shape, 'float32'), shape, dtype: 'float32' };
+  };
+}
+
+/** dx[first max of window w] += dy[w] for every pooling window (NHWC). */
+function scatterToFirstMaxima(x: Float32Array, gradient: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const { top, left } = info.padInfo;
+  const rowStride = inWidth * channels;
+  let outIndex = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const batchBase = b * inHeight * rowStride;
+    for (let outRow = 0; outRow < outHeight; outRow++) {
+      const rowStart = outRow * strideHeight - top;
+      const rowFrom = rowStart < 0 ? 0 : rowStart;
+      const rowTo = Math.min(inHeight, rowStart + filterHeight);
+      for (let outColumn = 0; outColumn < outWidth; outColumn++) {
+        const columnStart = outColumn * strideWidth - left;
+        const columnFrom = columnStart < 0 ? 0 : columnStart;
+        const columnTo = Math.min(inWidth, columnStart + filterWidth);
+        const windowBase = batchBase + rowFrom * rowStride + columnFrom * channels;
+        for (let c = 0; c < channels; c++, outIndex++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let bestAt = -1;
+          for (let row = rowFrom, rowBase = windowBase + c; row < rowTo; row++, rowBase += rowStride) {
+            for (let column = columnFrom, at = rowBase; column < columnTo; column++, at += channels) {
+              const value = x[at];
+              if (value > best) {
+                best = value;
+                bestAt = at;
+              }
+            }
+          }
+          if (bestAt >= 0) dx[bestAt] += gradient[outIndex];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Like {@link scatterToFirstMaxima}, given the pooled maxima y: the first element of each window
+ * equal to its maximum (a window whose maximum is −∞ or NaN has none, as in the scan).
+ */
+function scatterToFirstMatch(x: Float32Array, maxima: Float32Array, gradient: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const { top, left } = info.padInfo;
+  const rowStride = inWidth * channels;
+  let outIndex = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const batchBase = b * inHeight * rowStride;
+    for (let outRow = 0; outRow < outHeight; outRow++) {
+      const rowStart = outRow * strideHeight - top;
+      const rowFrom = rowStart < 0 ? 0 : rowStart;
+      const rowTo = Math.min(inHeight, rowStart + filterHeight);
+      for (let outColumn = 0; outColumn < outWidth; outColumn++) {
+        const columnStart = outColumn * strideWidth - left;
+        const columnFrom = columnStart < 0 ? 0 : columnStart;
+        const columnTo = Math.min(inWidth, columnStart + filterWidth);
+        const windowBase = batchBase + rowFrom * rowStride + columnFrom * channels;
+        for (let c = 0; c < channels; c++, outIndex++) {
+          const maximum = maxima[outIndex];
+          if (!(maximum > Number.NEGATIVE_INFINITY)) continue;
+          search: for (let row = rowFrom, rowBase = windowBase + c; row < rowTo; row++, rowBase += rowStride) {
+            for (let column = columnFrom, at = rowBase; column < columnTo; column++, at += channels) {
+              if (x[at] === maximum) {
+                dx[at] += gradient[outIndex];
+                break search;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Identity without a copy (tensors are immutable; tfjs's wasm kernel copies every saved tensor). */
+function identity(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as tf.KernelBackend;
+    const { x } = args.inputs as { x: Info };
+    if (x.dtype === 'string' && fallback) return fallback(args);
+    backend.incRef(x.dataId);
+    void backendName;
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
+/** Cast to the same dtype without a copy; other casts go to tfjs's kernel. */
+function cast(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  const copyFree = identity(backendName, undefined);
+  return (args) => {
+    const { x } = args.inputs as { x: Info };
+    const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+    if (x.dtype === dtype && dtype !== 'string') return copyFree(args);
+    if (!fallback) throw new Error(`tlkit: no ${backendName} Cast kernel for ${x.dtype} → ${dtype}.`);
+    return fallback(args);
+  };
+}
+
+/** Σ of the rows of x sharing a segment id; ids < 0 are dropped (TensorFlow's rule). */
+function unsortedSegmentSum(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend: untypedBackend, attrs }) => {
+    const backend = untypedBackend as tf.KernelBackend;
+    const { x, segmentIds } = inputs as { x: Info; segmentIds: Info };
+    const { numSegments } = attrs as unknown as { numSegments: number };
+    const rows = x.shape[0] ?? 1;
+    if (segmentIds.shape.length !== 1 || segmentIds.shape[0] !== rows) {
+      throw new TlkitError(
+        'DIMENSION_MISMATCH',
+        `segmentIds: tlkit's wasm UnsortedSegmentSum takes one id per row of x (shape [${rows}]), got [${segmentIds.shape.join(', ')}].`,
+        { argument: 'segmentIds' },
+      );
+    }
+    const rowShape = x.shape.slice(1);
+    const rowSize = rowShape.reduce((a, b) => a * b, 1);
+    const ids = backend.readSync(segmentIds.dataId) as Int32Array;
+    const kept: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] >= numSegments) {
+        throw new TlkitError('INVALID_ARGUMENT', `segmentIds: id ${ids[i]} at position ${i} is not below numSegments ${numSegments}.`, {
+          argument: 'segmentIds',
+        });
+      }
+      if (ids[i] >= 0) kept.push(i);
+    }
+    return withCalls(backend, backendName, (calls) => {
+      let values = calls.reshape(x, [rows, rowSize]);
+      let indexTensor: Info;
+      if (kept.length === rows) {
+        indexTensor = calls.reshape(segmentIds, [rows, 1]);
+      } else {
+        const keptRows = calls.adopt({ dataId: backend.write(Int32Array.from(kept), [kept.length], 'int32'), shape: [kept.length], dtype: 'int32' });
+        values = calls.run('GatherV2', { x: values, indices: keptRows }, { axis: 0, batchDims: 0 });
+        indexTensor = calls.adopt({
+          dataId: backend.write(Int32Array.from(kept, (row) => ids[row]), [kept.length, 1], 'int32'),
+          shape: [kept.length, 1],
+          dtype: 'int32',
+        });
+      }
+      const summed = calls.run('ScatterNd', { indices: indexTensor, updates: values }, { shape: [numSegments, rowSize] });
+      return calls.reshape(summed, [numSegments, ...rowShape]);
+    });
+  };
+}
+
+function size(shape: readonly number[]): number {
+  return product(shape);
+}
+
+function product(values: readonly number[]): number {
+  let out = 1;
+  for (const value of values) out *= value;
+  return out;
+}
+
+/**
+ * A matrix product as XNNPACK's 1×1 convolution. tfjs's wasm `BatchMatMul` sends every product
+ * with a transposed operand or a batch (all of backpropagation's products) to a scalar C++ loop,
+ * and its XNNPACK path runs without the thread pool; a 1×1 convolution of [1, 1, m, k] by
+ * [1, 1, k, n] is the same GEMM, SIMD and threaded. Transposed operands are transposed first (one
+ * O(size) pass). Batched products with a batched right operand go to tfjs's kernel.
+ */
+function matMulAsConvolution(
+  calls: KernelCalls,
+  a: Info,
+  b: Info,
+  transposeA: boolean,
+  transposeB: boolean,
+  fused?: { bias?: Info; preluActivationWeights?: Info; activation: string; leakyreluAlpha?: number },
+): Info {
+  const rankA = a.shape.length;
+  const rankB = b.shape.length;
+  const outerA = transposeA ? a.shape[rankA - 1] : a.shape[rankA - 2];
+  const inner = transposeA ? a.shape[rankA - 2] : a.shape[rankA - 1];
+  const outerB = transposeB ? b.shape[rankB - 2] : b.shape[rankB - 1];
+  const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const rows = product(a.shape.slice(0, -2)) * outerA;
+  let left = calls.reshape(a, transposeA ? [inner, outerA] : [rows, inner]);
+  if (transposeA) left = calls.transpose(left, [1, 0]);
+  let right = calls.reshape(b, transposeB ? [outerB, inner] : [inner, outerB]);
+  if (transposeB) right = calls.transpose(right, [1, 0]);
+  const image = calls.reshape(left, [1, 1, rows, inner]);
+  const filter = calls.reshape(right, [1, 1, inner, outerB]);
+  const convolution = { strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC' };
+  const product2d = fused
+    ? calls.run(
+        'FusedConv2D',
+        { x: image, filter, ...(fused.bias ? { bias: fused.bias } : {}), ...(fused.preluActivationWeights ? { preluActivationWeights: fused.preluActivationWeights } : {}) },
+        { ...convolution, activation: fused.activation, leakyreluAlpha: fused.leakyreluAlpha ?? 0 },
+      )
+    : calls.run('Conv2D', { x: image, filter }, convolution);
+  return calls.reshape(product2d, [...batchShape, outerA, outerB]);
+}
+
+/** Can the product run as one 2-D GEMM (the right operand has no batch, or the left is transposed with none)? */
+function foldsToOneProduct(a: Info, b: Info, transposeA: boolean): boolean {
+  const batchA = product(a.shape.slice(0, -2));
+  const batchB = product(b.shape.slice(0, -2));
+  return batchB === 1 && (batchA === 1 || !transposeA) && a.dtype === 'float32' && b.dtype === 'float32';
+}
+
+function batchMatMul(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as tf.KernelBackend;
+    const { a, b } = args.inputs as { a: Info; b: Info };
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    if (!foldsToOneProduct(a, b, transposeA) && fallback) return fallback(args);
+    return withCalls(backend, backendName, (calls) => matMulAsConvolution(calls, a, b, transposeA, transposeB));
+  };
+}
+
+function fusedMatMul(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as tf.KernelBackend;
+    const { a, b, bias, preluActivationWeights } = args.inputs as { a: Info; b: Info; bias?: Info; preluActivationWeights?: Info };
+    const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as unknown as {
+      transposeA: boolean;
+      transposeB: boolean;
+      activation: string;
+      leakyreluAlpha?: number;
+    };
+    const columns = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const perColumn = (info: Info | undefined) => !info || product(info.shape) === columns;
+    if ((!foldsToOneProduct(a, b, transposeA) || !perColumn(bias) || !perColumn(preluActivationWeights)) && fallback) return fallback(args);
+    return withCalls(backend, backendName, (calls) =>
+      matMulAsConvolution(calls, a, b, transposeA, transposeB, {
+        ...(bias ? { bias: calls.reshape(bias, [columns]) } : {}),
+        ...(preluActivationWeights ? { preluActivationWeights: calls.reshape(preluActivationWeights, [columns]) } : {}),
+        activation,
+        ...(leakyreluAlpha !== undefined ? { leakyreluAlpha } : {}),
+      }),
+    );
+  };
+}
+
+/** The kernels tlkit registers for the wasm backend, by tfjs kernel name. */
+export const WASM_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'DepthwiseConv2dNativeBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'MaxPoolGrad',
+  'UnsortedSegmentSum',
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Identity',
+  'Cast',
+] as const;
+
+type WasmKernelName = (typeof WASM_KERNELS)[number];
+
+const factories: Record<WasmKernelName, (backendName: string, original: tf.KernelFunc | undefined) => tf.KernelFunc> = {
+  Conv2DBackpropFilter: conv2dBackpropFilter,
+  Conv2DBackpropInput: conv2dBackpropInput,
+  DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
+  MaxPoolGrad: () => maxPoolGrad(),
+  UnsortedSegmentSum: unsortedSegmentSum,
+  BatchMatMul: batchMatMul,
+  _FusedMatMul: fusedMatMul,
+  Identity: identity,
+  Cast: cast,
+};
+
+/** tfjs's own kernels that tlkit replaced, by `backend:kernel` (the matmuls fall back to them). */
+const replaced = new Map<string, tf.KernelConfig | undefined>();
+
+/**
+ * Registers tlkit's kernels for the wasm backend: the missing gradient kernels, and replacements
+ * for tfjs's `Conv2DBackpropInput`, `MaxPoolGrad`, `BatchMatMul` and `_FusedMatMul` there. Called
+ * by the backend set-up once wasm is active (never at import time); idempotent.
+ * @internal
+ */
+export function registerWasmKernels(backendName = 'wasm'): void {
+  for (const kernelName of WASM_KERNELS) {
+    const key = `${backendName}:${kernelName}`;
+    if (replaced.has(key)) continue;
+    const original = tf.getKernel(kernelName, backendName);
+    replaced.set(key, original);
+    if (original) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({
+      kernelName,
+      backendName,
+      kernelFunc: factories[kernelName](backendName, original?.kernelFunc),
+      // Keep tfjs's set-up (it binds the C++ function the fallback calls) for every backend instance.
+      ...(original?.setupFunc ? { setupFunc: original.setupFunc } : {}),
+    });
+  }
+}
+
+/** Puts tfjs's own wasm kernels back (tests compare against them). @internal */
+export function unregisterWasmKernels(backendName = 'wasm'): void {
+  for (const kernelName of WASM_KERNELS) {
+    const key = `${backendName}:${kernelName}`;
+    if (!replaced.has(key)) continue;
+    tf.unregisterKernel(kernelName, backendName);
+    const original = replaced.get(key);
+    if (original) tf.registerKernel(original);
+    replaced.delete(key);
+  }
+}

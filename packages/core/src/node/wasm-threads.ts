@@ -1,0 +1,165 @@
+/**
+ * tfjs's multithreaded wasm binary (`tfjs-backend-wasm-threaded-simd.wasm`, XNNPACK on a
+ * pthreadpool) in Node. tfjs 4.22 never uses it there: its `WASM_HAS_MULTITHREAD_SUPPORT` flag is
+ * hard-wired to false under Node, its loader hands the pthread workers a `blob:` URL (Node's
+ * `worker_threads` cannot load one), and its C++ side caps the pool at half the logical cores
+ * (1 on a 2-core machine). Emscripten's own Node support for pthreads works, so this module loads
+ * the same binary with its own Emscripten configuration:
+ *
+ * - the pthread worker script is the one tfjs ships, written once to a file in the OS temporary
+ *   folder (Node workers need a file);
+ * - workers load the threaded factory from its file in the installed package;
+ * - the core count the binary sees (`emscripten_num_logical_cores`) is 2 × the requested threads,
+ *   so the pool gets exactly the requested size;
+ * - the pool's workers are unref'd, so an idle pool does not keep the process alive.
+ *
+ * The kernels stay tfjs's own (the backend object is tfjs's `BackendWasm`), so every kernel
+ * registered for `'wasm'` — tfjs's and tlkit's — runs unchanged; XNNPACK splits convolutions,
+ * matrix products and its element-wise operators over the pool.
+ * @internal
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { TlkitError } from '../errors';
+
+/** The Emscripten module of the threaded binary, as far as tlkit touches it. */
+interface ThreadedModule {
+  cwrap(name: string, returnType: string | null, argumentTypes: string[]): (...args: number[]) => number;
+  PThread?: { runningWorkers: { unref(): void }[]; unusedWorkers: { unref(): void }[] };
+  tfjs?: Record<string, unknown>;
+}
+
+type ModuleFactory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
+
+/** Where this file lives (ESM and CJS builds). */
+function hereUrl(): string {
+  // eslint-disable-next-line no-undef
+  if (typeof __filename === 'string') return pathToFileURL(__filename).href;
+  return import.meta.url;
+}
+
+/** The threads to use: `requested`, else TLKIT_WASM_THREADS, else every core (at most 8). @internal */
+export function resolveThreadCount(requested?: number): number {
+  const variable = process.env.TLKIT_WASM_THREADS?.trim();
+  if (requested === undefined && variable) {
+    const fromEnvironment = Number(variable);
+    if (!(Number.isInteger(fromEnvironment) && fromEnvironment >= 1)) {
+      throw new TlkitError('INVALID_ARGUMENT', `TLKIT_WASM_THREADS: expected a whole number of threads ≥ 1, got '${variable}'; unset it to use every core.`, {
+        argument: 'TLKIT_WASM_THREADS',
+      });
+    }
+    requested = fromEnvironment;
+  }
+  // tfjs's binary preallocates 8 pthread workers; more would be created on demand, blocking.
+  return Math.min(8, requested ?? availableParallelism());
+}
+
+let activeThreads = 0;
+/** tfjs's own wasm backend factory, kept to restore it for single-threaded use. */
+let stockFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;
+
+/** Threads of the wasm backend tlkit registered (0 when tfjs's own loader is in use). @internal */
+export function wasmThreadCount(): number {
+  return activeThreads;
+}
+
+function workerScriptPath(contents: string): string {
+  const digest = createHash('sha256').update(contents).digest('hex').slice(0, 16);
+  const folder = join(tmpdir(), 'tlkit');
+  const path = join(folder, `tfjs-wasm-pthread-${digest}.cjs`);
+  if (!existsSync(path) || readFileSync(path, 'utf8') !== contents) {
+    mkdirSync(folder, { recursive: true });
+    const partial = `${path}.${process.pid}.partial`;
+    writeFileSync(partial, contents);
+    renameSync(partial, path);
+  }
+  return path;
+}
+
+/**
+ * Registers tfjs's `'wasm'` backend anew, backed by the threaded binary with `threads` threads
+ * (1 = the same binary on the calling thread only). Replaces (and disposes) a wasm backend that is
+ * already initialised with a different thread count. Returns a reason string when threads cannot
+ * be used here (then nothing changed).
+ * @internal
+ */
+export async function registerThreadedWasmBackend(threads: number): Promise<string | null> {
+  if (activeThreads === threads && tf.findBackend('wasm')) return null;
+  let wasmPackage: typeof import('@tensorflow/tfjs-backend-wasm');
+  let factory: ModuleFactory;
+  let packageDirectory: string;
+  let workerContents: string;
+  try {
+    wasmPackage = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(hereUrl());
+    packageDirectory = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+    factory = require(join(packageDirectory, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js')) as ModuleFactory;
+    const worker = require(join(packageDirectory, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+    // tfjs ships the worker as a JS string whose "\n" escapes became real newlines; restore them.
+    workerContents = worker.wasmWorkerContents.replace(/\n/g, '\\n');
+  } catch (error) {
+    return `the threaded wasm binary could not be found (${(error as Error).message.split('\n')[0]})`;
+  }
+  const wasmFile = join(packageDirectory, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.wasm');
+  const mainScript = join(packageDirectory, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
+  let workerFile: string;
+  try {
+    workerFile = workerScriptPath(workerContents);
+  } catch (error) {
+    return `the pthread worker script could not be written to ${tmpdir()} (${(error as Error).message.split('\n')[0]})`;
+  }
+  const binary = readFileSync(wasmFile);
+
+  const initialise = async () => {
+    const module = await factory({
+      locateFile: (path: string, prefix: string) => {
+        if (path.endsWith('.worker.js')) return workerFile;
+        if (path.endsWith('.wasm')) return wasmFile;
+        return prefix + path;
+      },
+      mainScriptUrlOrBlob: mainScript,
+      // Instantiate ourselves to tell the binary how many cores to size its pool for.
+      instantiateWasm: (
+        imports: { env: Record<string, unknown> },
+        receiveInstance: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+      ) => {
+        const env = { ...imports.env, emscripten_num_logical_cores: () => 2 * threads };
+        void WebAssembly.instantiate(binary, { ...imports, env }).then(({ instance, module }) => receiveInstance(instance, module));
+        return {};
+      },
+    });
+    module.tfjs = {
+      init: module.cwrap('init', null, []),
+      initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+      getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+      registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+      disposeData: module.cwrap('dispose_data', null, ['number']),
+      dispose: module.cwrap('dispose', null, []),
+    };
+    wasmPackage.setThreadsCount(threads);
+    const backend = new wasmPackage.BackendWasm(module as unknown as ConstructorParameters<typeof wasmPackage.BackendWasm>[0]);
+    for (const worker of [...(module.PThread?.runningWorkers ?? []), ...(module.PThread?.unusedWorkers ?? [])]) worker.unref();
+    return backend;
+  };
+
+  // findBackendFactory returns undefined for a name nobody registered (its typing says otherwise).
+  const current = tf.findBackendFactory('wasm') as ReturnType<typeof tf.findBackendFactory> | undefined;
+  if (activeThreads === 0 && current !== undefined) stockFactory = current;
+  if (current !== undefined) tf.removeBackend('wasm');
+  tf.registerBackend('wasm', initialise, 2);
+  activeThreads = threads;
+  return null;
+}
+
+/** Puts tfjs's own (single-threaded) wasm backend back if tlkit replaced it. @internal */
+export function restoreStockWasmBackend(): void {
+  if (activeThreads === 0 || !stockFactory) return;
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', stockFactory, 2);
+  activeThreads = 0;
+}

@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { createHostOptimizer, createTensorOptimizer, optimizerSchema, type ParameterOptimizer } from './optimizers';
+
+const settings = (overrides: Record<string, unknown>) => optimizerSchema.parse(overrides);
+
+/** Runs `steps` updates of one optimiser over two variables with fixed gradients; returns the weights. */
+function run(optimizer: ParameterOptimizer, gradients: number[][][], scales: number[] = [1, 1]): { weights: number[][]; variables: tf.Variable[] } {
+  const variables = tf.tidy(() => [tf.variable(tf.tensor1d([0.5, -1, 2])), tf.variable(tf.tensor1d([3, -0.25]))]);
+  for (const step of gradients) {
+    const tensors = step.map((values) => tf.tensor1d(values));
+    optimizer.apply(variables, tensors, scales);
+    tf.dispose(tensors);
+  }
+  return { weights: variables.map((variable) => Array.from(variable.dataSync())), variables };
+}
+
+const gradients = [
+  [
+    [0.1, -0.2, 0.3],
+    [1, -2],
+  ],
+  [
+    [-0.4, 0.5, 0.05],
+    [0.5, 0.25],
+  ],
+  [
+    [0.2, 0.2, -0.1],
+    [-1, 3],
+  ],
+];
+
+describe('optimisers', () => {
+  it('Adam takes the bias-corrected steps of Kingma & Ba (hand-worked for two steps)', () => {
+    const learningRate = 0.1;
+    const { weights, variables } = run(createHostOptimizer(settings({ type: 'adam', learningRate })), gradients.slice(0, 2));
+    // Element 0 of the first variable: g₁ = 0.1, g₂ = −0.4, β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    let w = 0.5;
+    w -= learningRate * (0.1 / (Math.sqrt(0.01) + 1e-8)); // step 1: m̂ = g₁, v̂ = g₁²
+    const m = 0.9 * 0.1 * 0.1 + 0.1 * -0.4; // m₂ = β₁ (1 − β₁) g₁ + (1 − β₁) g₂
+    const v = 0.999 * 0.001 * 0.01 + 0.001 * 0.16;
+    w -= (learningRate * (m / (1 - 0.81))) / (Math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8);
+    expect(weights[0][0]).toBeCloseTo(w, 6);
+    tf.dispose(variables);
+  });
+
+  for (const type of ['sgd', 'momentum', 'adam'] as const) {
+    it(`${type}: the host-memory update equals the tensor-op update (with AdamW-style decay and a per-variable scale)`, () => {
+      const options = settings({ type, learningRate: 0.05, weightDecay: 0.01 });
+      const host = run(createHostOptimizer(options), gradients, [1, 0.5]);
+      const tensor = run(createTensorOptimizer(options), gradients, [1, 0.5]);
+      for (let v = 0; v < 2; v++) for (let i = 0; i < host.weights[v].length; i++) expect(host.weights[v][i]).toBeCloseTo(tensor.weights[v][i], 6);
+      tf.dispose([...host.variables, ...tensor.variables]);
+    });
+  }
+
+  it('a variable with scale 0 is left unchanged and its moments do not advance', () => {
+    const optimizer = createHostOptimizer(settings({ type: 'adam', learningRate: 0.1 }));
+    const { weights, variables } = run(optimizer, gradients, [1, 0]);
+    expect(weights[1]).toEqual([3, -0.25]);
+    const state = optimizer.getState(variables);
+    expect(Array.from(state.arrays.steps.data)).toEqual([3, 0]);
+    expect(state.arrays['1/first']).toBeUndefined();
+    tf.dispose(variables);
+  });
+
+  it('restores its state exactly: 1 step + checkpoint + 2 steps equals 3 steps, with no tensor left behind', () => {
+    const before = tf.memory().numTensors;
+    const options = settings({ type: 'adam', learningRate: 0.05 });
+    const whole = run(createHostOptimizer(options), gradients);
+    const first = createHostOptimizer(options);
+    const part = run(first, gradients.slice(0, 1));
+    const state = first.getState(part.variables);
+    const resumed = createHostOptimizer(options);
+    resumed.setState(part.variables, state);
+    for (const step of gradients.slice(1)) {
+      const tensors = step.map((values) => tf.tensor1d(values));
+      resumed.apply(part.variables, tensors, [1, 1]);
+      tf.dispose(tensors);
+    }
+    expect(part.variables.map((variable) => Array.from(variable.dataSync()))).toEqual(whole.weights);
+    expect(resumed.getState(part.variables).json.steps).toBe(3);
+    tf.dispose([...whole.variables, ...part.variables]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

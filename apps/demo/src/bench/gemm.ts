@@ -1,0 +1,89 @@
+/**
+ * Bench section: float32 GEMM throughput (GFLOP/s = 2n³ / seconds, n = 1024) of each tfjs backend
+ * tlkit can set up here, beside a BLAS reference measured in the same run.
+ *
+ * - `wasm`: tlkit's default wasm set-up (`setupNodeBackend`: tfjs's threaded binary on every core,
+ *   tlkit's kernels); `wasmThreads1` the same on one thread;
+ * - `cpu`: tfjs's stock cpu backend;
+ * - `blas`: numpy's `float32 @` (OpenBLAS or whatever numpy links) through `python3`, or `null`
+ *   when `python3 -c "import numpy"` fails.
+ *
+ * Every figure is the best of a few runs (`quick` runs fewer; the cpu backend runs once).
+ */
+import { spawnSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs';
+import { setupBackend } from '@tlkit/core';
+import { setupNodeBackend } from '@tlkit/core/node';
+import type { BenchContext, BenchFigures } from './types';
+
+const N = 1024;
+
+/** Best seconds of `repeats` products of two fixed n × n matrices (after one warm-up). */
+function bestProductSeconds(n: number, repeats: number): number {
+  const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
+  tf.tidy(() => tf.matMul(a, b).dataSync());
+  let best = Number.POSITIVE_INFINITY;
+  for (let run = 0; run < repeats; run++) {
+    const start = performance.now();
+    const product = tf.matMul(a, b);
+    product.dataSync();
+    best = Math.min(best, (performance.now() - start) / 1000);
+    product.dispose();
+  }
+  tf.dispose([a, b]);
+  return best;
+}
+
+/** numpy's float32 GEMM at n, best of `repeats`, in GFLOP/s; null without python3 + numpy. */
+export function blasGflops(n: number, repeats: number): { gflops: number | null; library: string | null } {
+  const script = [
+    'import time, numpy as np',
+    `n = ${n}`,
+    'rng = np.random.default_rng(0)',
+    'a = rng.standard_normal((n, n), dtype=np.float32); b = rng.standard_normal((n, n), dtype=np.float32)',
+    'a @ b',
+    'best = float("inf")',
+    `for _ in range(${repeats}):`,
+    '    t = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t)',
+    'config = np.show_config(mode="dicts") if hasattr(np, "show_config") else {}',
+    'name = ((config or {}).get("Build Dependencies", {}).get("blas", {}) or {}).get("name", "unknown")',
+    'print(2 * n ** 3 / best / 1e9, name)',
+  ].join('\n');
+  const result = spawnSync('python3', ['-c', script], { encoding: 'utf8', timeout: 120_000 });
+  if (result.status !== 0 || !result.stdout) return { gflops: null, library: null };
+  const [value, library] = result.stdout.trim().split(/\s+/);
+  const gflops = Number(value);
+  return Number.isFinite(gflops) ? { gflops, library: library ?? 'unknown' } : { gflops: null, library: null };
+}
+
+export async function benchGemm(context: BenchContext): Promise<BenchFigures> {
+  const repeats = context.quick ? 2 : 5;
+  const gflops = (seconds: number) => (2 * N ** 3) / seconds / 1e9;
+  context.log(`float32 GEMM, n = ${N} (best of ${repeats}; cpu once)`);
+
+  const wasmInfo = await setupNodeBackend({ backend: 'wasm', log: false });
+  const wasm = gflops(bestProductSeconds(N, repeats));
+  context.log(`  wasm (tlkit default, ${wasmInfo.threads} thread${wasmInfo.threads > 1 ? 's' : ''})  ${wasm.toFixed(1)} GFLOP/s`);
+
+  await setupNodeBackend({ backend: 'wasm', threads: 1, log: false });
+  const wasmThreads1 = gflops(bestProductSeconds(N, repeats));
+  context.log(`  wasm (1 thread)  ${wasmThreads1.toFixed(1)} GFLOP/s`);
+
+  await setupBackend({ backend: 'cpu', log: false });
+  const cpu = gflops(bestProductSeconds(N, 1));
+  context.log(`  cpu (tfjs stock)  ${cpu.toFixed(2)} GFLOP/s`);
+
+  const blas = blasGflops(N, repeats);
+  context.log(blas.gflops === null ? '  blas  skipped (python3 with numpy not found)' : `  blas (numpy, ${blas.library})  ${blas.gflops.toFixed(1)} GFLOP/s`);
+  if (blas.gflops !== null) context.log(`  wasm / blas = ${(wasm / blas.gflops).toFixed(3)}`);
+
+  // Leave the default set-up active for the sections that follow.
+  await setupNodeBackend({ backend: 'wasm', log: false });
+  return {
+    n: N,
+    gflops: { wasm, cpu, blas: blas.gflops, wasmThreads1 },
+    wasmThreads: wasmInfo.threads,
+    ...(blas.library ? { blasLibrary: blas.library } : {}),
+  };
+}

@@ -1,0 +1,269 @@
+/**
+ * Bench section: CNN training throughput of core's training loop (`trainer`, Adam, batch 64) per
+ * tfjs backend, on two networks defined here so the figures stay comparable over time:
+ *
+ * - **LeNet-5** (LeCun et al., "Gradient-based learning applied to document recognition",
+ *   Proc. IEEE 1998, with ReLU and max-pooling): 28×28×1 → conv 6@5×5 same + ReLU → max-pool 2 →
+ *   conv 16@5×5 valid + ReLU → max-pool 2 → dense 120 + ReLU → dense 84 + ReLU → dense 10;
+ * - **small-CNN** (the Keras MNIST example's convolutional part): 28×28×1 → conv 32@3×3 + ReLU →
+ *   conv 64@3×3 + ReLU → max-pool 2 → dense 10.
+ *
+ * The last dense 10 is core's task head; the rest is a backbone registered under `bench-lenet5` /
+ * `bench-small-cnn`. Inputs are seeded uniform noise with labels i mod 10 (throughput does not
+ * depend on the pixel values). A training step of the bench (`bench-step-timer`) stamps the time at
+ * every step's forward pass and records the step's task loss; samples/s = batch × k / (t_k − t_0),
+ * so set-up and the first (warm-up) step are excluded. Backends:
+ *
+ * - `wasm`: tlkit's default wasm set-up (`setupNodeBackend`: every core); `wasmThreads1`: one thread;
+ * - `cpu`: tfjs's stock cpu backend (no tlkit kernels; so slow on convolution gradients that it runs
+ *   one timed step, at batch 8 for small-CNN under `--quick`).
+ *
+ * Achieved GFLOP/s count the multiply-adds of the convolutions and dense layers (×2): forward,
+ * input gradient (not for the first layer) and weight gradient; pooling, activations and the
+ * optimiser are not counted. The fraction of BLAS divides by this run's `gemm` BLAS figure (numpy).
+ * `lossCheck` is the largest relative difference between the cpu and wasm task losses on the steps
+ * both ran (same seed, same data).
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  type BackboneBuildContext,
+  compose,
+  defineBackbone,
+  definePlugin,
+  deriveSeed,
+  Matrix,
+  createRng,
+  registerBackbone,
+  setupBackend,
+  trainer,
+  type TrainingHooks,
+} from '@tlkit/core';
+import { setupNodeBackend } from '@tlkit/core/node';
+import { z } from 'zod';
+import { blasGflops } from './gemm';
+import type { BenchContext, BenchFigures } from './types';
+
+type LayerSpec =
+  | { kind: 'conv'; filters: number; size: number; padding: 'same' | 'valid' }
+  | { kind: 'pool' }
+  | { kind: 'flatten' }
+  | { kind: 'dense'; units: number };
+
+const INPUT: [number, number, number] = [28, 28, 1];
+const CLASSES = 10;
+const BATCH = 64;
+
+/** The backbones (core adds the dense-10 head). */
+const NETWORKS = {
+  lenet: {
+    name: 'bench-lenet5',
+    label: 'LeNet-5',
+    layers: [
+      { kind: 'conv', filters: 6, size: 5, padding: 'same' },
+      { kind: 'pool' },
+      { kind: 'conv', filters: 16, size: 5, padding: 'valid' },
+      { kind: 'pool' },
+      { kind: 'flatten' },
+      { kind: 'dense', units: 120 },
+      { kind: 'dense', units: 84 },
+    ] as LayerSpec[],
+  },
+  smallCnn: {
+    name: 'bench-small-cnn',
+    label: 'small-CNN',
+    layers: [
+      { kind: 'conv', filters: 32, size: 3, padding: 'valid' },
+      { kind: 'conv', filters: 64, size: 3, padding: 'valid' },
+      { kind: 'pool' },
+      { kind: 'flatten' },
+    ] as LayerSpec[],
+  },
+} as const;
+
+type NetworkKey = keyof typeof NETWORKS;
+
+function buildNetwork(layers: readonly LayerSpec[], context: BackboneBuildContext): tf.LayersModel {
+  const input = tf.input({ shape: [...context.inputShape], name: `${context.namePrefix}input` });
+  let current: tf.SymbolicTensor = input;
+  layers.forEach((layer, index) => {
+    const name = `${context.namePrefix}${layer.kind}${index}`;
+    const kernelInitializer = tf.initializers.glorotUniform({ seed: deriveSeed(context.seed, name) });
+    if (layer.kind === 'conv') {
+      current = tf.layers
+        .conv2d({ filters: layer.filters, kernelSize: layer.size, padding: layer.padding, activation: 'relu', kernelInitializer, name })
+        .apply(current) as tf.SymbolicTensor;
+    } else if (layer.kind === 'pool') {
+      current = tf.layers.maxPooling2d({ poolSize: 2, name }).apply(current) as tf.SymbolicTensor;
+    } else if (layer.kind === 'flatten') {
+      current = tf.layers.flatten({ name }).apply(current) as tf.SymbolicTensor;
+    } else {
+      current = tf.layers.dense({ units: layer.units, activation: 'relu', kernelInitializer, name }).apply(current) as tf.SymbolicTensor;
+    }
+  });
+  return tf.model({ inputs: input, outputs: current, name: `${context.namePrefix}net` });
+}
+
+/** Multiply-adds ×2 of one training sample: forward, weight gradient, input gradient (not for the first layer). */
+export function trainingFlopsPerSample(layers: readonly LayerSpec[]): number {
+  let [height, width, channels] = INPUT;
+  let features = 0;
+  const layerFlops: number[] = [];
+  for (const layer of layers) {
+    if (layer.kind === 'conv') {
+      if (layer.padding === 'valid') {
+        height -= layer.size - 1;
+        width -= layer.size - 1;
+      }
+      layerFlops.push(2 * height * width * layer.filters * layer.size * layer.size * channels);
+      channels = layer.filters;
+    } else if (layer.kind === 'pool') {
+      height = Math.floor(height / 2);
+      width = Math.floor(width / 2);
+    } else if (layer.kind === 'flatten') {
+      features = height * width * channels;
+    } else {
+      layerFlops.push(2 * features * layer.units);
+      features = layer.units;
+    }
+  }
+  layerFlops.push(2 * features * CLASSES); // core's head
+  return layerFlops.reduce((sum, flops, index) => sum + flops * (index === 0 ? 2 : 3), 0);
+}
+
+function networkBackbone(key: NetworkKey) {
+  return defineBackbone({
+    name: NETWORKS[key].name,
+    description: `bench: ${NETWORKS[key].label}`,
+    configSchema: z.object({}).strict(),
+    build: (_options, context) => buildNetwork(NETWORKS[key].layers, context),
+  });
+}
+
+const backbones = { lenet: networkBackbone('lenet'), smallCnn: networkBackbone('smallCnn') };
+
+/** Times and losses stamped by the step timer, and the step at which it stops the run. */
+interface StepRecord {
+  readonly stopAt: number;
+  readonly times: number[];
+  readonly losses: number[];
+}
+
+class StopRun extends Error {}
+
+const records = new Map<string, StepRecord>();
+
+/** A bench-only training step: stamps each step's forward pass, records its task loss, stops the run. */
+const stepTimer = definePlugin({
+  name: 'bench-step-timer',
+  kind: 'parameter',
+  role: 'training',
+  description: 'bench: stamps the time and task loss of every training step',
+  needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: false },
+  configSchema: z.object({ id: z.string() }).strict(),
+  create: (options) => ({
+    doCreateHooks(): TrainingHooks {
+      return {
+        name: 'timer',
+        loss(batch, outputs) {
+          const record = records.get(options.id)!;
+          const loss = tf.tidy(() =>
+            tf.losses.softmaxCrossEntropy(tf.oneHot(batch.source.y, CLASSES), outputs.source.logits).dataSync()[0],
+          );
+          record.times.push(performance.now());
+          record.losses.push(loss);
+          if (record.times.length > record.stopAt) throw new StopRun();
+          return undefined;
+        },
+      };
+    },
+  }),
+});
+
+function syntheticImages(count: number, seed: number) {
+  const rng = createRng(seed);
+  const size = INPUT[0] * INPUT[1] * INPUT[2];
+  const X = new Matrix(count, size);
+  for (let index = 0; index < X.data.length; index++) X.data[index] = rng.float();
+  return { X, y: Array.from({ length: count }, (_, index) => index % CLASSES), shape: INPUT };
+}
+
+/** Trains `steps + 1` steps of `batch` on the active backend; returns samples/s over the last `steps`. */
+async function timeTraining(network: NetworkKey, batch: number, steps: number): Promise<{ samplesPerSec: number; losses: number[] }> {
+  registerBackbone(backbones[network]);
+  const id = `${network}-${tf.getBackend()}-${batch}-${steps}-${Math.random()}`;
+  const record: StepRecord = { stopAt: steps, times: [], losses: [] };
+  records.set(id, record);
+  const source = syntheticImages(batch * (steps + 1), 11);
+  const task = { source, target: { X: source.X, shape: INPUT }, problem: 'classification' as const };
+  const pipeline = compose(stepTimer.create({ id }), trainer({ backbone: { use: NETWORKS[network].name }, epochs: 1, batchSize: batch }));
+  tf.engine().startScope();
+  try {
+    await pipeline.fit(task, { seed: 5 });
+  } catch (error) {
+    // The timer stops the run once it has its stamps; anything else is a real failure.
+    let cause: unknown = error;
+    while (cause && !(cause instanceof StopRun)) cause = (cause as { cause?: unknown }).cause;
+    if (!cause) throw error;
+  } finally {
+    tf.engine().endScope();
+    records.delete(id);
+  }
+  const seconds = (record.times[steps] - record.times[0]) / 1000;
+  return { samplesPerSec: (batch * steps) / seconds, losses: record.losses };
+}
+
+function largestRelativeDifference(a: readonly number[], b: readonly number[]): number {
+  let worst = 0;
+  for (let index = 0; index < Math.min(a.length, b.length); index++) {
+    worst = Math.max(worst, Math.abs(a[index] - b[index]) / Math.max(Math.abs(b[index]), 1e-12));
+  }
+  return worst;
+}
+
+export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
+  const quick = context.quick;
+  const blas = blasGflops(1024, quick ? 2 : 5).gflops;
+  const figures: Record<string, unknown> = {};
+  context.log(`training throughput, core's loop (trainer, Adam), batch ${BATCH}${quick ? ', quick' : ''}`);
+  for (const network of Object.keys(NETWORKS) as NetworkKey[]) {
+    const { label, layers } = NETWORKS[network];
+    const flops = trainingFlopsPerSample(layers);
+    const wasmSteps = network === 'lenet' ? (quick ? 6 : 40) : quick ? 3 : 15;
+
+    const wasmInfo = await setupNodeBackend({ backend: 'wasm', log: false });
+    const wasm = await timeTraining(network, BATCH, wasmSteps);
+    await setupNodeBackend({ backend: 'wasm', threads: 1, log: false });
+    const wasmThreads1 = await timeTraining(network, BATCH, wasmSteps);
+
+    await setupBackend({ backend: 'cpu', log: false });
+    const cpuBatch = network === 'smallCnn' && quick ? 8 : BATCH;
+    const cpuSteps = network === 'lenet' && !quick ? 2 : 1;
+    const cpu = await timeTraining(network, cpuBatch, cpuSteps);
+    // The cpu run's losses against a wasm run on the same batches (same seed, same data).
+    await setupNodeBackend({ backend: 'wasm', log: false });
+    const wasmSameBatches = await timeTraining(network, cpuBatch, cpuSteps);
+    const lossCheck = largestRelativeDifference(wasmSameBatches.losses, cpu.losses);
+
+    const achieved = (wasm.samplesPerSec * flops) / 1e9;
+    const achievedThreads1 = (wasmThreads1.samplesPerSec * flops) / 1e9;
+    context.log(
+      `  ${label.padEnd(9)} wasm ${wasm.samplesPerSec.toFixed(0).padStart(6)} samples/s (${wasmInfo.threads} threads)  ` +
+        `wasm 1 thread ${wasmThreads1.samplesPerSec.toFixed(0).padStart(6)}  cpu ${cpu.samplesPerSec.toFixed(2)}${cpuBatch !== BATCH ? ` (batch ${cpuBatch})` : ''}`,
+    );
+    context.log(
+      `  ${''.padEnd(9)} ${(flops / 1e6).toFixed(2)} MFLOP/sample → ${achieved.toFixed(1)} GFLOP/s (1 thread ${achievedThreads1.toFixed(1)})` +
+        `${blas ? `, ${((100 * achieved) / blas).toFixed(1)} % of BLAS (${blas.toFixed(0)} GFLOP/s)` : ''}; cpu/wasm loss difference ${lossCheck.toExponential(1)}`,
+    );
+    figures[network] = {
+      samplesPerSec: { wasm: wasm.samplesPerSec, cpu: cpu.samplesPerSec, wasmThreads1: wasmThreads1.samplesPerSec },
+      wasmThreads: wasmInfo.threads,
+      cpuBatch,
+      mflopPerSample: flops / 1e6,
+      gflops: { wasm: achieved, wasmThreads1: achievedThreads1 },
+      fractionOfBlas: blas ? { wasm: achieved / blas, wasmThreads1: achievedThreads1 / blas } : null,
+      lossCheck,
+    };
+  }
+  await setupNodeBackend({ backend: 'wasm', log: false });
+  return { ...figures, blasGflops: blas };
+}

@@ -1,11 +1,13 @@
 /**
  * Cholesky factorisation `A = L Lᵀ` of a symmetric positive definite matrix, and solves with it.
  *
- * Blocked left-looking algorithm (Golub & Van Loan, Matrix Computations, 4th ed., §4.2.9): each
- * block column is first updated with one matrix product against the columns already factored,
- * then factored with the dot-product (Cholesky–Crout) recurrence
- * `L[i][j] = (A[i][j] − Σ_{p<j} L[i][p] L[j][p]) / L[j][j]`, whose inner products run along
- * contiguous rows of the row-major storage.
+ * Recursive algorithm (Gustavson, "Recursion leads to automatic variable blocking for dense
+ * linear-algebra algorithms", IBM J. Res. Dev. 41(6), 1997; Golub & Van Loan, Matrix
+ * Computations, 4th ed., §4.2.9 for the block form): with `A = [[A₁₁, A₁₂], [A₂₁, A₂₂]]`, factor
+ * A₁₁, solve for the off-diagonal block, update `A₂₂ ← A₂₂ − U₁₂ᵀ U₁₂` with one matrix product,
+ * recurse on A₂₂. The off-diagonal solve is recursive the same way, so nearly all the work runs in
+ * the GEMM kernel at every size. It works on the upper factor `U = Lᵀ` (row-major, so every
+ * update reads contiguous rows and the symmetric update can skip the lower triangle).
  */
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';
@@ -13,8 +15,8 @@ import { gemmAccumulate } from './gemm';
 import { triangularSolveInPlace } from './triangular';
 import { requireFinite, requireMatrix, requirePositive, requireSquare } from './validation';
 
-/** Columns per block of the blocked factorisation. */
-const BLOCK = 64;
+/** Blocks up to this size are factored / solved by plain loops. */
+const BASE = 16;
 
 /** Options of {@link cholesky}. */
 export interface CholeskyOptions {
@@ -51,46 +53,141 @@ export function cholesky(a: Matrix, options: CholeskyOptions = {}): Matrix {
   requirePositive(jitter, 'options.jitter', 'cholesky', true);
   requireFinite(a.data, 'a', 'cholesky');
   const n = a.rows;
-  const out = a.clone();
-  const l = out.data;
-  if (jitter > 0) for (let i = 0; i < n; i++) l[i * n + i] += jitter;
+  const upper = choleskyUpper(a.data, n, jitter, (index, pivot) => notPositiveDefinite(a, index, pivot, jitter));
+  // L = Uᵀ, in 32 x 32 tiles.
+  const out = new Matrix(n, n);
+  transposeUpperIntoLower(upper, out.data, n);
+  return out;
+}
 
-  for (let start = 0; start < n; start += BLOCK) {
-    const end = Math.min(n, start + BLOCK);
-    const width = end - start;
-    if (start > 0) {
-      // L[start:n, start:end] -= L[start:n, 0:start] · L[start:end, 0:start]ᵀ
-      gemmAccumulate(
-        n - start,
-        width,
-        start,
-        -1,
-        { data: l, offset: start * n, rowStride: n, colStride: 1 },
-        { data: l, offset: start * n, rowStride: 1, colStride: n },
-        l,
-        start * n + start,
-        n,
-      );
-    }
-    // Factor the block column with the dot-product recurrence restricted to columns start..end.
+/**
+ * The upper Cholesky factor `U` (`Uᵀ U = A + jitter · I`) of the symmetric matrix whose lower
+ * triangle is in the row-major `n x n` array `data`, as a new row-major array with zeros below the
+ * diagonal. `fail(index, pivot)` builds the error thrown at a non-positive pivot. @internal
+ */
+export function choleskyUpper(
+  data: Float64Array,
+  n: number,
+  jitter: number,
+  fail: (index: number, pivot: number) => Error,
+): Float64Array {
+  const u = new Float64Array(n * n);
+  transposeLowerIntoUpper(data, u, n);
+  if (jitter > 0) for (let i = 0; i < n; i++) u[i * n + i] += jitter;
+  factorUpper(u, n, 0, n, fail);
+  return u;
+}
+
+/** Rows/columns `start..start+size` of U (in place over the upper triangle of A). */
+function factorUpper(u: Float64Array, n: number, start: number, size: number, fail: (index: number, pivot: number) => Error): void {
+  if (size <= BASE) {
+    // Right-looking on the small block: scale row j, update the rows below it (upper parts).
+    const end = start + size;
     for (let j = start; j < end; j++) {
       const rowJ = j * n;
-      let diagonal = l[rowJ + j];
-      for (let p = start; p < j; p++) diagonal -= l[rowJ + p] * l[rowJ + p];
-      if (!(diagonal > 0)) throw notPositiveDefinite(a, j, diagonal, jitter);
+      const diagonal = u[rowJ + j];
+      if (!(diagonal > 0)) throw fail(j, diagonal);
       const pivot = Math.sqrt(diagonal);
-      l[rowJ + j] = pivot;
+      u[rowJ + j] = pivot;
       const inverse = 1 / pivot;
-      for (let i = j + 1; i < n; i++) {
+      for (let c = j + 1; c < end; c++) u[rowJ + c] *= inverse;
+      for (let i = j + 1; i < end; i++) {
+        const factor = u[rowJ + i];
+        if (factor === 0) continue;
         const rowI = i * n;
-        let sum = l[rowI + j];
-        for (let p = start; p < j; p++) sum -= l[rowI + p] * l[rowJ + p];
-        l[rowI + j] = sum * inverse;
+        for (let c = i; c < end; c++) u[rowI + c] -= factor * u[rowJ + c];
+      }
+    }
+    return;
+  }
+  const half = size >> 1;
+  const second = start + half;
+  const rest = size - half;
+  factorUpper(u, n, start, half, fail);
+  // U₁₂ = U₁₁⁻ᵀ A₁₂
+  solveUpperTransposed(u, n, start, half, second, rest);
+  // A₂₂ ← A₂₂ − U₁₂ᵀ U₁₂ (upper triangle)
+  gemmAccumulate(
+    rest,
+    rest,
+    half,
+    -1,
+    { data: u, offset: start * n + second, rowStride: 1, colStride: n },
+    { data: u, offset: start * n + second, rowStride: n, colStride: 1 },
+    u,
+    second * n + second,
+    n,
+    true,
+  );
+  factorUpper(u, n, second, rest, fail);
+}
+
+/**
+ * `X ← U[t:t+size, t:t+size]⁻ᵀ X` in place, X being rows `t..t+size`, columns `column..column+count`
+ * of `u` (forward substitution with the lower-triangular Uᵀ), recursively: the coupling block is
+ * one matrix product.
+ */
+function solveUpperTransposed(u: Float64Array, n: number, t: number, size: number, column: number, count: number): void {
+  if (size <= BASE) {
+    const end = t + size;
+    for (let i = t; i < end; i++) {
+      const rowI = i * n + column;
+      const inverse = 1 / u[i * n + i];
+      for (let c = 0; c < count; c++) u[rowI + c] *= inverse;
+      for (let q = i + 1; q < end; q++) {
+        const factor = u[i * n + q];
+        if (factor === 0) continue;
+        const rowQ = q * n + column;
+        for (let c = 0; c < count; c++) u[rowQ + c] -= factor * u[rowI + c];
+      }
+    }
+    return;
+  }
+  const half = size >> 1;
+  solveUpperTransposed(u, n, t, half, column, count);
+  gemmAccumulate(
+    size - half,
+    count,
+    half,
+    -1,
+    { data: u, offset: t * n + t + half, rowStride: 1, colStride: n },
+    { data: u, offset: t * n + column, rowStride: n, colStride: 1 },
+    u,
+    (t + half) * n + column,
+    n,
+  );
+  solveUpperTransposed(u, n, t + half, size - half, column, count);
+}
+
+/** `upper[i][j] = lower[j][i]` for `j ≥ i` (zeros below the diagonal stay), in tiles. */
+function transposeLowerIntoUpper(lower: Float64Array, upper: Float64Array, n: number): void {
+  const tile = 32;
+  for (let i0 = 0; i0 < n; i0 += tile) {
+    const i1 = Math.min(n, i0 + tile);
+    for (let j0 = i0; j0 < n; j0 += tile) {
+      const j1 = Math.min(n, j0 + tile);
+      for (let i = i0; i < i1; i++) {
+        const row = i * n;
+        for (let j = Math.max(j0, i); j < j1; j++) upper[row + j] = lower[j * n + i];
       }
     }
   }
-  for (let i = 0; i < n; i++) l.fill(0, i * n + i + 1, (i + 1) * n);
-  return out;
+}
+
+/** `lower[i][j] = upper[j][i]` for `j ≤ i` (the rest of `lower` stays zero), in tiles. */
+function transposeUpperIntoLower(upper: Float64Array, lower: Float64Array, n: number): void {
+  const tile = 32;
+  for (let i0 = 0; i0 < n; i0 += tile) {
+    const i1 = Math.min(n, i0 + tile);
+    for (let j0 = 0; j0 <= i0; j0 += tile) {
+      const j1 = Math.min(n, j0 + tile);
+      for (let i = i0; i < i1; i++) {
+        const row = i * n;
+        const last = Math.min(j1, i + 1);
+        for (let j = j0; j < last; j++) lower[row + j] = upper[j * n + i];
+      }
+    }
+  }
 }
 
 function notPositiveDefinite(a: Matrix, index: number, pivot: number, jitter: number): TlkitError {

@@ -14,7 +14,7 @@
  * Otherwise the micro-kernel runs in plain JavaScript with the same packing.
  * @internal
  */
-import { loadWasmKernel } from './wasmKernel';
+import { instantiateWasmKernel, loadWasmKernel } from './wasmKernel';
 import type { WasmKernel } from './wasmKernel';
 
 /** Rows of A per micro-panel (micro-tile height). */
@@ -127,7 +127,7 @@ export function gemmAccumulate(
         if (upperOnly && ic > jc + nc - 1) continue;
         packA(aData, a.offset + ic * aRowStride + pc * aColStride, aRowStride, aColStride, kc, mc, mcPadded, bufferA);
         if (wasm) {
-          wasmMacroKernel(wasm, kc, mc, mcPadded, nc, ncPadded, ic, jc, alpha, c, cOffset, cRowStride, upperOnly);
+          wasmMacroKernel(wasm, blockC, WASM_A_OFFSET * 8, WASM_B_OFFSET * 8, WASM_C_OFFSET * 8, kc, mc, mcPadded, nc, ncPadded, ic, jc, alpha, c, cOffset, cRowStride, upperOnly);
           continue;
         }
         for (let jr = 0; jr < nc; jr += NR) {
@@ -152,6 +152,93 @@ export function gemmAccumulate(
             );
           }
         }
+      }
+    }
+  }
+}
+
+/** A left operand packed once for many products ({@link GemmWorkspace.pack}). @internal */
+export interface PackedOperand {
+  /** Rows (m) and depth (k) of the operand. */
+  readonly rows: number;
+  readonly depth: number;
+  /** Element offsets of the packed `MC x KC` blocks in the workspace memory, `[pc block][ic block]`. */
+  readonly blocks: Int32Array;
+  /** The unpacked operand (used where WebAssembly is unavailable). */
+  readonly view: StridedView;
+}
+
+/**
+ * Products `C += α · A · B` with left operands A packed ONCE into the memory of a private kernel
+ * instance, for operators applied many times (Lanczos): each product then only packs its (thin)
+ * B. The instance and its memory are freed with the workspace. Where WebAssembly is unavailable
+ * (or the JavaScript kernel is selected) it falls back to {@link gemmAccumulate}. @internal
+ */
+export class GemmWorkspace {
+  private readonly kernel: WasmKernel | null;
+  private readonly memory: Float64Array;
+  private readonly bufferB: Float64Array;
+  private readonly bufferC: Float64Array;
+  private next: number;
+
+  /** A workspace with room for operands totalling `operandElements` (their padded sizes, see {@link packedSize}). */
+  constructor(operandElements: number) {
+    const fixed = KC * NC + MC * NC;
+    this.kernel = activeKernel() ? instantiateWasmKernel((fixed + operandElements) * 8) : null;
+    this.memory = this.kernel ? this.kernel.memory : new Float64Array(0);
+    this.bufferB = this.memory.subarray(0, KC * NC);
+    this.bufferC = this.memory.subarray(KC * NC, fixed);
+    this.next = fixed;
+  }
+
+  /** Elements an `m x k` operand takes when packed. */
+  static packedSize(m: number, k: number): number {
+    return roundUp(m, MR) * k;
+  }
+
+  /** Packs the `m x k` operand `a` (read through its strides) into the workspace. */
+  pack(m: number, k: number, a: StridedView): PackedOperand {
+    const icCount = Math.ceil(m / MC);
+    const blocks = new Int32Array(Math.ceil(k / KC) * icCount);
+    if (!this.kernel) return { rows: m, depth: k, blocks, view: a };
+    let index = 0;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        const mcPadded = roundUp(mc, MR);
+        if (this.next + mcPadded * kc > this.memory.length) throw new Error('GemmWorkspace: operand space exhausted');
+        packA(a.data, a.offset + ic * a.rowStride + pc * a.colStride, a.rowStride, a.colStride, kc, mc, mcPadded, this.memory.subarray(this.next));
+        blocks[index++] = this.next;
+        this.next += mcPadded * kc;
+      }
+    }
+    return { rows: m, depth: k, blocks, view: a };
+  }
+
+  /** `C[i][j] += alpha · Σ_p A[i][p] B[p][j]` for the packed A (m x k) and a `k x n` B. */
+  multiply(operand: PackedOperand, n: number, alpha: number, b: StridedView, c: Float64Array, cOffset: number, cRowStride: number): void {
+    const { rows: m, depth: k } = operand;
+    if (m === 0 || n === 0 || k === 0 || alpha === 0) return;
+    const wasm = this.kernel;
+    if (!wasm) {
+      gemmAccumulate(m, n, k, alpha, operand.view, b, c, cOffset, cRowStride);
+      return;
+    }
+    const icCount = Math.ceil(m / MC);
+    for (let jc = 0; jc < n; jc += NC) {
+      const nc = Math.min(NC, n - jc);
+      const ncPadded = roundUp(nc, NR);
+      let index = 0;
+      for (let pc = 0; pc < k; pc += KC) {
+        const kc = Math.min(KC, k - pc);
+        packB(b.data, b.offset + pc * b.rowStride + jc * b.colStride, b.rowStride, b.colStride, kc, nc, ncPadded, this.bufferB);
+        for (let ic = 0; ic < m; ic += MC) {
+          const mc = Math.min(MC, m - ic);
+          const address = operand.blocks[index + ic / MC] * 8;
+          wasmMacroKernel(wasm, this.bufferC, address, 0, KC * NC * 8, kc, mc, roundUp(mc, MR), nc, ncPadded, ic, jc, alpha, c, cOffset, cRowStride, false);
+        }
+        index += icCount;
       }
     }
   }
@@ -246,6 +333,10 @@ function packA(
  */
 function wasmMacroKernel(
   wasm: WasmKernel,
+  buffer: Float64Array,
+  aAddress: number,
+  bAddress: number,
+  cAddress: number,
   kc: number,
   mc: number,
   mcPadded: number,
@@ -259,7 +350,6 @@ function wasmMacroKernel(
   cRowStride: number,
   upperOnly: boolean,
 ): void {
-  const buffer = blockC;
   let rows = mc;
   if (upperOnly) {
     // Rows below the block's last column are untouched: do not copy them.
@@ -278,9 +368,9 @@ function wasmMacroKernel(
     kc,
     rowsPadded,
     ncPadded,
-    WASM_A_OFFSET * 8,
-    WASM_B_OFFSET * 8,
-    WASM_C_OFFSET * 8,
+    aAddress,
+    bAddress,
+    cAddress,
     ncPadded * 8,
     alpha,
     upperOnly ? jc - ic + NR - 1 : ALL_TILES,

@@ -7,12 +7,11 @@
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';
 import { cholesky } from './cholesky';
-import { gemmAccumulate } from './gemm';
-import { matvecInto } from './products';
+import { GemmWorkspace } from './gemm';
 import { symmetricEigenUnchecked } from './symmetricEigen';
 import { topEigen } from './topEigen';
 import type { TopEigenOptions } from './topEigen';
-import { triangularSolveInPlace } from './triangular';
+import { PackedTriangularSolver, triangularSolveInPlace } from './triangular';
 import { requireFinite, requireInteger, requireMatrix, requireSquare, requireSymmetric } from './validation';
 
 /** Options of {@link generalizedEigen}. */
@@ -39,8 +38,9 @@ export interface GeneralizedEigenResult {
  * definite B.
  *
  * Method: Cholesky `B = L Lᵀ`, then the standard problem `C y = λ y` with `C = L⁻¹ A L⁻ᵀ` applied
- * matrix-free (two blocked triangular solves and one matrix product per block of vectors)
- * inside {@link topEigen}'s block thick-restart Lanczos; `v = L⁻ᵀ y`. When `k` is a large fraction of `n` (or `n ≤ 64`), C is
+ * matrix-free (two blocked triangular solves and one matrix product per block of vectors, with
+ * A and the panels of L packed once for the whole run) inside {@link topEigen}'s block
+ * thick-restart Lanczos; `v = L⁻ᵀ y`. When `k` is a large fraction of `n` (or `n ≤ 64`), C is
  * formed explicitly and decomposed densely instead. Eigenvectors are B-orthonormal
  * (`Vᵀ B V = I`) unless `normalization: 'unit'`.
  *
@@ -119,27 +119,23 @@ export function generalizedEigen(
       for (let i = 0; i < n; i++) rows[j * n + i] = full.vectors.data[i * n + source];
     }
   } else {
-    const aData = a.data;
+    // A and the off-diagonal panels of L and Lᵀ are packed once; each application then costs its
+    // flops plus the packing of the thin block of vectors.
+    const workspace = new GemmWorkspace(GemmWorkspace.packedSize(n, n) + PackedTriangularSolver.packedSize(n));
+    const packedA = workspace.pack(n, n, { data: a.data, offset: 0, rowStride: n, colStride: 1 });
+    const solver = new PackedTriangularSolver(l, n, workspace);
+    const apply = (input: Float64Array, p: number): Float64Array => {
+      const scratch = input.slice();
+      solver.solveLowerTransposed(scratch, p); // L⁻ᵀ X
+      const out = new Float64Array(n * p);
+      workspace.multiply(packedA, p, 1, { data: scratch, offset: 0, rowStride: p, colStride: 1 }, out, 0, p); // A L⁻ᵀ X
+      solver.solveLower(out, p); // L⁻¹ A L⁻ᵀ X
+      return out;
+    };
     const operator = {
       n,
-      multiply(x: Float64Array): Float64Array {
-        const scratch = x.slice();
-        triangularSolveInPlace(l, n, true, true, false, scratch, 1); // L⁻ᵀ x
-        const out = new Float64Array(n);
-        matvecInto(aData, n, n, scratch, out); // A L⁻ᵀ x
-        triangularSolveInPlace(l, n, true, false, false, out, 1); // L⁻¹ A L⁻ᵀ x
-        return out;
-      },
-      multiplyBlock(x: Matrix): Matrix {
-        // The same for p vectors at once: two blocked triangular solves and one matrix product.
-        const p = x.cols;
-        const scratch = x.data.slice();
-        triangularSolveInPlace(l, n, true, true, false, scratch, p);
-        const out = new Matrix(n, p);
-        gemmAccumulate(n, p, n, 1, { data: aData, offset: 0, rowStride: n, colStride: 1 }, { data: scratch, offset: 0, rowStride: p, colStride: 1 }, out.data, 0, p);
-        triangularSolveInPlace(l, n, true, false, false, out.data, p);
-        return out;
-      },
+      multiply: (x: Float64Array): Float64Array => apply(x, 1),
+      multiplyBlock: (x: Matrix): Matrix => new Matrix(n, x.cols, apply(x.data, x.cols)),
     };
     const result = topEigen(operator, k, { ...options, subspaceSize });
     values = result.values;

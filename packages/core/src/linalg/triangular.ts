@@ -5,7 +5,8 @@
  */
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';
-import { gemmAccumulate } from './gemm';
+import { GemmWorkspace, gemmAccumulate } from './gemm';
+import type { PackedOperand } from './gemm';
 import { requireMatrix, requireSquare } from './validation';
 
 /** Rows per block in the blocked substitution. */
@@ -212,6 +213,86 @@ function vectorSolve(
       const value = x[j];
       if (value === 0) continue;
       for (let i = 0; i < j; i++) x[i] -= t[offset + i] * value;
+    }
+  }
+}
+
+/**
+ * Repeated solves `X ← L⁻¹ X` and `X ← L⁻ᵀ X` with one lower-triangular `n x n` L (row-major),
+ * blocked as {@link triangularSolveInPlace}, with every off-diagonal panel packed once into a
+ * {@link GemmWorkspace} (the panels of L for the forward solve and those of Lᵀ for the backward
+ * one), so a solve costs its flops and the packing of its right-hand sides only. @internal
+ */
+export class PackedTriangularSolver {
+  private readonly lowerPanels: PackedOperand[] = [];
+  private readonly upperPanels: PackedOperand[] = [];
+
+  /** Workspace elements that {@link PackedTriangularSolver} needs for size n. */
+  static packedSize(n: number): number {
+    let total = 0;
+    for (let start = 0; start < n; start += BLOCK) {
+      const end = Math.min(n, start + BLOCK);
+      total += GemmWorkspace.packedSize(end - start, start) + GemmWorkspace.packedSize(end - start, n - end);
+    }
+    return total;
+  }
+
+  constructor(
+    private readonly l: Float64Array,
+    private readonly n: number,
+    private readonly workspace: GemmWorkspace,
+  ) {
+    for (let start = 0; start < n; start += BLOCK) {
+      const end = Math.min(n, start + BLOCK);
+      // L[start:end, 0:start] and Lᵀ[start:end, end:n] = L[end:n, start:end]ᵀ.
+      this.lowerPanels.push(workspace.pack(end - start, start, { data: l, offset: start * n, rowStride: n, colStride: 1 }));
+      this.upperPanels.push(workspace.pack(end - start, n - end, { data: l, offset: end * n + start, rowStride: 1, colStride: n }));
+    }
+  }
+
+  /** `X ← L⁻¹ X` for a row-major `n x m` X. */
+  solveLower(x: Float64Array, m: number): void {
+    const { l, n } = this;
+    for (let start = 0, block = 0; start < n; start += BLOCK, block++) {
+      const end = Math.min(n, start + BLOCK);
+      if (start > 0) {
+        this.workspace.multiply(this.lowerPanels[block], m, -1, { data: x, offset: 0, rowStride: m, colStride: 1 }, x, start * m, m);
+      }
+      for (let i = start; i < end; i++) {
+        const rowI = i * m;
+        for (let p = start; p < i; p++) {
+          const factor = l[i * n + p];
+          if (factor === 0) continue;
+          const rowP = p * m;
+          for (let j = 0; j < m; j++) x[rowI + j] -= factor * x[rowP + j];
+        }
+        const inverse = 1 / l[i * n + i];
+        for (let j = 0; j < m; j++) x[rowI + j] *= inverse;
+      }
+    }
+  }
+
+  /** `X ← L⁻ᵀ X` for a row-major `n x m` X. */
+  solveLowerTransposed(x: Float64Array, m: number): void {
+    const { l, n } = this;
+    const lastBlock = Math.floor((n - 1) / BLOCK);
+    for (let block = lastBlock; block >= 0; block--) {
+      const start = block * BLOCK;
+      const end = Math.min(n, start + BLOCK);
+      if (end < n) {
+        this.workspace.multiply(this.upperPanels[block], m, -1, { data: x, offset: end * m, rowStride: m, colStride: 1 }, x, start * m, m);
+      }
+      for (let i = end - 1; i >= start; i--) {
+        const rowI = i * m;
+        for (let p = i + 1; p < end; p++) {
+          const factor = l[p * n + i];
+          if (factor === 0) continue;
+          const rowP = p * m;
+          for (let j = 0; j < m; j++) x[rowI + j] -= factor * x[rowP + j];
+        }
+        const inverse = 1 / l[i * n + i];
+        for (let j = 0; j < m; j++) x[rowI + j] *= inverse;
+      }
     }
   }
 }

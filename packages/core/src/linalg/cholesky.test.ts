@@ -20,6 +20,19 @@ describe('cholesky', () => {
     expect(maxAbsDifference(matmulTransposeB(l, l).data, a.data)).toBeLessThan(1e-12 * maxAbs(a.data));
   });
 
+  it('names the failing pivot deep inside the recursion', () => {
+    // SPD except for a negative 2 x 2 Schur complement at rows 150..151.
+    const a = randomSpd(200, 4);
+    a.set(150, 150, -1);
+    try {
+      cholesky(a);
+      throw new Error('expected a throw');
+    } catch (error) {
+      expect((error as { code: string }).code).toBe('NUMERICAL_ERROR');
+      expect((error as { details: { index: number } }).details.index).toBe(150);
+    }
+  });
+
   it('adds the jitter to the diagonal', () => {
     const a = Matrix.fromRows([[1, 1], [1, 1]]); // PSD, singular
     expect(thrownCode(() => cholesky(a))).toBe('NUMERICAL_ERROR');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTlkitError } from '../errors';
 import { Matrix } from '../matrix';
-import { setGemmKernel } from './gemm';
+import { GemmWorkspace, setGemmKernel } from './gemm';
 import { gram, matmul, matmulTransposeA, matmulTransposeB, matvec, matvecTranspose } from './index';
 import { maxAbsDifference, naiveMatmul, randomMatrix } from './testFixtures';
 
@@ -54,6 +54,28 @@ describe.each(['wasm', 'javascript'] as const)('matrix products (%s kernel)', (k
     const result = gram(a);
     expect(maxAbsDifference(result.data, naiveMatmul(a.transpose(), a).data)).toBeLessThan(1e-12 * n);
     expect(maxAbsDifference(result.data, result.transpose().data)).toBe(0);
+  });
+
+  it('GemmWorkspace: left operands packed once give the triple-loop products, repeatedly', () => {
+    const operands: [number, number][] = [[130, 300], [5, 260], [33, 17]];
+    const size = operands.reduce((sum, [m, k]) => sum + 2 * GemmWorkspace.packedSize(m, k), 0);
+    const workspace = new GemmWorkspace(size);
+    for (const [m, k] of operands) {
+      const a = randomMatrix(m, k, m + k);
+      const plain = workspace.pack(m, k, { data: a.data, offset: 0, rowStride: k, colStride: 1 });
+      const aT = a.transpose(); // the same operand read through transposed strides
+      const transposed = workspace.pack(m, k, { data: aT.data, offset: 0, rowStride: 1, colStride: m });
+      for (const n of [1, 7, 9]) {
+        const b = randomMatrix(k, n, n);
+        const reference = naiveMatmul(a, b);
+        for (const operand of [plain, transposed]) {
+          const c = new Float64Array(m * n).fill(1);
+          workspace.multiply(operand, n, -2, { data: b.data, offset: 0, rowStride: n, colStride: 1 }, c, 0, n);
+          const expected = reference.data.map((value) => 1 - 2 * value);
+          expect(maxAbsDifference(c, expected)).toBeLessThan(1e-12 * k);
+        }
+      }
+    }
   });
 
   it('matvec and matvecTranspose match the triple loop', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Matrix } from '../matrix';
+import { GemmWorkspace } from './gemm';
 import { matmul, solveTriangular } from './index';
+import { PackedTriangularSolver } from './triangular';
 import { maxAbsDifference, naiveMatmul, randomMatrix, thrownCode } from './testFixtures';
 
 /** A well-conditioned random triangular matrix (diagonal kept away from zero). */
@@ -46,5 +48,28 @@ describe('solveTriangular', () => {
   it('reports a zero diagonal and a shape mismatch', () => {
     expect(thrownCode(() => solveTriangular(Matrix.fromRows([[1, 0], [1, 0]]), [1, 1]))).toBe('NUMERICAL_ERROR');
     expect(thrownCode(() => solveTriangular(Matrix.identity(2), [1, 1, 1]))).toBe('DIMENSION_MISMATCH');
+  });
+});
+
+describe('PackedTriangularSolver (panels packed once)', () => {
+  it.each([
+    [1, 1],
+    [63, 8],
+    [64, 3],
+    [65, 1],
+    [150, 8],
+  ])('L X = B and Lᵀ X = B at n = %i with %i right-hand sides, twice with one packing', (n, m) => {
+    const l = randomTriangular(n, true, n + m);
+    const workspace = new GemmWorkspace(PackedTriangularSolver.packedSize(n));
+    const solver = new PackedTriangularSolver(l.data, n, workspace);
+    for (let round = 0; round < 2; round++) {
+      const b = randomMatrix(n, m, 10 * round + m);
+      const forward = b.data.slice();
+      solver.solveLower(forward, m);
+      expect(maxAbsDifference(matmul(l, new Matrix(n, m, forward)).data, b.data)).toBeLessThan(1e-12);
+      const backward = b.data.slice();
+      solver.solveLowerTransposed(backward, m);
+      expect(maxAbsDifference(matmul(l.transpose(), new Matrix(n, m, backward)).data, b.data)).toBeLessThan(1e-12);
+    }
   });
 });

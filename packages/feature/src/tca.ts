@@ -23,7 +23,7 @@ const tcaConfigSchema = z
  * - `gamma` (1), `degree` (3), `coef0` (1): kernel parameters;
  * - `form` (`'dual'`): the n x n kernel problem, or `'primal'` (the reference code's d x d
  *   variant with μI on the features; linear only; a different problem);
- * - `approximation` (`'exact'`) or `'nystrom'` with `landmarks` (500): low-rank kernel for large n;
+ * - `approximation` (`'exact'`) or `'nystrom'` with `landmarks` (1000): low-rank kernel for large n;
  * - conventions of the reference code, each on by default: `normalizeSamples` (L2-normalise
  *   every sample before the kernel), `mmdNormalization: 'frobenius'` (M / ‖M‖_F),
  *   `eigenvectorScaling: 'unit'` (unit-norm eigenvectors), `normalizeEmbedding` (L2-normalise

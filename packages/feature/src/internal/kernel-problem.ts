@@ -22,6 +22,7 @@ import {
   normalizeRowsInPlace,
   pivotedCholesky,
   semidefiniteFactor,
+  symmetrizeInPlace,
   transposeTimesVector,
 } from './linear-algebra';
 import type { ReducedProblem } from './transfer-components';
@@ -103,34 +104,46 @@ function denseProblem(K: Matrix): ReducedProblem {
 }
 
 /**
- * The linear dual on explicit features Φ (n x p). Returns the problem and the map from a to the
- * feature-space coefficients P (p x dim, z = φ(x)ᵀ P) plus the training embedding Φ P.
+ * The linear dual on explicit features Φ = Ψ T (n x p; T = I when omitted), touching Ψ only
+ * through ΨᵀΨ, Ψᵀv and Ψ·(small matrix) so that Φ is never formed. Returns the problem and the
+ * map from a to the feature-space coefficients P (p x dim, z = φ(x)ᵀ P), plus the training
+ * embedding Φ P.
  */
-function featureDual(features: Matrix): {
+function featureDual(
+  base: Matrix,
+  right?: Matrix,
+): {
   problem: ReducedProblem;
   toFeatureSpace: (a: Matrix) => Matrix;
   trainingEmbedding: (P: Matrix, a: Matrix) => Matrix;
   method: string;
 } {
-  const n = features.rows;
-  const p = features.cols;
+  const n = base.rows;
+  const p = right ? right.cols : base.cols;
+  // Φᵀ V = Tᵀ (Ψᵀ V) and Φ P = Ψ (T P).
+  const featuresTranspose = (V: Matrix) => (right ? matmulTransposeA(right, matmulTransposeA(base, V)) : matmulTransposeA(base, V));
+  const featuresTimes = (P: Matrix) => matmul(base, right ? matmul(right, P) : P);
   if (n > p) {
-    const F = semidefiniteFactor(gram(features)); // F Fᵀ = ΦᵀΦ, p x q
+    const baseGram = gram(base);
+    const featureGram = right ? symmetrizeInPlace(matmul(matmulTransposeA(right, baseGram), right)) : baseGram;
+    const F = semidefiniteFactor(featureGram); // F Fᵀ = ΦᵀΦ, p x q
     const W = gram(F); // FᵀF, symmetric
-    const sums = transposeTimesVector(F, columnSums(features));
+    const baseSums = columnSums(base);
+    const sums = transposeTimesVector(F, right ? transposeTimesVector(right, baseSums) : baseSums);
     return {
       problem: {
         size: F.cols,
         sampleCount: n,
         gram: gram(W), // WᵀW = W² = (ΦF)ᵀ(ΦF)
         columnSums: sums,
-        projectTranspose: (E) => matmulTransposeA(F, matmulTransposeA(features, E)),
+        projectTranspose: (E) => matmulTransposeA(F, featuresTranspose(E)),
       },
       toFeatureSpace: (a) => matmul(F, a),
-      trainingEmbedding: (P) => matmul(features, P),
+      trainingEmbedding: (P) => featuresTimes(P),
       method: F.cols === p ? 'row space (Cholesky)' : `row space (pivoted Cholesky, rank ${F.cols})`,
     };
   }
+  const features = right ? matmul(base, right) : base;
   const K = matmulTransposeB(features, features);
   return {
     problem: denseProblem(K),
@@ -171,13 +184,14 @@ export function buildTransferSetup(pooled: Matrix, options: TransferSetupOptions
     const basis = landmarks.selectRows(kept);
     const lower = factor.selectRows(kept); // r x r, lower triangular in pivot order
     const inverseTranspose = inverseLowerTriangular(lower).transpose(); // L⁻ᵀ
-    const features = new Matrix(n, rank);
+    // Φ = K_nr L⁻ᵀ is used only through K_nr (n x r), kept in memory; Φ itself is never formed.
+    const cross = new Matrix(n, rank);
     for (let start = 0; start < n; start += EMBED_BLOCK) {
       const end = Math.min(n, start + EMBED_BLOCK);
       const block = new Matrix(end - start, X.cols, X.data.subarray(start * X.cols, end * X.cols));
-      features.data.set(matmul(kernelMatrix(block, basis, kernel), inverseTranspose).data, start * rank);
+      cross.data.set(kernelMatrix(block, basis, kernel).data, start * rank);
     }
-    const dual = featureDual(features);
+    const dual = featureDual(cross, inverseTranspose);
     return {
       problem: dual.problem,
       method: `Nyström (${rank} of ${m} landmarks), ${dual.method}`,

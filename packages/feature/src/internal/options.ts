@@ -32,7 +32,7 @@ export const transferComponentFields = {
   /** `'exact'` or `'nystrom'` (low-rank kernel with `landmarks` landmarks, for large n). */
   approximation: z.enum(['exact', 'nystrom']).default('exact'),
   /** Number of Nyström landmarks (used when `approximation` is `'nystrom'`). */
-  landmarks: z.number().int().positive().default(500),
+  landmarks: z.number().int().positive().default(1000),
   /** L2-normalise each sample before the kernel (reference code: `X /= norm(X, axis=0)`). */
   normalizeSamples: z.boolean().default(true),
   /** L2-normalise each embedded sample (reference code: `Z /= norm(Z, axis=0)` before 1-NN). */

@@ -11,6 +11,7 @@
  */
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';
+import { gemmAccumulate } from './gemm';
 import { gram, matmul, matmulTransposeA } from './products';
 import { symmetricEigenUnchecked } from './symmetricEigen';
 import { topEigen } from './topEigen';
@@ -67,8 +68,11 @@ export function thinSvd(x: Matrix, options: ThinSvdOptions = {}): ThinSvdResult 
   const g = tall ? gram(x) : gram(x.transpose());
   let values: Float64Array;
   let vectors: Matrix; // eigenvectors of g as columns (size x count)
-  if (options.rank !== undefined && 3 * options.rank < size && size > 64) {
-    const top = topEigen(g, options.rank, { tolerance: 1e-12 });
+  if (options.rank !== undefined && 4 * options.rank < size && size > 64) {
+    // A Krylov basis of about 4 · rank (twice SciPy's default) needs far fewer restarts when the
+    // leading singular values are not well separated (e.g. a 2081 x 800 Gaussian: 7 vs 36).
+    const subspaceSize = Math.min(size, Math.max(4 * options.rank, options.rank + 32));
+    const top = topEigen(g, options.rank, { tolerance: 1e-12, subspaceSize });
     values = top.values;
     vectors = top.vectors;
   } else {
@@ -101,59 +105,134 @@ export function thinSvd(x: Matrix, options: ThinSvdOptions = {}): ThinSvdResult 
     const scale = singularValues[j] > 0 ? 1 / singularValues[j] : 0;
     for (let i = 0; i < otherRows; i++) other.data[i * rank + j] *= scale;
   }
+  // The eigenvectors are orthonormal already (to ~ε·n); only the recovered factor needs it.
   orthonormalizeColumns(other);
-  orthonormalizeColumns(known);
   return tall ? { U: other, S: singularValues, V: known } : { U: known, S: singularValues, V: other };
 }
 
+/** Columns per base block of the recursive orthonormalisation (plain Gram–Schmidt inside). */
+const BASE_COLUMNS = 8;
+
 /**
- * Orthonormalises the columns of `m` in place, in order, by classical Gram–Schmidt applied twice
- * (Giraud, Langou & Rozložník, Comput. Math. Appl. 50, 2005). A column that vanishes (from a zero
- * singular value) is replaced by a unit vector orthogonal to the previous ones.
+ * Orthonormalises the columns of `m` in place, in order (column j keeps its direction as far as
+ * the earlier columns allow), by recursive block classical Gram–Schmidt with reorthogonalisation:
+ * orthonormalise the first half of the columns, project the second half against it (two matrix
+ * products), recurse on the second half; blocks of up to 8 columns use column-by-column Gram–
+ * Schmidt. A block (or column) is projected a second time only when the first pass removed more than
+ * half of some column's squared norm (the criterion of Daniel, Gragg, Kaufman & Stewart, Math.
+ * Comp. 30, 1976; "twice is enough": Giraud, Langou & Rozložník, Comput. Math. Appl. 50, 2005),
+ * and after heavy cancellation (below a quarter) once more against every earlier column. A column that vanishes (from a zero singular
+ * value) is replaced by a unit vector orthogonal to the previous ones.
  */
 function orthonormalizeColumns(m: Matrix): void {
   const { rows, cols } = m;
-  const columns = m.transpose(); // rows of `columns` = columns of m, contiguous
+  const columns = m.transpose(); // row j of `columns` = column j of m, contiguous
   const c = columns.data;
-  const coefficients = new Float64Array(cols);
-  for (let j = 0; j < cols; j++) {
-    const offset = j * rows;
-    let originalNorm = 0;
-    for (let i = 0; i < rows; i++) originalNorm += c[offset + i] ** 2;
-    originalNorm = Math.sqrt(originalNorm);
-    for (let pass = 0; pass < 2; pass++) {
-      for (let p = 0; p < j; p++) {
-        let dot = 0;
-        for (let i = 0; i < rows; i++) dot += c[p * rows + i] * c[offset + i];
-        coefficients[p] = dot;
-      }
-      for (let p = 0; p < j; p++) {
-        const coefficient = coefficients[p];
-        for (let i = 0; i < rows; i++) c[offset + i] -= coefficient * c[p * rows + i];
-      }
-    }
-    let norm = 0;
-    for (let i = 0; i < rows; i++) norm += c[offset + i] ** 2;
-    norm = Math.sqrt(norm);
-    if (norm <= 1e-8 * Math.max(originalNorm, 1e-300) || norm === 0) {
-      // Replace with the first coordinate vector that is not in the span so far.
-      for (let basisIndex = 0; basisIndex < rows; basisIndex++) {
-        c.fill(0, offset, offset + rows);
-        c[offset + basisIndex] = 1;
-        for (let pass = 0; pass < 2; pass++) {
-          for (let p = 0; p < j; p++) {
-            let dot = 0;
-            for (let i = 0; i < rows; i++) dot += c[p * rows + i] * c[offset + i];
-            for (let i = 0; i < rows; i++) c[offset + i] -= dot * c[p * rows + i];
-          }
-        }
-        norm = 0;
-        for (let i = 0; i < rows; i++) norm += c[offset + i] ** 2;
-        norm = Math.sqrt(norm);
-        if (norm > 0.5) break;
-      }
-    }
-    for (let i = 0; i < rows; i++) c[offset + i] /= norm;
-  }
+  const originalNorms = new Float64Array(cols);
+  for (let j = 0; j < cols; j++) originalNorms[j] = Math.sqrt(squaredNorm(c, j * rows, rows));
+  orthonormalizeRows(c, rows, 0, cols, originalNorms);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.data[i * cols + j] = c[j * rows + i];
+}
+
+function squaredNorm(c: Float64Array, offset: number, length: number): number {
+  let sum = 0;
+  for (let i = 0; i < length; i++) sum += c[offset + i] * c[offset + i];
+  return sum;
+}
+
+/** Rows `low..high` of `c` (each of length `length`) made orthonormal and orthogonal to rows `0..low`. */
+function orthonormalizeRows(c: Float64Array, length: number, low: number, high: number, originalNorms: Float64Array): void {
+  const size = high - low;
+  if (size <= BASE_COLUMNS) {
+    for (let j = low; j < high; j++) orthonormalizeRow(c, length, low, j, originalNorms[j]);
+    return;
+  }
+  const middle = low + (size >> 1);
+  orthonormalizeRows(c, length, low, middle, originalNorms);
+  const before = new Float64Array(high - middle);
+  for (let j = middle; j < high; j++) before[j - middle] = squaredNorm(c, j * length, length);
+  // One pass leaves the rows orthogonal to ~ε unless it removed most of a row; then a second pass
+  // ("twice is enough"), and after heavy cancellation one more against every earlier row, since
+  // the rounding left behind may point anywhere in the span so far.
+  projectRows(c, length, low, middle, middle, high);
+  if (anyDropBelow(c, length, middle, high, before, 0.5)) {
+    projectRows(c, length, low, middle, middle, high);
+    if (anyDropBelow(c, length, middle, high, before, 0.25)) projectRows(c, length, 0, middle, middle, high);
+  }
+  orthonormalizeRows(c, length, middle, high, originalNorms);
+}
+
+/** Whether some row `j` of `first..end` has squared norm below `fraction · before[j − first]`. */
+function anyDropBelow(c: Float64Array, length: number, first: number, end: number, before: Float64Array, fraction: number): boolean {
+  for (let j = first; j < end; j++) if (squaredNorm(c, j * length, length) < fraction * before[j - first]) return true;
+  return false;
+}
+
+/** Rows `target..targetEnd` ← themselves minus their projection on the orthonormal rows `source..sourceEnd` (two products). */
+function projectRows(c: Float64Array, length: number, source: number, sourceEnd: number, target: number, targetEnd: number): void {
+  const count = sourceEnd - source;
+  const blockRows = targetEnd - target;
+  if (count === 0 || blockRows === 0) return;
+  const coefficients = new Float64Array(blockRows * count);
+  // coefficients = T Sᵀ, then T −= coefficients · S.
+  gemmAccumulate(
+    blockRows,
+    count,
+    length,
+    1,
+    { data: c, offset: target * length, rowStride: length, colStride: 1 },
+    { data: c, offset: source * length, rowStride: 1, colStride: length },
+    coefficients,
+    0,
+    count,
+  );
+  gemmAccumulate(
+    blockRows,
+    length,
+    count,
+    -1,
+    { data: coefficients, offset: 0, rowStride: count, colStride: 1 },
+    { data: c, offset: source * length, rowStride: length, colStride: 1 },
+    c,
+    target * length,
+    length,
+  );
+}
+
+/** Row j against rows `blockStart..j` (again if that removed over half its squared norm), with the cancellation and vanishing checks, then normalised. */
+function orthonormalizeRow(c: Float64Array, length: number, blockStart: number, j: number, originalNorm: number): void {
+  const offset = j * length;
+  const before = squaredNorm(c, offset, length);
+  for (let p = blockStart; p < j; p++) subtractRowProjection(c, offset, p * length, length);
+  let norm = Math.sqrt(squaredNorm(c, offset, length));
+  if (norm * norm < 0.5 * before) {
+    for (let p = blockStart; p < j; p++) subtractRowProjection(c, offset, p * length, length);
+    norm = Math.sqrt(squaredNorm(c, offset, length));
+    if (norm * norm < 0.25 * before && j > 0) {
+      for (let p = 0; p < j; p++) subtractRowProjection(c, offset, p * length, length);
+      norm = Math.sqrt(squaredNorm(c, offset, length));
+    }
+  }
+  if (norm <= 1e-8 * Math.max(originalNorm, 1e-300) || norm === 0) {
+    // Replace with the first coordinate vector that is not in the span so far.
+    for (let basisIndex = 0; basisIndex < length; basisIndex++) {
+      c.fill(0, offset, offset + length);
+      c[offset + basisIndex] = 1;
+      for (let pass = 0; pass < 2; pass++) {
+        for (let p = 0; p < j; p++) subtractRowProjection(c, offset, p * length, length);
+      }
+      norm = Math.sqrt(squaredNorm(c, offset, length));
+      if (norm > 0.5) break;
+    }
+  }
+  const inverse = 1 / norm;
+  for (let i = 0; i < length; i++) c[offset + i] *= inverse;
+}
+
+/** `c[target..] −= (c[target..] · c[source..]) c[source..]` for a unit source row. */
+function subtractRowProjection(c: Float64Array, target: number, source: number, length: number): void {
+  let dot = 0;
+  for (let i = 0; i < length; i++) dot += c[source + i] * c[target + i];
+  if (dot === 0) return;
+  for (let i = 0; i < length; i++) c[target + i] -= dot * c[source + i];
 }

@@ -13,7 +13,8 @@ import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';
 import { createRng } from '../rng';
 import type { Rng } from '../rng';
-import { gemmAccumulate } from './gemm';
+import { GemmWorkspace, gemmAccumulate } from './gemm';
+import type { PackedOperand } from './gemm';
 import { symmetricEigenUnchecked } from './symmetricEigen';
 import { requireFinite, requireInteger, requireMatrix, requirePositive, requireSquare, requireSymmetric } from './validation';
 
@@ -205,22 +206,20 @@ function transposeInto(source: Float64Array, rows: number, cols: number, target:
 }
 
 function matrixBlockApply(data: Float64Array, n: number): BlockApply {
+  // A is packed once, at the first product, for the whole run; each call then packs only the
+  // thin block of vectors.
+  let workspace: GemmWorkspace | null = null;
+  let packed: PackedOperand | null = null;
+  let product = new Float64Array(0);
   return (rows, count, out) => {
-    // A · X with X = rowsᵀ (n x count): the big operand is packed once per call.
-    const columns = new Float64Array(n * count);
-    transposeInto(rows, count, n, columns);
-    const product = new Float64Array(n * count);
-    gemmAccumulate(
-      n,
-      count,
-      n,
-      1,
-      { data, offset: 0, rowStride: n, colStride: 1 },
-      { data: columns, offset: 0, rowStride: count, colStride: 1 },
-      product,
-      0,
-      count,
-    );
+    if (!workspace || !packed) {
+      workspace = new GemmWorkspace(GemmWorkspace.packedSize(n, n));
+      packed = workspace.pack(n, n, { data, offset: 0, rowStride: n, colStride: 1 });
+    }
+    // A · X with X = rowsᵀ (read through transposed strides), then back to rows.
+    if (product.length !== n * count) product = new Float64Array(n * count);
+    else product.fill(0);
+    workspace.multiply(packed, count, 1, { data: rows, offset: 0, rowStride: 1, colStride: n }, product, 0, count);
     transposeInto(product, n, count, out);
   };
 }

@@ -38,6 +38,35 @@ describe('thinSvd', () => {
     expect(maxAbsDifference(reconstruct(U, S, V).data, x.data)).toBeLessThan(1e-11 * maxAbs(x.data));
   });
 
+  it('completes U to an orthonormal basis when the rank asked for exceeds the numerical rank', () => {
+    // Rank 3, 20 triplets asked: 17 columns of U vanish and are replaced (the recursive block
+    // orthonormalisation with its cancellation and vanishing checks).
+    const x = matmul(randomMatrix(60, 3, 11), randomMatrix(3, 45, 12));
+    const reference = thinSvd(x);
+    const { U, S, V } = thinSvd(x, { rank: 20 });
+    expect(maxAbsDifference(S.subarray(0, 3), reference.S)).toBeLessThan(1e-12 * reference.S[0]);
+    expect(maxAbs(S.subarray(3))).toBeLessThan(1e-6 * reference.S[0]);
+    expect(maxAbsDifference(matmulTransposeA(U, U).data, Matrix.identity(20).data)).toBeLessThan(1e-13);
+    expect(maxAbsDifference(matmulTransposeA(V, V).data, Matrix.identity(20).data)).toBeLessThan(1e-13);
+    // The 17 extra σ are Gram-matrix noise (≈ √ε σ₁); the 3 real triplets reproduce X.
+    const leading = S.map((value, j) => (j < 3 ? value : 0));
+    expect(maxAbsDifference(reconstruct(U, leading, V).data, x.data)).toBeLessThan(1e-11 * maxAbs(x.data));
+  });
+
+  it('orthonormalises many columns with a spread of singular values (300 x 70, σ from 1 to 1e-6)', () => {
+    // X = A diag(σ) with orthonormal-ish random A: the recovered U loses orthogonality like ε σ₁² / σᵢ².
+    const n = 300;
+    const d = 70;
+    const x = randomMatrix(n, d, 21);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x.data[i * d + j] *= 10 ** (-6 * (j / (d - 1)));
+    const { U, S, V } = thinSvd(x, { rank: d });
+    expect(maxAbsDifference(matmulTransposeA(U, U).data, Matrix.identity(d).data)).toBeLessThan(1e-13);
+    expect(maxAbsDifference(matmulTransposeA(V, V).data, Matrix.identity(d).data)).toBeLessThan(1e-13);
+    // X v_i = σ_i u_i to ε σ₁ for the well-resolved leading half.
+    const xv = matmul(x, V);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d / 2; j++) expect(Math.abs(xv.get(i, j) - S[j] * U.get(i, j))).toBeLessThan(1e-12 * S[0]);
+  });
+
   it('returns the leading triplets for a given rank (Lanczos on the Gram matrix)', () => {
     const x = randomMatrix(150, 100, 9);
     const full = thinSvd(x);

@@ -1,0 +1,262 @@
+/**
+ * What TrAdaBoost and TrAdaBoost.R2 share: resolving and checking the base learner, fitting it on
+ * the merged source + labelled target set under a weight distribution, the round bookkeeping
+ * (weights, errors, degeneracy) and saving the voting learners.
+ *
+ * @internal Not exported from the package.
+ */
+import {
+  createRng,
+  deriveSeed,
+  type EstimatorFitInput,
+  type EstimatorStrategy,
+  type FittedEstimator,
+  type JsonValue,
+  type LabeledSet,
+  Matrix,
+  type ProblemType,
+  resolveStep,
+  type StepContext,
+  type StepOption,
+  type StepState,
+  type StoredArray,
+  TlkitError,
+} from '@tlkit/core';
+
+/** Resolves the `base` option and checks it can be boosted. */
+export function resolveBaseLearner(option: StepOption, strategy: string, problem: ProblemType): EstimatorStrategy {
+  const base = resolveStep(option, 'estimator', `${strategy}.base`) as EstimatorStrategy;
+  if (!base.needs.acceptsSampleWeights) {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      `${strategy}.base: '${base.name}' does not accept sample weights, which boosting needs; use one that does (e.g. ${problem === 'classification' ? "{ use: 'logreg' } or { use: 'decision-tree' }" : "{ use: 'ridge' } or { use: 'decision-tree' }"}).`,
+      { argument: 'base' },
+    );
+  }
+  if (!base.needs.problems.includes(problem)) {
+    throw new TlkitError('INVALID_CONFIG', `${strategy}.base: '${base.name}' does not support ${problem}.`, { argument: 'base' });
+  }
+  if (base.needs.targetLabels === 'required' || base.needs.trainingHooks) {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      `${strategy}.base: '${base.name}' cannot be a base learner here (it needs target labels or training steps of its own); use a plain estimator.`,
+      { argument: 'base' },
+    );
+  }
+  return base;
+}
+
+/** The merged training set of boosting: source rows first, then the labelled target rows. */
+export interface MergedSet {
+  readonly X: Matrix;
+  readonly y: Int32Array | Float64Array;
+  readonly sourceCount: number;
+  readonly targetCount: number;
+}
+
+/** Checks the inputs of a boosting estimator and merges source and labelled target samples. */
+export function mergeForBoosting(input: EstimatorFitInput, strategy: string, problem: ProblemType, context: StepContext): MergedSet {
+  if (context.problem !== problem) {
+    throw new TlkitError('UNSUPPORTED_PROBLEM', `${strategy} is for ${problem}; the task is ${context.problem}.`);
+  }
+  const targetLabeled = input.targetLabeled;
+  if (!targetLabeled || targetLabeled.X.rows === 0) {
+    throw new TlkitError(
+      'MISSING_TARGET_LABELS',
+      `${strategy} needs a few labelled target samples; pass task.targetLabeled (the CLI: "targetLabeled": { "perClass": 3 }).`,
+      { argument: 'task.targetLabeled' },
+    );
+  }
+  const source = input.source;
+  if (targetLabeled.X.cols !== source.X.cols) {
+    throw new TlkitError(
+      'DIMENSION_MISMATCH',
+      `${strategy}: the labelled target samples have ${targetLabeled.X.cols} features, the source ${source.X.cols}.`,
+      { argument: 'task.targetLabeled.X' },
+    );
+  }
+  if (source.X.rows < 2) {
+    throw new TlkitError('TOO_FEW_SAMPLES', `${strategy} needs at least 2 source samples (the source factor uses ln n); got ${source.X.rows}.`, {
+      argument: 'task.source',
+    });
+  }
+  const n = source.X.rows;
+  const m = targetLabeled.X.rows;
+  const y = problem === 'classification' ? new Int32Array(n + m) : new Float64Array(n + m);
+  y.set(source.y, 0);
+  y.set(targetLabeled.y, n);
+  return { X: Matrix.vstack([source.X, targetLabeled.X]), y, sourceCount: n, targetCount: m };
+}
+
+/** Initial weights w¹: the incoming source weights (from weighting steps) or 1, and 1 on the target rows. */
+export function initialWeights(source: LabeledSet, merged: MergedSet): Float64Array {
+  const weights = new Float64Array(merged.sourceCount + merged.targetCount).fill(1);
+  if (source.weights) weights.set(source.weights, 0);
+  let total = 0;
+  for (const value of weights) total += value;
+  if (!(total > 0)) {
+    throw new TlkitError('INVALID_ARGUMENT', 'the incoming source weights are all 0; boosting needs some positive weight.', { argument: 'weights' });
+  }
+  return weights;
+}
+
+/**
+ * Fits the base learner on the merged set under the distribution `p = w / Σw`, passed to the
+ * learner as sample weights `p · (n + m)` (mean 1, so a regularised learner sees the same
+ * data-term scale as an unweighted fit on the merged set).
+ */
+export async function fitRound(
+  base: EstimatorStrategy,
+  input: EstimatorFitInput,
+  merged: MergedSet,
+  weights: Float64Array,
+  context: StepContext,
+  round: number,
+): Promise<FittedEstimator> {
+  let total = 0;
+  for (const value of weights) total += value;
+  const scale = weights.length / total;
+  const sampleWeights = Float64Array.from(weights, (value) => value * scale);
+  const seed = deriveSeed(context.seed, 'round', round);
+  const train: LabeledSet = { X: merged.X, y: merged.y, weights: sampleWeights };
+  return base.doFit(
+    {
+      source: { X: input.source.X, y: input.source.y, weights: sampleWeights.subarray(0, merged.sourceCount) },
+      target: input.target,
+      train,
+      trainingSteps: [],
+    },
+    { ...context, seed, rng: createRng(seed), progress: () => {} },
+  );
+}
+
+/** Per-round bookkeeping shared by both boosting strategies. */
+export class RoundLog {
+  readonly errors: number[] = [];
+  readonly cappedErrors: number[] = [];
+  readonly betas: number[] = [];
+  readonly voteWeights: number[] = [];
+  readonly sourceShares: number[] = [];
+  readonly sourceTrainingErrors: number[] = [];
+  /** L1 distance between consecutive normalised weight vectors (after each round's update). */
+  readonly weightChanges: number[] = [];
+  readonly sourceWeights: number[][] = [];
+  readonly targetWeights: number[][] = [];
+
+  constructor(
+    private readonly merged: MergedSet,
+    private readonly recordWeights: boolean,
+  ) {}
+
+  /** Records the distribution a round's learner was fitted under. */
+  recordDistribution(weights: Float64Array): void {
+    const { sourceCount } = this.merged;
+    let total = 0;
+    let source = 0;
+    for (let i = 0; i < weights.length; i++) {
+      total += weights[i];
+      if (i < sourceCount) source += weights[i];
+    }
+    this.sourceShares.push(source / total);
+    if (this.recordWeights) {
+      this.sourceWeights.push(Array.from(weights.subarray(0, sourceCount), (value) => value / total));
+      this.targetWeights.push(Array.from(weights.subarray(sourceCount), (value) => value / total));
+    }
+  }
+
+  /** Records how far the normalised distribution moved in an update. */
+  recordChange(before: Float64Array, after: Float64Array): void {
+    let totalBefore = 0;
+    let totalAfter = 0;
+    for (let i = 0; i < before.length; i++) {
+      totalBefore += before[i];
+      totalAfter += after[i];
+    }
+    let change = 0;
+    for (let i = 0; i < before.length; i++) change += Math.abs(after[i] / totalAfter - before[i] / totalBefore);
+    this.weightChanges.push(change);
+  }
+
+  /** Rounds whose target error was exactly 0. */
+  get zeroErrorRounds(): number {
+    return this.errors.filter((error) => error === 0).length;
+  }
+
+  /** Rounds whose update moved the normalised weights (L1 change > 1e-9). */
+  get movedRounds(): number {
+    return this.weightChanges.filter((change) => change > 1e-9).length;
+  }
+
+  /**
+   * The degeneracy diagnosis: the base learner fits the labelled target samples exactly
+   * (ε_t = 0) in at least half of the rounds, so the target weights never move and the vote
+   * collapses to (nearly) one learner trained on source + target merged.
+   */
+  diagnose(strategy: string, advice: string): { degenerate: boolean; warning?: string } {
+    const rounds = this.errors.length;
+    const degenerate = this.zeroErrorRounds * 2 >= rounds;
+    if (!degenerate) return { degenerate };
+    const listed = this.errors.map((error) => Number(error.toPrecision(3))).join(', ');
+    return {
+      degenerate,
+      warning: `${strategy} is degenerate: the base learner fits the ${this.merged.targetCount} labelled target samples exactly in ${this.zeroErrorRounds} of ${rounds} rounds (target error ε_t = 0), so the target weights never move and the result is essentially the base learner trained on source + target merged. Per-round target errors: [${listed}]. ${advice}`,
+    };
+  }
+
+  /** The log as JSON for `info`. */
+  toJson(): Record<string, JsonValue> {
+    return {
+      roundErrors: this.errors,
+      roundErrorsCapped: this.cappedErrors,
+      roundBetas: this.betas,
+      voteWeights: this.voteWeights,
+      sourceWeightShare: this.sourceShares,
+      sourceTrainingErrors: this.sourceTrainingErrors,
+      weightChanges: this.weightChanges,
+      zeroErrorRounds: this.zeroErrorRounds,
+      roundsWeightsMoved: this.movedRounds,
+      ...(this.recordWeights ? { roundWeights: { source: this.sourceWeights, target: this.targetWeights } } : {}),
+    };
+  }
+}
+
+/** Packs the voting learners' states into one state (arrays prefixed `learner<k>.`). */
+export async function packLearners(
+  learners: readonly FittedEstimator[],
+  json: Record<string, JsonValue>,
+): Promise<StepState> {
+  const arrays: Record<string, StoredArray> = {};
+  const learnerJson: JsonValue[] = [];
+  for (const [index, learner] of learners.entries()) {
+    const state = await learner.saveState();
+    const names: string[] = [];
+    for (const [name, array] of Object.entries(state.arrays ?? {})) {
+      arrays[`learner${index}.${name}`] = array;
+      names.push(name);
+    }
+    learnerJson.push({ json: state.json ?? null, arrays: names });
+  }
+  return { json: { ...json, learners: learnerJson }, arrays };
+}
+
+/** Restores the voting learners packed by {@link packLearners}. */
+export async function unpackLearners(state: StepState, base: EstimatorStrategy): Promise<FittedEstimator[]> {
+  const json = state.json as { learners?: { json: JsonValue; arrays: string[] }[] } | undefined;
+  if (!json || !Array.isArray(json.learners)) throw new TlkitError('INVALID_ARTIFACT', 'boosting state: no learners.');
+  const learners: FittedEstimator[] = [];
+  for (const [index, entry] of json.learners.entries()) {
+    const arrays: Record<string, StoredArray> = {};
+    for (const name of entry.arrays) {
+      const stored = state.arrays?.[`learner${index}.${name}`];
+      if (!stored) throw new TlkitError('INVALID_ARTIFACT', `boosting state: learner ${index} has no array '${name}'.`);
+      arrays[name] = stored;
+    }
+    learners.push(await base.doRestore({ ...(entry.json !== null ? { json: entry.json } : {}), arrays }));
+  }
+  return learners;
+}
+
+/** The first voting round (1-based) of N rounds: ⌈N/2⌉, as in both papers. */
+export function firstVotingRound(rounds: number): number {
+  return Math.ceil(rounds / 2);
+}

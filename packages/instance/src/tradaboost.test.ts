@@ -1,0 +1,163 @@
+import { compose, logisticRegression, Matrix, type ProgressEvent } from '@tlkit/core';
+import { describeStrategyConformance } from '@tlkit/core/testing';
+import { preprocess, sampleLabeledPerClass, selectDomainRows } from '@tlkit/datasets';
+import { loadShippedDataset } from '@tlkit/datasets/node';
+import { describe, expect, it } from 'vitest';
+import { errorCode, stepContext } from '../test/helpers';
+import { seenWeights, thresholdRulePlugin } from '../test/mock-learners';
+import { decisionTree } from './decision-tree';
+import { tradaboost, tradaboostPlugin } from './tradaboost';
+
+const column = (values: number[]) => Matrix.fromRows(values.map((value) => [value]));
+
+/** Source x = −2, −1, 1, 2 (y = 0, 0, 1, 0); labelled target x = −1, 1, 2 (y = 1, 1, 1). */
+const tinyTask = {
+  source: { X: column([-2, -1, 1, 2]), y: [0, 0, 1, 0] },
+  target: { X: column([0, 3]) },
+  targetLabeled: { X: column([-1, 1, 2]), y: [1, 1, 1] },
+  problem: 'classification' as const,
+  numClasses: 2,
+};
+
+describe('tradaboost: hand-worked rounds (Dai et al. 2007, Algorithm 1)', () => {
+  it('one round: ε₁ = 1/3, β₁ = 1/2; the wrong source sample × β, the wrong target sample × 2', async () => {
+    seenWeights.length = 0;
+    const base = thresholdRulePlugin.create({ threshold: 0 });
+    const fitted = await compose(tradaboost({ rounds: 2, base })).fit(tinyTask);
+    const info = fitted.reports[0].info as Record<string, unknown> & { roundWeights: { source: number[][]; target: number[][] } };
+    // The rule x > 0 → 1 gets source x = 2 (y = 0) and target x = −1 (y = 1) wrong.
+    const beta = 1 / (1 + Math.sqrt((2 * Math.log(4)) / 2)); // n = 4, N = 2
+    expect(info.sourceFactor).toBeCloseTo(beta, 15);
+    expect((info.roundErrors as number[])[0]).toBeCloseTo(1 / 3, 15);
+    expect((info.roundBetas as number[])[0]).toBeCloseTo(0.5, 15);
+    // w² = (1, 1, 1, β | 2, 1, 1), normalised by 3 + β + 4.
+    const total = 7 + beta;
+    const expectedSource = [1, 1, 1, beta].map((value) => value / total);
+    const expectedTarget = [2, 1, 1].map((value) => value / total);
+    info.roundWeights.source[1].forEach((value, i) => expect(value).toBeCloseTo(expectedSource[i], 14));
+    info.roundWeights.target[1].forEach((value, i) => expect(value).toBeCloseTo(expectedTarget[i], 14));
+    // The learner of round 2 received p²·(n + m) as sample weights.
+    seenWeights[1].forEach((value, i) => expect(value).toBeCloseTo(7 * [...expectedSource, ...expectedTarget][i], 13));
+    // Round 2: target error (2)/(2 + 1 + 1) = 1/2, capped at 0.499.
+    expect((info.roundErrors as number[])[1]).toBeCloseTo(0.5, 15);
+    expect((info.roundErrorsCapped as number[])[1]).toBe(0.499);
+    fitted.dispose();
+  });
+
+  it('three rounds with different learners: weights, the cap, ε = 0, and the vote of rounds ⌈N/2⌉..N', async () => {
+    seenWeights.length = 0;
+    // Thresholds 0, 1.5, −1.5 in rounds 1, 2, 3.
+    const base = thresholdRulePlugin.create({ cycle: [0, 1.5, -1.5] });
+    const fitted = await compose(tradaboost({ rounds: 3, base })).fit(tinyTask);
+    const info = fitted.reports[0].info as Record<string, number[]> & { roundWeights: { source: number[][]; target: number[][] } };
+    const beta = 1 / (1 + Math.sqrt((2 * Math.log(4)) / 3));
+    // Round 1 (x > 0): wrong source {x = 2}, target {x = −1}: ε = 1/3, β₁ = 1/2 → w = (1, 1, 1, β | 2, 1, 1).
+    // Round 2 (x > 1.5): wrong source {1, 2}, target {−1, 1}: ε = 3/4 → capped 0.499, β₂ = 0.499/0.501
+    //   → w = (1, 1, β, β² | 2/β₂, 1/β₂, 1).
+    // Round 3 (x > −1.5): wrong source {−1, 2}, target none: ε = 0.
+    expect(info.roundErrors[0]).toBeCloseTo(1 / 3, 15);
+    expect(info.roundErrors[1]).toBeCloseTo(3 / 4, 15);
+    expect(info.roundErrors[2]).toBe(0);
+    const beta2 = 0.499 / 0.501;
+    const round3 = [1, 1, beta, beta * beta, 2 / beta2, 1 / beta2, 1];
+    const total = round3.reduce((a, b) => a + b, 0);
+    [...info.roundWeights.source[2], ...info.roundWeights.target[2]].forEach((value, i) => expect(value).toBeCloseTo(round3[i] / total, 13));
+    // Only rounds ⌈3/2⌉ = 2 and 3 vote, with ln(1/β₂) ≈ 0.004 and ln(1/β₃) with ε₃ floored at 1e-10 (≈ 23.03).
+    expect(info.votingRounds).toEqual([2, 3]);
+    expect(info.voteWeights[0]).toBe(0);
+    expect(info.voteWeights[1]).toBeCloseTo(Math.log(0.501 / 0.499), 12);
+    expect(info.voteWeights[2]).toBeCloseTo(Math.log((1 - 1e-10) / 1e-10), 8);
+    // Paper's rule: 1 iff Σ hₜ(x) ln(1/βₜ) ≥ ½ Σ ln(1/βₜ). At x = −1: h₂ = 0, h₃ = 1 → 1; at x = −2: both 0 → 0; at x = 1: h₂ = 0, h₃ = 1 → 1.
+    expect(Array.from(fitted.predict(column([-1, -2, 1, 2])))).toEqual([1, 0, 1, 1]);
+    fitted.dispose();
+  });
+
+  it('starts from the source weights of a preceding weighting step (w¹)', async () => {
+    seenWeights.length = 0;
+    const base = thresholdRulePlugin.create({ threshold: 0 });
+    const strategy = tradaboost({ rounds: 2, base });
+    const fittedEstimator = await strategy.doFit(
+      {
+        source: { X: column([-2, -1, 1, 2]), y: Int32Array.from([0, 0, 1, 0]), weights: Float64Array.from([2, 0, 1, 1]) },
+        target: { X: column([0]) },
+        targetLabeled: { X: column([-1, 1, 2]), y: Int32Array.from([1, 1, 1]) },
+        train: { X: column([-2, -1, 1, 2]), y: Int32Array.from([0, 0, 1, 0]) },
+        trainingSteps: [],
+      },
+      stepContext(),
+    );
+    // p¹ = (2, 0, 1, 1, 1, 1, 1)/7, passed as p¹·7.
+    expect(seenWeights[0]).toEqual([2, 0, 1, 1, 1, 1, 1]);
+    fittedEstimator.dispose?.();
+  });
+});
+
+describe('tradaboost on real data and degenerate base learners', async () => {
+  const office = await loadShippedDataset('office_caltech10_surf', { domains: ['dslr', 'webcam'] });
+  const [dslr, webcam] = preprocess('office_caltech10_surf', [office.domains.dslr, office.domains.webcam], 'standard');
+  const split = sampleLabeledPerClass(webcam.y, 3, 0, 10);
+  const labelled = selectDomainRows(webcam, split.labeled);
+  const rest = selectDomainRows(webcam, split.rest);
+  const task = {
+    source: { X: dslr.X, y: dslr.y },
+    target: { X: rest.X },
+    targetLabeled: { X: labelled.X, y: labelled.y },
+    problem: 'classification' as const,
+    numClasses: 10,
+  };
+
+  it('D → W with a strongly regularised logistic regression: ε_t > 0 and the weights move every round', async () => {
+    const fitted = await compose(tradaboost({ rounds: 4, base: logisticRegression({ C: 0.001 }) })).fit(task, { seed: 0 });
+    const info = fitted.reports[0].info as Record<string, number[] | number | boolean> & { roundWeights: { target: number[][] } };
+    expect(info.degenerate).toBe(false);
+    expect((info.roundErrors as number[])[0]).toBeGreaterThan(0);
+    expect(info.roundsWeightsMoved).toBe(4);
+    // The target weights of round 2 differ from round 1's uniform ones.
+    const first = info.roundWeights.target[0];
+    const second = info.roundWeights.target[1];
+    expect(Math.max(...first) - Math.min(...first)).toBeLessThan(1e-15);
+    expect(Math.max(...second)).toBeGreaterThan(1.5 * Math.min(...second));
+    // The target share grows: misclassified target samples gain weight.
+    const shares = info.sourceWeightShare as number[];
+    expect(shares[3]).toBeLessThan(shares[0]);
+    fitted.dispose();
+  });
+
+  it('reports the degenerate case: a deep tree fits the 30 target samples exactly (ε_t = 0 in every round)', async () => {
+    const events: ProgressEvent[] = [];
+    // 100 of the 800 features are plenty for a deep tree to isolate the 30 samples (and keep the test fast).
+    const narrow = (X: Matrix) => X.selectColumns(100);
+    const narrowTask = { ...task, source: { ...task.source, X: narrow(task.source.X) }, target: { X: narrow(task.target.X) }, targetLabeled: { ...task.targetLabeled, X: narrow(task.targetLabeled.X) } };
+    const fitted = await compose(tradaboost({ rounds: 4, base: decisionTree({ maxDepth: 30 }) })).fit(narrowTask, {
+      seed: 0,
+      onProgress: (event) => events.push(event),
+    });
+    const info = fitted.reports[0].info as Record<string, unknown>;
+    expect(info.zeroErrorRounds).toBe(4);
+    expect(info.degenerate).toBe(true);
+    const warning = events.find((event) => event.phase === 'warning');
+    expect(warning?.step).toBe('tradaboost');
+    expect(warning?.message).toContain('[0, 0, 0, 0]');
+    expect(info.warning).toBe(warning?.message);
+    fitted.dispose();
+  });
+});
+
+describe('tradaboost: bad configurations', () => {
+  it('fails before any compute with the option and the fix named', async () => {
+    expect(await errorCode(() => tradaboost({ base: { use: 'knn' } }))).toMatch(/INVALID_CONFIG|UNKNOWN_PLUGIN/);
+    expect(await errorCode(() => tradaboost({ rounds: 1 }))).toBe('INVALID_CONFIG');
+    expect(await errorCode(() => tradaboost({ maxError: 0.5 }))).toBe('INVALID_CONFIG');
+    const { targetLabeled: _dropped, ...withoutLabels } = tinyTask;
+    expect(await errorCode(() => compose(tradaboost()).fit(withoutLabels))).toBe('MISSING_TARGET_LABELS');
+  });
+});
+
+describeStrategyConformance({
+  plugin: tradaboostPlugin,
+  options: { rounds: 4, base: logisticRegression({ C: 0.1, maxIterations: 200 }), recordWeights: false },
+  invalidOptions: [
+    { options: { rounds: 0 }, field: 'rounds' },
+    { options: { maxError: 0.6 }, field: 'maxError' },
+  ],
+});

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import office from '../../core/test/fixtures/office_C_to_A.json';
 import synthetic from '../../core/test/fixtures/synthetic_small.json';
 import { countEqual, officePair } from '../test/office';
+import { published } from '../test/published';
 import { jointFactor, normalizeMmdFactor } from './internal/mmd-matrix';
 import { fitJda, jda, jdaPlugin } from './jda';
 import { tca } from './tca';
@@ -53,6 +54,15 @@ describe('jda', () => {
     );
     accuracies.forEach((value, round) => expect(value).toBeCloseTo(office.jda.acc_per_iteration[round], 10));
   });
+
+  for (const [source, target, pair] of [['webcam', 'dslr', 'W→D'], ['dslr', 'webcam', 'D→W']] as const) {
+    it(`${pair}: within 0.7 points of the published ${published('jda', pair)} (MEDA paper, Table 2)`, async () => {
+      const [s, t] = await officePair(source, target);
+      const fitted = await compose(jda(), knn({ k: 1 })).fit({ source: s, target: { X: t.X }, problem: 'classification' }, { seed: 0 });
+      const accuracy = (100 * countEqual(fitted.predict(t.X), t.y)) / t.y.length;
+      expect(Math.abs(accuracy - published('jda', pair))).toBeLessThan(0.7);
+    });
+  }
 
   it('stops early when the pseudo-labels settle and reports each round', async () => {
     const task = { source: { X: synthetic.Xs, y: synthetic.ys }, target: { X: synthetic.Xt }, problem: 'classification' as const };

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import office from '../../core/test/fixtures/office_C_to_A.json';
 import synthetic from '../../core/test/fixtures/synthetic_small.json';
 import { countEqual, officePair } from '../test/office';
+import { published } from '../test/published';
 import { tca, type TcaOptions } from './tca';
 
 const syntheticTask = { source: { X: synthetic.Xs, y: synthetic.ys }, target: { X: synthetic.Xt }, problem: 'classification' as const };
@@ -51,6 +52,18 @@ describe('tca: Office-Caltech10 C→A (fixture of an independent numpy implement
     office.tca.primal_theta_top5.forEach((value, j) => expect(theta[j] / value).toBeCloseTo(1, 10));
     expect((100 * countEqual(fitted.predict(target.X), target.y)) / target.y.length).toBeCloseTo(office.tca.primal_acc, 10);
   });
+});
+
+describe('tca: published per-pair figures (MEDA paper, Table 2), the two small pairs', () => {
+  // All 12 pairs: apps/demo/configs/demo/feature-office.json and docs/strategies/tca.md.
+  for (const [source, target, pair] of [['webcam', 'dslr', 'W→D'], ['dslr', 'webcam', 'D→W']] as const) {
+    it(`${pair}: within 0.7 points of the published ${published('tca', pair)}`, async () => {
+      const [s, t] = await officePair(source, target);
+      const fitted = await compose(tca(), knn({ k: 1 })).fit({ source: s, target: { X: t.X }, problem: 'classification' }, { seed: 0 });
+      const accuracy = (100 * countEqual(fitted.predict(t.X), t.y)) / t.y.length;
+      expect(Math.abs(accuracy - published('tca', pair))).toBeLessThan(0.7);
+    });
+  }
 });
 
 describe('tca: properties', () => {

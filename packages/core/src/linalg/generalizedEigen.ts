@@ -12,7 +12,7 @@ import { symmetricEigenUnchecked } from './symmetricEigen';
 import { topEigen } from './topEigen';
 import type { TopEigenOptions } from './topEigen';
 import { PackedTriangularSolver, triangularSolveInPlace } from './triangular';
-import { requireFinite, requireInteger, requireMatrix, requireSquare, requireSymmetric } from './validation';
+import { requireFiniteSymmetric, requireInteger, requireMatrix, requireSquare } from './validation';
 
 /** Options of {@link generalizedEigen}. */
 export interface GeneralizedEigenOptions extends TopEigenOptions {
@@ -94,10 +94,13 @@ export function generalizedEigen(
       argument: 'options.which',
     });
   }
-  requireFinite(a.data, 'a', routine);
-  requireFinite(b.data, 'b', routine);
-  requireSymmetric(a, 'a', routine);
-  requireSymmetric(b, 'b', routine);
+  requireFiniteSymmetric(
+    [
+      [a, 'a'],
+      [b, 'b'],
+    ],
+    routine,
+  );
 
   const l = cholesky(b, { jitter: options.jitter ?? 0 }).data;
   const subspaceSize = options.subspaceSize ?? Math.min(n, Math.max(2 * k + 1, k + 20));

@@ -8,7 +8,7 @@ import { Matrix } from '../matrix';
 import { gemmAccumulate } from './gemm';
 import { mirrorUpperToLower } from './products';
 import { symmetricEigenUnchecked } from './symmetricEigen';
-import { requireFinite, requireMatrix, requirePositive, requireSquare, requireSymmetric } from './validation';
+import { requireFiniteSymmetric, requireMatrix, requirePositive, requireSquare } from './validation';
 
 /** Options of {@link sqrtmSymmetric} and {@link inverseSqrtmSymmetric}. */
 export interface MatrixSquareRootOptions {
@@ -73,8 +73,7 @@ function symmetricFunction(a: Matrix, options: MatrixSquareRootOptions, routine:
   requirePositive(negativeTolerance, 'options.negativeTolerance', routine, true);
   const ridge = options.ridge ?? 0;
   requirePositive(ridge, 'options.ridge', routine, true);
-  requireFinite(a.data, 'a', routine);
-  requireSymmetric(a, 'a', routine);
+  requireFiniteSymmetric([[a, 'a']], routine);
   const n = a.rows;
   if (n === 0) return new Matrix(0, 0);
   const { values, vectors } = symmetricEigenUnchecked(a.data, n, true);

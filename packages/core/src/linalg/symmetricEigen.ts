@@ -15,7 +15,7 @@
 import { Matrix } from '../matrix';
 import { tridiagonalEigenvectors, tridiagonalQl } from './tridiagonalEigen';
 import { applyTridiagonalQ, tridiagonalize } from './tridiagonalReduction';
-import { requireFinite, requireMatrix, requireSquare, requireSymmetric } from './validation';
+import { requireFiniteSymmetric, requireMatrix, requireSquare } from './validation';
 
 /** The result of a symmetric eigendecomposition. */
 export interface SymmetricEigenResult {
@@ -58,8 +58,7 @@ export interface SymmetricEigenOptions {
 export function symmetricEigen(a: Matrix, options: SymmetricEigenOptions = {}): SymmetricEigenResult {
   requireMatrix(a, 'a', 'symmetricEigen');
   requireSquare(a, 'a', 'symmetricEigen');
-  requireFinite(a.data, 'a', 'symmetricEigen');
-  requireSymmetric(a, 'a', 'symmetricEigen');
+  requireFiniteSymmetric([[a, 'a']], 'symmetricEigen');
   return symmetricEigenUnchecked(a.data, a.rows, options.vectors ?? true);
 }
 

@@ -16,7 +16,7 @@ import type { Rng } from '../rng';
 import { GemmWorkspace, gemmAccumulate } from './gemm';
 import type { PackedOperand } from './gemm';
 import { symmetricEigenUnchecked } from './symmetricEigen';
-import { requireFinite, requireInteger, requireMatrix, requirePositive, requireSquare, requireSymmetric } from './validation';
+import { requireFiniteSymmetric, requireInteger, requireMatrix, requirePositive, requireSquare } from './validation';
 
 /** A symmetric linear operator given by its action `x ↦ A x` on vectors of length `n`. */
 export interface SymmetricOperator {
@@ -114,8 +114,7 @@ export function topEigen(a: Matrix | SymmetricOperator, k: number, options: TopE
   if (a instanceof Matrix) {
     requireMatrix(a, 'a', routine);
     requireSquare(a, 'a', routine);
-    requireFinite(a.data, 'a', routine);
-    requireSymmetric(a, 'a', routine);
+    requireFiniteSymmetric([[a, 'a']], routine);
     matrix = a;
     n = a.rows;
     applyBlock = matrixBlockApply(a.data, n);

@@ -30,16 +30,30 @@ export function requireSquare(matrix: Matrix, argument: string, routine: string)
 
 /** Throws `NON_FINITE_INPUT` if any value is NaN or ±Infinity. @internal */
 export function requireFinite(values: ArrayLike<number>, argument: string, routine: string): void {
-  for (let index = 0; index < values.length; index++) {
-    const value = values[index];
-    if (value - value !== 0) {
-      throw new TlkitError(
-        'NON_FINITE_INPUT',
-        `${routine}: ${argument} holds a non-finite value (${value}) at flat index ${index}; remove or impute NaN/Infinity first.`,
-        { argument, index },
-      );
-    }
+  // Fast pass without branches: x · 0 is NaN exactly when x is NaN or ±Infinity.
+  const length = values.length;
+  let sum0 = 0;
+  let sum1 = 0;
+  let index = 0;
+  for (; index + 1 < length; index += 2) {
+    sum0 += values[index] * 0;
+    sum1 += values[index + 1] * 0;
   }
+  if (index < length) sum0 += values[index] * 0;
+  if (sum0 + sum1 === 0) return;
+  throwNonFinite(values, argument, routine);
+}
+
+/** Finds the first non-finite value and throws `NON_FINITE_INPUT` naming it. */
+function throwNonFinite(values: ArrayLike<number>, argument: string, routine: string): never {
+  let index = 0;
+  while (index < values.length && values[index] - values[index] === 0) index++;
+  const value = values[index];
+  throw new TlkitError(
+    'NON_FINITE_INPUT',
+    `${routine}: ${argument} holds a non-finite value (${value}) at flat index ${index}; remove or impute NaN/Infinity first.`,
+    { argument, index },
+  );
 }
 
 /**
@@ -47,31 +61,84 @@ export function requireFinite(values: ArrayLike<number>, argument: string, routi
  * largest absolute entry. @internal
  */
 export function requireSymmetric(matrix: Matrix, argument: string, routine: string, relativeTolerance = 1e-8): void {
+  const { largest, asymmetry } = symmetryScan(matrix);
+  checkSymmetry(matrix, argument, routine, relativeTolerance, largest, asymmetry);
+}
+
+/**
+ * {@link requireFinite} for every `[matrix, argument]` entry, then {@link requireSymmetric} for
+ * every entry (the same errors in the same order as calling them so), with one tiled pass over
+ * each matrix. @internal
+ */
+export function requireFiniteSymmetric(
+  entries: readonly (readonly [Matrix, string])[],
+  routine: string,
+  relativeTolerance = 1e-8,
+): void {
+  const scans = entries.map(([matrix]) => symmetryScan(matrix));
+  entries.forEach(([matrix, argument], index) => {
+    if (!scans[index].finite) throwNonFinite(matrix.data, argument, routine);
+  });
+  entries.forEach(([matrix, argument], index) => {
+    checkSymmetry(matrix, argument, routine, relativeTolerance, scans[index].largest, scans[index].asymmetry);
+  });
+}
+
+/**
+ * Largest |entry|, largest |a_ij − a_ji| and whether every entry is finite, visiting each pair
+ * (i, j), (j, i) together in 32 x 32 tiles so the transposed reads stay in cache. Non-finite
+ * entries make `finite` false (the other two are then meaningless).
+ */
+function symmetryScan(matrix: Matrix): { largest: number; asymmetry: number; finite: boolean } {
   const n = matrix.rows;
   const data = matrix.data;
-  let scale = 0;
-  for (let index = 0; index < data.length; index++) {
-    const magnitude = Math.abs(data[index]);
-    if (magnitude > scale) scale = magnitude;
-  }
-  const limit = relativeTolerance * (scale === 0 ? 1 : scale);
-  // Compare in 32 x 32 tiles so the transposed reads stay in cache.
+  let largest = 0;
+  let asymmetry = 0;
+  let poison = 0; // Σ x · 0: NaN iff some x is NaN or ±Infinity
   const tile = 32;
   for (let rowStart = 0; rowStart < n; rowStart += tile) {
+    const rowEnd = Math.min(n, rowStart + tile);
     for (let columnStart = rowStart; columnStart < n; columnStart += tile) {
-      const rowEnd = Math.min(n, rowStart + tile);
       const columnEnd = Math.min(n, columnStart + tile);
       for (let i = rowStart; i < rowEnd; i++) {
-        for (let j = Math.max(columnStart, i + 1); j < columnEnd; j++) {
-          const difference = Math.abs(data[i * n + j] - data[j * n + i]);
-          if (difference > limit) {
-            throw new TlkitError(
-              'INVALID_ARGUMENT',
-              `${routine}: ${argument} must be symmetric, but entries (${i}, ${j}) and (${j}, ${i}) differ by ${difference.toExponential(3)}; symmetrise it first, e.g. (A + Aᵀ) / 2.`,
-              { argument, row: i, column: j },
-            );
-          }
+        const row = i * n;
+        for (let j = Math.max(columnStart, i); j < columnEnd; j++) {
+          const upper = data[row + j];
+          const lower = data[j * n + i];
+          poison += upper * 0 + lower * 0;
+          const magnitude = Math.max(Math.abs(upper), Math.abs(lower));
+          if (magnitude > largest) largest = magnitude;
+          const difference = Math.abs(upper - lower);
+          if (difference > asymmetry) asymmetry = difference;
         }
+      }
+    }
+  }
+  return { largest, asymmetry, finite: poison === 0 };
+}
+
+function checkSymmetry(
+  matrix: Matrix,
+  argument: string,
+  routine: string,
+  relativeTolerance: number,
+  largest: number,
+  asymmetry: number,
+): void {
+  const limit = relativeTolerance * (largest === 0 ? 1 : largest);
+  if (!(asymmetry > limit)) return;
+  // Name the first offending pair (row-major order of the upper triangle).
+  const n = matrix.rows;
+  const data = matrix.data;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const difference = Math.abs(data[i * n + j] - data[j * n + i]);
+      if (difference > limit) {
+        throw new TlkitError(
+          'INVALID_ARGUMENT',
+          `${routine}: ${argument} must be symmetric, but entries (${i}, ${j}) and (${j}, ${i}) differ by ${difference.toExponential(3)}; symmetrise it first, e.g. (A + Aᵀ) / 2.`,
+          { argument, row: i, column: j },
+        );
       }
     }
   }

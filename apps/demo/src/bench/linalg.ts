@@ -8,7 +8,13 @@
  *   shifted and scaled), K the RBF kernel with bandwidth σ² = 32, A = H K H (the centred kernel,
  *   H = I − 11ᵀ/n) and B = K L K + μ I with the MMD matrix L = e eᵀ (e = 1/n_s on source rows,
  *   −1/n_t on target rows) and μ = 1, i.e. B = (K e)(K e)ᵀ + I.
- * - The full `symmetricEigen` (values and vectors) of that A at n = 500.
+ * - The full `symmetricEigen` (values and vectors) of that A at n = 500 and 800, with its
+ *   accuracy (max |A V − V Λ| / max|λ| and max |VᵀV − I|).
+ * - CORAL's eigen-decompositions: a covariance plus identity with a 400-fold eigenvalue 1
+ *   (400 samples in 800 dimensions, C = XᵀX / 400 + I), its `symmetricEigen` (with accuracy),
+ *   `sqrtmSymmetric` and `inverseSqrtmSymmetric`.
+ * - `thinSvd` of a 2081 x 800 Gaussian matrix (the shape of Office-Caltech10 SURF: 958 + 1123
+ *   samples, 800 features): rank 30 (Lanczos on the Gram matrix) and full, with max |UᵀU − I|.
  *
  * `quick` shrinks every size (CI smoke test). Every timing is the best of a few runs.
  */
@@ -17,10 +23,15 @@ import {
   cholesky,
   createRng,
   generalizedEigen,
+  gram,
+  inverseSqrtmSymmetric,
   matmul,
+  matmulTransposeA,
   matmulTransposeB,
   solve,
+  sqrtmSymmetric,
   symmetricEigen,
+  thinSvd,
   topEigen,
 } from '@tlkit/core';
 import type { BenchContext, BenchFigures, BenchSection } from './types';
@@ -111,6 +122,28 @@ function relativeResidual(a: Matrix, b: Matrix, values: Float64Array, vectors: M
   return worst / scale;
 }
 
+/** max |A V − V Λ| / max |λ| and max |VᵀV − I| of an eigendecomposition. */
+function eigenAccuracy(a: Matrix, values: Float64Array, vectors: Matrix): { residual: number; orthogonality: number } {
+  const av = matmul(a, vectors);
+  let worst = 0;
+  let scale = 0;
+  for (let index = 0; index < av.data.length; index++) {
+    worst = Math.max(worst, Math.abs(av.data[index] - values[index % vectors.cols] * vectors.data[index]));
+  }
+  for (const value of values) scale = Math.max(scale, Math.abs(value));
+  return { residual: worst / scale, orthogonality: orthogonalityDefect(vectors) };
+}
+
+/** max |MᵀM − I|. */
+function orthogonalityDefect(m: Matrix): number {
+  const product = matmulTransposeA(m, m);
+  let worst = 0;
+  for (let i = 0; i < m.cols; i++) {
+    for (let j = 0; j < m.cols; j++) worst = Math.max(worst, Math.abs(product.data[i * m.cols + j] - (i === j ? 1 : 0)));
+  }
+  return worst;
+}
+
 export const benchLinalg: BenchSection = async (context: BenchContext): Promise<BenchFigures> => {
   const quick = context.quick;
   const repeats = quick ? 1 : 2;
@@ -167,12 +200,59 @@ export const benchLinalg: BenchSection = async (context: BenchContext): Promise<
     );
   }
 
-  const fullSize = quick ? 150 : 500;
-  const { a: fullMatrix } = tcaShapedPencil(fullSize, 8);
-  const fullSeconds = bestSeconds(() => symmetricEigen(fullMatrix), repeats);
-  const valuesOnlySeconds = bestSeconds(() => symmetricEigen(fullMatrix, { vectors: false }), repeats);
+  const eigen: { n: number; seconds: number; valuesOnlySeconds: number; residual: number; orthogonality: number }[] = [];
+  for (const n of quick ? [150, 240] : [500, 800]) {
+    const { a: fullMatrix } = tcaShapedPencil(n, 8);
+    let result = symmetricEigen(fullMatrix);
+    const seconds = bestSeconds(() => {
+      result = symmetricEigen(fullMatrix);
+    }, repeats);
+    const valuesOnlySeconds = bestSeconds(() => symmetricEigen(fullMatrix, { vectors: false }), repeats);
+    const { residual, orthogonality } = eigenAccuracy(fullMatrix, result.values, result.vectors);
+    eigen.push({ n, seconds, valuesOnlySeconds, residual, orthogonality });
+    context.log(
+      `  symmetricEigen full n=${String(n).padStart(4)}  ${seconds.toFixed(3)} s  (values only ${valuesOnlySeconds.toFixed(3)} s; ` +
+        `residual ${residual.toExponential(1)}, orthogonality ${orthogonality.toExponential(1)})`,
+    );
+  }
+
+  // CORAL: covariance of 400 samples in 800 dimensions plus I (eigenvalue 1 with multiplicity 400).
+  const coralDimension = quick ? 200 : 800;
+  const samples = randomMatrix(coralDimension / 2, coralDimension, 9);
+  const covariance = gram(samples);
+  for (let index = 0; index < covariance.data.length; index++) covariance.data[index] /= samples.rows;
+  for (let i = 0; i < coralDimension; i++) covariance.data[i * coralDimension + i] += 1;
+  let coralResult = symmetricEigen(covariance);
+  const coralEigenSeconds = bestSeconds(() => {
+    coralResult = symmetricEigen(covariance);
+  }, repeats);
+  const coralAccuracy = eigenAccuracy(covariance, coralResult.values, coralResult.vectors);
+  const sqrtSeconds = bestSeconds(() => sqrtmSymmetric(covariance), repeats);
+  const inverseSqrtSeconds = bestSeconds(() => inverseSqrtmSymmetric(covariance), repeats);
   context.log(
-    `  symmetricEigen full n=${fullSize}  ${fullSeconds.toFixed(3)} s  (values only ${valuesOnlySeconds.toFixed(3)} s)`,
+    `  covariance + I n=${coralDimension} (${coralDimension / 2}-fold eigenvalue 1): symmetricEigen ${coralEigenSeconds.toFixed(3)} s ` +
+      `(residual ${coralAccuracy.residual.toExponential(1)}, orthogonality ${coralAccuracy.orthogonality.toExponential(1)}), ` +
+      `sqrtm ${sqrtSeconds.toFixed(3)} s, inverse sqrtm ${inverseSqrtSeconds.toFixed(3)} s`,
+  );
+
+  // thinSvd of a 2081 x 800 matrix, rank 30 and full.
+  const svdRows = quick ? 520 : 2081;
+  const svdCols = quick ? 200 : 800;
+  const svdInput = randomMatrix(svdRows, svdCols, 10);
+  const svdRank = 30;
+  let truncated = thinSvd(svdInput, { rank: svdRank });
+  const truncatedSeconds = bestSeconds(() => {
+    truncated = thinSvd(svdInput, { rank: svdRank });
+  }, repeats);
+  let complete = thinSvd(svdInput);
+  const completeSeconds = bestSeconds(() => {
+    complete = thinSvd(svdInput);
+  }, repeats);
+  const truncatedOrthogonality = Math.max(orthogonalityDefect(truncated.U), orthogonalityDefect(truncated.V));
+  const completeOrthogonality = Math.max(orthogonalityDefect(complete.U), orthogonalityDefect(complete.V));
+  context.log(
+    `  thinSvd ${svdRows}x${svdCols}  rank ${svdRank} ${truncatedSeconds.toFixed(3)} s (orthogonality ${truncatedOrthogonality.toExponential(1)}), ` +
+      `full (rank ${complete.S.length}) ${completeSeconds.toFixed(3)} s (orthogonality ${completeOrthogonality.toExponential(1)})`,
   );
 
   return {
@@ -180,7 +260,21 @@ export const benchLinalg: BenchSection = async (context: BenchContext): Promise<
     cholesky: { n: factorSize, seconds: choleskySeconds },
     solve: { n: factorSize, seconds: solveSeconds },
     generalizedTop30: generalized,
-    symmetricEigenFull: { n: fullSize, seconds: fullSeconds, valuesOnlySeconds },
+    symmetricEigenFull: eigen,
+    coral: {
+      n: coralDimension,
+      eigenSeconds: coralEigenSeconds,
+      residual: coralAccuracy.residual,
+      orthogonality: coralAccuracy.orthogonality,
+      sqrtSeconds,
+      inverseSqrtSeconds,
+    },
+    thinSvd: {
+      rows: svdRows,
+      cols: svdCols,
+      rank30: { seconds: truncatedSeconds, orthogonality: truncatedOrthogonality },
+      full: { rank: complete.S.length, seconds: completeSeconds, orthogonality: completeOrthogonality },
+    },
     problem:
       'A = H K H (centred RBF kernel, σ² = 32, two 32-d Gaussian domains), B = (K e)(K e)ᵀ + I (= K L K + μI, μ = 1)',
   };

@@ -179,15 +179,22 @@ export class GemmWorkspace {
   private readonly memory: Float64Array;
   private readonly bufferB: Float64Array;
   private readonly bufferC: Float64Array;
+  /** Columns of B per packed block (`NC`, or less for thin products). */
+  private readonly columnBlock: number;
   private next: number;
 
-  /** A workspace with room for operands totalling `operandElements` (their padded sizes, see {@link packedSize}). */
-  constructor(operandElements: number) {
-    const fixed = KC * NC + MC * NC;
+  /**
+   * A workspace with room for operands totalling `operandElements` (their padded sizes, see
+   * {@link packedSize}), with buffers sized for right-hand operands of up to `typicalColumns`
+   * columns (wider ones are processed in slices of that width).
+   */
+  constructor(operandElements: number, typicalColumns = NC) {
+    this.columnBlock = Math.min(NC, roundUp(Math.max(typicalColumns, 1), NR));
+    const fixed = KC * this.columnBlock + MC * this.columnBlock;
     this.kernel = activeKernel() ? instantiateWasmKernel((fixed + operandElements) * 8) : null;
     this.memory = this.kernel ? this.kernel.memory : new Float64Array(0);
-    this.bufferB = this.memory.subarray(0, KC * NC);
-    this.bufferC = this.memory.subarray(KC * NC, fixed);
+    this.bufferB = this.memory.subarray(0, KC * this.columnBlock);
+    this.bufferC = this.memory.subarray(KC * this.columnBlock, fixed);
     this.next = fixed;
   }
 
@@ -226,8 +233,10 @@ export class GemmWorkspace {
       return;
     }
     const icCount = Math.ceil(m / MC);
-    for (let jc = 0; jc < n; jc += NC) {
-      const nc = Math.min(NC, n - jc);
+    const columnBlock = this.columnBlock;
+    const cAddress = KC * columnBlock * 8;
+    for (let jc = 0; jc < n; jc += columnBlock) {
+      const nc = Math.min(columnBlock, n - jc);
       const ncPadded = roundUp(nc, NR);
       let index = 0;
       for (let pc = 0; pc < k; pc += KC) {
@@ -236,7 +245,7 @@ export class GemmWorkspace {
         for (let ic = 0; ic < m; ic += MC) {
           const mc = Math.min(MC, m - ic);
           const address = operand.blocks[index + ic / MC] * 8;
-          wasmMacroKernel(wasm, this.bufferC, address, 0, KC * NC * 8, kc, mc, roundUp(mc, MR), nc, ncPadded, ic, jc, alpha, c, cOffset, cRowStride, false);
+          wasmMacroKernel(wasm, this.bufferC, address, 0, cAddress, kc, mc, roundUp(mc, MR), nc, ncPadded, ic, jc, alpha, c, cOffset, cRowStride, false);
         }
         index += icCount;
       }

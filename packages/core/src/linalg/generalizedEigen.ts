@@ -124,7 +124,7 @@ export function generalizedEigen(
   } else {
     // A and the off-diagonal panels of L and Lᵀ are packed once; each application then costs its
     // flops plus the packing of the thin block of vectors.
-    const workspace = new GemmWorkspace(GemmWorkspace.packedSize(n, n) + PackedTriangularSolver.packedSize(n));
+    const workspace = new GemmWorkspace(GemmWorkspace.packedSize(n, n) + PackedTriangularSolver.packedSize(n), options.blockSize ?? Math.min(k, 8));
     const packedA = workspace.pack(n, n, { data: a.data, offset: 0, rowStride: n, colStride: 1 });
     const solver = new PackedTriangularSolver(l, n, workspace);
     const apply = (input: Float64Array, p: number): Float64Array => {

@@ -212,7 +212,7 @@ function matrixBlockApply(data: Float64Array, n: number): BlockApply {
   let product = new Float64Array(0);
   return (rows, count, out) => {
     if (!workspace || !packed) {
-      workspace = new GemmWorkspace(GemmWorkspace.packedSize(n, n));
+      workspace = new GemmWorkspace(GemmWorkspace.packedSize(n, n), count);
       packed = workspace.pack(n, n, { data, offset: 0, rowStride: n, colStride: 1 });
     }
     // A · X with X = rowsᵀ (read through transposed strides), then back to rows.

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import {
   activateBackend,
   type BackendCandidate,
@@ -61,8 +62,19 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
       note = null;
       if (wanted > 1) {
         const threadProblem = await registerThreadedWasmBackend(wanted);
-        if (threadProblem) note = `single-threaded: ${threadProblem}`;
-        else threads = wanted;
+        if (threadProblem) {
+          note = `single-threaded: ${threadProblem}`;
+        } else {
+          // Initialise now, so a threaded binary that cannot start falls back to tfjs's own.
+          let started = false;
+          try {
+            started = await tf.setBackend('wasm');
+          } catch {
+            started = false;
+          }
+          if (started) threads = wanted;
+          else note = 'single-threaded: the threaded wasm binary did not start';
+        }
       }
       if (threads === 1) restoreStockWasmBackend();
       return null;

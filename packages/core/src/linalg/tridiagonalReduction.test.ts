@@ -3,7 +3,7 @@ import { Matrix } from '../matrix';
 import { matmul, matmulTransposeA, symmetricEigen } from './index';
 import { maxAbs, maxAbsDifference, randomSymmetric } from './testFixtures';
 import { applyTridiagonalQ, symmetricUpperProduct, tridiagonalize } from './tridiagonalReduction';
-import { createSymmetricProductKernel } from './wasmSymmetricProduct';
+import { createReductionKernel } from './wasmReductionKernel';
 
 /** Q from the reflectors (Q · I) and T as a dense matrix. */
 function factors(a: Matrix, panelSize: number, kernel: 'auto' | 'javascript' = 'auto') {
@@ -80,7 +80,7 @@ describe('blocked Householder tridiagonalisation', () => {
 
 describe('the WebAssembly level-2 kernels of the reduction', () => {
   it.each([1, 2, 3, 8, 33])('match the JavaScript loops (n = %i, every start row)', (n) => {
-    const kernel = createSymmetricProductKernel(n * n + 4 * n + 8);
+    const kernel = createReductionKernel(n * n + 4 * n + 8);
     expect(kernel).not.toBeNull();
     if (!kernel) return;
     const memory = kernel.memory;

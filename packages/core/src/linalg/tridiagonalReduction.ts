@@ -17,7 +17,7 @@
  * @internal
  */
 import { gemmAccumulate } from './gemm';
-import { createSymmetricProductKernel } from './wasmSymmetricProduct';
+import { createReductionKernel } from './wasmReductionKernel';
 
 /** Reflectors per panel of the blocked reduction and of the back-transformation. */
 const PANEL = 32;
@@ -52,7 +52,7 @@ export function tridiagonalize(
   kernel: 'auto' | 'javascript' = 'auto',
 ): Tridiagonal {
   const layout = new Layout(n, panelSize);
-  const wasm = kernel === 'auto' && n >= WASM_MINIMUM_SIZE ? createSymmetricProductKernel(layout.size) : null;
+  const wasm = kernel === 'auto' && n >= WASM_MINIMUM_SIZE ? createReductionKernel(layout.size) : null;
   const level2: Level2 = wasm
     ? {
         memory: wasm.memory,

@@ -7,6 +7,7 @@
  *   is read once.
  * - `dots` / `axpys`: dot products of several rows with one vector, and one vector minus a
  *   combination of several rows (the panel corrections `V Wᵀ v`, `W Vᵀ v`).
+ *
  * Assembled at first use (see `wasmAssembler.ts`); each reduction gets its own instance
  * with a memory sized for its matrix, released with it. Where WebAssembly SIMD is missing the
  * caller keeps its JavaScript loop.
@@ -15,7 +16,7 @@
 import { VALUE_F64, VALUE_I32, VALUE_V128, assembleModule, op, webAssemblyWithSimd } from './wasmAssembler';
 
 /** A kernel instance and its memory as float64. @internal */
-export interface SymmetricProductKernel {
+export interface ReductionKernel {
   /** The instance's memory (at least the requested number of float64 elements). */
   readonly memory: Float64Array;
   /**
@@ -32,7 +33,7 @@ export interface SymmetricProductKernel {
   readonly axpys: (rows: number, count: number, stride: number, coefficients: number, y: number, first: number, last: number) => void;
 }
 
-function kernelBody(): number[] {
+function productBody(): number[] {
   // Parameters (i32): 0 a, 1 n, 2 first, 3 x, 4 y — byte addresses except n and first.
   const A = 0, N = 1, FIRST = 2, X = 3, Y = 4;
   // Locals: i32 5..11, f64 12..16, v128 17..23.
@@ -175,7 +176,7 @@ function assemble(memoryPages: number): Uint8Array<ArrayBuffer> {
         [5, VALUE_F64],
         [7, VALUE_V128],
       ],
-      body: kernelBody(),
+      body: productBody(),
     },
     {
       name: 'dots',
@@ -208,7 +209,7 @@ let compiled: WebAssembly.Module | null | undefined;
  * A fresh kernel instance whose memory holds at least `elements` float64 values, or `null` where
  * WebAssembly SIMD is unavailable. @internal
  */
-export function createSymmetricProductKernel(elements: number): SymmetricProductKernel | null {
+export function createReductionKernel(elements: number): ReductionKernel | null {
   if (compiled === undefined) {
     compiled = null;
     try {
@@ -223,9 +224,9 @@ export function createSymmetricProductKernel(elements: number): SymmetricProduct
   const pages = Math.ceil((elements * 8) / 65536) + 1;
   const instance = new WebAssembly.Instance(compiled);
   const exports = instance.exports as {
-    product: SymmetricProductKernel['product'];
-    dots: SymmetricProductKernel['dots'];
-    axpys: SymmetricProductKernel['axpys'];
+    product: ReductionKernel['product'];
+    dots: ReductionKernel['dots'];
+    axpys: ReductionKernel['axpys'];
     memory: WebAssembly.Memory;
   };
   exports.memory.grow(Math.max(pages - exports.memory.buffer.byteLength / 65536, 0));

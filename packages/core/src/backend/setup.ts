@@ -28,9 +28,10 @@ export interface SetupBackendOptions {
   readonly wasmPaths?: string;
   /**
    * Threads of the wasm backend. In Node (`setupNodeBackend`) tlkit loads tfjs's multithreaded
-   * wasm binary itself; the default is every core (at most 8), and `TLKIT_WASM_THREADS` overrides
-   * it. In a browser the value goes to tfjs's `setThreadsCount` (threads need a cross-origin
-   * isolated page). `1` keeps tfjs's single-threaded binary.
+   * wasm binary itself; the default is the cores other processes leave idle (every core on an idle
+   * machine, judged from the load average; at most 8), and `TLKIT_WASM_THREADS` overrides it. In a
+   * browser the value goes to tfjs's `setThreadsCount` (threads need a cross-origin isolated
+   * page). `1` keeps tfjs's single-threaded binary.
    */
   readonly threads?: number;
   /** Where the one-line report goes; `false` for silence. Default: `console.error` (stderr). */

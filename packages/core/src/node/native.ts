@@ -90,7 +90,8 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
  * tlkit (they download libtensorflow at install time); install one yourself to use it.
  * `TLKIT_BACKEND` (`tensorflow`, `wasm`, `cpu`) forces a choice. The choice is reported on stderr.
  *
- * wasm runs on every core (at most 8; `options.threads` or `TLKIT_WASM_THREADS` set the count):
+ * wasm runs on the idle cores (every core on an idle machine, at most 8; `options.threads` or
+ * `TLKIT_WASM_THREADS` set the count):
  * tlkit loads tfjs's multithreaded wasm binary, which tfjs itself never uses in Node, and adds its
  * gradient kernels (convolution, depthwise, max-pool, segment-sum) so CNNs train on wasm.
  *

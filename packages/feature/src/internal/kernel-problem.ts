@@ -10,9 +10,9 @@
  * - RBF / polynomial kernels, exact: R = K (n x n).
  * - Nyström (Williams & Seeger, "Using the Nyström method to speed up kernel machines", NIPS
  *   2001): m landmarks drawn uniformly without replacement from the pooled samples,
- *   K ≈ Φ Φᵀ with Φ = K_nm L⁻ᵀ, L L ᵀ the pivoted Cholesky factorisation of K_mm (landmarks whose
- *   pivot falls below 1e-10 of the largest are dropped as numerically redundant); then the
- *   linear dual on Φ, so the cost is O(n m²) instead of O(n³).
+ *   K ≈ Φ Φᵀ with Φ = K_nm L⁻ᵀ and L Lᵀ = K_mm (Cholesky; when a pivot falls below 1e-10 of the
+ *   largest kernel value, the pivoted factorisation instead, which drops such landmarks as
+ *   numerically redundant); then the linear dual on Φ, so the cost is O(n m²) instead of O(n³).
  */
 import { kernelMatrix, type KernelSpec, Matrix, matmul, matmulTransposeA, matmulTransposeB, type Rng, gram } from '@tlkit/core';
 import {
@@ -24,6 +24,7 @@ import {
   semidefiniteFactor,
   symmetrizeInPlace,
   transposeTimesVector,
+  wellConditionedCholesky,
 } from './linear-algebra';
 import type { ReducedProblem } from './transfer-components';
 
@@ -44,6 +45,9 @@ export interface EmbeddingMap {
   /** L2-normalise each embedded row. */
   readonly normalizeEmbedding: boolean;
 }
+
+/** Landmarks whose Cholesky pivot is below this fraction of the largest kernel value are dropped. */
+const PIVOT_TOLERANCE = 1e-10;
 
 /** Rows per block when a kernel against the basis is evaluated for many samples. */
 const EMBED_BLOCK = 4096;
@@ -179,10 +183,16 @@ export function buildTransferSetup(pooled: Matrix, options: TransferSetupOptions
     const m = Math.min(options.landmarks, n);
     const chosen = Array.from(options.rng.sample(n, m)).sort((left, right) => left - right);
     const landmarks = X.selectRows(chosen);
-    const { factor, pivots, rank } = pivotedCholesky(kernelMatrix(landmarks, landmarks, kernel), 1e-10);
-    const kept = Array.from(pivots.subarray(0, rank));
-    const basis = landmarks.selectRows(kept);
-    const lower = factor.selectRows(kept); // r x r, lower triangular in pivot order
+    const landmarkKernel = kernelMatrix(landmarks, landmarks, kernel);
+    let basis = landmarks;
+    let lower = wellConditionedCholesky(landmarkKernel, PIVOT_TOLERANCE); // m x m, or null
+    if (!lower) {
+      const { factor, pivots, rank } = pivotedCholesky(landmarkKernel, PIVOT_TOLERANCE);
+      const kept = Array.from(pivots.subarray(0, rank));
+      basis = landmarks.selectRows(kept);
+      lower = factor.selectRows(kept); // r x r, lower triangular in pivot order
+    }
+    const rank = lower.rows;
     const inverseTranspose = inverseLowerTriangular(lower).transpose(); // L⁻ᵀ
     // Φ = K_nr L⁻ᵀ is used only through K_nr (n x r), kept in memory; Φ itself is never formed.
     const cross = new Matrix(n, rank);

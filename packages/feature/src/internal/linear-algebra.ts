@@ -96,8 +96,9 @@ export interface PivotedCholesky {
  * matrix", 1990; LAPACK `dpstrf`). Returns F (`p x rank`) with `G ≈ F Fᵀ`: the error is at most
  * the trace of the part left out.
  *
- * Right-looking, one pivot at a time; the columns of F are kept as rows of a work array so every
- * update runs along contiguous memory. Cost about `p · rank²` multiply–adds.
+ * One pivot at a time; row i of F is stored contiguously, so each new entry
+ * F[i][k] = (G[i][pivot] − ⟨F[i][0:k], F[pivot][0:k]⟩) / F[pivot][k] is a contiguous dot product.
+ * Only rows not yet pivoted are updated: about `p³/6` multiply–adds for a full-rank G.
  */
 export function pivotedCholesky(G: Matrix, tolerance = 1e-12): PivotedCholesky {
   const p = G.rows;
@@ -110,8 +111,7 @@ export function pivotedCholesky(G: Matrix, tolerance = 1e-12): PivotedCholesky {
   }
   const pivots = new Int32Array(p);
   for (let i = 0; i < p; i++) pivots[i] = i;
-  // columns[k * p + i] = F[i][k] (original row order).
-  const columns = new Float64Array(p * p);
+  const rows = new Float64Array(p * p); // rows[i * p + k] = F[i][k], original row order
   const threshold = tolerance * largest;
   let rank = 0;
   for (let k = 0; k < p; k++) {
@@ -125,29 +125,23 @@ export function pivotedCholesky(G: Matrix, tolerance = 1e-12): PivotedCholesky {
     pivots[best] = pivots[k];
     pivots[k] = pivot;
     const root = Math.sqrt(remaining);
-    const column = columns.subarray(k * p, (k + 1) * p);
-    // column_i = (G[i][pivot] − Σ_{j<k} F[i][j] F[pivot][j]) / root for the rows not yet pivoted.
-    for (let i = 0; i < p; i++) column[i] = g[i * p + pivot];
-    for (let j = 0; j < k; j++) {
-      const previous = columns.subarray(j * p, (j + 1) * p);
-      const weight = previous[pivot];
-      if (weight === 0) continue;
-      for (let i = 0; i < p; i++) column[i] -= weight * previous[i];
-    }
+    const pivotOffset = pivot * p;
+    rows[pivotOffset + k] = root;
+    diagonal[pivot] = 0;
     const inverse = 1 / root;
-    for (let position = 0; position <= k; position++) column[pivots[position]] = 0;
-    column[pivot] = root;
     for (let position = k + 1; position < p; position++) {
       const i = pivots[position];
-      column[i] *= inverse;
-      diagonal[i] -= column[i] * column[i];
+      const offset = i * p;
+      let dot = 0;
+      for (let j = 0; j < k; j++) dot += rows[offset + j] * rows[pivotOffset + j];
+      const value = (g[offset + pivot] - dot) * inverse;
+      rows[offset + k] = value;
+      diagonal[i] -= value * value;
     }
     rank = k + 1;
   }
   const factor = new Matrix(p, rank);
-  for (let k = 0; k < rank; k++) {
-    for (let i = 0; i < p; i++) factor.data[i * rank + k] = columns[k * p + i];
-  }
+  for (let i = 0; i < p; i++) factor.data.set(rows.subarray(i * p, i * p + rank), i * rank);
   return { factor, pivots, rank };
 }
 
@@ -163,6 +157,26 @@ export function semidefiniteFactor(G: Matrix): Matrix {
     if (!isTlkitError(error, 'NUMERICAL_ERROR')) throw error;
     return pivotedCholesky(G).factor;
   }
+}
+
+/**
+ * The plain (blocked, fast) Cholesky factor of `@tlkit/core` when every pivot L_kk² is at least
+ * `tolerance · max diag(G)`, i.e. when no column would be dropped as numerically redundant;
+ * otherwise `null` (use {@link pivotedCholesky}).
+ */
+export function wellConditionedCholesky(G: Matrix, tolerance: number): Matrix | null {
+  const n = G.rows;
+  let largest = 0;
+  for (let i = 0; i < n; i++) largest = Math.max(largest, G.data[i * n + i]);
+  let L: Matrix;
+  try {
+    L = cholesky(G);
+  } catch (error) {
+    if (isTlkitError(error, 'NUMERICAL_ERROR')) return null;
+    throw error;
+  }
+  for (let i = 0; i < n; i++) if (!(L.data[i * n + i] ** 2 >= tolerance * largest)) return null;
+  return L;
 }
 
 /** The inverse of a lower-triangular `r x r` matrix with a non-zero diagonal. */

@@ -21,7 +21,10 @@ import { createReductionKernel } from './wasmReductionKernel';
 
 /** Reflectors per panel of the blocked reduction and of the back-transformation. */
 const PANEL = 32;
-/** From this size on the symmetric products run in the WebAssembly SIMD kernel (when available). */
+/**
+ * From this size on the symmetric products run in the WebAssembly SIMD kernel (when available)
+ * and the back-transformation in blocked form; below it plain loops cost less.
+ */
 const WASM_MINIMUM_SIZE = 32;
 
 /** The tridiagonal form `T = Qᵀ A Q` and the Householder data that define Q. @internal */
@@ -272,6 +275,10 @@ export function applyTridiagonalQ(
 ): void {
   const reflectorCount = Math.max(n - 2, 0);
   if (reflectorCount === 0 || cols === 0) return;
+  if (n < WASM_MINIMUM_SIZE) {
+    applyReflectorsOneByOne(work, betas, n, z, cols);
+    return;
+  }
   const yRows = new Float64Array(panelSize * n);
   const t = new Float64Array(panelSize * panelSize);
   const product = new Float64Array(panelSize * cols);
@@ -326,6 +333,27 @@ export function applyTridiagonalQ(
       first * cols,
       cols,
     );
+  }
+}
+
+/** `Z ← H_0 ⋯ H_{n−3} Z` one reflector at a time, `Z ← Z − β v (vᵀ Z)` (small n: no products to batch). */
+function applyReflectorsOneByOne(work: Float64Array, betas: Float64Array, n: number, z: Float64Array, cols: number): void {
+  const projection = new Float64Array(cols);
+  for (let k = n - 3; k >= 0; k--) {
+    const beta = betas[k];
+    if (beta === 0) continue;
+    const rowK = k * n;
+    projection.fill(0);
+    for (let i = k + 1; i < n; i++) {
+      const vi = work[rowK + i];
+      const row = i * cols;
+      for (let j = 0; j < cols; j++) projection[j] += vi * z[row + j];
+    }
+    for (let i = k + 1; i < n; i++) {
+      const factor = beta * work[rowK + i];
+      const row = i * cols;
+      for (let j = 0; j < cols; j++) z[row + j] -= factor * projection[j];
+    }
   }
 }
 

@@ -121,6 +121,42 @@ describe('the reduced TCA eigenproblem', () => {
     }
   });
 
+  it('solves A a = θ (μI + V Vᵀ) a: residual identity on random SPD matrices, both scalings', () => {
+    // A reduced problem given directly: RᵀR from a random 50 x 12 R, V = RᵀE for a random E.
+    const R = gaussian(50, 12, 7);
+    const E = gaussian(50, 3, 8);
+    const problem = {
+      size: 12,
+      sampleCount: 50,
+      gram: matmul(R.transpose(), R),
+      columnSums: Float64Array.from({ length: 12 }, (_, j) => R.column(j).reduce((sum, value) => sum + value, 0)),
+      projectTranspose: (M: Matrix) => matmul(R.transpose(), M),
+    };
+    const mu = 0.3;
+    const V = problem.projectTranspose(E);
+    const H = new Matrix(50, 50);
+    for (let i = 0; i < 50; i++) for (let j = 0; j < 50; j++) H.data[i * 50 + j] = (i === j ? 1 : 0) - 1 / 50;
+    const A = matmul(matmul(R.transpose(), H), R);
+    const B = matmulTransposeB(V, V);
+    for (let i = 0; i < 12; i++) B.data[i * 12 + i] += mu;
+    for (const scaling of ['unit', 'b-orthonormal'] as const) {
+      const { values, vectors } = solveTransferComponents(problem, E, { dim: 4, mu, scaling, seed: 3 });
+      const left = matmul(A, vectors);
+      const right = matmul(B, vectors);
+      for (let j = 0; j < 4; j++) {
+        for (let i = 0; i < 12; i++) expect(left.get(i, j)).toBeCloseTo(values[j] * right.get(i, j), 8);
+        let norm = 0;
+        for (let i = 0; i < 12; i++) norm += vectors.get(i, j) ** 2;
+        if (scaling === 'unit') expect(norm).toBeCloseTo(1, 12);
+      }
+      if (scaling === 'b-orthonormal') {
+        const gramB = matmul(vectors.transpose(), right);
+        for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) expect(gramB.get(i, j)).toBeCloseTo(i === j ? 1 : 0, 10);
+      }
+      for (let j = 1; j < 4; j++) expect(values[j]).toBeLessThanOrEqual(values[j - 1]);
+    }
+  });
+
   it('pivoted Cholesky factors a singular matrix exactly and reveals its rank', () => {
     const B = gaussian(7, 3, 5);
     const G = matmulTransposeB(B, B); // rank 3

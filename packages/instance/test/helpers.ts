@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createRng, memoryStorage, type ProgressEvent, type StepContext, TlkitError } from '@tlkit/core';
+import { createRng, Matrix, memoryStorage, type ProgressEvent, type StepContext, TlkitError } from '@tlkit/core';
 
 /** A step context for calling `do*` methods directly (what `compose().fit` passes). */
 export function stepContext(
@@ -65,3 +65,40 @@ export function kktViolation(x: Float64Array, gradient: Float64Array, upper: num
   return violation;
 }
 
+
+/**
+ * A 1-D covariate shift with a known density ratio: source x ~ N(0, 1), target x ~ N(shift, 1),
+ * so w(x) = p_t(x)/p_s(x) = exp(shift·x − shift²/2).
+ */
+export function gaussianShift(ns: number, nt: number, shift: number, seed: number) {
+  const rng = createRng(seed);
+  const draw = (n: number, mean: number) => Float64Array.from({ length: n }, () => mean + rng.normal());
+  const xs = draw(ns, 0);
+  const xt = draw(nt, shift);
+  const toMatrix = (values: Float64Array) => new Matrix(values.length, 1, values);
+  return {
+    source: { X: toMatrix(xs), y: Int32Array.from(xs, (value) => (value > 0.5 ? 1 : 0)) },
+    target: { X: toMatrix(xt) },
+    trueWeights: Float64Array.from(xs, (value) => Math.exp(shift * value - (shift * shift) / 2)),
+  };
+}
+
+/** Pearson correlation. */
+export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < n; i++) {
+    meanA += a[i] / n;
+    meanB += b[i] / n;
+  }
+  let covariance = 0;
+  let varianceA = 0;
+  let varianceB = 0;
+  for (let i = 0; i < n; i++) {
+    covariance += (a[i] - meanA) * (b[i] - meanB);
+    varianceA += (a[i] - meanA) ** 2;
+    varianceB += (b[i] - meanB) ** 2;
+  }
+  return covariance / Math.sqrt(varianceA * varianceB);
+}

@@ -38,15 +38,16 @@ export const thresholdRulePlugin = definePlugin({
 /** Weights each fit of {@link thresholdRulePlugin} or {@link offsetRegressorPlugin} received, in order. */
 export const seenWeights: number[][] = [];
 
-/** Predicts x₀ + offset, whatever the weights. */
+/** Predicts x₀ + offset, whatever the weights; with `cycle`, successive fits use successive offsets. */
 export const offsetRegressorPlugin = definePlugin({
   name: 'test-offset-regressor',
   kind: 'base',
   role: 'estimator',
   description: 'Test learner: predicts x0 + offset (ignores the weights).',
   needs: { problems: ['regression'], targetLabels: 'never', acceptsSampleWeights: true },
-  configSchema: z.object({ offset: z.number().default(0) }).strict(),
+  configSchema: z.object({ offset: z.number().default(0), cycle: z.array(z.number()).optional() }).strict(),
   create: (options) => {
+    let calls = 0;
     const model = (offset: number) => ({
       predict: (X: { rows: number; get(i: number, j: number): number }) => Float64Array.from({ length: X.rows }, (_, i) => X.get(i, 0) + offset),
       saveState: () => ({ json: { offset } }),
@@ -54,7 +55,9 @@ export const offsetRegressorPlugin = definePlugin({
     return {
       async doFit(input) {
         seenWeights.push(Array.from(input.train.weights ?? []));
-        return model(options.offset);
+        const offset = options.cycle ? options.cycle[calls % options.cycle.length] : options.offset;
+        calls++;
+        return model(offset);
       },
       doRestore: (state) => model(readJson<{ offset: number }>(state).offset),
     };

@@ -1,0 +1,62 @@
+import { compose, logisticRegression, ridge } from '@tlkit/core';
+import { describeStrategyConformance } from '@tlkit/core/testing';
+import { describe, expect, it } from 'vitest';
+import { correlation, errorCode, gaussianShift, stepContext } from '../test/helpers';
+import { thresholdRulePlugin } from '../test/mock-learners';
+import { importanceWeighting, importanceWeightingConfigSchema, importanceWeightingPlugin } from './importance-weighting';
+
+const run = (input: ReturnType<typeof gaussianShift>, options: Record<string, unknown>) =>
+  importanceWeighting(options).doFitWeights({ source: input.source, target: input.target }, stepContext({ seed: 3 }));
+
+describe('importance-weighting on a Gaussian shift with a known ratio w(x) = exp(x − ½)', () => {
+  // A logistic domain classifier is well specified here: log p(t|x)/p(s|x) = x − ½ + log(nt/ns).
+  const data = gaussianShift(1500, 1000, 1, 7);
+
+  it('gives unclipped weights of mean ≈ 1 over the source that track the true ratio', async () => {
+    const result = await run(data, { classifier: logisticRegression({ C: 100 }), maxWeight: null });
+    const mean = result.weights.reduce((a, b) => a + b, 0) / result.weights.length;
+    expect(Math.abs(mean - 1)).toBeLessThan(0.1);
+    expect(correlation(result.weights, data.trueWeights)).toBeGreaterThan(0.99);
+    expect(result.weights.every((value) => value >= 0)).toBe(true);
+    expect(result.info?.clipped).toBe(0);
+    // The held-out domain accuracy of a classifier between N(0,1) and N(1,1) is about Φ(½) ≈ 0.69 (balanced).
+    expect(result.info?.domainAccuracy as number).toBeGreaterThan(0.6);
+    expect(result.info?.domainAccuracy as number).toBeLessThan(0.75);
+  });
+
+  it('clips at maxWeight and normalises to mean 1 on request', async () => {
+    const raw = await run(data, { classifier: logisticRegression({ C: 100 }), maxWeight: null });
+    const clipped = await run(data, { classifier: logisticRegression({ C: 100 }), maxWeight: 3 });
+    const expectedClipped = raw.weights.filter((value) => value > 3).length;
+    expect(expectedClipped).toBeGreaterThan(0);
+    expect(clipped.info?.clipped).toBe(expectedClipped);
+    expect(Math.max(...clipped.weights)).toBe(3);
+    clipped.weights.forEach((value, i) => expect(value).toBe(Math.min(raw.weights[i], 3)));
+    const normalised = await run(data, { classifier: logisticRegression({ C: 100 }), maxWeight: 3, normalize: true });
+    const mean = normalised.weights.reduce((a, b) => a + b, 0) / normalised.weights.length;
+    expect(mean).toBeCloseTo(1, 12);
+  });
+
+  it('works for regression tasks (the weights ignore the labels) and feeds ridge', async () => {
+    const fitted = await compose(importanceWeighting(), ridge()).fit(
+      { source: { X: data.source.X, y: Float64Array.from(data.source.X.data, (x) => 2 * x) }, target: data.target, problem: 'regression' },
+      { seed: 1 },
+    );
+    expect(fitted.sourceWeights?.length).toBe(1500);
+    fitted.dispose();
+  });
+
+  it('rejects impossible folds and classifiers without probabilities', async () => {
+    const tiny = gaussianShift(3, 3, 1, 1);
+    expect(await errorCode(() => run(tiny, { folds: 5 }))).toBe('TOO_FEW_SAMPLES');
+    expect(await errorCode(() => run(tiny, { folds: 1, classifier: thresholdRulePlugin.create() }))).toBe('INVALID_CONFIG');
+    expect(await errorCode(() => importanceWeighting({ classifier: { use: 'ridge' } }))).toMatch(/INVALID_CONFIG|UNKNOWN_PLUGIN/);
+    expect(importanceWeightingConfigSchema.safeParse({ maxWeight: 0 }).success).toBe(false);
+  });
+});
+
+describeStrategyConformance({
+  plugin: importanceWeightingPlugin,
+  options: { folds: 3 },
+  invalidOptions: [{ options: { folds: 0 }, field: 'folds' }],
+});

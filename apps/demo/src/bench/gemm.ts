@@ -2,8 +2,8 @@
  * Bench section: float32 GEMM throughput (GFLOP/s = 2n³ / seconds, n = 1024) of each tfjs backend
  * tlkit can set up here, beside a BLAS reference measured in the same run.
  *
- * - `wasm`: tlkit's default wasm set-up (`setupNodeBackend`: tfjs's threaded binary on every core,
- *   tlkit's kernels); `wasmThreads1` the same on one thread;
+ * - `wasm`: tlkit's default wasm set-up (`setupNodeBackend`: tfjs's threaded binary on the idle
+ *   cores, tlkit's kernels); `wasmThreads1` / `wasmThreads<cores>`: one thread / every core;
  * - `cpu`: tfjs's stock cpu backend;
  * - `blas`: numpy's `float32 @` (OpenBLAS or whatever numpy links) through `python3`, or `null`
  *   when `python3 -c "import numpy"` fails.
@@ -11,6 +11,7 @@
  * Every figure is the best of a few runs (`quick` runs fewer; the cpu backend runs once).
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '@tlkit/core';
 import { setupNodeBackend } from '@tlkit/core/node';
@@ -60,15 +61,19 @@ export function blasGflops(n: number, repeats: number): { gflops: number | null;
 export async function benchGemm(context: BenchContext): Promise<BenchFigures> {
   const repeats = context.quick ? 2 : 5;
   const gflops = (seconds: number) => (2 * N ** 3) / seconds / 1e9;
-  context.log(`float32 GEMM, n = ${N} (best of ${repeats}; cpu once)`);
+  const cores = availableParallelism();
+  context.log(`float32 GEMM, n = ${N} (best of ${repeats}; cpu once); load average ${loadavg()[0].toFixed(1)} on ${cores} cores`);
 
-  const wasmInfo = await setupNodeBackend({ backend: 'wasm', log: false });
-  const wasm = gflops(bestProductSeconds(N, repeats));
-  context.log(`  wasm (tlkit default, ${wasmInfo.threads} thread${wasmInfo.threads > 1 ? 's' : ''})  ${wasm.toFixed(1)} GFLOP/s`);
-
-  await setupNodeBackend({ backend: 'wasm', threads: 1, log: false });
-  const wasmThreads1 = gflops(bestProductSeconds(N, repeats));
-  context.log(`  wasm (1 thread)  ${wasmThreads1.toFixed(1)} GFLOP/s`);
+  const byThreads = new Map<number, number>();
+  for (const threads of [1, cores]) {
+    if (byThreads.has(threads)) continue;
+    await setupNodeBackend({ backend: 'wasm', threads, log: false });
+    byThreads.set(threads, gflops(bestProductSeconds(N, repeats)));
+    context.log(`  wasm, ${threads} thread${threads > 1 ? 's' : ''}  ${byThreads.get(threads)!.toFixed(1)} GFLOP/s`);
+  }
+  const defaultInfo = await setupNodeBackend({ backend: 'wasm', log: false });
+  const wasm = byThreads.get(defaultInfo.threads) ?? gflops(bestProductSeconds(N, repeats));
+  context.log(`  wasm (tlkit default: ${defaultInfo.threads} thread${defaultInfo.threads > 1 ? 's' : ''})  ${wasm.toFixed(1)} GFLOP/s`);
 
   await setupBackend({ backend: 'cpu', log: false });
   const cpu = gflops(bestProductSeconds(N, 1));
@@ -82,8 +87,9 @@ export async function benchGemm(context: BenchContext): Promise<BenchFigures> {
   await setupNodeBackend({ backend: 'wasm', log: false });
   return {
     n: N,
-    gflops: { wasm, cpu, blas: blas.gflops, wasmThreads1 },
-    wasmThreads: wasmInfo.threads,
+    gflops: { wasm, cpu, blas: blas.gflops, wasmThreads1: byThreads.get(1)!, [`wasmThreads${cores}`]: byThreads.get(cores)! },
+    wasmThreads: defaultInfo.threads,
+    loadAverage: loadavg()[0],
     ...(blas.library ? { blasLibrary: blas.library } : {}),
   };
 }

@@ -14,7 +14,8 @@
  * every step's forward pass and records the step's task loss; samples/s = batch × k / (t_k − t_0),
  * so set-up and the first (warm-up) step are excluded. Backends:
  *
- * - `wasm`: tlkit's default wasm set-up (`setupNodeBackend`: every core); `wasmThreads1`: one thread;
+ * - `wasm`: tlkit's default wasm set-up (`setupNodeBackend`: the idle cores); `wasmThreads1` and
+ *   `wasmThreads<cores>`: one thread and every core, whatever the load;
  * - `cpu`: tfjs's stock cpu backend (no tlkit kernels; so slow on convolution gradients that it runs
  *   one timed step, at batch 8 for small-CNN under `--quick`).
  *
@@ -24,6 +25,7 @@
  * `lossCheck` is the largest relative difference between the cpu and wasm task losses on the steps
  * both ran (same seed, same data).
  */
+import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {
   type BackboneBuildContext,
@@ -223,17 +225,24 @@ function largestRelativeDifference(a: readonly number[], b: readonly number[]): 
 export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
   const quick = context.quick;
   const blas = blasGflops(1024, quick ? 2 : 5).gflops;
+  const cores = availableParallelism();
   const figures: Record<string, unknown> = {};
-  context.log(`training throughput, core's loop (trainer, Adam), batch ${BATCH}${quick ? ', quick' : ''}`);
+  context.log(
+    `training throughput, core's loop (trainer, Adam), batch ${BATCH}${quick ? ', quick' : ''}; load average ${loadavg()[0].toFixed(1)} on ${cores} cores`,
+  );
   for (const network of Object.keys(NETWORKS) as NetworkKey[]) {
     const { label, layers } = NETWORKS[network];
     const flops = trainingFlopsPerSample(layers);
     const wasmSteps = network === 'lenet' ? (quick ? 6 : 40) : quick ? 3 : 15;
 
-    const wasmInfo = await setupNodeBackend({ backend: 'wasm', log: false });
-    const wasm = await timeTraining(network, BATCH, wasmSteps);
-    await setupNodeBackend({ backend: 'wasm', threads: 1, log: false });
-    const wasmThreads1 = await timeTraining(network, BATCH, wasmSteps);
+    const byThreads = new Map<number, number>();
+    for (const threads of [1, cores]) {
+      if (byThreads.has(threads)) continue;
+      await setupNodeBackend({ backend: 'wasm', threads, log: false });
+      byThreads.set(threads, (await timeTraining(network, BATCH, wasmSteps)).samplesPerSec);
+    }
+    const defaultInfo = await setupNodeBackend({ backend: 'wasm', log: false });
+    const wasm = byThreads.get(defaultInfo.threads) ?? (await timeTraining(network, BATCH, wasmSteps)).samplesPerSec;
 
     await setupBackend({ backend: 'cpu', log: false });
     const cpuBatch = network === 'smallCnn' && quick ? 8 : BATCH;
@@ -244,26 +253,29 @@ export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
     const wasmSameBatches = await timeTraining(network, cpuBatch, cpuSteps);
     const lossCheck = largestRelativeDifference(wasmSameBatches.losses, cpu.losses);
 
-    const achieved = (wasm.samplesPerSec * flops) / 1e9;
-    const achievedThreads1 = (wasmThreads1.samplesPerSec * flops) / 1e9;
+    const gflopsOf = (samplesPerSec: number) => (samplesPerSec * flops) / 1e9;
+    const threadKeys = Object.fromEntries([...byThreads].map(([threads, value]) => [`wasmThreads${threads}`, value]));
     context.log(
-      `  ${label.padEnd(9)} wasm ${wasm.samplesPerSec.toFixed(0).padStart(6)} samples/s (${wasmInfo.threads} threads)  ` +
-        `wasm 1 thread ${wasmThreads1.samplesPerSec.toFixed(0).padStart(6)}  cpu ${cpu.samplesPerSec.toFixed(2)}${cpuBatch !== BATCH ? ` (batch ${cpuBatch})` : ''}`,
+      `  ${label.padEnd(9)} wasm ${wasm.toFixed(0).padStart(6)} samples/s (default, ${defaultInfo.threads} thread${defaultInfo.threads > 1 ? 's' : ''})  ` +
+        [...byThreads].map(([threads, value]) => `${threads} thread${threads > 1 ? 's' : ''} ${value.toFixed(0)}`).join('  ') +
+        `  cpu ${cpu.samplesPerSec.toFixed(2)}${cpuBatch !== BATCH ? ` (batch ${cpuBatch})` : ''}`,
     );
     context.log(
-      `  ${''.padEnd(9)} ${(flops / 1e6).toFixed(2)} MFLOP/sample → ${achieved.toFixed(1)} GFLOP/s (1 thread ${achievedThreads1.toFixed(1)})` +
-        `${blas ? `, ${((100 * achieved) / blas).toFixed(1)} % of BLAS (${blas.toFixed(0)} GFLOP/s)` : ''}; cpu/wasm loss difference ${lossCheck.toExponential(1)}`,
+      `  ${''.padEnd(9)} ${(flops / 1e6).toFixed(2)} MFLOP/sample → ${gflopsOf(wasm).toFixed(1)} GFLOP/s` +
+        `${blas ? ` = ${((100 * gflopsOf(wasm)) / blas).toFixed(1)} % of BLAS (${blas.toFixed(0)} GFLOP/s)` : ''}; cpu/wasm loss difference ${lossCheck.toExponential(1)}`,
     );
     figures[network] = {
-      samplesPerSec: { wasm: wasm.samplesPerSec, cpu: cpu.samplesPerSec, wasmThreads1: wasmThreads1.samplesPerSec },
-      wasmThreads: wasmInfo.threads,
+      samplesPerSec: { wasm, cpu: cpu.samplesPerSec, ...threadKeys },
+      wasmThreads: defaultInfo.threads,
       cpuBatch,
       mflopPerSample: flops / 1e6,
-      gflops: { wasm: achieved, wasmThreads1: achievedThreads1 },
-      fractionOfBlas: blas ? { wasm: achieved / blas, wasmThreads1: achievedThreads1 / blas } : null,
+      gflops: Object.fromEntries([['wasm', gflopsOf(wasm)], ...[...byThreads].map(([threads, value]) => [`wasmThreads${threads}`, gflopsOf(value)])]),
+      fractionOfBlas: blas
+        ? Object.fromEntries([['wasm', gflopsOf(wasm) / blas], ...[...byThreads].map(([threads, value]) => [`wasmThreads${threads}`, gflopsOf(value) / blas])])
+        : null,
       lossCheck,
     };
   }
   await setupNodeBackend({ backend: 'wasm', log: false });
-  return { ...figures, blasGflops: blas };
+  return { ...figures, blasGflops: blas, loadAverage: loadavg()[0] };
 }

@@ -105,13 +105,19 @@ export function createHostOptimizer(options: z.output<typeof optimizerSchema>): 
         } else {
           const first = slot.first!;
           const second = slot.second!;
-          const firstCorrection = 1 - beta1 ** slot.steps;
-          const secondCorrection = 1 - beta2 ** slot.steps;
+          // Bias corrections folded into two constants: η/(1 − β₁ᵗ) and 1/(1 − β₂ᵗ).
+          const stepSize = rate / (1 - beta1 ** slot.steps);
+          const secondScale = 1 / (1 - beta2 ** slot.steps);
+          const firstWeight = 1 - beta1;
+          const secondWeight = 1 - beta2;
           for (let i = 0; i < next.length; i++) {
             const g = gradient[i];
-            const m = (first[i] = beta1 * first[i] + (1 - beta1) * g);
-            const v = (second[i] = beta2 * second[i] + (1 - beta2) * g * g);
-            next[i] = weights[i] - (rate * (m / firstCorrection)) / (Math.sqrt(v / secondCorrection) + epsilon) - decay * weights[i];
+            const m = beta1 * first[i] + firstWeight * g;
+            const v = beta2 * second[i] + secondWeight * g * g;
+            first[i] = m;
+            second[i] = v;
+            const w = weights[i];
+            next[i] = w - (stepSize * m) / (Math.sqrt(v * secondScale) + epsilon) - decay * w;
           }
         }
         tf.tidy(() => variable.assign(tf.tensor(next, variable.shape, 'float32')));

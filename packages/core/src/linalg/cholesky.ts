@@ -61,18 +61,30 @@ export function cholesky(a: Matrix, options: CholeskyOptions = {}): Matrix {
 }
 
 /**
+ * The upper Cholesky factor `U = Lᵀ` of a matrix already checked to be symmetric, read from its
+ * upper triangle (plain row copies, no transposition), with the errors of {@link cholesky}.
+ * @internal
+ */
+export function choleskyUpperOfSymmetric(a: Matrix, jitter: number): Float64Array {
+  return choleskyUpper(a.data, a.rows, jitter, (index, pivot) => notPositiveDefinite(a, index, pivot, jitter), true);
+}
+
+/**
  * The upper Cholesky factor `U` (`Uᵀ U = A + jitter · I`) of the symmetric matrix whose lower
- * triangle is in the row-major `n x n` array `data`, as a new row-major array with zeros below the
- * diagonal. `fail(index, pivot)` builds the error thrown at a non-positive pivot. @internal
+ * triangle (or, with `fromUpper`, upper triangle) is in the row-major `n x n` array `data`, as a
+ * new row-major array with zeros below the diagonal. `fail(index, pivot)` builds the error thrown
+ * at a non-positive pivot. @internal
  */
 export function choleskyUpper(
   data: Float64Array,
   n: number,
   jitter: number,
   fail: (index: number, pivot: number) => Error,
+  fromUpper = false,
 ): Float64Array {
   const u = new Float64Array(n * n);
-  transposeLowerIntoUpper(data, u, n);
+  if (fromUpper) for (let i = 0; i < n; i++) u.set(data.subarray(i * n + i, (i + 1) * n), i * n + i);
+  else transposeLowerIntoUpper(data, u, n);
   if (jitter > 0) for (let i = 0; i < n; i++) u[i * n + i] += jitter;
   factorUpper(u, n, 0, n, fail);
   return u;

@@ -95,5 +95,6 @@ describe('generalizedEigen', () => {
     expect(thrownCode(() => generalizedEigen(Matrix.identity(2), Matrix.identity(2), 1, { normalization: 'x' as never }))).toBe(
       'INVALID_ARGUMENT',
     );
+    expect(thrownCode(() => generalizedEigen(Matrix.identity(2), Matrix.identity(2), 1, { jitter: -1 }))).toBe('INVALID_ARGUMENT');
   });
 });

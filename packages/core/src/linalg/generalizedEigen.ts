@@ -6,13 +6,13 @@
  */
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';
-import { cholesky } from './cholesky';
+import { choleskyUpperOfSymmetric } from './cholesky';
 import { GemmWorkspace } from './gemm';
 import { symmetricEigenUnchecked } from './symmetricEigen';
 import { topEigen } from './topEigen';
 import type { TopEigenOptions } from './topEigen';
 import { PackedTriangularSolver, triangularSolveInPlace } from './triangular';
-import { requireFiniteSymmetric, requireInteger, requireMatrix, requireSquare } from './validation';
+import { requireFiniteSymmetric, requireInteger, requireMatrix, requirePositive, requireSquare } from './validation';
 
 /** Options of {@link generalizedEigen}. */
 export interface GeneralizedEigenOptions extends TopEigenOptions {
@@ -102,16 +102,19 @@ export function generalizedEigen(
     routine,
   );
 
-  const l = cholesky(b, { jitter: options.jitter ?? 0 }).data;
+  const jitter = options.jitter ?? 0;
+  requirePositive(jitter, 'options.jitter', routine, true);
+  // B = L Lᵀ, kept as U = Lᵀ (upper triangle).
+  const u = choleskyUpperOfSymmetric(b, jitter);
   const subspaceSize = options.subspaceSize ?? Math.min(n, Math.max(2 * k + 1, k + 20));
   let values: Float64Array;
   let rows: Float64Array; // eigenvectors y of C as rows (k x n)
   if (n <= 64 || subspaceSize >= n || 3 * k >= n) {
     // Dense: C = L⁻¹ A L⁻ᵀ formed as L⁻¹ (L⁻¹ A)ᵀ, both by blocked triangular solves.
     const work = a.data.slice();
-    triangularSolveInPlace(l, n, true, false, false, work, n);
+    triangularSolveInPlace(u, n, false, true, false, work, n); // L⁻¹ A (L = Uᵀ)
     transposeInPlace(work, n);
-    triangularSolveInPlace(l, n, true, false, false, work, n);
+    triangularSolveInPlace(u, n, false, true, false, work, n);
     symmetrize(work, n);
     const full = symmetricEigenUnchecked(work, n, true);
     values = new Float64Array(k);
@@ -126,7 +129,7 @@ export function generalizedEigen(
     // flops plus the packing of the thin block of vectors.
     const workspace = new GemmWorkspace(GemmWorkspace.packedSize(n, n) + PackedTriangularSolver.packedSize(n), options.blockSize ?? Math.min(k, 8));
     const packedA = workspace.pack(n, n, { data: a.data, offset: 0, rowStride: n, colStride: 1 });
-    const solver = new PackedTriangularSolver(l, n, workspace);
+    const solver = new PackedTriangularSolver(u, n, workspace);
     const apply = (input: Float64Array, p: number): Float64Array => {
       const scratch = input.slice();
       solver.solveLowerTransposed(scratch, p); // L⁻ᵀ X
@@ -144,9 +147,9 @@ export function generalizedEigen(
     values = result.values;
     rows = result.vectors.transpose().data;
   }
-  // v = L⁻ᵀ y for all k vectors at once: solve Lᵀ X = Y with Y = the vectors as columns.
+  // v = L⁻ᵀ y for all k vectors at once: solve U X = Y with Y = the vectors as columns.
   const columns = new Matrix(k, n, rows).transpose();
-  triangularSolveInPlace(l, n, true, true, false, columns.data, k);
+  triangularSolveInPlace(u, n, false, false, false, columns.data, k);
   if (normalization === 'unit') {
     const norms = new Float64Array(k);
     for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) norms[j] += columns.data[i * k + j] ** 2;

@@ -61,7 +61,7 @@ describe('PackedTriangularSolver (panels packed once)', () => {
   ])('L X = B and Lᵀ X = B at n = %i with %i right-hand sides, twice with one packing', (n, m) => {
     const l = randomTriangular(n, true, n + m);
     const workspace = new GemmWorkspace(PackedTriangularSolver.packedSize(n));
-    const solver = new PackedTriangularSolver(l.data, n, workspace);
+    const solver = new PackedTriangularSolver(l.transpose().data, n, workspace); // it takes U = Lᵀ
     for (let round = 0; round < 2; round++) {
       const b = randomMatrix(n, m, 10 * round + m);
       const forward = b.data.slice();

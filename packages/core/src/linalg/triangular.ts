@@ -218,8 +218,9 @@ function vectorSolve(
 }
 
 /**
- * Repeated solves `X ← L⁻¹ X` and `X ← L⁻ᵀ X` with one lower-triangular `n x n` L (row-major),
- * blocked as {@link triangularSolveInPlace}, with every off-diagonal panel packed once into a
+ * Repeated solves `X ← L⁻¹ X` and `X ← L⁻ᵀ X` with one lower-triangular `n x n` L, given as the
+ * row-major upper-triangular `U = Lᵀ` (as the Cholesky factorisation produces it), blocked as
+ * {@link triangularSolveInPlace}, with every off-diagonal panel packed once into a
  * {@link GemmWorkspace} (the panels of L for the forward solve and those of Lᵀ for the backward
  * one), so a solve costs its flops and the packing of its right-hand sides only. @internal
  */
@@ -237,22 +238,23 @@ export class PackedTriangularSolver {
     return total;
   }
 
+  /** `u` holds `U = Lᵀ` in its upper triangle (row-major `n x n`). */
   constructor(
-    private readonly l: Float64Array,
+    private readonly u: Float64Array,
     private readonly n: number,
     private readonly workspace: GemmWorkspace,
   ) {
     for (let start = 0; start < n; start += BLOCK) {
       const end = Math.min(n, start + BLOCK);
-      // L[start:end, 0:start] and Lᵀ[start:end, end:n] = L[end:n, start:end]ᵀ.
-      this.lowerPanels.push(workspace.pack(end - start, start, { data: l, offset: start * n, rowStride: n, colStride: 1 }));
-      this.upperPanels.push(workspace.pack(end - start, n - end, { data: l, offset: end * n + start, rowStride: 1, colStride: n }));
+      // L[start:end, 0:start] = U[0:start, start:end]ᵀ and Lᵀ[start:end, end:n] = U[start:end, end:n].
+      this.lowerPanels.push(workspace.pack(end - start, start, { data: u, offset: start, rowStride: 1, colStride: n }));
+      this.upperPanels.push(workspace.pack(end - start, n - end, { data: u, offset: start * n + end, rowStride: n, colStride: 1 }));
     }
   }
 
   /** `X ← L⁻¹ X` for a row-major `n x m` X. */
   solveLower(x: Float64Array, m: number): void {
-    const { l, n } = this;
+    const { u, n } = this;
     for (let start = 0, block = 0; start < n; start += BLOCK, block++) {
       const end = Math.min(n, start + BLOCK);
       if (start > 0) {
@@ -261,12 +263,12 @@ export class PackedTriangularSolver {
       for (let i = start; i < end; i++) {
         const rowI = i * m;
         for (let p = start; p < i; p++) {
-          const factor = l[i * n + p];
+          const factor = u[p * n + i]; // L[i][p]
           if (factor === 0) continue;
           const rowP = p * m;
           for (let j = 0; j < m; j++) x[rowI + j] -= factor * x[rowP + j];
         }
-        const inverse = 1 / l[i * n + i];
+        const inverse = 1 / u[i * n + i];
         for (let j = 0; j < m; j++) x[rowI + j] *= inverse;
       }
     }
@@ -274,7 +276,7 @@ export class PackedTriangularSolver {
 
   /** `X ← L⁻ᵀ X` for a row-major `n x m` X. */
   solveLowerTransposed(x: Float64Array, m: number): void {
-    const { l, n } = this;
+    const { u, n } = this;
     const lastBlock = Math.floor((n - 1) / BLOCK);
     for (let block = lastBlock; block >= 0; block--) {
       const start = block * BLOCK;
@@ -285,12 +287,12 @@ export class PackedTriangularSolver {
       for (let i = end - 1; i >= start; i--) {
         const rowI = i * m;
         for (let p = i + 1; p < end; p++) {
-          const factor = l[p * n + i];
+          const factor = u[i * n + p]; // Lᵀ[i][p]
           if (factor === 0) continue;
           const rowP = p * m;
           for (let j = 0; j < m; j++) x[rowI + j] -= factor * x[rowP + j];
         }
-        const inverse = 1 / l[i * n + i];
+        const inverse = 1 / u[i * n + i];
         for (let j = 0; j < m; j++) x[rowI + j] *= inverse;
       }
     }

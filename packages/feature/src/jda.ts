@@ -43,7 +43,7 @@ const jdaConfigSchema = z
  * Options of {@link jda}: those of TCA (`dim` 30, `mu` 1, `kernel` `'linear'`, `gamma` 1,
  * `degree` 3, `coef0` 1, `form`, `approximation`, `landmarks`, and the reference code's
  * conventions `normalizeSamples`, `normalizeEmbedding`, `mmdNormalization`,
- * `eigenvectorScaling`; see {@link TcaOptions}) plus
+ * `eigenvectorScaling`; see `TcaOptions`) plus
  * - `iterations` (10): T, the rounds of pseudo-labelling;
  * - `classifier` (1-NN): the estimator fitted on the embedded source to pseudo-label the
  *   embedded target in every round, a strategy (`knn({ k: 1 })`) or a config (`{ use: 'knn', k: 1 }`).

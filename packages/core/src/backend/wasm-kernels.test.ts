@@ -294,6 +294,20 @@ describe('tlkit wasm kernels', () => {
     });
   }
 
+  it('max-pool gradient without the pooled output (scan path) equals the one given it', () => {
+    const attrs = { filterSize: [3, 3], strides: [2, 2], pad: 'same' };
+    const [scanned, matched] = tf.tidy(() => {
+      const input = tf.tensor(randomValues(2 * 7 * 6 * 3, 25, true), [2, 7, 6, 3]);
+      const output = tf.maxPool(input as tf.Tensor4D, 3, 2, 'same');
+      const dy = tf.tensor(randomValues(output.size, 26), output.shape);
+      return [
+        (tf.engine().runKernel('MaxPoolGrad', { dy, input }, attrs) as tf.Tensor).dataSync(),
+        (tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, attrs) as tf.Tensor).dataSync(),
+      ];
+    });
+    expect(Array.from(scanned)).toEqual(Array.from(matched));
+  });
+
   it('max-pool gradient sends a tied window to its first maximum in row-major order (hand-worked)', () => {
     // One 2×2 window [[1, 3], [3, 2]]: the maximum 3 is tied; the first in scan order is (0, 1).
     const dx = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), 5)))(tf.tensor4d([1, 3, 3, 2], [1, 2, 2, 1])).dataSync());

@@ -1,10 +1,10 @@
 /**
- * Gradient kernels tlkit adds to tfjs's wasm backend (tfjs 4.22 has no `Conv2DBackpropFilter`,
- * depthwise backprop or `UnsortedSegmentSum` kernel there, its `Conv2DBackpropInput` is a scalar
- * loop, and its `MaxPoolGrad` routes the gradient of a window with tied maxima to the wrong
- * element). Each one is built from kernels the backend has, run directly on the backend (no op
- * dispatch, no tape), so the heavy part of every convolution gradient runs in XNNPACK's
- * convolution:
+ * Kernels tlkit adds to tfjs's wasm backend. tfjs 4.22 has no `Conv2DBackpropFilter`, depthwise
+ * backprop or `UnsortedSegmentSum` kernel there, its `Conv2DBackpropInput` and every matrix product
+ * with a transposed operand are scalar loops, its `MaxPoolGrad` routes the gradient of a window
+ * with tied (or all-negative) maxima to the wrong element, and it copies every tensor saved for
+ * backpropagation. Each kernel here is built from kernels the backend has, run directly on the
+ * backend (no op dispatch, no tape), so the heavy part runs in XNNPACK's convolution:
  *
  * - the filter gradient of a convolution is itself a convolution: with the batch axis moved into
  *   the channel position, x ⋆ dy (stride and dilation swapped) gives dW;
@@ -12,9 +12,11 @@
  *   samples, correlated with the filter rotated by 180° and its in/out channels swapped;
  * - the depthwise filter gradient is one batched matrix product per channel over strided patches;
  * - max-pool's gradient sends dy to the first maximum of each window (row-major scan, as
- *   TensorFlow and tfjs's cpu backend do), in one JavaScript pass;
+ *   TensorFlow and tfjs's cpu backend do), in one JavaScript pass over the heap;
  * - `UnsortedSegmentSum` is a `ScatterNd` (which adds rows that share an index), after dropping
- *   negative segment ids as TensorFlow does.
+ *   negative segment ids as TensorFlow does;
+ * - a matrix product is a 1×1 convolution (XNNPACK's GEMM, threaded), operands transposed first;
+ * - `Identity` and same-dtype `Cast` share the input's memory (tensors are immutable).
  *
  * The convolution identities are those of Dumoulin & Visin, "A guide to convolution arithmetic for
  * deep learning" (arXiv:1603.07285, 2016), §4 (transposed convolution as a direct convolution with
@@ -44,16 +46,6 @@ class KernelCalls {
     const outputs = Array.isArray(output) ? output : [output];
     this.made.push(...outputs);
     return outputs[0];
-  }
-
-  /** Like {@link run} for kernels with several outputs. */
-  runAll(kernelName: string, inputs: Record<string, Info>, attrs: Attrs = {}): Info[] {
-    const kernel = tf.getKernel(kernelName, this.backendName);
-    if (!kernel) throw new Error(`tlkit: the ${this.backendName} backend has no ${kernelName} kernel.`);
-    const output = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs: attrs as tf.NamedAttrMap });
-    const outputs = Array.isArray(output) ? output : [output];
-    this.made.push(...outputs);
-    return outputs;
   }
 
   /** Takes ownership of a tensor made with `backend.write`, so {@link finish} frees it. */
@@ -339,9 +331,11 @@ function hasHeap(backend: tf.KernelBackend): backend is tf.KernelBackend & HeapB
 /**
  * Max-pool gradient: dy of each window goes to the window's first maximum in row-major scan order
  * (TensorFlow's MaxPoolGrad rule, and tfjs's cpu backend's); windows that overlap add up. One pass
- * in JavaScript over the wasm heap (no copies): tfjs's wasm `MaxPoolGrad` and `MaxPoolWithArgmax`
- * both pick the last of tied maxima (and the latter returns wrong positions for batch items after
- * the first).
+ * in JavaScript over the wasm heap (no copies), finding each window's maximum by equality with the
+ * pooled output when tfjs passes it (it always does), else by a scan. tfjs's wasm `MaxPoolGrad`
+ * picks the last of tied maxima and starts its scan at the smallest positive float (so a window of
+ * zeros or negatives sends its gradient to the wrong place), and its `MaxPoolWithArgmax` returns
+ * wrong positions for batch items after the first.
  */
 function maxPoolGrad(): tf.KernelFunc {
   return ({ inputs, backend: untypedBackend, attrs }) => {

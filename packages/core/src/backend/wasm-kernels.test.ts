@@ -368,6 +368,34 @@ describe('tlkit wasm kernels', () => {
         }
   });
 
+  it('sums over leading axes (bias gradients) equal cpu, with and without keepDims; other reductions are untouched', async () => {
+    const values = randomValues(8 * 12 * 10 * 20, 27);
+    const reductions: { axis: number[]; keepDims: boolean }[] = [
+      { axis: [0, 1, 2], keepDims: false },
+      { axis: [0, 1], keepDims: true },
+      { axis: [0], keepDims: false },
+      { axis: [1, 2], keepDims: false },
+      { axis: [0, 1, 2, 3], keepDims: false },
+    ];
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor(values, [8, 12, 10, 20]);
+        return reductions.map(({ axis, keepDims }) => {
+          const total = tf.sum(x, axis, keepDims);
+          return { shape: total.shape, values: total.dataSync() };
+        });
+      });
+    };
+    const wasm = await run('wasm');
+    const cpu = await run('cpu');
+    await tf.setBackend('wasm');
+    wasm.forEach((result, index) => {
+      expect(result.shape).toEqual(cpu[index].shape);
+      expect(relativeError(result.values, cpu[index].values)).toBeLessThan(1e-5); // float32 sums in another order
+    });
+  });
+
   it('UnsortedSegmentSum adds rows by segment and drops negative ids (hand-worked); gather trains through it', () => {
     const sums = tf.tidy(() =>
       tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [5, 2]), tf.tensor1d([2, -1, 0, 2, 1], 'int32'), 4).arraySync(),

@@ -16,7 +16,8 @@
  * - `UnsortedSegmentSum` is a `ScatterNd` (which adds rows that share an index), after dropping
  *   negative segment ids as TensorFlow does;
  * - a matrix product is a 1×1 convolution (XNNPACK's GEMM, threaded), operands transposed first;
- * - `Identity` and same-dtype `Cast` share the input's memory (tensors are immutable).
+ * - `Identity` and same-dtype `Cast` share the input's memory (tensors are immutable);
+ * - a sum over leading axes (every bias gradient) is a product with a ones vector, not a transpose.
  *
  * The convolution identities are those of Dumoulin & Visin, "A guide to convolution arithmetic for
  * deep learning" (arXiv:1603.07285, 2016), §4 (transposed convolution as a direct convolution with
@@ -436,6 +437,35 @@ function scatterToFirstMatch(x: Float32Array, maxima: Float32Array, gradient: Fl
   }
 }
 
+/**
+ * Σ over the leading axes (keeping the trailing ones) as the product ones[1 × n] · X[n × c], a 1×1
+ * convolution: tfjs's wasm `Sum` first transposes the reduced axes to the end (every bias gradient
+ * of a convolution reduces batch × height × width this way; measured 2 ms against 27 ms for a
+ * 64 × 24 × 24 × 64 gradient). Other reductions, small ones and non-float32 go to tfjs's kernel.
+ */
+function sum(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as tf.KernelBackend;
+    const { x } = args.inputs as { x: Info };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((value, index) => value === index);
+    const rows = product(x.shape.slice(0, axes.length));
+    if (!leading || x.dtype !== 'float32' || rows * product(x.shape.slice(axes.length)) < 16_384 || !fallback) {
+      if (!fallback) throw new Error(`tlkit: no ${backendName} Sum kernel to fall back to.`);
+      return fallback(args);
+    }
+    const kept = x.shape.slice(axes.length);
+    const columns = product(kept);
+    return withCalls(backend, backendName, (calls) => {
+      const ones = calls.run('Fill', {}, { shape: [1, 1, 1, rows], value: 1, dtype: 'float32' });
+      const total = calls.run('Conv2D', { x: ones, filter: calls.reshape(x, [1, 1, rows, columns]) }, { strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC' });
+      return calls.reshape(total, keepDims ? [...axes.map(() => 1), ...kept] : kept);
+    });
+  };
+}
+
 /** Identity without a copy (tensors are immutable; tfjs's wasm kernel copies every saved tensor). */
 function identity(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
   return (args) => {
@@ -608,6 +638,7 @@ export const WASM_KERNELS = [
   '_FusedMatMul',
   'Identity',
   'Cast',
+  'Sum',
 ] as const;
 
 type WasmKernelName = (typeof WASM_KERNELS)[number];
@@ -623,6 +654,7 @@ const factories: Record<WasmKernelName, (backendName: string, original: tf.Kerne
   _FusedMatMul: fusedMatMul,
   Identity: identity,
   Cast: cast,
+  Sum: sum,
 };
 
 /** tfjs's own kernels that tlkit replaced, by `backend:kernel` (the matmuls fall back to them). */

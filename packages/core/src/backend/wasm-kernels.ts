@@ -176,6 +176,30 @@ function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
     };
     requireChannelsLast(dataFormat, 'Conv2DBackpropFilter');
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+    // XNNPACK packs a convolution's filter on every call (a slow, scalar pass). With stride 1 the
+    // roles can swap — dy (channels first) correlated with x as the filter gives dW rotated by
+    // 180° — so the smaller of x and dy is packed; worth it once x has enough channels to fill
+    // XNNPACK's output tiles (small-CNN's second layer: 176 vs 206 ms).
+    const swap =
+      info.strideHeight === 1 &&
+      info.strideWidth === 1 &&
+      info.inChannels >= 16 &&
+      info.inHeight * info.inWidth * info.inChannels < info.outHeight * info.outWidth * info.outChannels;
+    if (swap) {
+      return withCalls(backend, backendName, (calls) => {
+        const gradientImages = calls.transpose(dy, [3, 1, 2, 0]); // [cOut, oh, ow, b]
+        const inputFilter = calls.transpose(x, [1, 2, 0, 3]); // [h, w, b, cIn]
+        const rotated = correlate(calls, 'Conv2D', gradientImages, inputFilter, {
+          top: info.filterHeight - 1 - info.padInfo.top,
+          left: info.filterWidth - 1 - info.padInfo.left,
+          outHeight: info.filterHeight,
+          outWidth: info.filterWidth,
+          dilationHeight: 1,
+          dilationWidth: 1,
+        }); // [cOut, fh, fw, cIn], spatially reversed
+        return calls.transpose(calls.run('Reverse', { x: rotated }, { dims: [1, 2] }), [1, 2, 3, 0]);
+      });
+    }
     return withCalls(backend, backendName, (calls) => {
       const channelsFirst = calls.transpose(x, [3, 1, 2, 0]); // [cIn, h, w, b]
       const gradientFilter = calls.transpose(dy, [1, 2, 0, 3]); // [oh, ow, b, cOut]

@@ -1,6 +1,7 @@
 /**
  * A convex quadratic programme over a box with a two-sided sum constraint — the problem of kernel
- * mean matching — solved by accelerated projected gradient (FISTA) with adaptive restart.
+ * mean matching — solved by gradient projection with conjugate gradients on faces (GPCG), whose
+ * projected-gradient phase is accelerated (FISTA with adaptive restart).
  *
  * @internal Not exported from the package.
  */
@@ -29,7 +30,7 @@ export interface BoxSumQp {
 export interface BoxSumQpOptions {
   /**
    * Stop when the gradient mapping `L (y − P(y − ∇f(y)/L))` is at most
-   * `tolerance · max(1, ‖q‖∞)` in every coordinate. Default 1e-8.
+   * `tolerance · max(1, ‖q‖∞)` in every coordinate. Default 1e-6.
    */
   readonly tolerance?: number;
   /** Most iterations (one product with H each). Default 20000. */
@@ -206,8 +207,9 @@ function sameFace(a: Face, b: Face): boolean {
  *    Math. 15, 2015) using the exact projection {@link projectBoxSum}, until the face (the free
  *    variables, and whether Σx sits on a bound) stays the same for three iterations;
  * 2. face phase — conjugate gradients on that face (variables at a bound held fixed; when Σx is
- *    on a bound, CG runs in the subspace Σd = 0 by projecting its residuals), stopped by a
- *    ratio test when a step would leave the feasible set;
+ *    on a bound, CG runs in the subspace Σd = 0 by projecting its residuals); when a CG step
+ *    would leave the feasible set, the better of the step to the first bound and the projection
+ *    of the full step is taken (the latter can fix many variables at once);
  *
  * repeated until the gradient mapping `L‖x − P(x − ∇f(x)/L)‖∞` is at most
  * `tolerance · max(1, ‖q‖∞)`. Starts from the projection of the all-ones vector (the unweighted
@@ -217,7 +219,7 @@ export function solveBoxSumQp(problem: BoxSumQp, options: BoxSumQpOptions = {}):
   checkProblem(problem);
   const n = problem.size;
   const { linear, upper, sumLower, sumUpper } = problem;
-  const tolerance = options.tolerance ?? 1e-8;
+  const tolerance = options.tolerance ?? 1e-6;
   const maxIterations = options.maxIterations ?? 20000;
   const reportEvery = options.reportEvery ?? 25;
   const lipschitz = options.lipschitz ?? 1.02 * largestEigenvalue(problem) + 1e-12;
@@ -325,6 +327,7 @@ export function solveBoxSumQp(problem: BoxSumQp, options: BoxSumQpOptions = {}):
     for (let k = 0; k < m; k++) residualSquared += residual[k] * residual[k];
     for (let k = 0; k < m; k++) direction[free[k]] = residual[k];
     const curvature = new Float64Array(m);
+    const projectedProduct = new Float64Array(n);
     for (let cgStep = 0; cgStep < m && iterations < maxIterations; cgStep++) {
       let largest = 0;
       for (let k = 0; k < m; k++) largest = Math.max(largest, Math.abs(residual[k]));
@@ -354,16 +357,39 @@ export function solveBoxSumQp(problem: BoxSumQp, options: BoxSumQpOptions = {}):
         if (directionSum > 0) maxStep = Math.min(maxStep, (sumUpper - sum) / directionSum);
         else if (directionSum < 0) maxStep = Math.min(maxStep, (sumLower - sum) / directionSum);
       }
-      const stepLength = Math.min(alpha, maxStep);
-      for (let i = 0; i < n; i++) gradient[i] += stepLength * product[i];
+      if (alpha > maxStep) {
+        // The CG step leaves the feasible set: take the better of the step to the first bound and
+        // the projection of the full step (which can fix many variables at once), then go back to
+        // the projected-gradient phase.
+        for (let i = 0; i < n; i++) trial[i] = x[i] + alpha * direction[i];
+        tau = projectBoxSum(trial, upper, sumLower, sumUpper, projected, tau);
+        for (let i = 0; i < n; i++) trial[i] = projected[i] - x[i];
+        const boundaryChange = -maxStep * residualSquared + 0.5 * maxStep * maxStep * pHp;
+        problem.multiply(trial, projectedProduct);
+        iterations++;
+        let projectedChange = 0;
+        for (let i = 0; i < n; i++) projectedChange += trial[i] * (gradient[i] + 0.5 * projectedProduct[i]);
+        if (projectedChange < boundaryChange) {
+          x.set(projected);
+          for (let i = 0; i < n; i++) gradient[i] += projectedProduct[i];
+        } else {
+          for (let i = 0; i < n; i++) gradient[i] += maxStep * product[i];
+          for (let k = 0; k < m; k++) {
+            const i = free[k];
+            const value = x[i] + maxStep * direction[i];
+            x[i] = value < 0 ? 0 : value > upper ? upper : value;
+          }
+        }
+        report();
+        break;
+      }
+      for (let i = 0; i < n; i++) gradient[i] += alpha * product[i];
       for (let k = 0; k < m; k++) {
         const i = free[k];
-        x[i] += stepLength * direction[i];
-        if (x[i] < 0) x[i] = 0;
-        else if (x[i] > upper) x[i] = upper;
+        const value = x[i] + alpha * direction[i];
+        x[i] = value < 0 ? 0 : value > upper ? upper : value;
       }
       report();
-      if (stepLength < alpha) break; // a bound was hit: back to the projected-gradient phase
       for (let k = 0; k < m; k++) residual[k] -= alpha * curvature[k];
       projectMean(residual);
       let nextSquared = 0;

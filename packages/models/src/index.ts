@@ -1,8 +1,11 @@
 // Public API of @tlkit/models.
 import { lenetBackbone } from './lenet';
+import { resnet18Backbone } from './resnet';
 
 export { lenetBackbone } from './lenet';
 export type { LenetOptions } from './lenet';
+export { resnet18Backbone } from './resnet';
+export type { ResNet18Options } from './resnet';
 
 /** Every backbone of @tlkit/models, for `registerBackbone(modelBackbones)`. */
-export const modelBackbones = [lenetBackbone] as const;
+export const modelBackbones = [lenetBackbone, resnet18Backbone] as const;

@@ -30,7 +30,7 @@ function resnet18Params(width: number, inChannels: number, stem: 'imagenet' | 'c
   return { trainable: convolutions + 2 * bnChannels, movingStatistics: 2 * bnChannels };
 }
 
-const trainableCount = (model: tf.LayersModel) => model.trainableWeights.reduce((sum, weight) => sum + weight.shape.reduce((a, b) => a * b, 1), 0);
+const trainableCount = (model: tf.LayersModel) => model.trainableWeights.reduce((sum, weight) => sum + weight.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 
 /** The paper's forward pass written with plain tf ops from the layers' weights (inference-mode BN). */
 function referenceForward(model: tf.LayersModel, x: tf.Tensor4D, stem: 'imagenet' | 'cifar', epsilon = 1e-5): tf.Tensor {
@@ -51,7 +51,7 @@ function referenceForward(model: tf.LayersModel, x: tf.Tensor4D, stem: 'imagenet
         let residual = tf.relu(bn(conv(current, `${name}conv1`, stride), `${name}bn1`));
         residual = bn(conv(residual, `${name}conv2`, 1), `${name}bn2`);
         const shortcut = projection ? bn(conv(current, `${name}shortcut_conv`, stride), `${name}shortcut_bn`) : current;
-        current = tf.relu(tf.add(residual, shortcut));
+        current = tf.relu(tf.add(residual, shortcut)) as tf.Tensor4D;
       }
     }
     return tf.mean(current, [1, 2]);

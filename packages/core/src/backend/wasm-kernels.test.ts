@@ -36,6 +36,21 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(difference / Math.max(norm, 1e-300));
 }
 
+/** ‖a − b‖ / ‖b‖ over the entries where b is defined (not NaN): b from sampled finite differences. */
+function relativeErrorWhereDefined(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let difference = 0;
+  let norm = 0;
+  let defined = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (Number.isNaN(b[i])) continue;
+    defined++;
+    difference += (a[i] - b[i]) ** 2;
+    norm += b[i] ** 2;
+  }
+  if (defined === 0) throw new Error('no finite-difference entries to compare');
+  return Math.sqrt(difference / Math.max(norm, 1e-300));
+}
+
 /** Gradients of Σ w ⊙ f(inputs) on a backend, as arrays. */
 async function gradientsOn(
   backend: string,
@@ -53,7 +68,15 @@ async function gradientsOn(
   });
 }
 
-/** Central differences of Σ w ⊙ f in float64 with respect to input `which`. */
+/** Coordinates whose finite differences are computed: every one up to this many, else a seeded sample of this many. */
+const FINITE_DIFFERENCE_COORDINATES = 200;
+
+/**
+ * Central differences of Σ w ⊙ f in float64 with respect to input `which`: at every coordinate of
+ * a small input, at a seeded random sample of {@link FINITE_DIFFERENCE_COORDINATES} of a large one
+ * (NaN elsewhere; compare with {@link relativeErrorWhereDefined}). Each difference re-runs the
+ * whole float64 forward op, so a full pass over a 16 → 40-channel filter gradient took half a minute.
+ */
 function finiteDifferences(
   inputs: { values: Float32Array; shape: number[] }[],
   reference: (values: Float64Array[]) => Float64Array,
@@ -70,7 +93,17 @@ function finiteDifferences(
   };
   const target = values[which];
   const gradient = new Float64Array(target.length);
-  for (let i = 0; i < target.length; i++) {
+  let coordinates = Array.from({ length: target.length }, (_, i) => i);
+  if (target.length > FINITE_DIFFERENCE_COORDINATES) {
+    gradient.fill(Number.NaN);
+    const rng = createRng(target.length + which);
+    for (let i = coordinates.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.float() * (i + 1));
+      [coordinates[i], coordinates[j]] = [coordinates[j], coordinates[i]];
+    }
+    coordinates = coordinates.slice(0, FINITE_DIFFERENCE_COORDINATES);
+  }
+  for (const i of coordinates) {
     const saved = target[i];
     target[i] = saved + step;
     const up = loss();
@@ -198,7 +231,7 @@ describe('tlkit wasm kernels', () => {
     { x: [2, 9, 8, 3], f: [3, 3, 3, 4], stride: [2, 3], mode: 'valid' },
     { x: [2, 6, 6, 1], f: [5, 5, 1, 2], stride: [1, 1], mode: 'same' },
     // ≥ 16 input channels and a smaller x than dy: the filter gradient with x as the filter.
-    { x: [2, 5, 5, 16], f: [3, 3, 16, 40], stride: [1, 1], mode: 'same' },
+    { x: [2, 5, 5, 16], f: [3, 3, 16, 24], stride: [1, 1], mode: 'same' },
     { x: [1, 6, 5, 16], f: [3, 2, 16, 40], stride: [1, 1], mode: 'valid' },
   ];
   for (const { x, f, stride, mode } of convolutionCases) {
@@ -218,8 +251,8 @@ describe('tlkit wasm kernels', () => {
       const g = geometry(x[1], x[2], f[0], f[1], stride, [1, 1], mode);
       const weights = randomValues(x[0] * g.outHeight * g.outWidth * f[3], 3);
       const reference = ([a, b]: Float64Array[]) => convolution(a, x, b, f, stride, mode);
-      expect(relativeError(dxWasm, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
-      expect(relativeError(dfWasm, finiteDifferences(inputs, reference, weights, 1))).toBeLessThan(1e-4);
+      expect(relativeErrorWhereDefined(dxWasm, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
+      expect(relativeErrorWhereDefined(dfWasm, finiteDifferences(inputs, reference, weights, 1))).toBeLessThan(1e-4);
     });
   }
 
@@ -243,8 +276,8 @@ describe('tlkit wasm kernels', () => {
       const g = geometry(x[1], x[2], f[0], f[1], stride, [1, 1], mode);
       const weights = randomValues(x[0] * g.outHeight * g.outWidth * f[2] * f[3], 6);
       const reference = ([a, b]: Float64Array[]) => depthwise(a, x, b, f, stride, [1, 1], mode);
-      expect(relativeError(dxWasm, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
-      expect(relativeError(dfWasm, finiteDifferences(inputs, reference, weights, 1))).toBeLessThan(1e-4);
+      expect(relativeErrorWhereDefined(dxWasm, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
+      expect(relativeErrorWhereDefined(dfWasm, finiteDifferences(inputs, reference, weights, 1))).toBeLessThan(1e-4);
     });
   }
 
@@ -268,8 +301,8 @@ describe('tlkit wasm kernels', () => {
       return [dxTensor.dataSync(), dfTensor.dataSync()];
     });
     const reference = ([a, b]: Float64Array[]) => depthwise(a, x, b, f, [1, 1], [2, 2], 'same');
-    expect(relativeError(dx, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
-    expect(relativeError(df, finiteDifferences(inputs, reference, weights, 1))).toBeLessThan(1e-4);
+    expect(relativeErrorWhereDefined(dx, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
+    expect(relativeErrorWhereDefined(df, finiteDifferences(inputs, reference, weights, 1))).toBeLessThan(1e-4);
   });
 
   for (const { x, size, stride, mode } of [
@@ -293,7 +326,7 @@ describe('tlkit wasm kernels', () => {
       const g = geometry(x[1], x[2], size, size, [stride, stride], [1, 1], mode);
       const weights = randomValues(x[0] * g.outHeight * g.outWidth * x[3], 11);
       const reference = ([a]: Float64Array[]) => maxPooling(a, x, size, stride, mode);
-      expect(relativeError(wasm, finiteDifferences(distinct, reference, weights, 0, 1e-5))).toBeLessThan(1e-4);
+      expect(relativeErrorWhereDefined(wasm, finiteDifferences(distinct, reference, weights, 0, 1e-5))).toBeLessThan(1e-4);
     });
   }
 
@@ -344,7 +377,7 @@ describe('tlkit wasm kernels', () => {
       };
       for (const which of [0, 1]) {
         expect(relativeError(wasm[which], cpu[which])).toBeLessThan(1e-5);
-        expect(relativeError(wasm[which], finiteDifferences(inputs, reference, weights, which))).toBeLessThan(1e-4);
+        expect(relativeErrorWhereDefined(wasm[which], finiteDifferences(inputs, reference, weights, which))).toBeLessThan(1e-4);
       }
     }
     const dense = [

@@ -64,8 +64,8 @@ export { compose, FittedPipeline, loadPipeline, Pipeline } from './pipeline';
 export type { FitOptions, PipelineArtifacts, PipelineManifest, StepReport, TrainOn } from './pipeline';
 export { setupBackend } from './backend/setup';
 export type { BackendInfo, SetupBackendOptions } from './backend/setup';
-export { mlp, mlpPlugin, trainer, trainerPlugin } from './training/trainer';
-export type { MlpOptions, TrainerOptions } from './training/trainer';
+export { mlp, mlpPlugin, networkHeads, predictWithHead, trainer, trainerPlugin } from './training/trainer';
+export type { MlpOptions, PretrainOptions, TrainerOptions } from './training/trainer';
 export { defineBackbone, isBackbone, listBackbones, mlpBackbone, registerBackbone } from './training/backbones';
 export type { BackboneBuildContext, BackboneConfig, BackboneDefinition } from './training/backbones';
 export { lossWeightSchema, scheduleValue } from './training/schedules';
@@ -204,10 +204,13 @@ export type {
 } from './estimators';
 export type {
   EpochLogs,
+  LabeledBatch,
+  PretrainedState,
   TrainingBatch,
   TrainingHooks,
   TrainingModel,
   TrainingOutputs,
   TrainingProgress,
   TrainingSetupContext,
+  WeightSnapshot,
 } from './training/types';

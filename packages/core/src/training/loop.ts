@@ -11,12 +11,15 @@ import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
 import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
 import type {
   EpochLogs,
+  LabeledBatch,
+  PretrainedState,
   TrainingBatch,
   TrainingHooks,
   TrainingModel,
   TrainingOutputs,
   TrainingProgress,
   TrainingSetupContext,
+  WeightSnapshot,
 } from './types';
 import type { z } from 'zod';
 
@@ -40,6 +43,17 @@ export interface CheckpointOptions {
   readonly resume: boolean;
 }
 
+/**
+ * Weights a run starts from: a trained model's {@link modelWeightArrays} (keys `backbone/<i>` and
+ * `head/<i>`), e.g. the trainer's pre-training on the labelled source. The backbone is loaded
+ * with them and the old head becomes the frozen extra head `'source'`. @internal
+ */
+export interface InitialWeights {
+  readonly arrays: Readonly<Record<string, StoredArray>>;
+  /** Outputs of the saved head (its number of classes). */
+  readonly headOutputs: number;
+}
+
 /** The loop's settings (validated by the trainer's schema). @internal */
 export interface TrainingRunOptions {
   readonly backbone: BackboneConfig;
@@ -48,13 +62,19 @@ export interface TrainingRunOptions {
   readonly optimizer: z.output<typeof optimizerSchema>;
   readonly earlyStopping?: EarlyStoppingOptions;
   readonly checkpoint?: CheckpointOptions;
+  readonly initialWeights?: InitialWeights;
 }
+
+/** Name of the extra head that holds the source task's (pre-trained) head. */
+export const SOURCE_HEAD = 'source';
 
 /** The labelled data the loop learns from. @internal */
 export interface TrainingData {
   readonly train: { readonly X: Matrix; readonly y: Int32Array | Float64Array; readonly weights?: Float64Array };
   readonly target: { readonly X: Matrix };
   readonly targetLabeled?: { readonly X: Matrix; readonly y: Int32Array | Float64Array };
+  /** The labelled source domain (whatever `train` is), for hooks that use it (multi-task). */
+  readonly labeledSource?: { readonly X: Matrix; readonly y: Int32Array | Float64Array };
   readonly problem: ProblemType;
   readonly numClasses: number;
   readonly imageShape?: ImageShape;
@@ -123,6 +143,37 @@ function allModelVariables(model: TrainingModel): tf.Variable[] {
   return modelParts(model).flatMap(([, part]) => part.weights.map((weight) => weight.read() as tf.Variable));
 }
 
+/** The layer each weight of `model` belongs to, by weight variable name (nested models walked). @internal */
+export function weightLayerNames(model: tf.LayersModel): Map<string, string> {
+  const names = new Map<string, string>();
+  const visit = (layer: tf.layers.Layer) => {
+    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    if (nested && layer instanceof tf.LayersModel) {
+      for (const inner of nested) visit(inner);
+      return;
+    }
+    for (const weight of layer.weights) names.set(weight.name, layer.name);
+  };
+  for (const layer of model.layers) visit(layer);
+  return names;
+}
+
+/** Loads `arrays[<prefix>/<i>]` into the weights of one model part. @internal */
+export function loadPartWeights(part: tf.LayersModel, prefix: string, arrays: Readonly<Record<string, StoredArray>>): void {
+  part.weights.forEach((weight, index) => {
+    const stored = arrays[`${prefix}/${index}`];
+    if (!stored || stored.shape.join('x') !== weight.shape.join('x')) {
+      throw new TlkitError(
+        'INVALID_ARTIFACT',
+        `saved weights '${prefix}/${index}' ${stored ? `have shape [${stored.shape.join(', ')}]` : 'are missing'}; the model expects [${weight.shape.join(', ')}]. Was it saved from a different architecture?`,
+      );
+    }
+    tf.tidy(() => {
+      weight.write(tf.tensor(Float32Array.from(stored.data), [...stored.shape], 'float32'));
+    });
+  });
+}
+
 /** Saves every model weight as float32 arrays keyed `<part>/<index>`. @internal */
 export function modelWeightArrays(model: TrainingModel): Record<string, StoredArray> {
   const arrays: Record<string, StoredArray> = {};
@@ -188,6 +239,8 @@ interface CheckpointManifest {
   readonly targetRng: RngState;
   readonly optimizer: { steps: number };
   readonly early: { bestLoss: number; wait: number; hasBest: boolean };
+  /** Generators of the extra labelled batch sets, in the order hooks added them. */
+  readonly extraRngs?: RngState[];
   readonly model: EncodedState;
   readonly optimizerState: EncodedState;
   readonly best?: EncodedState;
@@ -226,6 +279,27 @@ export async function runTraining(
   const featureDim = backbone.outputs[0].shape[1] as number;
   const head = buildHead(featureDim, problem === 'classification' ? numClasses : 1, deriveSeed(context.seed, 'head'));
   const model: TrainingModel = { backbone, head, extraHeads: new Map() };
+  let pretrained: PretrainedState | undefined;
+  let snapshots: WeightSnapshot[] = [];
+  if (options.initialWeights) {
+    try {
+      loadPartWeights(backbone, 'backbone', options.initialWeights.arrays);
+      const sourceHead = buildHead(featureDim, options.initialWeights.headOutputs, deriveSeed(context.seed, 'source-head'), SOURCE_HEAD);
+      model.extraHeads.set(SOURCE_HEAD, sourceHead);
+      loadPartWeights(sourceHead, 'head', options.initialWeights.arrays);
+      sourceHead.trainable = false;
+      const layerNames = weightLayerNames(backbone);
+      snapshots = backbone.weights.map((weight) => ({
+        layerName: layerNames.get(weight.name) ?? '',
+        name: weight.name,
+        value: tf.keep(weight.read().clone()),
+      }));
+      pretrained = { backboneWeights: snapshots, head: sourceHead, headName: SOURCE_HEAD, numClasses: options.initialWeights.headOutputs };
+    } catch (error) {
+      disposeModel(model);
+      throw error;
+    }
+  }
 
   const hooks: TrainingHooks[] = steps.map((step, index) =>
     step.doCreateHooks({
@@ -237,6 +311,15 @@ export async function runTraining(
   const hookNames = hooks.map((hook, index) => hook.name ?? steps[index].name);
   const needsTarget = hooks.some((hook) => hook.needsTargetBatch);
   const batchSize = Math.min(options.batchSize, trainIndices.length);
+  const extraSets: {
+    name: string;
+    batches: BatchSource;
+    y: Int32Array | Float64Array;
+    rng: Rng;
+    order: Int32Array;
+    cursor: number;
+    size: number;
+  }[] = [];
   const stepsPerEpoch = Math.ceil(trainIndices.length / batchSize);
   const epochs = options.epochs;
 
@@ -249,7 +332,31 @@ export async function runTraining(
     source: data.train,
     target: data.target,
     ...(data.targetLabeled ? { targetLabeled: data.targetLabeled } : {}),
+    ...(data.labeledSource ? { labeledSource: data.labeledSource } : {}),
+    ...(pretrained ? { pretrained } : {}),
     ...(data.imageShape ? { imageShape: data.imageShape } : {}),
+    addLabeledBatches(name, set) {
+      const rowLength = inputShape.reduce((a, b) => a * b, 1);
+      if (extraSets.some((entry) => entry.name === name)) {
+        throw new TlkitError('INVALID_ARGUMENT', `a labelled batch set named '${name}' was already added; give each set its own name.`, { argument: 'name' });
+      }
+      if (set.X.rows === 0 || set.X.rows !== set.y.length) {
+        throw new TlkitError('EMPTY_DOMAIN', `labelled batch set '${name}' has ${set.X.rows} rows and ${set.y.length} labels; it needs at least one row and one label per row.`);
+      }
+      if (set.X.cols !== rowLength) {
+        throw new TlkitError('DIMENSION_MISMATCH', `labelled batch set '${name}' has ${set.X.cols} features; the network takes ${rowLength}.`);
+      }
+      const extraRng = createRng(deriveSeed(context.seed, 'extra-batches', name));
+      extraSets.push({
+        name,
+        batches: new BatchSource(set.X, inputShape),
+        y: set.y,
+        rng: extraRng,
+        order: new Int32Array(0),
+        cursor: 0,
+        size: Math.min(batchSize, set.X.rows),
+      });
+    },
     rng: createRng(deriveSeed(context.seed, 'setup')),
     epochs,
     stepsPerEpoch,
@@ -268,6 +375,8 @@ export async function runTraining(
   const disposeAll = () => {
     optimizer.dispose();
     for (const hook of hooks) hook.dispose?.();
+    for (const snapshot of snapshots) snapshot.value.dispose();
+    snapshots = [];
   };
 
   try {
@@ -301,6 +410,7 @@ export async function runTraining(
         }
         rng.setState(manifest.rng);
         targetRng.setState(manifest.targetRng);
+        (manifest.extraRngs ?? []).forEach((state, index) => extraSets[index]?.rng.setState(state));
         history.push(...manifest.history);
         early.bestLoss = manifest.early.bestLoss;
         early.wait = manifest.early.wait;
@@ -325,6 +435,18 @@ export async function runTraining(
       return out;
     };
 
+    const nextExtraBatch = (set: (typeof extraSets)[number]): LabeledBatch => {
+      const indices = new Int32Array(set.size);
+      for (let k = 0; k < set.size; k++) {
+        if (set.cursor >= set.order.length) {
+          set.order = set.rng.permutation(set.batches.rows);
+          set.cursor = 0;
+        }
+        indices[k] = set.order[set.cursor++];
+      }
+      return { x: set.batches.batch(indices), y: labelBatch(set.y, indices), indices };
+    };
+
     let epoch = startEpoch;
     let stopped = false;
     for (; epoch < epochs && !stopped; epoch++) {
@@ -333,6 +455,10 @@ export async function runTraining(
       if (targetBatches) {
         targetOrder = targetRng.permutation(targetBatches.rows);
         targetCursor = 0;
+      }
+      for (const set of extraSets) {
+        set.order = set.rng.permutation(set.batches.rows);
+        set.cursor = 0;
       }
       const sums = new Map<string, number>();
       let correct = 0;
@@ -364,12 +490,13 @@ export async function runTraining(
                 return { target: { x: targetBatches.batch(targetIndices), indices: targetIndices } };
               })()
             : {}),
+          ...(extraSets.length > 0 ? { extra: Object.fromEntries(extraSets.map((set) => [set.name, nextExtraBatch(set)])) } : {}),
         };
-        const variables = [
+        const candidates = [
           ...trainableWithLayers(model),
           ...hookVariables().map((variable) => ({ variable, layerName: '' })),
         ];
-        const scales = variables.map(({ variable, layerName }) => {
+        const candidateScales = candidates.map(({ variable, layerName }) => {
           let scale = 1;
           for (const hook of hooks) {
             const factor = hook.learningRateMultiplier?.(variable, layerName, progress);
@@ -377,9 +504,13 @@ export async function runTraining(
           }
           return scale;
         });
+        // A factor of 0 freezes a weight: leave it out of the gradient (no backward pass through
+        // a frozen backbone) and of the update (byte-identical weights, moments not advanced).
+        const variables = candidates.filter((_, index) => candidateScales[index] !== 0);
+        const scales = candidateScales.filter((scale) => scale !== 0);
         const kept: tf.Tensor[] = [];
         const termNames: string[] = [];
-        const { grads, value } = tf.variableGrads(() => {
+        const lossFunction = () => {
           const sourceFeatures = backbone.apply(batch.source.x, { training: true }) as tf.Tensor2D;
           const sourceLogits = head.apply(sourceFeatures, { training: true }) as tf.Tensor2D;
           let outputs: TrainingOutputs = { source: { features: sourceFeatures, logits: sourceLogits } };
@@ -387,6 +518,13 @@ export async function runTraining(
             const targetFeatures = backbone.apply(batch.target.x, { training: true }) as tf.Tensor2D;
             const targetLogits = head.apply(targetFeatures, { training: true }) as tf.Tensor2D;
             outputs = { ...outputs, target: { features: targetFeatures, logits: targetLogits } };
+          }
+          if (batch.extra) {
+            const extra: Record<string, { features: tf.Tensor2D }> = {};
+            for (const [name, entry] of Object.entries(batch.extra)) {
+              extra[name] = { features: backbone.apply(entry.x, { training: true }) as tf.Tensor2D };
+            }
+            outputs = { ...outputs, extra };
           }
           const perSample = taskLossPerSample(sourceLogits, batch.source.y, problem, numClasses);
           // Without sample weights every weight is 1: skip the product (same value, two kernels fewer).
@@ -406,8 +544,22 @@ export async function runTraining(
             kept.push(tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(sourceLogits, 1), batch.source.y), 'float32'))));
           }
           return tf.addN(terms) as tf.Scalar;
-        }, variables.map(({ variable }) => variable));
-        const gradientList = variables.map(({ variable }) => grads[variable.name]);
+        };
+        // Every weight frozen: the losses are still logged, no gradient is taken.
+        const { grads, value } =
+          variables.length > 0
+            ? tf.variableGrads(lossFunction, variables.map(({ variable }) => variable))
+            : { grads: {} as tf.NamedTensorMap, value: tf.tidy(lossFunction) };
+        const gradientList = variables.map(({ variable }) => {
+          const gradient = grads[variable.name];
+          if (!gradient) {
+            throw new TlkitError(
+              'INVALID_CONFIG',
+              `weight '${variable.name}' is trainable but no loss term depends on it; freeze it (layer.trainable = false or a learning-rate factor of 0) or add a loss that uses it.`,
+            );
+          }
+          return gradient;
+        });
         optimizer.apply(
           variables.map(({ variable }) => variable),
           gradientList,
@@ -420,6 +572,7 @@ export async function runTraining(
         seen += indices.length;
         tf.dispose([...kept, value, ...Object.values(grads), batch.source.x, batch.source.y, batch.source.weights]);
         if (batch.target) batch.target.x.dispose();
+        for (const entry of Object.values(batch.extra ?? {})) tf.dispose([entry.x, entry.y]);
       }
 
       const losses: Record<string, number> = {};
@@ -472,6 +625,7 @@ export async function runTraining(
           model,
           early,
           hooks,
+          extraRngs: extraSets.map((set) => set.rng),
         });
       }
     }
@@ -537,6 +691,7 @@ async function writeCheckpoint(
     model: TrainingModel;
     early: { bestLoss: number; wait: number; best: Record<string, StoredArray> | null };
     hooks: TrainingHooks[];
+    extraRngs: Rng[];
   },
 ): Promise<void> {
   const writer = new BlobWriter();
@@ -555,6 +710,7 @@ async function writeCheckpoint(
     targetRng: parts.targetRng.getState(),
     optimizer: optimizerState.json,
     early: { bestLoss: Number.isFinite(parts.early.bestLoss) ? parts.early.bestLoss : 1e308, wait: parts.early.wait, hasBest: parts.early.best !== null },
+    ...(parts.extraRngs.length > 0 ? { extraRngs: parts.extraRngs.map((generator) => generator.getState()) } : {}),
     model: writer.encodeState({ arrays: modelWeightArrays(parts.model) }),
     optimizerState: writer.encodeState({ arrays: optimizerState.arrays }),
     ...(parts.early.best ? { best: writer.encodeState({ arrays: parts.early.best }) } : {}),

@@ -4,16 +4,22 @@ import type { ProblemType } from '../data';
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';
 import { definePlugin } from '../plugin';
-import { readJson, type JsonValue, type StepState } from '../state';
-import type { EstimatorFitInput, FittedEstimator, StepContext, StrategyNeeds } from '../strategy';
+import { BlobWriter, decodeState, type EncodedState, packArtifacts, unpackArtifacts } from '../artifacts';
+import type { FittedPipeline } from '../pipeline';
+import type { MatrixInput } from '../data';
+import { createRng, deriveSeed } from '../rng';
+import { readJson, type JsonValue, type StepState, type StoredArray } from '../state';
+import type { EstimatorFitInput, FittedEstimator, LabeledSet, StepContext, StrategyNeeds } from '../strategy';
 import { type BackboneConfig, backboneOptionSchema, buildBackbone } from './backbones';
 import { BatchSource } from './batches';
 import {
   buildHead,
   disposeModel,
+  type InitialWeights,
   loadModelWeightArrays,
   modelWeightArrays,
   runTraining,
+  SOURCE_HEAD,
   type TrainingRunOptions,
 } from './loop';
 import { optimizerSchema } from './optimizers';
@@ -35,6 +41,24 @@ const checkpointSchema = z
   })
   .strict();
 
+const pretrainSchema = z
+  .object({
+    /** Epochs of pre-training on the labelled source. */
+    epochs: z.number().int().positive(),
+    /** Batch size of pre-training (default: the trainer's). */
+    batchSize: z.number().int().positive().optional(),
+    /** Optimiser of pre-training (default: the trainer's). */
+    optimizer: optimizerSchema.optional(),
+    /** Keep the pre-trained weights in the run's storage and reuse them on reruns. */
+    cache: z.boolean().default(true),
+    /**
+     * Seed of pre-training (initialisation and batch order). Default: derived from the trainer's
+     * step seed. Give one number to share one pre-trained model between the arms of a comparison.
+     */
+    seed: z.number().int().optional(),
+  })
+  .strict();
+
 const trainerSchema = z
   .object({
     /** The feature extractor, by registered name: `{ use: 'mlp', hidden: [256, 128] }`. */
@@ -52,8 +76,13 @@ const trainerSchema = z
     }),
     earlyStopping: earlyStoppingSchema.optional(),
     checkpoint: checkpointSchema.optional(),
+    /** Pre-train backbone + a source head on the labelled source first (off by default). */
+    pretrain: pretrainSchema.optional(),
   })
   .strict();
+
+/** Options of the trainer's `pretrain`. */
+export type PretrainOptions = z.input<typeof pretrainSchema>;
 
 /** Options of {@link trainer}. */
 export type TrainerOptions = z.input<typeof trainerSchema>;
@@ -91,7 +120,33 @@ class FittedNetwork implements FittedEstimator {
     this.info = { epochs: history.length, history: history as unknown as JsonValue, ...extraInfo };
   }
 
-  private outputs(X: Matrix, transform: (logits: tf.Tensor2D) => tf.Tensor): Float32Array | Int32Array {
+  /** The heads it can predict with: `'task'` (the run's task head) and the extra heads by name (e.g. `'source'`). */
+  get heads(): string[] {
+    return ['task', ...[...this.model.extraHeads.keys()].sort()];
+  }
+
+  /**
+   * Predicts with one head: `'task'` (same as {@link predict}) or an extra head such as `'source'`
+   * (the pre-trained source head: old-task accuracy after transfer, LwF). Class ids for
+   * classification, values for regression.
+   */
+  predictWithHead(X: Matrix, head: string): Int32Array | Float64Array {
+    const chosen = this.headModel(head);
+    const classification = this.problem === 'classification';
+    const values = this.outputs(X, (logits) => (classification ? tf.argMax(logits, 1).toInt() : tf.reshape(logits, [-1])), chosen);
+    return classification ? Int32Array.from(values) : Float64Array.from(values);
+  }
+
+  private headModel(head: string): tf.LayersModel {
+    if (head === 'task') return this.model.head;
+    const extra = this.model.extraHeads.get(head);
+    if (!extra) {
+      throw new TlkitError('INVALID_ARGUMENT', `this network has no head '${head}'; its heads are ${this.heads.join(', ')}.`, { argument: 'head' });
+    }
+    return extra;
+  }
+
+  private outputs(X: Matrix, transform: (logits: tf.Tensor2D) => tf.Tensor, headModel: tf.LayersModel = this.model.head): Float32Array | Int32Array {
     if (this.disposed) throw new TlkitError('NOT_FITTED', 'this network was disposed.');
     const rowLength = this.inputShape.reduce((a, b) => a * b, 1);
     if (X.cols !== rowLength) {
@@ -102,7 +157,7 @@ class FittedNetwork implements FittedEstimator {
     for (let start = 0; start < X.rows; start += PREDICT_CHUNK) {
       const end = Math.min(start + PREDICT_CHUNK, X.rows);
       const result = tf.tidy(() => {
-        const logits = this.model.head.apply(this.model.backbone.apply(source.slice(start, end), { training: false }), {
+        const logits = headModel.apply(this.model.backbone.apply(source.slice(start, end), { training: false }), {
           training: false,
         }) as tf.Tensor2D;
         return transform(logits);
@@ -181,13 +236,143 @@ async function restoreNetwork(state: StepState): Promise<FittedNetwork> {
   return new FittedNetwork(model, json.inputShape, json.problem, json.numClasses, json.backbone as unknown as BackboneConfig, []);
 }
 
-async function fitNetwork(options: TrainingRunOptions, input: EstimatorFitInput, context: StepContext): Promise<FittedNetwork> {
+/** 32-bit FNV-1a over the words of `bytes`, continuing from `hash`. */
+function fnv1a(hash: number, words: Uint32Array | Int32Array): number {
+  let h = hash;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    h = Math.imul(h ^ (word & 0xff), 0x01000193);
+    h = Math.imul(h ^ ((word >>> 8) & 0xff), 0x01000193);
+    h = Math.imul(h ^ ((word >>> 16) & 0xff), 0x01000193);
+    h = Math.imul(h ^ (word >>> 24), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function fingerprintText(text: string, hash: number): number {
+  return fnv1a(hash, Int32Array.from(text, (character) => character.codePointAt(0) ?? 0));
+}
+
+/**
+ * A 64-bit fingerprint (two FNV-1a hashes) of a labelled set and a settings string: the cache
+ * key of pre-trained weights. Features are hashed as float32 (what the network sees). @internal
+ */
+export function fingerprintLabeledSet(set: LabeledSet, settings: string): string {
+  const features = new Uint32Array(Float32Array.from(set.X.data).buffer);
+  const labels = new Uint32Array(Float32Array.from(set.y).buffer);
+  const weights = set.weights ? new Uint32Array(Float32Array.from(set.weights).buffer) : new Uint32Array(0);
+  const parts = (seed: number) => {
+    let hash = fingerprintText(`${settings}|${set.X.rows}x${set.X.cols}`, seed);
+    hash = fnv1a(hash, features);
+    hash = fnv1a(hash, labels);
+    return fnv1a(hash, weights);
+  };
+  return `${parts(0x811c9dc5).toString(16).padStart(8, '0')}${parts(0x01000193 ^ 0x5bd1e995).toString(16).padStart(8, '0')}`;
+}
+
+interface PretrainResult {
+  readonly weights: InitialWeights;
+  readonly info: Record<string, JsonValue>;
+}
+
+interface PretrainManifest {
+  readonly format: 'tlkit-pretrained';
+  readonly formatVersion: 1;
+  readonly headOutputs: number;
+  readonly epochs: number;
+  readonly finalLoss: number | null;
+  readonly finalAccuracy: number | null;
+  readonly weights: EncodedState;
+}
+
+/**
+ * Pre-trains backbone + a source head on the labelled source with core's loop (no training
+ * hooks), or reads the weights from the run's storage when the same backbone, settings, seed and
+ * source data were pre-trained before.
+ */
+async function pretrainOnSource(
+  options: TrainingRunOptions,
+  pretrain: z.output<typeof pretrainSchema>,
+  input: EstimatorFitInput,
+  context: StepContext,
+): Promise<PretrainResult> {
+  const started = performance.now();
+  const seed = pretrain.seed ?? deriveSeed(context.seed, 'pretrain');
+  const settings = {
+    backbone: options.backbone,
+    epochs: pretrain.epochs,
+    batchSize: pretrain.batchSize ?? options.batchSize,
+    optimizer: pretrain.optimizer ?? options.optimizer,
+    seed,
+    problem: context.problem,
+    numClasses: context.numClasses,
+    shape: context.shape ?? null,
+  };
+  const key = `pretrained/${fingerprintLabeledSet(input.source, JSON.stringify(settings))}`;
+  const headOutputs = context.problem === 'classification' ? context.numClasses : 1;
+  if (pretrain.cache) {
+    const bytes = await context.storage.read(key);
+    if (bytes) {
+      const { manifest, data } = unpackArtifacts<PretrainManifest>(bytes);
+      if (manifest.format === 'tlkit-pretrained' && manifest.headOutputs === headOutputs) {
+        const state = decodeState(data, manifest.weights);
+        context.progress({ phase: 'pretrain', message: `pre-trained weights read from cache '${key}'` });
+        return {
+          weights: { arrays: (state.arrays ?? {}) as Record<string, StoredArray>, headOutputs },
+          info: { cached: true, key, epochs: manifest.epochs, finalLoss: manifest.finalLoss, finalAccuracy: manifest.finalAccuracy, seconds: (performance.now() - started) / 1000 },
+        };
+      }
+    }
+  }
+  const pretrainContext: StepContext = {
+    ...context,
+    seed,
+    rng: createRng(seed),
+    progress: (event) => context.progress({ ...event, phase: `pretrain ${event.phase}` }),
+  };
   const result = await runTraining(
-    options,
+    { backbone: options.backbone, epochs: settings.epochs, batchSize: settings.batchSize, optimizer: settings.optimizer },
+    {
+      train: input.source,
+      target: input.target,
+      problem: context.problem,
+      numClasses: context.numClasses,
+      ...(context.shape ? { imageShape: context.shape } : {}),
+    },
+    [],
+    pretrainContext,
+  );
+  const arrays = modelWeightArrays(result.model);
+  disposeModel(result.model);
+  const last = result.history.at(-1);
+  const finalLoss = last?.losses.task ?? null;
+  const finalAccuracy = last?.accuracy ?? null;
+  if (pretrain.cache) {
+    const writer = new BlobWriter();
+    const weights = writer.encodeState({ arrays });
+    const manifest: PretrainManifest = { format: 'tlkit-pretrained', formatVersion: 1, headOutputs, epochs: settings.epochs, finalLoss, finalAccuracy, weights };
+    await context.storage.write(key, packArtifacts({ manifest: manifest as unknown as JsonValue, data: writer.finish() }));
+  }
+  return {
+    weights: { arrays, headOutputs },
+    info: { cached: false, key, epochs: settings.epochs, finalLoss, finalAccuracy, seconds: (performance.now() - started) / 1000 },
+  };
+}
+
+async function fitNetwork(
+  options: TrainingRunOptions,
+  input: EstimatorFitInput,
+  context: StepContext,
+  pretrain?: z.output<typeof pretrainSchema>,
+): Promise<FittedNetwork> {
+  const pretrained = pretrain ? await pretrainOnSource(options, pretrain, input, context) : undefined;
+  const result = await runTraining(
+    { ...options, ...(pretrained ? { initialWeights: pretrained.weights } : {}) },
     {
       train: input.train,
       target: input.target,
       ...(input.targetLabeled ? { targetLabeled: input.targetLabeled } : {}),
+      labeledSource: input.source,
       problem: context.problem,
       numClasses: context.numClasses,
       ...(context.shape ? { imageShape: context.shape } : {}),
@@ -202,8 +387,41 @@ async function fitNetwork(options: TrainingRunOptions, input: EstimatorFitInput,
     context.numClasses,
     options.backbone,
     result.history,
-    { epochsRun: result.epochsRun, ...(result.resumedFrom !== undefined ? { resumedFrom: result.resumedFrom } : {}) },
+    {
+      epochsRun: result.epochsRun,
+      ...(result.resumedFrom !== undefined ? { resumedFrom: result.resumedFrom } : {}),
+      ...(pretrained ? { pretrain: pretrained.info } : {}),
+    },
   );
+}
+
+/**
+ * Predicts with one head of a fitted deep pipeline (a `trainer` run): `'task'` is the task head
+ * (what `fitted.predict` uses); `'source'` is the source task's head when the trainer pre-trained
+ * (`pretrain`) — frozen during transfer unless LwF or multi-task trained it — so its accuracy on
+ * held-out source rows after transfer measures forgetting. Mapping steps are applied first.
+ *
+ * @throws TlkitError `INVALID_ARGUMENT` when the pipeline's estimator is not a trained network or
+ * has no such head (the message lists its heads).
+ * @example
+ * ```ts
+ * const fitted = await compose(lwf(), trainer({ backbone: { use: 'lenet' }, pretrain: { epochs: 5 } })).fit(task, { trainOn: 'target' });
+ * const oldTask = predictWithHead(fitted, mnistHeldOut.X, 'source');
+ * ```
+ */
+export function predictWithHead(fitted: FittedPipeline, X: MatrixInput, head: string): Int32Array | Float64Array {
+  // FittedPipeline keeps its estimator private; a public accessor there would make this direct.
+  const estimator = (fitted as unknown as { estimator?: unknown }).estimator;
+  if (!(estimator instanceof FittedNetwork)) {
+    throw new TlkitError('INVALID_ARGUMENT', 'predictWithHead needs a pipeline whose estimator is a trained network (trainer or mlp).', { argument: 'fitted' });
+  }
+  return estimator.predictWithHead(fitted.transform(X, 'target'), head);
+}
+
+/** The heads of a fitted deep pipeline (`['task', 'source', ...]`), or `[]` when its estimator is not a network. */
+export function networkHeads(fitted: FittedPipeline): string[] {
+  const estimator = (fitted as unknown as { estimator?: unknown }).estimator;
+  return estimator instanceof FittedNetwork ? estimator.heads : [];
 }
 
 const deepNeeds: StrategyNeeds = {
@@ -253,6 +471,7 @@ export const trainerPlugin = definePlugin({
         },
         input,
         context,
+        options.pretrain,
       );
     },
     doRestore: restoreNetwork,

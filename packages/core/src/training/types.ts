@@ -40,12 +40,57 @@ export interface TrainingBatch {
     readonly x: tf.Tensor;
     readonly indices: Int32Array;
   };
+  /**
+   * Batches of the extra labelled sets hooks asked for with
+   * {@link TrainingSetupContext.addLabeledBatches} (multi-task: another task's data), by name.
+   */
+  readonly extra?: Readonly<Record<string, LabeledBatch>>;
+}
+
+/** A batch of an extra labelled set: inputs, labels, and row indices in that set. */
+export interface LabeledBatch {
+  readonly x: tf.Tensor;
+  /** int32 class ids (classification) or float32 targets (regression). */
+  readonly y: tf.Tensor1D;
+  readonly indices: Int32Array;
 }
 
 /** What the forward pass produced for a batch (computed inside the gradient tape). */
 export interface TrainingOutputs {
   readonly source: { readonly features: tf.Tensor2D; readonly logits: tf.Tensor2D };
   readonly target?: { readonly features: tf.Tensor2D; readonly logits: tf.Tensor2D };
+  /** Backbone features of each extra labelled batch (heads are the hook's business). */
+  readonly extra?: Readonly<Record<string, { readonly features: tf.Tensor2D }>>;
+}
+
+/** One backbone weight at the start of the run, with the layer it belongs to. */
+export interface WeightSnapshot {
+  /** The tfjs layer name (e.g. `backbone_dense0`). */
+  readonly layerName: string;
+  /** The weight's variable name. */
+  readonly name: string;
+  /** The value, owned by the loop (freed after the run): read it, do not dispose it. */
+  readonly value: tf.Tensor;
+}
+
+/**
+ * What the run starts from when the trainer pre-trained on the labelled source (`pretrain`) or
+ * was given a pre-trained model: the backbone's starting weights (the pre-trained values, which
+ * the backbone also holds at `setup`) and the source task's head.
+ */
+export interface PretrainedState {
+  /** Every backbone weight as it was before the first step, in `model.backbone.weights` order. */
+  readonly backboneWeights: readonly WeightSnapshot[];
+  /**
+   * The source task's (old) head, in `model.extraHeads` under {@link PretrainedState.headName}.
+   * Frozen (`trainable = false`) unless a hook makes it trainable (LwF, multi-task); the fitted
+   * network can predict with it (old-task accuracy, forgetting).
+   */
+  readonly head: tf.LayersModel;
+  /** `'source'`. */
+  readonly headName: string;
+  /** Outputs of the source head (classes of the source task, 1 for regression). */
+  readonly numClasses: number;
 }
 
 /** Where the loop is; `progress` runs from 0 to 1 over the whole run (for λ schedules). */
@@ -72,7 +117,21 @@ export interface TrainingSetupContext {
   readonly source: { readonly X: Matrix; readonly y: Int32Array | Float64Array; readonly weights?: Float64Array };
   readonly target: { readonly X: Matrix };
   readonly targetLabeled?: { readonly X: Matrix; readonly y: Int32Array | Float64Array };
+  /**
+   * The labelled source domain, whatever the run trains on (`source` above is the training set:
+   * the labelled target samples when the run trains on the target). Multi-task uses it.
+   */
+  readonly labeledSource?: { readonly X: Matrix; readonly y: Int32Array | Float64Array };
+  /** The pre-trained starting point, when there is one (trainer `pretrain`). */
+  readonly pretrained?: PretrainedState;
   readonly imageShape?: ImageShape;
+  /**
+   * Asks the loop for a batch of another labelled set in every step (multi-task), under `name`:
+   * the batch is `batch.extra[name]` and its backbone features `outputs.extra[name].features`.
+   * Batches have the main batch size (at most the set's size) and cycle through a fresh seeded
+   * permutation of the set each epoch.
+   */
+  addLabeledBatches(name: string, set: { readonly X: Matrix; readonly y: Int32Array | Float64Array }): void;
   /** A generator for this hook (seeded from its step's seed). */
   readonly rng: Rng;
   readonly epochs: number;

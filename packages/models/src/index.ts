@@ -6,6 +6,8 @@ export { lenetBackbone } from './lenet';
 export type { LenetOptions } from './lenet';
 export { resnet18Backbone } from './resnet';
 export type { ResNet18Options } from './resnet';
+export { cloneModel, cutAtLayer, listLayers, withNewHead } from './surgery';
+export type { CutOptions, LayerSummary, NewHeadOptions } from './surgery';
 
 /** Every backbone of @tlkit/models, for `registerBackbone(modelBackbones)`. */
 export const modelBackbones = [lenetBackbone, resnet18Backbone] as const;

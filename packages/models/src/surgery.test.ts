@@ -1,0 +1,162 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRng } from '@tlkit/core';
+import { describe, expect, it } from 'vitest';
+import { cloneModel, cutAtLayer, lenetBackbone, listLayers, withNewHead } from './index';
+
+/** LeNet on 16×16×1 + a dense-10 softmax classifier named 'head', as one functional model. */
+function classifier(seed = 1): tf.LayersModel {
+  const backbone = lenetBackbone.build(lenetBackbone.configSchema.parse({}), { inputShape: [16, 16, 1], seed, namePrefix: '' });
+  const head = tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'head' });
+  return tf.model({ inputs: backbone.inputs, outputs: head.apply(backbone.outputs[0]) as tf.SymbolicTensor, name: 'lenet_classifier' });
+}
+
+const image = (count: number, seed: number) => {
+  const rng = createRng(seed);
+  return tf.tensor4d(Float32Array.from({ length: count * 256 }, () => rng.float()), [count, 16, 16, 1]);
+};
+
+const bytes = (tensor: tf.Tensor) => Buffer.from(tensor.dataSync().buffer);
+
+describe('listLayers', () => {
+  it('lists names, classes, output shapes and hand-computed parameter counts', () => {
+    const model = classifier();
+    expect(listLayers(model)).toEqual([
+      { name: 'input', className: 'InputLayer', outputShape: [null, 16, 16, 1], params: 0, trainable: false },
+      // conv 5·5·1·6 + 6
+      { name: 'conv1', className: 'Conv2D', outputShape: [null, 16, 16, 6], params: 156, trainable: true },
+      { name: 'pool1', className: 'MaxPooling2D', outputShape: [null, 8, 8, 6], params: 0, trainable: true },
+      // conv 5·5·6·16 + 16
+      { name: 'conv2', className: 'Conv2D', outputShape: [null, 4, 4, 16], params: 2416, trainable: true },
+      { name: 'pool2', className: 'MaxPooling2D', outputShape: [null, 2, 2, 16], params: 0, trainable: true },
+      { name: 'flatten', className: 'Flatten', outputShape: [null, 64], params: 0, trainable: true },
+      // dense (64 + 1)·120, (120 + 1)·84, (84 + 1)·10
+      { name: 'dense1', className: 'Dense', outputShape: [null, 120], params: 7800, trainable: true },
+      { name: 'dense2', className: 'Dense', outputShape: [null, 84], params: 10164, trainable: true },
+      { name: 'head', className: 'Dense', outputShape: [null, 10], params: 850, trainable: true },
+    ]);
+    model.getLayer('conv1').trainable = false;
+    expect(listLayers(model)[1].trainable).toBe(false);
+    model.dispose();
+  });
+});
+
+describe('withNewHead', () => {
+  it('replaces the classifier: hand-computed parameter count, shared body, inherited activation, seeded kernel', () => {
+    const before = tf.memory().numTensors;
+    const model = classifier();
+    const replaced = withNewHead(model, 20, { seed: 4 });
+    // 21,386 − 850 (old head) + (84 + 1)·20.
+    expect(model.countParams()).toBe(21_386);
+    expect(replaced.countParams()).toBe(21_386 - 850 + 1_700);
+    expect(replaced.outputs[0].shape).toEqual([null, 20]);
+    expect(replaced.layers.at(-1)!.name).toBe('classifier');
+    expect(replaced.layers.at(-1)!.getConfig()['activation']).toBe('softmax');
+    // The body is the same layer objects (shared weights).
+    for (const name of ['conv1', 'conv2', 'dense1', 'dense2']) expect(replaced.getLayer(name)).toBe(model.getLayer(name));
+    // Softmax rows sum to 1; the new classifier sees the old features.
+    const x = image(3, 1);
+    const probabilities = replaced.predict(x) as tf.Tensor2D;
+    for (const sum of tf.tidy(() => Array.from(tf.sum(probabilities, 1).dataSync()))) expect(sum).toBeCloseTo(1, 5);
+    const [kernel, bias] = replaced.getLayer('classifier').getWeights();
+    const features = cutAtLayer(model, 'dense2');
+    const expected = tf.tidy(() => tf.softmax(tf.add(tf.matMul(features.predict(x) as tf.Tensor2D, kernel as tf.Tensor2D), bias)));
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(expected, probabilities))).dataSync()[0])).toBeLessThan(1e-6);
+    // Glorot-uniform bound √(6/(84+20)), zero bias, reproducible from the seed.
+    const limit = Math.sqrt(6 / (84 + 20));
+    expect(Math.max(...Array.from(kernel.dataSync()).map(Math.abs))).toBeLessThanOrEqual(limit);
+    expect(Array.from(bias.dataSync()).every((value) => value === 0)).toBe(true);
+    const again = withNewHead(model, 20, { seed: 4, name: 'again' });
+    const other = withNewHead(model, 20, { seed: 5, name: 'other' });
+    expect(bytes(again.getLayer('again').getWeights()[0]).equals(bytes(kernel))).toBe(true);
+    expect(bytes(other.getLayer('other').getWeights()[0]).equals(bytes(kernel))).toBe(false);
+    tf.dispose([x, probabilities, expected]);
+    // Reference-counted sharing: each model disposes on its own; the weights go with the last one.
+    model.dispose();
+    const single = image(1, 2);
+    const stillWorks = replaced.predict(single) as tf.Tensor;
+    expect(stillWorks.shape).toEqual([1, 20]);
+    tf.dispose([single, stillWorks]);
+    for (const derived of [replaced, features, again, other]) derived.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('can switch the activation, and trains only what the caller leaves trainable', () => {
+    const model = classifier();
+    const logits = withNewHead(model, 3, { activation: 'linear' });
+    expect(logits.layers.at(-1)!.getConfig()['activation']).toBe('linear');
+    // Freeze the body: the only trainable weights are the new classifier's kernel and bias.
+    for (const layer of logits.layers.slice(0, -1)) layer.trainable = false;
+    expect(logits.trainableWeights.map((weight) => weight.originalName)).toEqual(['classifier/kernel', 'classifier/bias']);
+    logits.dispose();
+    model.dispose();
+  });
+
+  it('rejects a non-Dense last layer, bad numClasses and a taken name', () => {
+    const model = classifier();
+    const body = cutAtLayer(model, 'pool2');
+    expect(() => withNewHead(body, 10)).toThrow(/last layer .* is 'pool2' \(MaxPooling2D\), not a Dense classifier.*cutAtLayer/);
+    expect(() => withNewHead(model, 0)).toThrow(/numClasses must be a positive integer/);
+    expect(() => withNewHead(model, 2.5)).toThrow(/numClasses must be a positive integer/);
+    expect(() => withNewHead(model, 5, { name: 'conv1' })).toThrow(/already has a layer named 'conv1'/);
+    expect(() => withNewHead({} as tf.LayersModel, 5)).toThrow(/must be a tfjs LayersModel/);
+    body.dispose();
+    model.dispose();
+  });
+});
+
+describe('cutAtLayer', () => {
+  it('returns the layer output as-is, flattened or globally averaged (hand-computed shapes and values)', () => {
+    const before = tf.memory().numTensors;
+    const model = classifier();
+    const asIs = cutAtLayer(model, 'pool2');
+    const flat = cutAtLayer(model, 'pool2', { output: 'flatten' });
+    const averaged = cutAtLayer(model, 'pool2', { output: 'global-average' });
+    expect(asIs.outputs[0].shape).toEqual([null, 2, 2, 16]);
+    expect(flat.outputs[0].shape).toEqual([null, 64]);
+    expect(averaged.outputs[0].shape).toEqual([null, 16]);
+    // conv1 + conv2 weights only: 156 + 2416.
+    expect(asIs.countParams()).toBe(2_572);
+    const x = image(2, 3);
+    const [pooled, flattened, means] = [asIs, flat, averaged].map((cut) => cut.predict(x) as tf.Tensor);
+    const values = pooled.dataSync();
+    // Flatten is row-major over (h, w, c); the global average is the mean of the 4 positions per channel.
+    expect(Array.from(flattened.dataSync())).toEqual(Array.from(values));
+    const handMeans = Array.from({ length: 2 * 16 }, (_, index) => {
+      const [sample, channel] = [Math.floor(index / 16), index % 16];
+      let sum = 0;
+      for (let position = 0; position < 4; position++) sum += values[sample * 64 + position * 16 + channel];
+      return sum / 4;
+    });
+    Array.from(means.dataSync()).forEach((value, index) => expect(value).toBeCloseTo(handMeans[index], 5));
+    tf.dispose([x, pooled, flattened, means]);
+    for (const derived of [asIs, flat, averaged, model]) derived.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('names the known layers when the name is wrong, and checks the output mode', () => {
+    const model = classifier();
+    expect(() => cutAtLayer(model, 'dense3')).toThrow(
+      "no layer named 'dense3'. Known layers: input, conv1, pool1, conv2, pool2, flatten, dense1, dense2, head.",
+    );
+    expect(() => cutAtLayer(model, 'dense1', { output: 'global-average' })).toThrow(/needs a b × h × w × c output/);
+    model.dispose();
+  });
+});
+
+describe('cloneModel', () => {
+  it('copies architecture and every weight byte for byte; the copy is independent', async () => {
+    const model = classifier();
+    const copy = await cloneModel(model);
+    expect(listLayers(copy)).toEqual(listLayers(model));
+    const original = model.getWeights().map(bytes);
+    copy.getWeights().forEach((weight, index) => expect(bytes(weight).equals(original[index])).toBe(true));
+    expect(copy.getLayer('conv1')).not.toBe(model.getLayer('conv1'));
+    // Changing the copy leaves the original untouched.
+    const zeros = copy.getWeights().map((weight) => tf.zerosLike(weight));
+    copy.setWeights(zeros);
+    tf.dispose(zeros);
+    model.getWeights().forEach((weight, index) => expect(bytes(weight).equals(original[index])).toBe(true));
+    copy.dispose();
+    model.dispose();
+  });
+});

@@ -1,0 +1,226 @@
+import * as tf from '@tensorflow/tfjs';
+import { deriveSeed, TlkitError } from '@tlkit/core';
+
+/** Options of {@link withNewHead}. */
+export interface NewHeadOptions {
+  /** Seed of the new classifier's Glorot-uniform kernel (default 0). */
+  readonly seed?: number;
+  /** Name of the new classifier layer (default `'classifier'`). */
+  readonly name?: string;
+  /**
+   * Activation of the new classifier: `'inherit'` (default) keeps the old classifier's
+   * (`'linear'` logits stay logits, `'softmax'` stays softmax), or set `'linear'` / `'softmax'`.
+   */
+  readonly activation?: 'inherit' | 'linear' | 'softmax';
+}
+
+/** Options of {@link cutAtLayer}. */
+export interface CutOptions {
+  /**
+   * What the extractor outputs: `'as-is'` (default) the layer's output; `'flatten'` a rank-2
+   * `batch × features` tensor; `'global-average'` the spatial mean of a `b × h × w × c` output
+   * (rank 2, `c` features). Core's trainer needs a rank-2 backbone output.
+   */
+  readonly output?: 'as-is' | 'flatten' | 'global-average';
+  /** Name of the returned model (default `'<model name>_cut_<layer name>'`). */
+  readonly name?: string;
+}
+
+/** One row of {@link listLayers}. */
+export interface LayerSummary {
+  readonly name: string;
+  /** tfjs class, e.g. `'Conv2D'`, `'Dense'`, `'BatchNormalization'`. */
+  readonly className: string;
+  /** Output shape with `null` for the batch dimension (a list of shapes for multi-output layers). */
+  readonly outputShape: (number | null)[] | (number | null)[][];
+  /** Number of weights, trainable and not (BN moving statistics count), as `layer.countParams()`. */
+  readonly params: number;
+  readonly trainable: boolean;
+}
+
+/**
+ * Counts one more owner for each layer `derived` shares with `source`. tfjs disposes a layer's
+ * weights when its reference count (one per symbolic application) reaches 0; a model derived from
+ * another by graph surgery reuses the layers without applying them again, so without this the
+ * first of the two models disposed would free the other's weights. With it, each model can be
+ * disposed on its own and the shared weights go with the last one. @internal
+ */
+function shareLayers(source: tf.LayersModel, derived: tf.LayersModel): void {
+  const owned = new Set(source.layers);
+  for (const layer of derived.layers) {
+    const counted = layer as unknown as { _refCount: number | null };
+    if (owned.has(layer) && typeof counted._refCount === 'number') counted._refCount++;
+  }
+}
+
+function requireLayersModel(model: unknown, argument = 'model'): asserts model is tf.LayersModel {
+  if (!(model instanceof tf.LayersModel)) {
+    throw new TlkitError('INVALID_ARGUMENT', `${argument} must be a tfjs LayersModel (tf.model / tf.sequential / tf.loadLayersModel); got ${model === null ? 'null' : typeof model}.`, {
+      argument,
+    });
+  }
+  if (model.outputs.length !== 1) {
+    throw new TlkitError('INVALID_ARGUMENT', `${argument} has ${model.outputs.length} outputs; head surgery needs a model with one output.`, { argument });
+  }
+}
+
+/**
+ * Replaces a classifier's final Dense layer with a new one for `numClasses` classes — the first
+ * step of fine-tuning a pre-trained network on a new label space (Yosinski et al., "How transferable
+ * are features in deep neural networks?", NeurIPS 2014). The new layer takes the same input as the
+ * old one; its kernel is Glorot-uniform with seed `deriveSeed(seed, 'head')`, its bias zero, its
+ * activation the old one's unless `activation` says otherwise.
+ *
+ * **Weights are shared, not copied**: every layer but the classifier is the same object in the
+ * returned model and in `model`, so training one changes the other (what LwF wants: one backbone,
+ * the old head and the new one). To keep the original intact, copy it first:
+ * `withNewHead(await cloneModel(model), 20)`. The shared layers are reference-counted: dispose each
+ * model when done with it, in any order; the shared weights are freed with the last one.
+ *
+ * @param model a LayersModel with one output produced by a Dense layer.
+ * @param numClasses units of the new classifier (a positive integer).
+ * @param options `seed` (0), `name` ('classifier'), `activation` ('inherit').
+ * @throws TlkitError `INVALID_ARGUMENT` when the last layer is not Dense (cut the model with
+ *   {@link cutAtLayer} and add your own head), when `numClasses` is not a positive integer, or when
+ *   `name` is taken by another layer.
+ *
+ * @example
+ * ```ts
+ * const pretrained = await loadModel('models/lenet-mnist');
+ * const model = withNewHead(await cloneModel(pretrained), 20, { seed: 1 });
+ * ```
+ */
+export function withNewHead(model: tf.LayersModel, numClasses: number, options: NewHeadOptions = {}): tf.LayersModel {
+  requireLayersModel(model);
+  if (!Number.isInteger(numClasses) || numClasses < 1) {
+    throw new TlkitError('INVALID_ARGUMENT', `numClasses must be a positive integer; got ${numClasses}.`, { argument: 'numClasses' });
+  }
+  const output = model.outputs[0];
+  const classifier = output.sourceLayer;
+  if (classifier.getClassName() !== 'Dense' || output.inputs.length !== 1) {
+    throw new TlkitError(
+      'INVALID_ARGUMENT',
+      `the last layer of model '${model.name}' is '${classifier.name}' (${classifier.getClassName()}), not a Dense classifier. Cut the model before its head with cutAtLayer(model, '<layer name>') and add your own head (layers: ${model.layers.map((layer) => layer.name).join(', ')}).`,
+      { argument: 'model', layer: classifier.name },
+    );
+  }
+  const name = options.name ?? 'classifier';
+  if (model.layers.some((layer) => layer.name === name && layer !== classifier)) {
+    throw new TlkitError('INVALID_ARGUMENT', `model '${model.name}' already has a layer named '${name}'; pass another options.name.`, { argument: 'options.name' });
+  }
+  const oldConfig = classifier.getConfig();
+  const activation = options.activation === undefined || options.activation === 'inherit' ? String(oldConfig['activation'] ?? 'linear') : options.activation;
+  const head = tf.layers.dense({
+    units: numClasses,
+    activation: activation as 'linear',
+    useBias: oldConfig['useBias'] !== false,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(options.seed ?? 0, 'head') }),
+    biasInitializer: 'zeros',
+    name,
+  });
+  const logits = head.apply(output.inputs[0]) as tf.SymbolicTensor;
+  const derived = tf.model({ inputs: model.inputs, outputs: logits, name: model.name });
+  shareLayers(model, derived);
+  return derived;
+}
+
+/**
+ * Cuts `model` after the layer `layerName`: the returned LayersModel maps the model's inputs to
+ * that layer's output (optionally flattened or globally average-pooled), as a feature extractor
+ * for transfer (shallow layers for low-level tasks, deeper ones for high-level tasks; Yosinski et
+ * al., NeurIPS 2014). Layers and weights are shared with `model` and reference-counted, as in
+ * {@link withNewHead}: dispose both models, in any order.
+ *
+ * @param model any single-input LayersModel.
+ * @param layerName a name from {@link listLayers}.
+ * @param options `output` ('as-is' | 'flatten' | 'global-average'), `name`.
+ * @throws TlkitError `INVALID_ARGUMENT` naming the known layers when `layerName` is not one of
+ *   them, or when `'global-average'` meets an output that is not `b × h × w × c`.
+ *
+ * @example
+ * ```ts
+ * const features = cutAtLayer(resnet, 'stage3_block2_out', { output: 'global-average' });
+ * ```
+ */
+export function cutAtLayer(model: tf.LayersModel, layerName: string, options: CutOptions = {}): tf.LayersModel {
+  requireLayersModel(model);
+  const layer = model.layers.find((candidate) => candidate.name === layerName);
+  const known = model.layers.map((candidate) => candidate.name);
+  if (!layer) {
+    throw new TlkitError('INVALID_ARGUMENT', `model '${model.name}' has no layer named '${layerName}'. Known layers: ${known.join(', ')}.`, {
+      argument: 'layerName',
+      known,
+    });
+  }
+  let output: tf.SymbolicTensor | tf.SymbolicTensor[];
+  try {
+    output = layer.output;
+  } catch {
+    throw new TlkitError('INVALID_ARGUMENT', `layer '${layerName}' is applied more than once in the graph, so its output is ambiguous; cut at a layer applied once.`, {
+      argument: 'layerName',
+    });
+  }
+  if (Array.isArray(output)) {
+    throw new TlkitError('INVALID_ARGUMENT', `layer '${layerName}' has ${output.length} outputs; cut at a single-output layer.`, { argument: 'layerName' });
+  }
+  const mode = options.output ?? 'as-is';
+  const suffix = `${model.name}_cut_${layerName}`;
+  if (mode === 'flatten' && output.shape.length > 2) {
+    output = tf.layers.flatten({ name: `${suffix}_flatten` }).apply(output) as tf.SymbolicTensor;
+  } else if (mode === 'global-average') {
+    if (output.shape.length !== 4) {
+      throw new TlkitError(
+        'INVALID_ARGUMENT',
+        `options.output 'global-average' needs a b × h × w × c output; layer '${layerName}' outputs [${output.shape.join(', ')}]. Use 'flatten' or 'as-is'.`,
+        { argument: 'options.output' },
+      );
+    }
+    output = tf.layers.globalAveragePooling2d({ name: `${suffix}_avgpool` }).apply(output) as tf.SymbolicTensor;
+  }
+  const derived = tf.model({ inputs: model.inputs, outputs: output, name: options.name ?? suffix });
+  shareLayers(model, derived);
+  return derived;
+}
+
+/**
+ * The layers of `model` in topological order, with class, output shape, weight count and
+ * trainable flag — the table to pick the layers to reuse, freeze or cut at.
+ *
+ * @example
+ * ```ts
+ * console.table(listLayers(model));
+ * ```
+ */
+export function listLayers(model: tf.LayersModel): LayerSummary[] {
+  if (!(model instanceof tf.LayersModel)) {
+    throw new TlkitError('INVALID_ARGUMENT', 'model must be a tfjs LayersModel.', { argument: 'model' });
+  }
+  return model.layers.map((layer) => ({
+    name: layer.name,
+    className: layer.getClassName(),
+    outputShape: layer.outputShape as (number | null)[] | (number | null)[][],
+    params: layer.countParams(),
+    trainable: layer.trainable,
+  }));
+}
+
+/**
+ * A deep copy of `model`: the same architecture (layer names, configs, trainable flags) and a copy
+ * of every weight, trainable or not (BN moving statistics included). Use it before
+ * {@link withNewHead} or {@link cutAtLayer} to keep the original's weights untouched.
+ *
+ * @example
+ * ```ts
+ * const copy = await cloneModel(pretrained);
+ * ```
+ */
+export async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+  if (!(model instanceof tf.LayersModel)) {
+    throw new TlkitError('INVALID_ARGUMENT', 'model must be a tfjs LayersModel.', { argument: 'model' });
+  }
+  const topology = model.toJSON(null, false) as unknown as tf.io.ModelJSON['modelTopology'];
+  const copy = await tf.models.modelFromJSON({ modelTopology: topology });
+  const weights = model.getWeights();
+  copy.setWeights(weights);
+  return copy;
+}

@@ -191,7 +191,7 @@ class FittedNetwork implements FittedEstimator {
   saveState(): StepState {
     const extraHeads: Record<string, JsonValue> = {};
     for (const [name, head] of this.model.extraHeads) {
-      extraHeads[name] = JSON.parse(head.toJSON(null, false) as string) as JsonValue;
+      extraHeads[name] = head.toJSON(null, false) as unknown as JsonValue;
     }
     return {
       json: {

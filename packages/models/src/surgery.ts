@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed, TlkitError } from '@tlkit/core';
+import { registerCustomLayers } from './internal/seeded-dropout';
 
 /** Options of {@link withNewHead}. */
 export interface NewHeadOptions {
@@ -218,6 +219,7 @@ export async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel>
   if (!(model instanceof tf.LayersModel)) {
     throw new TlkitError('INVALID_ARGUMENT', 'model must be a tfjs LayersModel.', { argument: 'model' });
   }
+  registerCustomLayers();
   const topology = model.toJSON(null, false) as unknown as tf.io.ModelJSON['modelTopology'];
   const copy = await tf.models.modelFromJSON({ modelTopology: topology });
   const weights = model.getWeights();

@@ -48,3 +48,11 @@ export class SeededDropout extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(SeededDropout);
+
+/**
+ * Registers tlkit's custom layer classes with tfjs's deserialiser (idempotent). Called by the
+ * loaders, so a bundler that drops unused modules cannot leave a saved model unloadable. @internal
+ */
+export function registerCustomLayers(): void {
+  tf.serialization.registerClass(SeededDropout);
+}

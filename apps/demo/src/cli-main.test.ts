@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createRng } from '@tlkit/core';
 import { runCli } from './cli-main';
 import { parseExperimentConfig } from './config';
 
@@ -94,6 +95,56 @@ describe('tlkit run', () => {
     expect(average.mean).toBeCloseTo((values[0] + values[1]) / 2, 12);
     expect(average.std).toBeCloseTo(Math.abs(values[0] - values[1]) / Math.SQRT2, 12);
     expect(average.seeds).toBe(2);
+  });
+
+  it('holds out seeded rows of a domain, leaves them out of the runs and scores them after each run', async () => {
+    const root = writeDatasetFolder();
+    const alpha = { X: [[0, 0], [0, 1], [5, 5]], y: [0, 0, 1] };
+    const beta = { X: [[0.4, 0.4], [4, 4], [6, 5], [2.4, 2.4]], y: [0, 1, 1, 1] };
+    const path = writeConfig({
+      dataset: { path: root },
+      preprocess: 'none',
+      pairs: [['alpha', 'beta']],
+      holdOut: { domain: 'alpha', rows: 1, seed: 0 },
+      pipelines: [{ name: '1nn', steps: [{ use: 'knn', k: 1 }] }],
+    });
+    const io = capture();
+    expect(await runCli(['run', path, '--json', '--quiet', '--backend', 'cpu'], io.output)).toBe(0);
+    const [run] = JSON.parse(io.stdout()).runs;
+    // The held-out row: the first of the seeded permutation of alpha's 3 rows.
+    const held = createRng(0).permutation(3)[0];
+    const kept = [0, 1, 2].filter((row) => row !== held);
+    const nearest = (point: number[]) =>
+      alpha.y[kept.reduce((best, row) => ((alpha.X[row][0] - point[0]) ** 2 + (alpha.X[row][1] - point[1]) ** 2 < (alpha.X[best][0] - point[0]) ** 2 + (alpha.X[best][1] - point[1]) ** 2 ? row : best))];
+    const betaCorrect = beta.X.filter((point, i) => nearest(point) === beta.y[i]).length;
+    expect(run.metrics.accuracy).toBe(betaCorrect / 4);
+    expect(run.metrics.heldOutAccuracy).toBe(nearest(alpha.X[held]) === alpha.y[held] ? 1 : 0);
+    expect(run.heldOutHead).toBe('task'); // k-NN has no source head
+  });
+
+  it('scores held-out source rows with the pre-trained source head of a deep pipeline (forgetting)', async () => {
+    const path = writeConfig({
+      dataset: 'office_caltech10_surf',
+      pairs: [['webcam', 'dslr']],
+      holdOut: { domain: 'webcam', rows: 50, seed: 1 },
+      targetLabeled: { perClass: 2 },
+      pipelines: [
+        { name: 'target-only', trainOn: 'target', steps: [{ use: 'trainer', backbone: { use: 'mlp', hidden: [8] }, epochs: 1 }] },
+        {
+          name: 'lwf',
+          trainOn: 'target',
+          steps: [{ use: 'lwf' }, { use: 'trainer', backbone: { use: 'mlp', hidden: [8] }, epochs: 1, pretrain: { epochs: 1 } }],
+        },
+      ],
+    });
+    const io = capture();
+    expect(await runCli(['run', path, '--json', '--quiet', '--backend', 'cpu', '--cache', mkdtempSync(join(tmpdir(), 'tlkit-cache-'))], io.output)).toBe(0);
+    const { runs } = JSON.parse(io.stdout());
+    expect(runs.map((run: { heldOutHead: string }) => run.heldOutHead)).toEqual(['task', 'source']);
+    for (const run of runs) expect(run.metrics.heldOutAccuracy).toBeGreaterThanOrEqual(0);
+    expect(() =>
+      parseExperimentConfig({ dataset: 'x', pairs: [['mnist:test', 'usps']], holdOut: { domain: 'mnist', rows: 5 }, pipelines: [{ name: 'a', steps: [{ use: 'knn' }] }] }),
+    ).toThrow(/holdOut applies to the whole domain/);
   });
 
   it('prints a table without --json', async () => {

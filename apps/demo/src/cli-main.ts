@@ -104,8 +104,10 @@ async function runConfig(path: string, options: CommonOptions, output: CliOutput
     onRunEnd: (record, info) => {
       const value = record.metrics.accuracy ?? record.metrics.meanSquaredError;
       const name = record.metrics.accuracy !== undefined ? 'accuracy' : 'mse';
+      const heldOut =
+        record.metrics.heldOutAccuracy !== undefined ? `, held-out ${(100 * record.metrics.heldOutAccuracy).toFixed(2)}% (${record.heldOutHead} head)` : '';
       printer.line(
-        `  [${info.index}/${info.total}] ${record.pipeline} ${info.pair} seed ${record.seed}: ${name} ${name === 'accuracy' ? `${(100 * value).toFixed(2)}%` : value.toPrecision(4)} (${record.seconds.toFixed(2)} s)`,
+        `  [${info.index}/${info.total}] ${record.pipeline} ${info.pair} seed ${record.seed}: ${name} ${name === 'accuracy' ? `${(100 * value).toFixed(2)}%` : value.toPrecision(4)}${heldOut} (${record.seconds.toFixed(2)} s)`,
       );
     },
   });
@@ -227,6 +229,9 @@ async function dispatch(argv: string[], output: CliOutput): Promise<number> {
       const result = await runConfig(path, options, output);
       results.push(result);
       if (!options.json) output.stdout(`\n${formatResultTable(result)}\n`);
+      if (!options.json && result.summary.some((entry) => entry.metric === 'heldOutAccuracy')) {
+        output.stdout(`\n${formatResultTable(result, 'heldOutAccuracy')}\n`);
+      }
     }
     const runs = results.flatMap((result) => result.runs);
     const summary = results.flatMap((result) => result.summary.map((entry) => ({ experiment: result.name ?? '', ...entry })));

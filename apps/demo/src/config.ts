@@ -43,10 +43,33 @@ export const experimentConfigSchema = z
       .strict()
       .optional(),
     plugins: z.array(z.string().min(1)).default([]),
+    holdOut: z
+      .object({
+        domain: z.string().min(1).regex(/^[^:]+$/, 'holdOut.domain is a domain name without a split'),
+        rows: z.number().int().positive(),
+        seed: z.number().int().default(0),
+        head: z.string().min(1).default('source'),
+      })
+      .strict()
+      .optional(),
     pipelines: z.array(pipelineSchema).min(1),
   })
   .strict()
   .superRefine((config, context) => {
+    if (config.holdOut && config.pairs !== 'all') {
+      const domain = config.holdOut.domain;
+      config.pairs.forEach((pair, index) => {
+        pair.forEach((entry, position) => {
+          if (entry.startsWith(`${domain}:`)) {
+            context.addIssue({
+              code: 'custom',
+              path: ['pairs', index, position],
+              message: `'${entry}' names a split of the held-out domain '${domain}'; holdOut applies to the whole domain, so use '${domain}'`,
+            });
+          }
+        });
+      });
+    }
     const names = new Set<string>();
     config.pipelines.forEach((pipeline, index) => {
       if (names.has(pipeline.name)) {
@@ -102,10 +125,22 @@ export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
                                                run seed) for steps that declare they use target labels; every pipeline
                                                is then scored on the remaining target rows
     "plugins": ["my-tlkit-plugin"],            extra packages whose exported plugins are registered
+    "holdOut": {"domain": "mnist", "rows": 2000, "seed": 0, "head": "source"},
+                                               keep that many seeded random rows of a domain out of every run (the domain
+                                               is used without them everywhere) and score each fitted pipeline on them too:
+                                               metric heldOutAccuracy (a second table). Deep pipelines are scored with the
+                                               network's "source" head (the pre-trained source head; LwF and multi-task
+                                               train it) when they have one, else their task head: after transfer to the
+                                               target this measures forgetting of the source task
     "pipelines": [
       {"name": "1nn", "steps": [{"use": "knn", "k": 1}]},
-      {"name": "target-only", "trainOn": "target", "steps": [{"use": "logreg"}]}
+      {"name": "target-only", "trainOn": "target", "steps": [{"use": "logreg"}]},
+      {"name": "fine-tune", "trainOn": "target", "steps": [{"use": "fine-tune", "freeze": "none"},
+         {"use": "trainer", "backbone": {"use": "lenet"}, "epochs": 30, "pretrain": {"epochs": 5, "seed": 0}}]}
     ]                                          steps use registry names (tlkit list) with that plugin's options;
                                                trainOn: source (default) | target | source+target — baselines trained on
-                                               the source only, the labelled target samples only, or both
+                                               the source only, the labelled target samples only, or both.
+                                               The trainer's "pretrain" first trains the backbone and a source head on
+                                               the labelled source (cached under --cache, so reruns skip it); training
+                                               steps (fine-tune, feature-extractor, l2-sp, lwf, multi-task) start from it
   }`;

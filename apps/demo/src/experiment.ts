@@ -6,6 +6,9 @@ import { dirname, resolve } from 'node:path';
 import {
   type ByteStorage,
   compose,
+  createRng,
+  networkHeads,
+  predictWithHead,
   type PreparedTask,
   prepareTask,
   type ProgressListener,
@@ -41,6 +44,8 @@ export interface RunRecord {
   readonly seconds: number;
   /** Number of samples scored. */
   readonly scored: number;
+  /** With `holdOut`: the head that scored the held-out rows (`'source'` or `'task'`). */
+  readonly heldOutHead?: string;
 }
 
 /** Mean and standard deviation of a metric over seeds. */
@@ -214,6 +219,28 @@ export async function runExperiment(
     }
     prepared.set(name, domain);
   });
+
+  // Held-out rows: removed from the domain everywhere, scored after every run.
+  let heldOut: DatasetDomain | undefined;
+  if (config.holdOut) {
+    const { domain: name, rows, seed } = config.holdOut;
+    const domain = prepared.get(name);
+    if (!domain) {
+      throw new TlkitError('INVALID_CONFIG', `holdOut.domain '${name}' is not in dataset ${dataset.name} (it has ${names.join(', ')}).`, {
+        argument: 'holdOut.domain',
+      });
+    }
+    if (rows >= domain.X.rows) {
+      throw new TlkitError('INVALID_CONFIG', `holdOut.rows ${rows} leaves nothing of domain '${name}' (${domain.X.rows} rows); hold out fewer rows.`, {
+        argument: 'holdOut.rows',
+      });
+    }
+    const order = createRng(seed).permutation(domain.X.rows);
+    const held = Int32Array.from(order.subarray(0, rows)).sort();
+    const kept = Int32Array.from(order.subarray(rows)).sort();
+    heldOut = selectDomainRows(domain, held);
+    prepared.set(name, selectDomainRows(domain, kept));
+  }
   const domainFor = (text: string): DatasetDomain => {
     const reference = parseReference(text);
     const domain = prepared.get(reference.domain);
@@ -252,8 +279,18 @@ export async function runExperiment(
         });
         const scoredSet = task.targetTest!;
         let predicted: Int32Array | Float64Array;
+        let heldOutMetrics: Record<string, number> = {};
+        let heldOutHead: string | undefined;
         try {
           predicted = fitted.predict(scoredSet.X);
+          if (heldOut && config.holdOut) {
+            heldOutHead = networkHeads(fitted).includes(config.holdOut.head) ? config.holdOut.head : 'task';
+            const heldPredicted = heldOutHead === 'task' ? fitted.predict(heldOut.X) : predictWithHead(fitted, heldOut.X, heldOutHead);
+            const heldScores = score(config.problem, heldOut.y, heldPredicted, numClasses);
+            heldOutMetrics = Object.fromEntries(
+              Object.entries(heldScores).map(([metric, value]) => [`heldOut${metric[0].toUpperCase()}${metric.slice(1)}`, value]),
+            );
+          }
         } finally {
           fitted.dispose();
         }
@@ -263,9 +300,10 @@ export async function runExperiment(
           target: pair[1],
           ...(pair[2] || config.targetLabeled ? { test: scoredOn } : {}),
           seed,
-          metrics: score(config.problem, scoredSet.y, predicted, numClasses),
+          metrics: { ...score(config.problem, scoredSet.y, predicted, numClasses), ...heldOutMetrics },
           seconds: (performance.now() - started) / 1000,
           scored: scoredSet.X.rows,
+          ...(heldOutHead ? { heldOutHead } : {}),
         };
         runs.push(record);
         callbacks.onRunEnd?.(record, { index, total, pair: label });

@@ -126,3 +126,35 @@ export function accuracy(predicted: ArrayLike<number>, truth: ArrayLike<number>)
   for (let i = 0; i < truth.length; i++) if (predicted[i] === truth[i]) correct++;
   return correct / truth.length;
 }
+
+/** A setup context around hand-built models, for calling a step's hooks directly. */
+export function fakeSetupContext(parts: {
+  backbone: tf.LayersModel;
+  head: tf.LayersModel;
+  X: import('@tlkit/core').Matrix;
+  y: Int32Array;
+  pretrained?: import('@tlkit/core').PretrainedState;
+  labeledSource?: { X: import('@tlkit/core').Matrix; y: Int32Array };
+  numClasses?: number;
+  added?: { name: string; rows: number }[];
+}): import('@tlkit/core').TrainingSetupContext {
+  const extraHeads = new Map<string, tf.LayersModel>();
+  if (parts.pretrained) extraHeads.set(parts.pretrained.headName, parts.pretrained.head);
+  return {
+    model: { backbone: parts.backbone, head: parts.head, extraHeads },
+    problem: 'classification',
+    numClasses: parts.numClasses ?? 2,
+    inputShape: [parts.X.cols],
+    featureDim: parts.backbone.outputs[0].shape[1] as number,
+    source: { X: parts.X, y: parts.y },
+    target: { X: parts.X },
+    ...(parts.labeledSource ? { labeledSource: parts.labeledSource } : {}),
+    ...(parts.pretrained ? { pretrained: parts.pretrained } : {}),
+    addLabeledBatches(name, set) {
+      parts.added?.push({ name, rows: set.X.rows });
+    },
+    rng: createRng(1),
+    epochs: 1,
+    stepsPerEpoch: 1,
+  };
+}

@@ -8,6 +8,8 @@ export { resnet18Backbone } from './resnet';
 export type { ResNet18Options } from './resnet';
 export { cloneModel, cutAtLayer, listLayers, withNewHead } from './surgery';
 export type { CutOptions, LayerSummary, NewHeadOptions } from './surgery';
+export { freezeBatchNorm, unfreezeBatchNorm } from './batch-norm';
+export type { BatchNormSelection } from './batch-norm';
 
 /** Every backbone of @tlkit/models, for `registerBackbone(modelBackbones)`. */
 export const modelBackbones = [lenetBackbone, resnet18Backbone] as const;

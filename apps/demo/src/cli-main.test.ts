@@ -120,6 +120,10 @@ describe('tlkit run', () => {
     expect(run.metrics.accuracy).toBe(betaCorrect / 4);
     expect(run.metrics.heldOutAccuracy).toBe(nearest(alpha.X[held]) === alpha.y[held] ? 1 : 0);
     expect(run.heldOutHead).toBe('task'); // k-NN has no source head
+    const table = capture();
+    expect(await runCli(['run', path, '--quiet', '--backend', 'cpu'], table.output)).toBe(0);
+    expect(table.stdout()).toContain('held-out rows (holdOut)');
+    expect(table.stdout()).toMatch(new RegExp(`average\\s+${(100 * run.metrics.heldOutAccuracy).toFixed(2)}\\n`));
   });
 
   it('scores held-out source rows with the pre-trained source head of a deep pipeline (forgetting)', async () => {

@@ -230,7 +230,13 @@ async function dispatch(argv: string[], output: CliOutput): Promise<number> {
       results.push(result);
       if (!options.json) output.stdout(`\n${formatResultTable(result)}\n`);
       if (!options.json && result.summary.some((entry) => entry.metric === 'heldOutAccuracy')) {
-        output.stdout(`\n${formatResultTable(result, 'heldOutAccuracy')}\n`);
+        // The held-out rows' accuracy as its own table (in %, like the target's).
+        const heldOut: ExperimentResult = {
+          ...result,
+          name: `${result.name ?? 'experiment'}: held-out rows (holdOut)`,
+          summary: result.summary.filter((entry) => entry.metric === 'heldOutAccuracy').map((entry) => ({ ...entry, metric: 'accuracy' })),
+        };
+        output.stdout(`\n${formatResultTable(heldOut)}\n`);
       }
     }
     const runs = results.flatMap((result) => result.runs);

@@ -441,7 +441,13 @@ const deepNeeds: StrategyNeeds = {
  * `optimizer` ({ type: 'adam', learningRate: 1e-3 }; also 'sgd', 'momentum', `weightDecay` for AdamW),
  * `earlyStopping` (off; { patience: 5, validationFraction: 0.1, minDelta: 0 } holds out a stratified
  * part of the training set and restores the best weights), `checkpoint` (off; { key, every: 1,
- * resume: true } writes to the run's storage and resumes from it).
+ * resume: true } writes to the run's storage and resumes from it), `pretrain` (off; { epochs, batchSize?,
+ * optimizer?, cache: true, seed? } first trains the backbone and a source head on the labelled source
+ * — `input.source`, whatever `trainOn` says — then the run starts from those weights with a new task
+ * head; the source head stays in the network as the frozen extra head `'source'` and reaches the
+ * training steps as `setup` context `pretrained` (fine-tune, L2-SP, LwF read it). The weights are
+ * cached in the run's storage under a key derived from the backbone, the pre-training options, the
+ * seed and a fingerprint of the source data, so a rerun skips pre-training).
  *
  * Labelled target samples reach a training step's `setup` only when that step declares it uses them.
  *
@@ -449,6 +455,9 @@ const deepNeeds: StrategyNeeds = {
  * ```ts
  * const deep = compose(myHook(), trainer({ backbone: { use: 'mlp', hidden: [256, 128] }, epochs: 30 }));
  * const fitted = await deep.fit(task, { seed: 1 });
+ * // Pre-train on the labelled source, then train on the few labelled target samples:
+ * const transfer = compose(trainer({ backbone: { use: 'mlp', hidden: [64] }, pretrain: { epochs: 10 } }));
+ * await transfer.fit(task, { seed: 1, trainOn: 'target', storage: fileStorage('.tlkit-cache') });
  * ```
  */
 export const trainerPlugin = definePlugin({

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { compose, createRng, Matrix, registerBackbone, setupBackend, trainer } from '@tlkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lenetBackbone, modelBackbones } from './index';
+import { cloneModel, lenetBackbone, modelBackbones } from './index';
 
 /** Closed-form LeNet parameter count: conv (k²·c_in + 1)·c_out, dense (d_in + 1)·d_out. */
 function lenetParams(side: number, channels: number, filters = [6, 16], kernel = 5, dense = [120, 84]): number {
@@ -138,6 +138,23 @@ describe('lenet backbone', () => {
     a.dispose();
     b.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('keeps its place in the mask sequence in the weights: a copy made after k calls continues with mask k', async () => {
+    const model = build([16, 16, 1], { dropout: 0.5, dense: [400] }, 5);
+    const x = tf.ones([2, 16, 16, 1]);
+    const mask = (network: tf.LayersModel) =>
+      tf.tidy(() => Array.from(tf.equal(network.apply(x, { training: true }) as tf.Tensor, 0).dataSync()));
+    mask(model);
+    // The counter is one non-trainable weight per dropout layer (the only change to the count).
+    expect(model.getLayer('b_dropout1').getWeights().map((weight) => Array.from(weight.dataSync()))).toEqual([[1]]);
+    expect(model.countParams()).toBe(lenetParams(16, 1, [6, 16], 5, [400]) + 1);
+    const copy = await cloneModel(model);
+    const continued = mask(copy);
+    expect(continued).toEqual(mask(model));
+    x.dispose();
+    copy.dispose();
+    model.dispose();
   });
 
   it('survives a JSON round trip of its architecture (the seeded dropout layer is registered)', async () => {

@@ -18,14 +18,15 @@ export interface SeededDropoutArgs {
  * call (it reseeds its generator each time), so a seeded tfjs dropout never varies its mask over a
  * run. At inference (`training` false) the layer is the identity.
  *
- * The call counter lives in memory: a model reloaded from disk restarts its sequence at 0.
+ * The call counter `k` is a non-trainable weight of the layer (`calls`, float32, exact up to 2²⁴
+ * calls), so checkpoints and saved models carry it and a resumed run continues the sequence.
  * @internal
  */
 export class SeededDropout extends tf.layers.Layer {
   static readonly className = 'TlkitSeededDropout';
   readonly rate: number;
   readonly seed: number;
-  private calls = 0;
+  private calls: tf.LayerVariable | null = null;
 
   constructor(args: SeededDropoutArgs) {
     const { rate: _rate, seed: _seed, ...layerArgs } = args;
@@ -35,11 +36,20 @@ export class SeededDropout extends tf.layers.Layer {
     this.supportsMasking = true;
   }
 
+  override build(): void {
+    this.calls = this.addWeight('calls', [], 'float32', tf.initializers.zeros(), undefined, false);
+    this.built = true;
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     const input = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (kwargs['training'] !== true || this.rate === 0) return tf.clone(input);
-    const seed = deriveSeed(this.seed, this.calls++);
-    return tf.dropout(input, this.rate, undefined, seed);
+    if (kwargs['training'] !== true || this.rate === 0 || this.calls === null) return tf.clone(input);
+    const counter = this.calls;
+    const call = counter.read().dataSync()[0];
+    tf.tidy(() => {
+      counter.write(tf.scalar(call + 1));
+    });
+    return tf.dropout(input, this.rate, undefined, deriveSeed(this.seed, call));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -132,7 +132,7 @@ describe('fileSystemIO / saveModel / loadModel', () => {
     for (const file of found) expect(readFileSync(file, 'utf8')).not.toMatch(/from '(node:|fs|path|os)/);
   });
 
-  it('draws nothing from Math.random while building, saving and loading', async () => {
+  it('draws nothing from Math.random while building, training with dropout, replacing a head, saving and loading', async () => {
     const random = Math.random;
     let calls = 0;
     Math.random = () => {
@@ -145,6 +145,14 @@ describe('fileSystemIO / saveModel / loadModel', () => {
       const loaded = await loadModel(join(root, 'no-random'));
       loaded.dispose();
       model.dispose();
+      // LeNet with dropout: build, a training call (mask draw), a new head.
+      const lenet = lenetBackbone.build(lenetBackbone.configSchema.parse({ dropout: 0.3 }), { inputShape: [16, 16, 1], seed: 2, namePrefix: '' });
+      const x = tf.ones([2, 16, 16, 1]);
+      tf.dispose(lenet.apply(x, { training: true }) as tf.Tensor);
+      const withHead = withNewHead(tf.model({ inputs: lenet.inputs, outputs: tf.layers.dense({ units: 4, kernelInitializer: 'zeros' }).apply(lenet.outputs[0]) as tf.SymbolicTensor }), 3);
+      withHead.dispose();
+      lenet.dispose();
+      x.dispose();
     } finally {
       Math.random = random;
     }

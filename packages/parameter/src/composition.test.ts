@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { compose, memoryStorage, TlkitError, trainer } from '@tlkit/core';
+import { compose, memoryStorage, predictWithHead, TlkitError, trainer } from '@tlkit/core';
 import { describe, expect, it } from 'vitest';
 import { fineTune } from './fine-tune';
-import { toyTask } from './internal/testing';
+import { recorder, recording, sameBytes, toyTask } from './internal/testing';
 import { l2Sp } from './l2-sp';
 import { lwf } from './lwf';
 import { multiTask } from './multi-task';
@@ -80,5 +80,34 @@ describe('composition of the parameter strategies', () => {
     const other = await run(toyTask(2));
     expect(other.cached).toBe(false);
     expect(other.key).not.toBe(first.key);
+  });
+
+  it('starts from a tfjs model the user brings (initialModel): copied, frozen layers stay equal to it, LwF uses its head', async () => {
+    const input = tf.input({ shape: [6] });
+    const features = tf.layers.dense({ units: 5, activation: 'relu', kernelInitializer: tf.initializers.randomNormal({ seed: 3 }), name: 'mine_dense' }).apply(input) as tf.SymbolicTensor;
+    const myBackbone = tf.model({ inputs: input, outputs: features });
+    const headInput = tf.input({ shape: [5] });
+    const myHead = tf.model({ inputs: headInput, outputs: tf.layers.dense({ units: 3, name: 'mine_head' }).apply(headInput) as tf.SymbolicTensor });
+    const original = myBackbone.weights.map((weight) => Float32Array.from(weight.read().dataSync()));
+    const task = toyTask(3);
+    const before = tf.memory().numTensors;
+    const fitted = await compose(
+      fineTune({ freeze: 'backbone' }),
+      lwf(),
+      recorder('initial-model'),
+      trainer({ epochs: 2, batchSize: 8, initialModel: { backbone: myBackbone, head: myHead } }),
+    ).fit(task, { seed: 1, trainOn: 'target' });
+    const [start, end] = [recording('initial-model').snapshots[0], recording('initial-model').snapshots.at(-1)!];
+    expect(sameBytes(start.get('mine_dense')!, original)).toBe(true);
+    expect(sameBytes(end.get('mine_dense')!, original)).toBe(true);
+    expect(sameBytes(start.get('mine_head')!, end.get('mine_head')!)).toBe(false); // LwF trains the old head
+    expect(predictWithHead(fitted, task.source.X, 'source')).toHaveLength(task.source.X.length);
+    fitted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // The user's models are untouched and still usable.
+    expect(sameBytes(myBackbone.weights.map((weight) => Float32Array.from(weight.read().dataSync())), original)).toBe(true);
+    expect(() => trainer({ initialModel: { backbone: myBackbone }, pretrain: { epochs: 1 } })).toThrow(/INVALID_CONFIG|use one of them/);
+    myBackbone.dispose();
+    myHead.dispose();
   });
 });

@@ -106,7 +106,7 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
       }
       if (options.head === 'keep') {
         const pretrained = context.pretrained;
-        if (!pretrained) {
+        if (!pretrained?.head) {
           throw new TlkitError(
             'INVALID_CONFIG',
             "fine-tune head 'keep' starts the task head from the pre-trained source head, but the run has none; give the trainer a pretrain option (e.g. \"pretrain\": { \"epochs\": 5 }) or use head 'new'.",

@@ -84,10 +84,10 @@ export const lwfPlugin = definePlugin({
         name: 'lwf',
         setup(context) {
           const pretrained = context.pretrained;
-          if (!pretrained) {
+          if (!pretrained?.head) {
             throw new TlkitError(
               'INVALID_CONFIG',
-              'lwf needs the old model: give the trainer a pretrain option (e.g. "pretrain": { "epochs": 5 }) so the run starts from a network trained on the source task.',
+              'lwf needs the old model (backbone and old head): give the trainer a pretrain option (e.g. "pretrain": { "epochs": 5 }), or initialModel with a head, so the run starts from a network trained on the source task.',
               { argument: 'pretrain' },
             );
           }

@@ -97,8 +97,9 @@ export const multiTaskPlugin = definePlugin({
                 { argument: `tasks[${index}].data` },
               );
             }
-            const reuse = task.data === 'source' && setup.pretrained && (task.numClasses ?? setup.pretrained.numClasses) === setup.pretrained.numClasses;
-            const classes = task.numClasses ?? (task.data === 'source' && setup.pretrained ? setup.pretrained.numClasses : setup.numClasses);
+            const sourceHead = task.data === 'source' ? setup.pretrained?.head : undefined;
+            const reuse = sourceHead !== undefined && (task.numClasses ?? setup.pretrained!.numClasses) === setup.pretrained!.numClasses;
+            const classes = task.numClasses ?? (sourceHead ? setup.pretrained!.numClasses : setup.numClasses);
             const labels = set.y;
             for (let i = 0; i < labels.length; i++) {
               if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes) {
@@ -112,7 +113,7 @@ export const multiTaskPlugin = definePlugin({
             let head: tf.LayersModel;
             let name = task.data === 'source' ? 'source' : 'target';
             if (reuse) {
-              head = setup.pretrained!.head;
+              head = sourceHead;
               name = setup.pretrained!.headName;
             } else {
               if (setup.model.extraHeads.has(name)) name = `multi-task-${name}`;

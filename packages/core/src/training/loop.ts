@@ -63,6 +63,30 @@ export interface TrainingRunOptions {
   readonly earlyStopping?: EarlyStoppingOptions;
   readonly checkpoint?: CheckpointOptions;
   readonly initialWeights?: InitialWeights;
+  /** A pre-trained network the user brings: it replaces the configured backbone (copied, never modified). */
+  readonly initialModel?: InitialModel;
+}
+
+/**
+ * A pre-trained network to start from, brought as tfjs models (TypeScript only): `backbone`
+ * (inputs → rank-2 features, e.g. `cutAtLayer(model, 'flatten')` of `@tlkit/models`) and
+ * optionally the source task's `head` (features → logits). Both are copied; the originals are
+ * left as they are.
+ */
+export interface InitialModel {
+  readonly backbone: tf.LayersModel;
+  readonly head?: tf.LayersModel;
+}
+
+/** A copy of a LayersModel (topology and weights), with fresh variables. @internal */
+export async function copyLayersModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+  const copy = await tf.models.modelFromJSON({ modelTopology: model.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
+  copy.weights.forEach((weight, index) => {
+    tf.tidy(() => {
+      weight.write(model.weights[index].read().clone());
+    });
+  });
+  return copy;
 }
 
 /** Name of the extra head that holds the source task's (pre-trained) head. */
@@ -275,7 +299,22 @@ export async function runTraining(
   }
   if (trainIndices.length === 0) throw new TlkitError('EMPTY_DOMAIN', 'the training set is empty.');
 
-  const backbone = buildBackbone(options.backbone, { inputShape, seed: deriveSeed(context.seed, 'backbone'), namePrefix: 'backbone_' });
+  const backbone = options.initialModel
+    ? await copyLayersModel(options.initialModel.backbone)
+    : buildBackbone(options.backbone, { inputShape, seed: deriveSeed(context.seed, 'backbone'), namePrefix: 'backbone_' });
+  if (options.initialModel) {
+    const expected = [...inputShape].join('x');
+    const given = backbone.inputs[0].shape.slice(1).join('x');
+    const output = backbone.outputs[0].shape;
+    if (backbone.inputs.length !== 1 || given !== expected || backbone.outputs.length !== 1 || output.length !== 2) {
+      backbone.dispose();
+      throw new TlkitError(
+        'DIMENSION_MISMATCH',
+        `initialModel.backbone takes [${given}] and gives ${backbone.outputs.map((o) => `[${o.shape.join(', ')}]`).join(', ')}; the task's samples are [${expected}] and the trainer needs one rank-2 feature output (cut the model at a flatten or pooling layer).`,
+        { argument: 'initialModel.backbone' },
+      );
+    }
+  }
   const featureDim = backbone.outputs[0].shape[1] as number;
   const head = buildHead(featureDim, problem === 'classification' ? numClasses : 1, deriveSeed(context.seed, 'head'));
   const model: TrainingModel = { backbone, head, extraHeads: new Map() };
@@ -299,6 +338,31 @@ export async function runTraining(
       disposeModel(model);
       throw error;
     }
+  } else if (options.initialModel) {
+    let sourceHead: tf.LayersModel | undefined;
+    if (options.initialModel.head) {
+      sourceHead = await copyLayersModel(options.initialModel.head);
+      const headInput = sourceHead.inputs[0].shape;
+      if (sourceHead.inputs.length !== 1 || headInput.length !== 2 || headInput[1] !== featureDim || sourceHead.outputs[0].shape.length !== 2) {
+        sourceHead.dispose();
+        disposeModel(model);
+        throw new TlkitError(
+          'DIMENSION_MISMATCH',
+          `initialModel.head takes [${headInput.slice(1).join(', ')}]; the backbone gives ${featureDim} features. Give the head that sat on this backbone.`,
+          { argument: 'initialModel.head' },
+        );
+      }
+      sourceHead.trainable = false;
+      model.extraHeads.set(SOURCE_HEAD, sourceHead);
+    }
+    const layerNames = weightLayerNames(backbone);
+    snapshots = backbone.weights.map((weight) => ({ layerName: layerNames.get(weight.name) ?? '', name: weight.name, value: tf.keep(weight.read().clone()) }));
+    pretrained = {
+      backboneWeights: snapshots,
+      ...(sourceHead ? { head: sourceHead } : {}),
+      headName: SOURCE_HEAD,
+      numClasses: sourceHead ? (sourceHead.outputs[0].shape[1] as number) : 0,
+    };
   }
 
   const hooks: TrainingHooks[] = steps.map((step, index) =>

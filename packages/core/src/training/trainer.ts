@@ -15,6 +15,7 @@ import { BatchSource } from './batches';
 import {
   buildHead,
   disposeModel,
+  type InitialModel,
   type InitialWeights,
   loadModelWeightArrays,
   modelWeightArrays,
@@ -78,14 +79,28 @@ const trainerSchema = z
     checkpoint: checkpointSchema.optional(),
     /** Pre-train backbone + a source head on the labelled source first (off by default). */
     pretrain: pretrainSchema.optional(),
+    /** TypeScript only: a pre-trained network to start from (`{ backbone, head? }` tfjs models). */
+    initialModel: z
+      .custom<InitialModel>(
+        (value) =>
+          typeof value === 'object' && value !== null && (value as InitialModel).backbone instanceof tf.LayersModel &&
+          ((value as InitialModel).head === undefined || (value as InitialModel).head instanceof tf.LayersModel),
+        { message: 'initialModel must be { backbone: tf.LayersModel, head?: tf.LayersModel }' },
+      )
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((options) => !(options.pretrain && options.initialModel), {
+    message: 'pretrain and initialModel both give the starting weights; use one of them',
+    path: ['initialModel'],
+  });
 
 /** Options of the trainer's `pretrain`. */
 export type PretrainOptions = z.input<typeof pretrainSchema>;
 
 /** Options of {@link trainer}. */
 export type TrainerOptions = z.input<typeof trainerSchema>;
+export type { InitialModel };
 
 const mlpSchema = z
   .object({
@@ -93,7 +108,15 @@ const mlpSchema = z
     activation: z.enum(['relu', 'tanh', 'elu', 'sigmoid']).default('relu'),
     epochs: z.number().int().positive().default(50),
     batchSize: z.number().int().positive().default(64),
-    optimizer: trainerSchema.shape.optimizer,
+    optimizer: optimizerSchema.default({
+      type: 'adam',
+      learningRate: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      momentum: 0.9,
+      weightDecay: 0,
+    }),
     earlyStopping: earlyStoppingSchema.optional(),
   })
   .strict();
@@ -447,7 +470,10 @@ const deepNeeds: StrategyNeeds = {
  * head; the source head stays in the network as the frozen extra head `'source'` and reaches the
  * training steps as `setup` context `pretrained` (fine-tune, L2-SP, LwF read it). The weights are
  * cached in the run's storage under a key derived from the backbone, the pre-training options, the
- * seed and a fingerprint of the source data, so a rerun skips pre-training).
+ * seed and a fingerprint of the source data, so a rerun skips pre-training), `initialModel`
+ * (TypeScript only: `{ backbone, head? }` tfjs models to start from instead — your own pre-trained
+ * network, e.g. cut with `cutAtLayer` of `@tlkit/models`; copied, never modified; the configured
+ * `backbone` is then unused, and the pipeline cannot be saved because the option is not JSON).
  *
  * Labelled target samples reach a training step's `setup` only when that step declares it uses them.
  *
@@ -477,6 +503,7 @@ export const trainerPlugin = definePlugin({
           optimizer: options.optimizer,
           ...(options.earlyStopping ? { earlyStopping: options.earlyStopping } : {}),
           ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+          ...(options.initialModel ? { initialModel: options.initialModel } : {}),
         },
         input,
         context,

@@ -84,12 +84,13 @@ export interface PretrainedState {
   /**
    * The source task's (old) head, in `model.extraHeads` under {@link PretrainedState.headName}.
    * Frozen (`trainable = false`) unless a hook makes it trainable (LwF, multi-task); the fitted
-   * network can predict with it (old-task accuracy, forgetting).
+   * network can predict with it (old-task accuracy, forgetting). Absent when the user brought a
+   * pre-trained backbone without a head (`trainer({ initialModel: { backbone } })`).
    */
-  readonly head: tf.LayersModel;
+  readonly head?: tf.LayersModel;
   /** `'source'`. */
   readonly headName: string;
-  /** Outputs of the source head (classes of the source task, 1 for regression). */
+  /** Outputs of the source head (classes of the source task, 1 for regression; 0 without a head). */
   readonly numClasses: number;
 }
 

@@ -101,7 +101,7 @@ describe('composition of the parameter strategies', () => {
     expect(sameBytes(start.get('mine_dense')!, original)).toBe(true);
     expect(sameBytes(end.get('mine_dense')!, original)).toBe(true);
     expect(sameBytes(start.get('mine_head')!, end.get('mine_head')!)).toBe(false); // LwF trains the old head
-    expect(predictWithHead(fitted, task.source.X, 'source')).toHaveLength(task.source.X.length);
+    expect(predictWithHead(fitted, task.source.X, 'source')).toHaveLength((task.source.X as number[][]).length);
     fitted.dispose();
     expect(tf.memory().numTensors).toBe(before);
     // The user's models are untouched and still usable.

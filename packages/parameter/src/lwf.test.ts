@@ -73,7 +73,9 @@ describe('lwf', () => {
     const hooks = lwfPlugin.create({ lambda: 0.7, temperature: 2 }).doCreateHooks({} as never);
     hooks.setup!(fakeSetupContext({ backbone, head, X, y: Int32Array.from([0, 1, 0]), pretrained: { backboneWeights: [], head: oldHead, headName: 'source', numClasses: 3 } }));
     // Training moves the shared backbone: change it, then score rows 2 and 0.
-    tf.tidy(() => backbone.weights[0].write(tf.add(backbone.weights[0].read(), 0.3)));
+    tf.tidy(() => {
+      backbone.weights[0].write(tf.add(backbone.weights[0].read(), 0.3));
+    });
     const batchRows = [rows[2], rows[0]];
     const value = tf.tidy(() => {
       const features = backbone.apply(tf.tensor2d(batchRows)) as tf.Tensor2D;
@@ -94,7 +96,7 @@ describe('lwf', () => {
     const before = tf.memory().numTensors;
     const sourceAccuracy = async (step: ReturnType<typeof lwf>) => {
       const fitted = await compose(step, trainer(options)).fit(task, { seed: 3, trainOn: 'target' });
-      const value = accuracy(predictWithHead(fitted, task.source.X, 'source'), task.source.y);
+      const value = accuracy(predictWithHead(fitted, task.source.X, 'source'), task.source.y as number[]);
       fitted.dispose();
       return value;
     };

@@ -139,7 +139,7 @@ export function fakeSetupContext(parts: {
   added?: { name: string; rows: number }[];
 }): import('@tlkit/core').TrainingSetupContext {
   const extraHeads = new Map<string, tf.LayersModel>();
-  if (parts.pretrained) extraHeads.set(parts.pretrained.headName, parts.pretrained.head);
+  if (parts.pretrained?.head) extraHeads.set(parts.pretrained.headName, parts.pretrained.head);
   return {
     model: { backbone: parts.backbone, head: parts.head, extraHeads },
     problem: 'classification',

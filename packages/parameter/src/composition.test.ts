@@ -110,4 +110,29 @@ describe('composition of the parameter strategies', () => {
     myBackbone.dispose();
     myHead.dispose();
   });
+
+  it('reports pre-training and training epochs with every loss term and the accuracy, and stops on the signal', async () => {
+    const events: { phase: string; current?: number; metrics?: Readonly<Record<string, number>> }[] = [];
+    const controller = new AbortController();
+    const run = compose(
+      l2Sp(),
+      lwf(),
+      trainer({ backbone: { use: 'mlp', hidden: [6] }, epochs: 5, batchSize: 6, pretrain: { epochs: 2, seed: 1 } }),
+    ).fit(toyTask(8), {
+      seed: 1,
+      trainOn: 'target',
+      signal: controller.signal,
+      onProgress: (event) => {
+        events.push(event);
+        if (event.phase === 'epoch' && event.current === 2) controller.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(/ABORTED|aborted/);
+    expect(events.filter((event) => event.phase === 'pretrain epoch').map((event) => event.current)).toEqual([1, 2]);
+    const epochs = events.filter((event) => event.phase === 'epoch');
+    expect(epochs.map((event) => event.current)).toEqual([1, 2]); // stopped inside epoch 3
+    const metrics = epochs[0].metrics!;
+    expect(Object.keys(metrics).sort()).toEqual(['accuracy', 'l2-sp', 'lwf', 'task', 'total']);
+    expect(metrics.total).toBeCloseTo(metrics.task + metrics['l2-sp'] + metrics.lwf, 5);
+  });
 });

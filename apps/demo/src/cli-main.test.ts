@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@tlkit/core';
 import { runCli } from './cli-main';
-import { parseExperimentConfig } from './config';
+import { CONFIG_HELP, parseExperimentConfig } from './config';
 
 function capture() {
   const out: string[] = [];
@@ -149,6 +149,9 @@ describe('tlkit run', () => {
     expect(() =>
       parseExperimentConfig({ dataset: 'x', pairs: [['mnist:test', 'usps']], holdOut: { domain: 'mnist', rows: 5 }, pipelines: [{ name: 'a', steps: [{ use: 'knn' }] }] }),
     ).toThrow(/holdOut applies to the whole domain/);
+    // The help documents the option and what the held-out score means.
+    expect(CONFIG_HELP).toMatch(/"holdOut": \{"domain": "mnist", "rows": 2000/);
+    expect(CONFIG_HELP).toMatch(/heldOutAccuracy[\s\S]*forgetting/);
   });
 
   it('prints a table without --json', async () => {

@@ -5,7 +5,7 @@
 // rounds the base learner fitted the 30 labelled target samples exactly (ε_t = 0), in how many the
 // weights moved, and the source share of the weight at the last round. Run after `pnpm build`:
 //
-//   node packages/instance/scripts/tradaboost-office-rounds.mjs [--seed 0] [--C 0.001] [--rounds 10] [--json]
+//   node packages/instance/scripts/tradaboost-office-rounds.mjs [--seed 0] [--C 0.001] [--rounds 10] [--pairs D→W,W→D] [--json]
 import { parseArgs } from 'node:util';
 import { accuracy, compose, logisticRegression } from '@tlkit/core';
 import { getDatasetInfo, preprocess, sampleLabeledPerClass, selectDomainRows } from '@tlkit/datasets';
@@ -13,7 +13,7 @@ import { loadShippedDataset } from '@tlkit/datasets/node';
 import { tradaboost } from '../dist/index.js';
 
 const { values } = parseArgs({
-  options: { seed: { type: 'string', default: '0' }, C: { type: 'string', default: '0.001' }, rounds: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
+  options: { seed: { type: 'string', default: '0' }, C: { type: 'string', default: '0.001' }, rounds: { type: 'string', default: '10' }, pairs: { type: 'string', default: 'all' }, json: { type: 'boolean', default: false } },
 });
 const seed = Number(values.seed);
 const C = Number(values.C);
@@ -24,7 +24,8 @@ const names = Object.keys(office.domains);
 const processed = Object.fromEntries(preprocess('office_caltech10_surf', names.map((name) => office.domains[name]), 'standard').map((domain, i) => [names[i], domain]));
 const letter = (name) => info.domains.find((entry) => entry.name === name).letter;
 const rows = [];
-for (const { source, target } of info.standardTasks) {
+const wanted = values.pairs === 'all' ? null : new Set(values.pairs.split(','));
+for (const { source, target } of info.standardTasks.filter((task) => !wanted || wanted.has(`${letter(task.source)}→${letter(task.target)}`))) {
   const split = sampleLabeledPerClass(processed[target].y, 3, seed, 10);
   const labelled = selectDomainRows(processed[target], split.labeled);
   const rest = selectDomainRows(processed[target], split.rest);

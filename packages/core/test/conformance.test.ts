@@ -1,5 +1,6 @@
 /** The conformance suite over every plugin @tlkit/core ships. */
 import { knnPlugin, logisticRegressionPlugin, mlpPlugin, ridgePlugin, svmPlugin, trainerPlugin } from '../src/index';
+import { svcPlugin } from '../src/estimators/svc';
 import { describeStrategyConformance } from '../src/testing/index';
 
 describeStrategyConformance({ plugin: knnPlugin, options: { k: 3 }, invalidOptions: [{ options: { k: 0 }, field: 'k' }] });
@@ -9,6 +10,7 @@ describeStrategyConformance({
   invalidOptions: [{ options: { C: -1 }, field: 'C' }],
 });
 describeStrategyConformance({ plugin: ridgePlugin, options: { alpha: 2 }, invalidOptions: [{ options: { alpha: -1 }, field: 'alpha' }] });
+describeStrategyConformance({ plugin: svcPlugin, options: { C: 0.1 }, invalidOptions: [{ options: { cvFolds: 1 }, field: 'cvFolds' }] });
 describeStrategyConformance({ plugin: svmPlugin, options: { C: 0.1 }, invalidOptions: [{ options: { C: 'sometimes' }, field: 'C' }] });
 describeStrategyConformance({
   plugin: mlpPlugin,

@@ -255,7 +255,7 @@ export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
     // small-CNN samples at batch 1 and 2), so it runs small batches: the whole stock-cpu part of
     // the bench (with gemm's) stays within about a minute even on a loaded machine.
     const cpuBatch = CPU_BATCH[network];
-    const cpuSteps = network === 'lenet' && !quick ? 2 : 1;
+    const cpuSteps = 1;
     const cpuStarted = performance.now();
     const cpu = await timeTraining(network, cpuBatch, cpuSteps);
     cpuSeconds += (performance.now() - cpuStarted) / 1000;

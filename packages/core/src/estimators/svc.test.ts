@@ -4,7 +4,7 @@ import { matmulTransposeB } from '../linalg/products';
 import { Matrix } from '../matrix';
 import { kFoldSplits } from '../protocols/splits';
 import { createRng, deriveSeed } from '../rng';
-import { fitSvc, solveSvcDual, svc, SVC_C_GRID, svcPlugin } from './svc';
+import { cachedKernelRows, fitSvc, smo, solveSvcDual, svc, SVC_C_GRID, svcPlugin } from './svc';
 import { loadOfficeDomain, officeAvailable } from './test-data/office';
 import { fitSaveRestore } from './test-data/pipeline';
 
@@ -122,6 +122,27 @@ describe('solveSvcDual', () => {
     const { alpha, rho } = solveSvcDual(matmulTransposeB(X, X), signs, upper);
     const { primal, dual } = primalAndDual(X, signs, upper, alpha, rho);
     expect((primal - dual) / primal).toBeLessThan(1e-3);
+  });
+
+  it('gives the same solution from on-demand kernel rows with a tiny cache (eviction) as from the dense kernel', () => {
+    const { X, signs } = overlapping(9, 90);
+    const upper = new Float64Array(90).fill(0.7);
+    // The kernel by plain dot products, summed in the same order as the on-demand rows.
+    const product = new Matrix(90, 90);
+    for (let i = 0; i < 90; i++) {
+      for (let j = 0; j < 90; j++) {
+        let sum = 0;
+        for (let p = 0; p < 3; p++) sum += X.get(i, p) * X.get(j, p);
+        product.set(i, j, sum);
+      }
+    }
+    const dense = solveSvcDual(product, signs, upper, { tolerance: 1e-6 });
+    const rows = cachedKernelRows(X, 8 * 90 * 3); // three rows kept
+    for (const i of [0, 5, 7, 0, 89, 5]) expect(Array.from(rows.row(i))).toEqual(Array.from(product.row(i)));
+    const cached = smo(cachedKernelRows(X, 8 * 90 * 3), signs, upper, { tolerance: 1e-6 });
+    expect(cached.iterations).toBe(dense.iterations);
+    for (let i = 0; i < 90; i++) expect(cached.alpha[i]).toBeCloseTo(dense.alpha[i], 12);
+    expect(cached.rho).toBeCloseTo(dense.rho, 12);
   });
 
   it('rejects bad input before solving', () => {

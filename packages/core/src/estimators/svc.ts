@@ -44,8 +44,8 @@ const DENSE_PROBLEM_LIMIT = 4000;
 /** Bytes of kernel rows kept by the on-demand cache (LIBSVM's `-m` default is 100 MB). */
 const ROW_CACHE_BYTES = 256 * 1024 * 1024;
 
-/** Rows of a symmetric kernel matrix over the samples of one binary problem. */
-interface KernelRows {
+/** Rows of a symmetric kernel matrix over the samples of one binary problem. @internal */
+export interface KernelRows {
   readonly size: number;
   /** K[t][t]. */
   readonly diagonal: Float64Array;
@@ -68,8 +68,11 @@ function linearGram(X: Matrix): Float64Array {
   return out;
 }
 
-/** Linear-kernel rows computed from the features when asked, least recently used evicted first. */
-function cachedKernelRows(X: Matrix): KernelRows {
+/**
+ * Linear-kernel rows computed from the features when asked, keeping at most `cacheBytes` of rows
+ * (at least two), least recently used evicted first. @internal
+ */
+export function cachedKernelRows(X: Matrix, cacheBytes = ROW_CACHE_BYTES): KernelRows {
   const size = X.rows;
   const d = X.cols;
   const data = X.data;
@@ -79,7 +82,7 @@ function cachedKernelRows(X: Matrix): KernelRows {
     for (let p = 0; p < d; p++) sum += data[t * d + p] * data[t * d + p];
     diagonal[t] = sum;
   }
-  const capacity = Math.max(2, Math.floor(ROW_CACHE_BYTES / (8 * size)));
+  const capacity = Math.max(2, Math.floor(cacheBytes / (8 * size)));
   const cache = new Map<number, Float64Array>();
   return {
     size,
@@ -121,7 +124,10 @@ export interface SvcDualOptions {
   tolerance?: number;
   /** Most SMO iterations (two-variable updates). Default 10,000,000 (LIBSVM's floor). */
   maxIterations?: number;
-  /** Called every 1000 iterations with the iteration count (e.g. to abort by throwing). */
+  /**
+   * Called every 1000 iterations with the iteration count (e.g. to abort by throwing); `fitSvc`
+   * also calls it after each binary problem.
+   */
   onIteration?: (iteration: number) => void;
 }
 
@@ -147,9 +153,9 @@ export interface SvcDualSolution {
  * i = argmax_{I_up} sₜ, j = argmin over t ∈ I_low with sₜ < sᵢ of −(sᵢ − sₜ)² / aᵢₜ where
  * aᵢₜ = Kᵢᵢ + Kₜₜ − 2Kᵢₜ (τ = 1e-12 when ≤ 0). Stops when max_{I_up} s − min_{I_low} s < tolerance.
  * The pair is then moved exactly to the minimum of the dual along the direction that keeps yᵀα
- * fixed, clipped to the box.
+ * fixed, clipped to the box. @internal
  */
-function smo(kernel: KernelRows, signs: Float64Array, upper: Float64Array, options: SvcDualOptions): SvcDualSolution {
+export function smo(kernel: KernelRows, signs: Float64Array, upper: Float64Array, options: SvcDualOptions): SvcDualSolution {
   const m = kernel.size;
   const tolerance = options.tolerance ?? 1e-3;
   const maxIterations = options.maxIterations ?? 10_000_000;

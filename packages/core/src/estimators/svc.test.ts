@@ -199,6 +199,18 @@ describe('fitSvc', () => {
       },
     } as never);
     expect(Array.from(fitted.predict(Matrix.fromRows([[1, 1], [-1, 1], [1, -1]])))).toEqual([0, 1, 0]);
+    // A state whose pairs and coefficient rows disagree is refused.
+    expect(
+      codeOf(() =>
+        strategy.doRestore({
+        json: { C: 1, iterations: 0, converged: true, supportVectors: 0, numClasses: 3, pairs: [[0, 1]], fallbackClass: 0 },
+        arrays: {
+          coefficients: { dtype: 'float64', shape: [3, 2], data: new Float64Array(6) },
+          rho: { dtype: 'float64', shape: [3], data: new Float64Array(3) },
+        },
+      } as never),
+      ),
+    ).toBe('INVALID_ARTIFACT');
   });
 
   it('a sample weight of 2 is the same as the sample twice (LIBSVM instance weights)', () => {

@@ -734,7 +734,9 @@ export const svcPlugin = definePlugin({
         Array.isArray(pairs) &&
         pairs.length === coefficients.rows &&
         pairs.every((pair) => Array.isArray(pair) && pair.length === 2 && pair.every((k) => Number.isInteger(k) && k >= 0 && k < numClasses));
-      if (!validPairs || rho.length !== coefficients.rows) {
+      const fallbackClass = json.fallbackClass as number;
+      const validClasses = Number.isInteger(numClasses) && numClasses >= 2 && Number.isInteger(fallbackClass) && fallbackClass >= 0 && fallbackClass < numClasses;
+      if (!validClasses || !validPairs || rho.length !== coefficients.rows) {
         throw new TlkitError('INVALID_ARTIFACT', `svc state: pairs, rho and coefficients disagree (${coefficients.rows} coefficient rows, ${rho.length} rho values).`);
       }
       const crossValidation = Array.isArray(json.cvGrid)
@@ -746,7 +748,7 @@ export const svcPlugin = definePlugin({
           pairs.map(([a, b]) => [a, b] as const),
           coefficients,
           rho,
-          json.fallbackClass as number,
+          fallbackClass,
           json.C as number,
           json.iterations as number,
           json.converged as boolean,

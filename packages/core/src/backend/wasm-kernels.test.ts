@@ -454,6 +454,32 @@ describe('tlkit wasm kernels', () => {
     expect(() => tf.unsortedSegmentSum(tf.ones([2, 2]), tf.tensor1d([0, 4], 'int32'), 4)).toThrow(/segmentIds: id 4 at position 1 is not below numSegments 4/);
   });
 
+  it('UnsortedSegmentSum matches cpu on random rows with repeated and negative ids, and gather trains through it (finite differences)', async () => {
+    const rows = 12;
+    const ids = Int32Array.from(randomValues(rows, 28), (value) => Math.floor(Math.abs(value) * 3) - 1); // −1 … 5, repeats
+    expect(ids.some((id) => id < 0) && new Set(ids).size < rows).toBe(true); // the case covers dropped and repeated ids
+    const values = randomValues(rows * 4, 29);
+    const segmentSums = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => tf.unsortedSegmentSum(tf.tensor2d(values, [rows, 4]), tf.tensor1d(ids, 'int32'), 7).dataSync());
+    };
+    const wasmSums = await segmentSums('wasm');
+    const cpuSums = await segmentSums('cpu');
+    await tf.setBackend('wasm');
+    expect(relativeError(wasmSums, cpuSums)).toBeLessThan(1e-6);
+    // d/dx Σ w ⊙ gather(x, indices): tfjs's gather gradient is an UnsortedSegmentSum of w.
+    const indices = Int32Array.from(randomValues(15, 30), (value) => Math.floor(Math.abs(value) * 2.5) % 6);
+    const inputs = [{ values: randomValues(6 * 3, 31), shape: [6, 3] }];
+    const forward = (x: tf.Tensor) => tf.gather(x, tf.tensor1d(indices, 'int32'));
+    const [wasm] = await gradientsOn('wasm', inputs, forward, 32);
+    const [cpu] = await gradientsOn('cpu', inputs, forward, 32);
+    await tf.setBackend('wasm');
+    expect(relativeError(wasm, cpu)).toBeLessThan(1e-6);
+    const weights = randomValues(15 * 3, 32);
+    const reference = ([x]: Float64Array[]) => Float64Array.from({ length: 15 * 3 }, (_, at) => x[indices[Math.floor(at / 3)] * 3 + (at % 3)]);
+    expect(relativeErrorWhereDefined(wasm, finiteDifferences(inputs, reference, weights, 0))).toBeLessThan(1e-4);
+  });
+
   it('frees every intermediate on the backend (no leaked wasm memory)', () => {
     const backend = tf.engine().backend;
     const x = tf.tensor(randomValues(2 * 8 * 8 * 3, 23), [2, 8, 8, 3]);

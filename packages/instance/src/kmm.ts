@@ -36,8 +36,8 @@ export const kmmConfigSchema = z
  * - `gamma` — RBF γ, or `'median'` (default): σ = median pairwise distance of the pooled samples, γ = 1/(2σ²);
  * - `medianMaxRows` — exact median up to this many pooled rows, a seeded subsample above (default 4000);
  * - `landmarks` — m, switches to the Nyström approximation with m landmarks (default: exact);
- * - `tolerance` — solver tolerance (default 1e-6, enough to reproduce the reference weights to
- *   1e-6 relative); `maxIterations` (default 10000). Low-dimensional data make the QP nearly
+ * - `tolerance` — solver tolerance (default 1e-6, enough to reproduce the reference weights of
+ *   the C→A fixture to 3e-5 relative or better); `maxIterations` (default 10000). Low-dimensional data make the QP nearly
  *   degenerate (the RBF Gram matrix is numerically low-rank) and slow to converge to a tight
  *   tolerance; 1e-4 gives the same MMD and downstream results there at a fraction of the cost.
  */

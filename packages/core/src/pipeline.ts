@@ -336,6 +336,15 @@ export class FittedPipeline {
     return matrix;
   }
 
+  /**
+   * The fitted estimator step (for deep pipelines, the trained network — see `predictWithHead`).
+   * Prefer `predict`/`predictProba`, which apply the mappings first.
+   */
+  get fittedEstimator(): FittedEstimator {
+    if (this.disposed) throw new TlkitError('NOT_FITTED', 'this fitted pipeline was disposed.');
+    return this.estimator;
+  }
+
   /** Applies the fitted mappings to samples of `domain` (default `'target'`). */
   transform(X: MatrixInput, domain: 'source' | 'target' = 'target'): Matrix {
     let current = this.input(X, 'X');

@@ -433,8 +433,7 @@ async function fitNetwork(
  * ```
  */
 export function predictWithHead(fitted: FittedPipeline, X: MatrixInput, head: string): Int32Array | Float64Array {
-  // FittedPipeline keeps its estimator private; a public accessor there would make this direct.
-  const estimator = (fitted as unknown as { estimator?: unknown }).estimator;
+  const estimator = fitted.fittedEstimator;
   if (!(estimator instanceof FittedNetwork)) {
     throw new TlkitError('INVALID_ARGUMENT', 'predictWithHead needs a pipeline whose estimator is a trained network (trainer or mlp).', { argument: 'fitted' });
   }
@@ -443,7 +442,7 @@ export function predictWithHead(fitted: FittedPipeline, X: MatrixInput, head: st
 
 /** The heads of a fitted deep pipeline (`['task', 'source', ...]`), or `[]` when its estimator is not a network. */
 export function networkHeads(fitted: FittedPipeline): string[] {
-  const estimator = (fitted as unknown as { estimator?: unknown }).estimator;
+  const estimator = fitted.fittedEstimator;
   return estimator instanceof FittedNetwork ? estimator.heads : [];
 }
 

@@ -38,7 +38,7 @@ describe('the browser entry', () => {
   });
 
   it('exports the loaders, transforms and generators by name', () => {
-    for (const name of ['fetchDataset', 'parseCsvMatrix', 'preprocess', 'selectSplit', 'resizeImages', 'sampleLabeledPerClass', 'covariateShift', 'priorShift', 'conditionalShift', 'subspaceShift', 'domainIndicatorToy', 'makeTransferTask']) {
+    for (const name of ['fetchDataset', 'parseCsvMatrix', 'preprocess', 'selectSplit', 'resizeImages', 'cropImages', 'sampleLabeledPerClass', 'covariateShift', 'priorShift', 'conditionalShift', 'subspaceShift', 'domainIndicatorToy', 'makeTransferTask']) {
       expect(typeof (browserApi as Record<string, unknown>)[name]).toBe('function');
     }
   });

@@ -16,6 +16,8 @@ export type { FetchDatasetOptions } from './fetch';
 export { normalizeRowsBySum, normalizeRowsL2, preprocess, scaleValues, zscoreColumns } from './preprocess';
 export type { PreprocessMode } from './preprocess';
 export { selectDomainRows, selectSplit } from './splits';
+export { cropImages } from './crop';
+export type { CropMargins } from './crop';
 export { resizeImages } from './resize';
 export { sampleLabeledPerClass } from './sampling';
 export type { LabeledSplit } from './sampling';

@@ -174,6 +174,12 @@ export {
   svm,
   SVM_C_GRID,
   svmPlugin,
+  fitSvc,
+  solveSvcDual,
+  svc,
+  SVC_C_GRID,
+  svcConfigSchema,
+  svcPlugin,
 } from './estimators';
 export type {
   KnnFitOptions,
@@ -201,6 +207,12 @@ export type {
   SvmCrossValidation,
   SvmLoss,
   SvmOptions,
+  SvcCrossValidation,
+  SvcDualOptions,
+  SvcDualSolution,
+  SvcFitOptions,
+  SvcModel,
+  SvcOptions,
 } from './estimators';
 export type {
   EpochLogs,

@@ -1,6 +1,5 @@
 /** The conformance suite over every plugin @tlkit/core ships. */
-import { knnPlugin, logisticRegressionPlugin, mlpPlugin, ridgePlugin, svmPlugin, trainerPlugin } from '../src/index';
-import { svcPlugin } from '../src/estimators/svc';
+import { knnPlugin, logisticRegressionPlugin, mlpPlugin, ridgePlugin, svcPlugin, svmPlugin, trainerPlugin } from '../src/index';
 import { describeStrategyConformance } from '../src/testing/index';
 
 describeStrategyConformance({ plugin: knnPlugin, options: { k: 3 }, invalidOptions: [{ options: { k: 0 }, field: 'k' }] });

@@ -2,6 +2,7 @@
 import { knnPlugin } from './knn';
 import { logisticRegressionPlugin } from './logistic-regression';
 import { ridgePlugin } from './ridge';
+import { svcPlugin } from './svc';
 import { svmPlugin } from './svm';
 
 export { fitKnn, knn, knnConfigSchema, knnPlugin } from './knn';
@@ -25,10 +26,12 @@ export type {
   SvmLoss,
   SvmOptions,
 } from './svm';
+export { fitSvc, solveSvcDual, svc, SVC_C_GRID, svcConfigSchema, svcPlugin } from './svc';
+export type { SvcCrossValidation, SvcDualOptions, SvcDualSolution, SvcFitOptions, SvcModel, SvcOptions } from './svc';
 export { proxyADistance } from './proxy-a-distance';
 export type { ProxyADistanceOptions, ProxyADistanceResult } from './proxy-a-distance';
 export { minimizeLbfgs } from './lbfgs';
 export type { LbfgsObjective, LbfgsOptions, LbfgsResult, LbfgsStopReason } from './lbfgs';
 
 /** The base estimator plugins, for `registerPlugin(baseEstimatorPlugins)`. */
-export const baseEstimatorPlugins = [knnPlugin, logisticRegressionPlugin, ridgePlugin, svmPlugin] as const;
+export const baseEstimatorPlugins = [knnPlugin, logisticRegressionPlugin, ridgePlugin, svmPlugin, svcPlugin] as const;

@@ -154,6 +154,45 @@ describe('tlkit run', () => {
     expect(CONFIG_HELP).toMatch(/heldOutAccuracy[\s\S]*forgetting/);
   });
 
+  it('crops a domain\'s image border before resizing (per domain, N or [top, bottom, left, right]) and rejects bad crops', async () => {
+    // "framed": 4x4 images whose digit is the centre 2x2 (a 1-pixel empty border); "plain": 2x2 images.
+    const root = mkdtempSync(join(tmpdir(), 'tlkit-images-'));
+    const framed = { X: [Array(16).fill(0), Array(16).fill(0)], y: [0, 1] };
+    framed.X[0][1 * 4 + 1] = 1; // class 0: centre top-left pixel
+    framed.X[1][2 * 4 + 2] = 1; // class 1: centre bottom-right pixel
+    const plain = { X: [[1, 0, 0, 0], [0, 0, 0, 1], [0.9, 0, 0.1, 0]], y: [0, 1, 0] };
+    for (const [name, domain, shape] of [['framed', framed, [4, 4, 1]], ['plain', plain, [2, 2, 1]]] as const) {
+      mkdirSync(join(root, name));
+      writeFileSync(join(root, name, 'X.csv'), `${domain.X.map((row) => row.join(',')).join('\n')}\n`);
+      writeFileSync(join(root, name, 'y.csv'), `${domain.y.join('\n')}\n`);
+      writeFileSync(join(root, name, 'meta.json'), JSON.stringify({ n: domain.X.length, d: shape[0] * shape[1], shape, classes: ['a', 'b'] }));
+    }
+    const base = { dataset: { path: root }, preprocess: 'none', pairs: [['framed', 'plain']], pipelines: [{ name: '1nn', steps: [{ use: 'knn', k: 1 }] }] };
+    const accuracy = async (config: unknown) => {
+      const io = capture();
+      expect(await runCli(['run', writeConfig(config), '--json', '--quiet', '--backend', 'cpu'], io.output)).toBe(0);
+      return JSON.parse(io.stdout()).runs[0].metrics.accuracy as number;
+    };
+    // Cropping 1 pixel from each side turns the framed images into [1,0,0,0] and [0,0,0,1]:
+    // the plain images' nearest neighbours are classes 0, 1, 0, all correct.
+    expect(await accuracy({ ...base, crop: { framed: 1 }, resize: [2, 2] })).toBe(1);
+    expect(await accuracy({ ...base, crop: { framed: [1, 1, 1, 1] } })).toBe(1);
+    // The top-left window [0, 2, 0, 2] gives [0,0,0,1] (class 0) and [0,0,0,0] (class 1): squared
+    // distances 2 vs 1, 0 vs 1, 1.82 vs 0.82 from the plain images, so every prediction is wrong.
+    expect(await accuracy({ ...base, crop: { framed: [0, 2, 0, 2] } })).toBe(0);
+    for (const [crop, pattern] of [
+      [{ mnist: 4 }, /crop names domain 'mnist'.*framed, plain/],
+      [{ framed: 2 }, /crop\.framed .*leaves no pixels.*crop fewer pixels/],
+      [{ plain: [0, 0, 1, 1] }, /crop\.plain .*leaves no pixels/],
+    ] as const) {
+      const io = capture();
+      expect(await runCli(['run', writeConfig({ ...base, crop }), '--json', '--quiet', '--backend', 'cpu'], io.output)).not.toBe(0);
+      expect(io.stderr()).toMatch(pattern);
+    }
+    expect(() => parseExperimentConfig({ ...base, crop: { framed: -1 } })).toThrow(/crop/);
+    expect(CONFIG_HELP).toMatch(/"crop": \{"mnist": 4\}[\s\S]*\[top, bottom, left, right\]/);
+  });
+
   it('prints a table without --json', async () => {
     const path = writeConfig({ dataset: 'office_caltech10_surf', pairs: [['webcam', 'dslr']], pipelines: [{ name: '1nn', steps: [{ use: 'knn' }] }] });
     const io = capture();

@@ -36,6 +36,15 @@ export const experimentConfigSchema = z
     problem: z.enum(['classification', 'regression']).default('classification'),
     pairs: z.union([z.literal('all'), z.array(pairSchema).min(1)]).default('all'),
     resize: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+    crop: z
+      .record(
+        z.string().min(1),
+        z.union([
+          z.number().int().nonnegative(),
+          z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative(), z.number().int().nonnegative(), z.number().int().nonnegative()]),
+        ]),
+      )
+      .optional(),
     seed: z.number().int().default(0),
     seeds: z.array(z.number().int()).min(1).optional(),
     targetLabeled: z
@@ -118,6 +127,9 @@ export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
                                                A domain may name an official split: "usps:train", "usps:test".
                                                With TEST, the target is adapted to (unlabelled) and TEST is scored.
     "resize": [16, 16],                        resize every image domain to h x w (bilinear) so two digit sets share a shape
+    "crop": {"mnist": 4},                      remove a border from a domain's images (after preprocess, before resize):
+             | {"mnist": [4, 4, 4, 4]}         N pixels from each side, or [top, bottom, left, right]; e.g. MNIST digits
+                                               sit in a 20x20 box with a 4-pixel empty border, USPS digits fill the frame
     "seed": 0,                                 one run seed ...
     "seeds": [0, 1, 2],                        ... or several: tables show mean ± std over seeds
     "targetLabeled": {"perClass": 3, "seed": 0},

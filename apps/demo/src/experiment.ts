@@ -19,6 +19,7 @@ import {
   type TransferTask,
 } from '@tlkit/core';
 import {
+  cropImages,
   type DatasetDomain,
   getDatasetInfo,
   type LoadedDataset,
@@ -205,12 +206,40 @@ export async function runExperiment(
     firstDomain?.meta.classes?.length ??
     Math.max(...Object.values(dataset.domains).map((domain) => domain.y.reduce((max, label) => Math.max(max, label), 0))) + 1;
 
-  // Preprocess whole domains once, then resize; splits are taken afterwards.
+  // Preprocess whole domains once, then crop and resize; splits are taken afterwards.
   const prepared = new Map<string, DatasetDomain>();
   const names = Object.keys(dataset.domains);
+  for (const [name, margins] of Object.entries(config.crop ?? {})) {
+    const domain = dataset.domains[name];
+    if (!domain) {
+      throw new TlkitError('INVALID_CONFIG', `crop names domain '${name}', which is not in dataset ${dataset.name} (it has ${names.join(', ')}).`, {
+        argument: `crop.${name}`,
+      });
+    }
+    if (!domain.shape) {
+      throw new TlkitError('INVALID_CONFIG', `crop.${name}: domain '${name}' of ${dataset.name} has no image shape (meta.json "shape"), so it cannot be cropped; remove it from crop.`, {
+        argument: `crop.${name}`,
+      });
+    }
+    const [top, bottom, left, right] = typeof margins === 'number' ? [margins, margins, margins, margins] : margins;
+    const [height, width] = domain.shape;
+    if (top + bottom >= height || left + right >= width) {
+      throw new TlkitError(
+        'INVALID_CONFIG',
+        `crop.${name} [top ${top}, bottom ${bottom}, left ${left}, right ${right}] leaves no pixels of the ${height} x ${width} images of '${name}'; crop fewer pixels.`,
+        { argument: `crop.${name}` },
+      );
+    }
+  }
   const processed = preprocess(dataset.name, names.map((name) => dataset.domains[name]), config.preprocess);
   names.forEach((name, index) => {
     let domain = processed[index];
+    const margins = config.crop?.[name];
+    if (margins !== undefined && domain.shape) {
+      const [top, bottom, left, right] = typeof margins === 'number' ? [margins, margins, margins, margins] : margins;
+      const cropped = cropImages(domain.X, domain.shape, { top, bottom, left, right });
+      domain = { ...domain, X: cropped.X, shape: cropped.shape };
+    }
     if (config.resize && domain.shape) {
       const shape = [config.resize[0], config.resize[1], domain.shape[2]] as const;
       if (shape[0] !== domain.shape[0] || shape[1] !== domain.shape[1]) {

@@ -17,7 +17,7 @@
  * - `wasm`: tlkit's default wasm set-up (`setupNodeBackend`: the idle cores); `wasmThreads1` and
  *   `wasmThreads<cores>`: one thread and every core, whatever the load;
  * - `cpu`: tfjs's stock cpu backend (no tlkit kernels; so slow on convolution gradients that it runs
- *   one or two timed steps at batch 16 (LeNet-5) and 1 (small-CNN) — its cost per sample does not
+ *   one timed step at batch 16 (LeNet-5) and 1 (small-CNN) — its cost per sample does not
  *   depend on the batch size there).
  *
  * Achieved GFLOP/s count the multiply-adds of the convolutions and dense layers (×2): forward,

@@ -24,8 +24,12 @@ export const tradaboostConfigSchema = z
   .object({
     /** N, the number of boosting rounds; the final vote uses rounds ⌈N/2⌉..N. */
     rounds: z.number().int().min(2).max(1000).default(20),
-    /** The base learner: any estimator that accepts sample weights. */
-    base: stepOptionSchema.default(() => logisticRegression()),
+    /**
+     * The base learner: any estimator that accepts sample weights. Default: a strongly regularised
+     * logistic regression (C = 0.001) — boosting needs a learner that does not interpolate the few
+     * labelled target samples (C = 1 fits them exactly and makes TrAdaBoost degenerate).
+     */
+    base: stepOptionSchema.default(() => logisticRegression({ C: 0.001 })),
     /** ε_t is capped at this value (below 0.5, as the paper requires ε_t < 1/2). */
     maxError: z.number().gt(0).lt(0.5).default(0.499),
     /** Keep the normalised weight vectors of every round in `info.roundWeights`. */
@@ -36,7 +40,7 @@ export const tradaboostConfigSchema = z
 /**
  * Options of {@link tradaboost}:
  * - `rounds` — N (default 20);
- * - `base` — the base learner, a strategy or `{ use: NAME, ... }` (default `logisticRegression()`);
+ * - `base` — the base learner, a strategy or `{ use: NAME, ... }` (default `logisticRegression({ C: 0.001 })`, a learner that does not interpolate the few target labels);
  * - `maxError` — the cap of ε_t (default 0.499);
  * - `recordWeights` — keep per-round weight vectors in `info` (default true).
  */

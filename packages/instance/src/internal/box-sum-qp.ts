@@ -41,6 +41,8 @@ export interface BoxSumQpOptions {
   readonly onIteration?: (iteration: number, residual: number) => void;
   /** How often `onIteration` is called. Default 25. */
   readonly reportEvery?: number;
+  /** The starting point (projected onto the feasible set first); default the all-ones vector. */
+  readonly initial?: Float64Array;
 }
 
 /** What {@link solveBoxSumQp} returns. */
@@ -213,7 +215,7 @@ function sameFace(a: Face, b: Face): boolean {
  *
  * repeated until the gradient mapping `L‖x − P(x − ∇f(x)/L)‖∞` is at most
  * `tolerance · max(1, ‖q‖∞)`. Starts from the projection of the all-ones vector (the unweighted
- * solution of KMM). Deterministic.
+ * solution of KMM), or from the projection of `options.initial`. Deterministic.
  */
 export function solveBoxSumQp(problem: BoxSumQp, options: BoxSumQpOptions = {}): BoxSumQpSolution {
   checkProblem(problem);
@@ -230,7 +232,10 @@ export function solveBoxSumQp(problem: BoxSumQp, options: BoxSumQpOptions = {}):
   for (let i = 0; i < n; i++) qScale = Math.max(qScale, Math.abs(linear[i]));
   const threshold = tolerance * qScale;
 
-  let x = new Float64Array(n).fill(1);
+  if (options.initial !== undefined && options.initial.length !== n) {
+    throw new TlkitError('INVALID_ARGUMENT', `solveBoxSumQp: initial has ${options.initial.length} entries for ${n} variables.`);
+  }
+  let x = options.initial ? Float64Array.from(options.initial) : new Float64Array(n).fill(1);
   let tau = projectBoxSum(x, upper, sumLower, sumUpper, x);
   const gradient = new Float64Array(n);
   const product = new Float64Array(n);

@@ -55,6 +55,10 @@ describe('tlkit run', () => {
     expect(run).toMatchObject({ pipeline: '1nn', source: 'caltech', target: 'amazon', seed: 0, scored: 958 });
     // The JDA/MEDA tables' 1NN row: 23.70 % = 227 of 958 amazon images.
     expect(run.metrics.accuracy).toBe(227 / 958);
+    // The step reports ride along, trimmed to scalars: one estimator step, timed.
+    expect(run.steps).toHaveLength(1);
+    expect(run.steps[0]).toMatchObject({ step: 'knn', role: 'estimator' });
+    expect(run.steps[0].seconds).toBeGreaterThan(0);
     expect(io.stderr()).toContain("tfjs backend 'cpu'");
   });
 

@@ -25,7 +25,9 @@ USAGE
 
 OPTIONS
   --json             print exactly one JSON object on stdout:
-                     {"runs":[{"pipeline","source","target","seed","metrics":{"accuracy",...},"seconds"}],"summary":[...]}
+                     {"runs":[{"pipeline","source","target","seed","metrics":{"accuracy",...},"seconds",
+                     "steps":[{"step","role","seconds","info"}]}],"summary":[...]}  (info: each step's
+                     scalar diagnostics, e.g. KMM's effective sample size, TrAdaBoost's per-round errors)
   --plugin PKG       import PKG (a package name or a path) and register its plugins; repeatable
   --backend NAME     tfjs backend: auto (default) | wasm | cpu | tensorflow (tfjs-node); TLKIT_BACKEND works too
   --cache DIR        where checkpoints and cached models go (default .tlkit-cache)

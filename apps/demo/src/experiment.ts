@@ -5,6 +5,8 @@
 import { dirname, resolve } from 'node:path';
 import {
   type ByteStorage,
+  type JsonValue,
+  type StepReport,
   compose,
   createRng,
   networkHeads,
@@ -47,6 +49,36 @@ export interface RunRecord {
   readonly scored: number;
   /** With `holdOut`: the head that scored the held-out rows (`'source'` or `'task'`). */
   readonly heldOutHead?: string;
+  /** Each step's timing and its scalar diagnostics (see {@link stepDiagnostics}). */
+  readonly steps: readonly StepDiagnostics[];
+}
+
+/** One step's report in a {@link RunRecord}. */
+export interface StepDiagnostics {
+  readonly step: string;
+  readonly role: string;
+  readonly seconds: number;
+  /** The step's `info`, keeping numbers, strings, booleans and numeric lists of at most 100 entries. */
+  readonly info: Record<string, JsonValue>;
+}
+
+const MAX_LIST_IN_RECORD = 100;
+
+/**
+ * The steps' reports of a fitted pipeline, trimmed for a run record: scalar diagnostics (KMM's
+ * effective sample size, TrAdaBoost's per-round errors, a trainer's epochs) stay; per-sample
+ * vectors and nested objects (training histories, per-round weight vectors) are left out.
+ */
+export function stepDiagnostics(reports: readonly StepReport[]): StepDiagnostics[] {
+  return reports.map((report) => {
+    const info: Record<string, JsonValue> = {};
+    for (const [key, value] of Object.entries(report.info ?? {})) {
+      const scalar = typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean';
+      const shortNumericList = Array.isArray(value) && value.length <= MAX_LIST_IN_RECORD && value.every((entry) => typeof entry === 'number');
+      if (scalar || shortNumericList) info[key] = value;
+    }
+    return { step: report.step, role: report.role, seconds: report.seconds, info };
+  });
 }
 
 /** Mean and standard deviation of a metric over seeds. */
@@ -323,6 +355,7 @@ export async function runExperiment(
         } finally {
           fitted.dispose();
         }
+        const diagnostics = stepDiagnostics(fitted.reports);
         const record: RunRecord = {
           pipeline: pipeline.config.name,
           source: pair[0],
@@ -333,6 +366,7 @@ export async function runExperiment(
           seconds: (performance.now() - started) / 1000,
           scored: scoredSet.X.rows,
           ...(heldOutHead ? { heldOutHead } : {}),
+          steps: diagnostics,
         };
         runs.push(record);
         callbacks.onRunEnd?.(record, { index, total, pair: label });

@@ -241,6 +241,31 @@ describe('core training loop', () => {
     fitted.dispose();
   });
 
+  it('frees the model and the hooks already made when a step fails to create its hooks', async () => {
+    let disposedFirst = 0;
+    const hookMaker = (fail: boolean) =>
+      definePlugin({
+        name: fail ? 'test-failing-hooks' : 'test-counted-hooks',
+        kind: 'parameter',
+        role: 'training',
+        description: 'test: hooks that are disposed, or a failure to create them',
+        needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: false },
+        configSchema: z.object({}).strict(),
+        create: () => ({
+          doCreateHooks(): TrainingHooks {
+            if (fail) throw new TlkitError('INVALID_CONFIG', 'test: cannot create hooks');
+            return { name: 'counted', dispose: () => void disposedFirst++ };
+          },
+        }),
+      }).create({});
+    const before = tf.memory().numTensors;
+    await expect(
+      compose(hookMaker(false), hookMaker(true), trainer({ epochs: 1, backbone: { use: 'mlp', hidden: [3] } })).fit(task(20), { seed: 1 }),
+    ).rejects.toThrow(/cannot create hooks/);
+    expect(disposedFirst).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects an unknown backbone by name with the known names listed', async () => {
     await expect(compose(trainer({ backbone: { use: 'no-such-net' } })).fit(task(20))).rejects.toThrow(/no backbone named 'no-such-net'.*mlp|UNKNOWN_PLUGIN/);
   });

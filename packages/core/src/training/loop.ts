@@ -365,13 +365,25 @@ export async function runTraining(
     };
   }
 
-  const hooks: TrainingHooks[] = steps.map((step, index) =>
-    step.doCreateHooks({
-      ...context,
-      seed: deriveSeed(context.seed, 'hook', index, step.name),
-      rng: createRng(deriveSeed(context.seed, 'hook', index, step.name)),
-    }),
-  );
+  const hooks: TrainingHooks[] = [];
+  try {
+    for (const [index, step] of steps.entries()) {
+      hooks.push(
+        step.doCreateHooks({
+          ...context,
+          seed: deriveSeed(context.seed, 'hook', index, step.name),
+          rng: createRng(deriveSeed(context.seed, 'hook', index, step.name)),
+        }),
+      );
+    }
+  } catch (error) {
+    // A step that fails to create its hooks leaves nothing behind: the hooks made so far, the
+    // pre-trained snapshots and the model are freed.
+    for (const hook of hooks) hook.dispose?.();
+    for (const snapshot of snapshots) snapshot.value.dispose();
+    disposeModel(model);
+    throw error;
+  }
   const hookNames = hooks.map((hook, index) => hook.name ?? steps[index].name);
   const needsTarget = hooks.some((hook) => hook.needsTargetBatch);
   const batchSize = Math.min(options.batchSize, trainIndices.length);

@@ -14,9 +14,7 @@ import {
   type StepState,
 } from '@tlkit/core';
 import { z } from 'zod';
-import { firstVotingRound, fitRound, initialWeights, mergeForBoosting, packLearners, resolveBaseLearner, RoundLog, unpackLearners } from './internal/boosting';
-
-const ERROR_FLOOR = 1e-10;
+import { mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
 
 /** Options of the `'tradaboost-r2'` plugin. */
 export const tradaboostR2ConfigSchema = z
@@ -101,68 +99,12 @@ async function fitTradaboostR2(input: EstimatorFitInput, context: StepContext, c
   const merged = mergeForBoosting(input, 'tradaboost-r2', 'regression', context);
   const { sourceCount: n, targetCount: m } = merged;
   const N = config.rounds;
-  const sourceFactor = 1 / (1 + Math.sqrt((2 * Math.log(n)) / N));
-  const firstVoter = firstVotingRound(N);
-  let weights = initialWeights(input.source, merged);
-  const log = new RoundLog(merged, config.recordWeights);
-  const learners: FittedEstimator[] = [];
-  const voteWeights: number[] = [];
   const residuals = new Float64Array(n + m);
-  try {
-    for (let round = 1; round <= N; round++) {
-      context.throwIfAborted();
-      log.recordDistribution(weights);
-      const learner = await fitRound(base, input, merged, weights, context, round);
-      const predictions = learner.predict(merged.X);
-      for (let i = 0; i < n + m; i++) residuals[i] = Math.abs(predictions[i] - merged.y[i]);
-      // Adjusted errors over all n + m training samples (D = the largest residual), then εₜ on the target rows.
-      const errors = adjustedErrors(residuals, config.loss);
-      let targetWeight = 0;
-      let targetError = 0;
-      let sourceError = 0;
-      for (let i = 0; i < n + m; i++) {
-        if (i >= n) {
-          targetWeight += weights[i];
-          targetError += weights[i] * errors[i];
-        } else {
-          sourceError += errors[i];
-        }
-      }
-      const error = targetError / targetWeight;
-      const capped = Math.min(error, config.maxError);
-      const beta = capped / (1 - capped);
-      const floored = Math.max(capped, ERROR_FLOOR);
-      const voteWeight = Math.log((1 - floored) / floored);
-      log.errors.push(error);
-      log.cappedErrors.push(capped);
-      log.betas.push(beta);
-      log.voteWeights.push(round >= firstVoter ? voteWeight : 0);
-      log.sourceTrainingErrors.push(sourceError / n);
-      // wᵢ ← wᵢ β^{eᵢ} on the source, wᵢ βₜ^{−eᵢ} on the target.
-      const next = weights.slice();
-      for (let i = 0; i < n + m; i++) {
-        if (errors[i] === 0) continue;
-        next[i] = i < n ? weights[i] * sourceFactor ** errors[i] : weights[i] * beta ** -errors[i];
-      }
-      log.recordChange(weights, next);
-      weights = next;
-      if (round >= firstVoter) {
-        learners.push(learner);
-        voteWeights.push(voteWeight);
-      } else {
-        learner.dispose?.();
-      }
-      context.progress({
-        phase: 'round',
-        current: round,
-        total: N,
-        metrics: { targetError: error, sourceError: sourceError / n, sourceShare: log.sourceShares[round - 1] },
-      });
-    }
-  } catch (error) {
-    for (const learner of learners) learner.dispose?.();
-    throw error;
-  }
+  // Adjusted errors over all n + m training samples (D = the largest residual).
+  const { learners, voteWeights, log, sourceFactor, firstVoter } = await runBoostingRounds(input, context, base, merged, config, (predictions, into) => {
+    for (let i = 0; i < n + m; i++) residuals[i] = Math.abs(predictions[i] - merged.y[i]);
+    into.set(adjustedErrors(residuals, config.loss));
+  });
   const diagnosis = log.diagnose(
     'tradaboost-r2',
     "Use a base regressor that cannot interpolate them: stronger regularisation (e.g. { use: 'ridge', alpha: 10 }) or a shallow tree ({ use: 'decision-tree', maxDepth: 3 }).",

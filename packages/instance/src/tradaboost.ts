@@ -14,10 +14,7 @@ import {
   type StepState,
 } from '@tlkit/core';
 import { z } from 'zod';
-import { firstVotingRound, fitRound, initialWeights, mergeForBoosting, packLearners, resolveBaseLearner, RoundLog, unpackLearners } from './internal/boosting';
-
-/** Smallest target error used for a vote weight ln(1/β_t) (ε_t = 0 would give an infinite weight). */
-const ERROR_FLOOR = 1e-10;
+import { mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
 
 /** Options of the `'tradaboost'` plugin. */
 export const tradaboostConfigSchema = z
@@ -83,65 +80,10 @@ async function fitTradaboost(input: EstimatorFitInput, context: StepContext, con
   const { sourceCount: n, targetCount: m } = merged;
   const labels = merged.y as Int32Array;
   const N = config.rounds;
-  const sourceFactor = 1 / (1 + Math.sqrt((2 * Math.log(n)) / N));
-  const firstVoter = firstVotingRound(N);
-  let weights = initialWeights(input.source, merged);
-  const log = new RoundLog(merged, config.recordWeights);
-  const learners: FittedEstimator[] = [];
-  const voteWeights: number[] = [];
-  try {
-    for (let round = 1; round <= N; round++) {
-      context.throwIfAborted();
-      log.recordDistribution(weights);
-      const learner = await fitRound(base, input, merged, weights, context, round);
-      const predictions = learner.predict(merged.X);
-      // ε_t: the weighted error on the labelled target rows only.
-      let targetWeight = 0;
-      let targetError = 0;
-      let sourceWrong = 0;
-      for (let i = 0; i < n + m; i++) {
-        const wrong = predictions[i] !== labels[i];
-        if (i >= n) {
-          targetWeight += weights[i];
-          if (wrong) targetError += weights[i];
-        } else if (wrong) {
-          sourceWrong++;
-        }
-      }
-      const error = targetError / targetWeight;
-      const capped = Math.min(error, config.maxError);
-      const beta = capped / (1 - capped);
-      const voteWeight = Math.log(1 / (Math.max(capped, ERROR_FLOOR) / (1 - Math.max(capped, ERROR_FLOOR))));
-      log.errors.push(error);
-      log.cappedErrors.push(capped);
-      log.betas.push(beta);
-      log.voteWeights.push(round >= firstVoter ? voteWeight : 0);
-      log.sourceTrainingErrors.push(sourceWrong / n);
-      // The update: misclassified source rows shrink by β, misclassified target rows grow by 1/β_t.
-      const next = weights.slice();
-      for (let i = 0; i < n + m; i++) {
-        if (predictions[i] === labels[i]) continue;
-        next[i] = i < n ? weights[i] * sourceFactor : weights[i] / beta;
-      }
-      log.recordChange(weights, next);
-      weights = next;
-      if (round >= firstVoter) {
-        learners.push(learner);
-        voteWeights.push(voteWeight);
-      } else {
-        learner.dispose?.();
-      }
-      context.progress({
-        phase: 'round',
-        current: round,
-        total: N,
-        metrics: { targetError: error, sourceError: sourceWrong / n, sourceShare: log.sourceShares[round - 1] },
-      });
-    }
-  } catch (error) {
-    for (const learner of learners) learner.dispose?.();
-    throw error;
-  }
+  // eᵢ = [h(xᵢ) ≠ yᵢ]: misclassified source rows shrink by β, misclassified target rows grow by 1/βₜ.
+  const { learners, voteWeights, log, sourceFactor, firstVoter } = await runBoostingRounds(input, context, base, merged, config, (predictions, into) => {
+    for (let i = 0; i < n + m; i++) into[i] = predictions[i] === labels[i] ? 0 : 1;
+  });
   const diagnosis = log.diagnose(
     'tradaboost',
     "Use a base learner that cannot interpolate them: stronger regularisation (e.g. { use: 'logreg', C: 0.001 }) or a shallow tree ({ use: 'decision-tree', maxDepth: 2 }).",

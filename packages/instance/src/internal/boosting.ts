@@ -260,3 +260,102 @@ export async function unpackLearners(state: StepState, base: EstimatorStrategy):
 export function firstVotingRound(rounds: number): number {
   return Math.ceil(rounds / 2);
 }
+
+/** The per-round settings both algorithms take. */
+export interface BoostingRoundOptions {
+  readonly rounds: number;
+  readonly maxError: number;
+  readonly recordWeights: boolean;
+}
+
+/** What the rounds leave: the voting learners (rounds ⌈N/2⌉..N), their vote weights and the log. */
+export interface BoostingRounds {
+  readonly learners: FittedEstimator[];
+  readonly voteWeights: number[];
+  readonly log: RoundLog;
+  readonly sourceFactor: number;
+  readonly firstVoter: number;
+}
+
+/** εₜ is floored here for the vote weight, so a perfect round gets a finite vote. */
+const ERROR_FLOOR = 1e-10;
+
+/**
+ * The round loop TrAdaBoost (Dai et al., ICML 2007) and TrAdaBoost.R2 (Pardoe & Stone, ICML 2010)
+ * share. Each round fits the base learner under the current weights, asks `sampleErrors` for
+ * eᵢ ∈ [0, 1] on every merged row (0/1 misclassification, or the adjusted regression error), takes
+ * εₜ = Σ_target wᵢeᵢ / Σ_target wᵢ capped at `maxError`, βₜ = εₜ / (1 − εₜ), and updates
+ * wᵢ ← wᵢ·β^{eᵢ} on the source (β = 1 / (1 + √(2 ln n / N))) and wᵢ ← wᵢ / βₜ^{eᵢ} on the target.
+ * Learners of the first half are disposed; on an error every kept learner is.
+ */
+export async function runBoostingRounds(
+  input: EstimatorFitInput,
+  context: StepContext,
+  base: EstimatorStrategy,
+  merged: MergedSet,
+  options: BoostingRoundOptions,
+  sampleErrors: (predictions: Int32Array | Float64Array, into: Float64Array) => void,
+): Promise<BoostingRounds> {
+  const { sourceCount: n, targetCount: m } = merged;
+  const N = options.rounds;
+  const sourceFactor = 1 / (1 + Math.sqrt((2 * Math.log(n)) / N));
+  const firstVoter = firstVotingRound(N);
+  let weights = initialWeights(input.source, merged);
+  const log = new RoundLog(merged, options.recordWeights);
+  const learners: FittedEstimator[] = [];
+  const voteWeights: number[] = [];
+  const errors = new Float64Array(n + m);
+  try {
+    for (let round = 1; round <= N; round++) {
+      context.throwIfAborted();
+      log.recordDistribution(weights);
+      const learner = await fitRound(base, input, merged, weights, context, round);
+      sampleErrors(learner.predict(merged.X), errors);
+      let targetWeight = 0;
+      let targetError = 0;
+      let sourceError = 0;
+      for (let i = 0; i < n + m; i++) {
+        if (i >= n) {
+          targetWeight += weights[i];
+          targetError += weights[i] * errors[i];
+        } else {
+          sourceError += errors[i];
+        }
+      }
+      const error = targetError / targetWeight;
+      const capped = Math.min(error, options.maxError);
+      const beta = capped / (1 - capped);
+      const floored = Math.max(capped, ERROR_FLOOR);
+      const voteWeight = Math.log(1 / (floored / (1 - floored)));
+      log.errors.push(error);
+      log.cappedErrors.push(capped);
+      log.betas.push(beta);
+      log.voteWeights.push(round >= firstVoter ? voteWeight : 0);
+      log.sourceTrainingErrors.push(sourceError / n);
+      // Source rows with error shrink by β^e; target rows with error grow by βₜ^(−e).
+      const next = weights.slice();
+      for (let i = 0; i < n + m; i++) {
+        if (errors[i] === 0) continue;
+        next[i] = i < n ? weights[i] * sourceFactor ** errors[i] : weights[i] / beta ** errors[i];
+      }
+      log.recordChange(weights, next);
+      weights = next;
+      if (round >= firstVoter) {
+        learners.push(learner);
+        voteWeights.push(voteWeight);
+      } else {
+        learner.dispose?.();
+      }
+      context.progress({
+        phase: 'round',
+        current: round,
+        total: N,
+        metrics: { targetError: error, sourceError: sourceError / n, sourceShare: log.sourceShares[round - 1] },
+      });
+    }
+  } catch (error) {
+    for (const learner of learners) learner.dispose?.();
+    throw error;
+  }
+  return { learners, voteWeights, log, sourceFactor, firstVoter };
+}

@@ -139,8 +139,11 @@ export function projectBoxSum(
   return tau;
 }
 
-/** The largest eigenvalue of the PSD operator, by power iteration from the all-ones vector. */
-export function largestEigenvalue(problem: Pick<BoxSumQp, 'size' | 'multiply'>, iterations = 60): number {
+/**
+ * The largest eigenvalue of the PSD operator, by power iteration from the all-ones vector; stops
+ * after `iterations` or when the estimate changes by at most `relativeTolerance` of itself.
+ */
+export function largestEigenvalue(problem: Pick<BoxSumQp, 'size' | 'multiply'>, iterations = 60, relativeTolerance = 1e-6): number {
   const n = problem.size;
   let x = new Float64Array(n).fill(1 / Math.sqrt(n));
   let out = new Float64Array(n);
@@ -155,7 +158,7 @@ export function largestEigenvalue(problem: Pick<BoxSumQp, 'size' | 'multiply'>, 
     estimate = norm;
     for (let i = 0; i < n; i++) out[i] /= norm;
     [x, out] = [out, x];
-    if (k > 5 && Math.abs(estimate - previous) <= 1e-6 * estimate) break;
+    if (k > 5 && Math.abs(estimate - previous) <= relativeTolerance * estimate) break;
   }
   return estimate;
 }

@@ -7,7 +7,7 @@
  * @internal Not exported from the package.
  */
 import { cholesky, choleskySolve, gram, Matrix, TlkitError } from '@tlkit/core';
-import { type BoxSumQp, type BoxSumQpSolution, solveBoxSumQp } from './box-sum-qp';
+import { type BoxSumQp, type BoxSumQpSolution, largestEigenvalue, solveBoxSumQp } from './box-sum-qp';
 
 /** `min ½‖Φᵀx‖² + ½ Σ dᵢxᵢ² − qᵀx` over `0 ≤ xᵢ ≤ upper`, `sumLower ≤ Σx ≤ sumUpper`. */
 export interface LowRankBoxSumQp {
@@ -159,30 +159,18 @@ export function scaledProjectBoxSum(
   return tau;
 }
 
-/** The largest eigenvalue of a symmetric PSD m x m matrix, by power iteration. */
+/** The largest eigenvalue of a symmetric PSD m x m matrix (power iteration, 500 steps at most, to 1e-9). */
 function largestEigenvalueOf(G: Matrix): number {
   const m = G.rows;
-  let x = new Float64Array(m).fill(1 / Math.sqrt(m));
-  let y = new Float64Array(m);
-  let estimate = 0;
-  for (let iteration = 0; iteration < 500; iteration++) {
+  const multiply = (x: Float64Array, out: Float64Array) => {
     for (let r = 0; r < m; r++) {
       let sum = 0;
       const offset = r * m;
       for (let c = 0; c < m; c++) sum += G.data[offset + c] * x[c];
-      y[r] = sum;
+      out[r] = sum;
     }
-    let norm = 0;
-    for (let r = 0; r < m; r++) norm += y[r] * y[r];
-    norm = Math.sqrt(norm);
-    if (norm === 0) return 0;
-    const previous = estimate;
-    estimate = norm;
-    for (let r = 0; r < m; r++) y[r] /= norm;
-    [x, y] = [y, x];
-    if (iteration > 5 && Math.abs(estimate - previous) <= 1e-9 * estimate) break;
-  }
-  return estimate;
+  };
+  return largestEigenvalue({ size: m, multiply }, 500, 1e-9);
 }
 
 /**

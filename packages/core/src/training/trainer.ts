@@ -60,21 +60,24 @@ const pretrainSchema = z
   })
   .strict();
 
+/** The optimizer option of the trainer and the MLP: Adam, learning rate 1e-3, unless the config says otherwise. */
+const optimizerWithDefault = optimizerSchema.default({
+  type: 'adam',
+  learningRate: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  momentum: 0.9,
+  weightDecay: 0,
+});
+
 const trainerSchema = z
   .object({
     /** The feature extractor, by registered name: `{ use: 'mlp', hidden: [256, 128] }`. */
     backbone: backboneOptionSchema.default({ use: 'mlp', hidden: [128] }),
     epochs: z.number().int().positive().default(20),
     batchSize: z.number().int().positive().default(64),
-    optimizer: optimizerSchema.default({
-      type: 'adam',
-      learningRate: 1e-3,
-      beta1: 0.9,
-      beta2: 0.999,
-      epsilon: 1e-8,
-      momentum: 0.9,
-      weightDecay: 0,
-    }),
+    optimizer: optimizerWithDefault,
     earlyStopping: earlyStoppingSchema.optional(),
     checkpoint: checkpointSchema.optional(),
     /** Pre-train backbone + a source head on the labelled source first (off by default). */
@@ -108,15 +111,7 @@ const mlpSchema = z
     activation: z.enum(['relu', 'tanh', 'elu', 'sigmoid']).default('relu'),
     epochs: z.number().int().positive().default(50),
     batchSize: z.number().int().positive().default(64),
-    optimizer: optimizerSchema.default({
-      type: 'adam',
-      learningRate: 1e-3,
-      beta1: 0.9,
-      beta2: 0.999,
-      epsilon: 1e-8,
-      momentum: 0.9,
-      weightDecay: 0,
-    }),
+    optimizer: optimizerWithDefault,
     earlyStopping: earlyStoppingSchema.optional(),
   })
   .strict();

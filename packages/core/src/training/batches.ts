@@ -20,14 +20,18 @@ export class BatchSource {
     this.values = Float32Array.from(X.data);
   }
 
-  /** The rows at `indices` as a tensor `[b, ...inputShape]`. */
-  batch(indices: ArrayLike<number>): tf.Tensor {
+  /**
+   * The rows at `indices` as a tensor `[b, ...inputShape]`; `transform` may rewrite the copied
+   * rows in place first (data augmentation).
+   */
+  batch(indices: ArrayLike<number>, transform?: (values: Float32Array, count: number) => void): tf.Tensor {
     const length = this.rowLength;
     const out = new Float32Array(indices.length * length);
     for (let k = 0; k < indices.length; k++) {
       const start = indices[k] * length;
       out.set(this.values.subarray(start, start + length), k * length);
     }
+    transform?.(out, indices.length);
     return tf.tensor(out, [indices.length, ...this.inputShape], 'float32');
   }
 

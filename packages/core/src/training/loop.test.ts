@@ -269,4 +269,53 @@ describe('core training loop', () => {
   it('rejects an unknown backbone by name with the known names listed', async () => {
     await expect(compose(trainer({ backbone: { use: 'no-such-net' } })).fit(task(20))).rejects.toThrow(/no backbone named 'no-such-net'.*mlp|UNKNOWN_PLUGIN/);
   });
+
+  describe('augment', () => {
+    /** 4×4 one-channel images: a bright left or right half, plus seeded noise. */
+    function imageTask(n: number) {
+      const rng = createRng(9);
+      const make = (count: number) => {
+        const X: number[][] = [];
+        const y: number[] = [];
+        for (let i = 0; i < count; i++) {
+          const label = i % 2;
+          X.push(Array.from({ length: 16 }, (_, pixel) => ((pixel % 4 < 2) === (label === 0) ? 1 : 0) + 0.1 * rng.normal()));
+          y.push(label);
+        }
+        return { X, y, shape: [4, 4, 1] as [number, number, number] };
+      };
+      const source = make(n);
+      const target = make(n / 2);
+      return { source, target: { X: target.X, shape: target.shape }, targetTest: target, problem: 'classification' as const };
+    }
+    const base = { epochs: 2, batchSize: 8, backbone: { use: 'mlp', hidden: [6] } };
+    const predictions = async (augment?: Record<string, unknown>) => {
+      const fitted = await compose(trainer({ ...base, ...(augment ? { augment } : {}) })).fit(imageTask(32), { seed: 4 });
+      const probabilities = Array.from(fitted.predictProba(imageTask(32).targetTest.X).data);
+      fitted.dispose();
+      return probabilities;
+    };
+
+    it('is seeded (same run, same network), changes training, and is a no-op with zero ranges', async () => {
+      const before = tf.memory().numTensors;
+      const plain = await predictions();
+      const augmented = await predictions({ translate: 1, rotate: 20 });
+      expect(await predictions({ translate: 1, rotate: 20 })).toEqual(augmented);
+      expect(augmented).not.toEqual(plain);
+      expect(await predictions({ translate: 0 })).toEqual(plain);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('rejects augment on data without an image shape before training', async () => {
+      const before = tf.memory().numTensors;
+      const failure = await compose(trainer({ ...base, augment: { translate: 1 } }))
+        .fit(task(20), { seed: 1 })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(TlkitError);
+      expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
+      expect((failure as TlkitError).message).toMatch(/augment.*image shape/);
+      expect(tf.memory().numTensors).toBe(before);
+      await expect(compose(trainer({ ...base, pretrain: { epochs: 1, augment: { translate: 1 } } })).fit(task(20), { seed: 1 })).rejects.toThrow(/image shape/);
+    });
+  });
 });

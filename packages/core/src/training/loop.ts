@@ -6,6 +6,7 @@ import type { Matrix } from '../matrix';
 import { createRng, deriveSeed, type Rng, type RngState } from '../rng';
 import type { JsonValue, StepState, StoredArray } from '../state';
 import type { StepContext, TrainingStrategy } from '../strategy';
+import { type augmentationSchema, augmentBatch } from './augment';
 import { BatchSource, labelBatch, weightBatch } from './batches';
 import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
 import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
@@ -65,6 +66,8 @@ export interface TrainingRunOptions {
   readonly initialWeights?: InitialWeights;
   /** A pre-trained network the user brings: it replaces the configured backbone (copied, never modified). */
   readonly initialModel?: InitialModel;
+  /** Random affine augmentation of the training batches (image inputs only). */
+  readonly augment?: z.output<typeof augmentationSchema>;
 }
 
 /**
@@ -285,6 +288,13 @@ export async function runTraining(
   context: StepContext,
 ): Promise<TrainingResult> {
   const { problem, numClasses } = data;
+  if (options.augment && !data.imageShape) {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      'augment warps images, but the training data has no image shape; give the domains a shape (Domain.shape, or meta.json "shape") or remove augment.',
+      { argument: 'augment' },
+    );
+  }
   const inputShape = data.imageShape ? [...data.imageShape] : [data.train.X.cols];
   const rng = createRng(deriveSeed(context.seed, 'batches'));
   const targetRng = createRng(deriveSeed(context.seed, 'target-batches'));
@@ -438,6 +448,12 @@ export async function runTraining(
     stepsPerEpoch,
   };
   const sourceBatches = new BatchSource(data.train.X, inputShape);
+  const augmentation = options.augment;
+  const imageShape = data.imageShape;
+  const augmentTransform = (step: number) =>
+    augmentation && imageShape
+      ? (values: Float32Array, count: number) => augmentBatch(values, count, imageShape, augmentation, context.seed, step)
+      : undefined;
   const targetBatches = needsTarget ? new BatchSource(data.target.X, inputShape) : null;
   const optimizer: ParameterOptimizer = createOptimizer(options.optimizer);
   const history: EpochLogs[] = [];
@@ -555,7 +571,7 @@ export async function runTraining(
         };
         const batch: TrainingBatch = {
           source: {
-            x: sourceBatches.batch(indices),
+            x: sourceBatches.batch(indices, augmentTransform(globalStep)),
             y: labelBatch(data.train.y, indices),
             weights: weightBatch(data.train.weights, indices),
             indices,

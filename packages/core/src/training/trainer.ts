@@ -11,6 +11,7 @@ import { createRng, deriveSeed } from '../rng';
 import { readJson, type JsonValue, type StepState, type StoredArray } from '../state';
 import type { EstimatorFitInput, FittedEstimator, LabeledSet, StepContext, StrategyNeeds } from '../strategy';
 import { type BackboneConfig, backboneOptionSchema, buildBackbone } from './backbones';
+import { augmentationSchema } from './augment';
 import { BatchSource } from './batches';
 import {
   buildHead,
@@ -57,6 +58,11 @@ const pretrainSchema = z
      * step seed. Give one number to share one pre-trained model between the arms of a comparison.
      */
     seed: z.number().int().optional(),
+    /**
+     * Random affine augmentation of the source images during pre-training (off by default):
+     * `{ translate: pixels, rotate: degrees, scale: [min, max] }`.
+     */
+    augment: augmentationSchema.optional(),
   })
   .strict();
 
@@ -82,6 +88,11 @@ const trainerSchema = z
     checkpoint: checkpointSchema.optional(),
     /** Pre-train backbone + a source head on the labelled source first (off by default). */
     pretrain: pretrainSchema.optional(),
+    /**
+     * Random affine augmentation of the training images (off by default): every image of a batch
+     * rotated, scaled and shifted by its own seeded random amounts.
+     */
+    augment: augmentationSchema.optional(),
     /** TypeScript only: a pre-trained network to start from (`{ backbone, head? }` tfjs models). */
     initialModel: z
       .custom<InitialModel>(
@@ -325,6 +336,8 @@ async function pretrainOnSource(
     problem: context.problem,
     numClasses: context.numClasses,
     shape: context.shape ?? null,
+    // Only when set, so the cache keys of runs without augmentation stay what they were.
+    ...(pretrain.augment ? { augment: pretrain.augment } : {}),
   };
   const key = `pretrained/${fingerprintLabeledSet(input.source, JSON.stringify(settings))}`;
   const headOutputs = context.problem === 'classification' ? context.numClasses : 1;
@@ -349,7 +362,13 @@ async function pretrainOnSource(
     progress: (event) => context.progress({ ...event, phase: `pretrain ${event.phase}` }),
   };
   const result = await runTraining(
-    { backbone: options.backbone, epochs: settings.epochs, batchSize: settings.batchSize, optimizer: settings.optimizer },
+    {
+      backbone: options.backbone,
+      epochs: settings.epochs,
+      batchSize: settings.batchSize,
+      optimizer: settings.optimizer,
+      ...(pretrain.augment ? { augment: pretrain.augment } : {}),
+    },
     {
       train: input.source,
       target: input.target,
@@ -458,8 +477,11 @@ const deepNeeds: StrategyNeeds = {
  * `optimizer` ({ type: 'adam', learningRate: 1e-3 }; also 'sgd', 'momentum', `weightDecay` for AdamW),
  * `earlyStopping` (off; { patience: 5, validationFraction: 0.1, minDelta: 0 } holds out a stratified
  * part of the training set and restores the best weights), `checkpoint` (off; { key, every: 1,
- * resume: true } writes to the run's storage and resumes from it), `pretrain` (off; { epochs, batchSize?,
- * optimizer?, cache: true, seed? } first trains the backbone and a source head on the labelled source
+ * resume: true } writes to the run's storage and resumes from it), `augment` (off; image inputs only:
+ * { translate: 0 pixels, rotate: 0 degrees, scale: [1, 1] } warps every image of a training batch by
+ * its own random rotation, scale and shift — seeded per step, so reruns and resumed runs see the
+ * same images; validation batches are not augmented), `pretrain` (off; { epochs, batchSize?,
+ * optimizer?, cache: true, seed?, augment? } first trains the backbone and a source head on the labelled source
  * — `input.source`, whatever `trainOn` says — then the run starts from those weights with a new task
  * head; the source head stays in the network as the frozen extra head `'source'` and reaches the
  * training steps as `setup` context `pretrained` (fine-tune, L2-SP, LwF read it). The weights are
@@ -498,6 +520,7 @@ export const trainerPlugin = definePlugin({
           ...(options.earlyStopping ? { earlyStopping: options.earlyStopping } : {}),
           ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
           ...(options.initialModel ? { initialModel: options.initialModel } : {}),
+          ...(options.augment ? { augment: options.augment } : {}),
         },
         input,
         context,

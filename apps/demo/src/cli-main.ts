@@ -108,8 +108,13 @@ async function runConfig(path: string, options: CommonOptions, output: CliOutput
       const name = record.metrics.accuracy !== undefined ? 'accuracy' : 'mse';
       const heldOut =
         record.metrics.heldOutAccuracy !== undefined ? `, held-out ${(100 * record.metrics.heldOutAccuracy).toFixed(2)}% (${record.heldOutHead} head)` : '';
+      const chosen = record.selection
+        ? `, selected ${Object.entries(record.selection.chosen)
+            .map(([path, setting]) => `${path}=${JSON.stringify(setting)}`)
+            .join(' ')} (${record.selection.folds}-fold CV ${record.selection.metric} ${record.selection.candidates.map((candidate) => candidate.score.toFixed(3)).join('/')})`
+        : '';
       printer.line(
-        `  [${info.index}/${info.total}] ${record.pipeline} ${info.pair} seed ${record.seed}: ${name} ${name === 'accuracy' ? `${(100 * value).toFixed(2)}%` : value.toPrecision(4)}${heldOut} (${record.seconds.toFixed(2)} s)`,
+        `  [${info.index}/${info.total}] ${record.pipeline} ${info.pair} seed ${record.seed}: ${name} ${name === 'accuracy' ? `${(100 * value).toFixed(2)}%` : value.toPrecision(4)}${heldOut}${chosen} (${record.seconds.toFixed(2)} s)`,
       );
     },
   });

@@ -2,7 +2,8 @@
  * The experiment config language of `tlkit run`. One JSON file describes a dataset, the
  * source → target pairs, the seeds and the pipelines to compare.
  */
-import { TlkitError } from '@tlkit/core';
+import { type JsonValue, TlkitError } from '@tlkit/core';
+import { parseSettingPath } from './selection';
 import { z } from 'zod';
 
 const domainReference = z
@@ -17,12 +18,26 @@ const pairSchema = z.union([
 
 const stepSchema = z.looseObject({ use: z.string().min(1) });
 
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+const selectSchema = z
+  .object({
+    folds: z.number().int().min(2).default(5),
+    grid: z
+      .record(z.string().min(1), z.array(jsonValue).min(1))
+      .refine((grid) => Object.keys(grid).length > 0, { message: 'select.grid needs at least one setting path' }),
+  })
+  .strict();
+
 const pipelineSchema = z
   .object({
     name: z.string().min(1),
     steps: z.array(stepSchema).min(1),
     trainOn: z.enum(['source', 'target', 'source+target']).default('source'),
     description: z.string().optional(),
+    select: selectSchema.optional(),
   })
   .strict();
 
@@ -85,6 +100,32 @@ export const experimentConfigSchema = z
         context.addIssue({ code: 'custom', path: ['pipelines', index, 'name'], message: `duplicate pipeline name '${pipeline.name}'` });
       }
       names.add(pipeline.name);
+      if (pipeline.select) {
+        if (!config.targetLabeled) {
+          context.addIssue({
+            code: 'custom',
+            path: ['pipelines', index, 'select'],
+            message: 'select cross-validates on the labelled target samples; it needs "targetLabeled": { "perClass": N } in the config',
+          });
+        }
+        if (config.targetLabeled && pipeline.select.folds > config.targetLabeled.perClass) {
+          context.addIssue({
+            code: 'custom',
+            path: ['pipelines', index, 'select', 'folds'],
+            message: `${pipeline.select.folds} folds of ${config.targetLabeled.perClass} labelled samples per class leave some folds without a class; use at most ${config.targetLabeled.perClass} folds`,
+          });
+        }
+        for (const path of Object.keys(pipeline.select.grid)) {
+          const parsed = parseSettingPath(path);
+          if (!parsed || parsed.step >= pipeline.steps.length) {
+            context.addIssue({
+              code: 'custom',
+              path: ['pipelines', index, 'select', 'grid', path],
+              message: `'${path}' is not steps[N].option(.option...) with N below ${pipeline.steps.length} (the pipeline's steps, from 0)`,
+            });
+          }
+        }
+      }
       if (pipeline.trainOn !== 'source' && !config.targetLabeled) {
         context.addIssue({
           code: 'custom',
@@ -148,11 +189,21 @@ export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
       {"name": "1nn", "steps": [{"use": "knn", "k": 1}]},
       {"name": "target-only", "trainOn": "target", "steps": [{"use": "logreg"}]},
       {"name": "fine-tune", "trainOn": "target", "steps": [{"use": "fine-tune", "freeze": "none"},
-         {"use": "trainer", "backbone": {"use": "lenet"}, "epochs": 30, "pretrain": {"epochs": 5, "seed": 0}}]}
+         {"use": "trainer", "backbone": {"use": "lenet"}, "epochs": 30, "pretrain": {"epochs": 5, "seed": 0}}]},
+      {"name": "fine-tune-cv", "trainOn": "target", "steps": [...],
+       "select": {"folds": 5, "grid": {"steps[1].optimizer.learningRate": [0.0001, 0.001]}}}
     ]                                          steps use registry names (tlkit list) with that plugin's options;
                                                trainOn: source (default) | target | source+target — baselines trained on
                                                the source only, the labelled target samples only, or both.
                                                The trainer's "pretrain" first trains the backbone and a source head on
                                                the labelled source (cached under --cache, so reruns skip it); training
-                                               steps (fine-tune, feature-extractor, l2-sp, lwf, multi-task) start from it
+                                               steps (fine-tune, feature-extractor, l2-sp, lwf, multi-task) start from it;
+                                               "augment": {"translate": 2, "rotate": 10, "scale": [0.9, 1.1]} (in the
+                                               trainer or its "pretrain") warps every training image at random (seeded).
+                                               "select" chooses settings by k-fold cross-validation on the labelled target
+                                               samples (stratified; needs targetLabeled): every combination of the grid's
+                                               values (paths steps[N].option...) is fitted on folds-1 folds and scored on
+                                               the last; the best mean accuracy (ties: first listed) is refitted on all
+                                               labelled samples and scored on the test domain, which selection never sees.
+                                               The choice and every candidate's score are in --json (run.selection)
   }`;

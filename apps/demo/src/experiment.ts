@@ -33,6 +33,7 @@ import {
 } from '@tlkit/datasets';
 import { loadDatasetFromDirectory, loadShippedDataset } from '@tlkit/datasets/node';
 import type { ExperimentConfig, PipelineConfig } from './config';
+import { applySettings, gridCandidates, selectByCrossValidation, type SelectionResult } from './selection';
 
 /** One fitted-and-scored pipeline on one pair and seed. */
 export interface RunRecord {
@@ -51,6 +52,8 @@ export interface RunRecord {
   readonly heldOutHead?: string;
   /** Each step's timing and its scalar diagnostics (see {@link stepDiagnostics}). */
   readonly steps: readonly StepDiagnostics[];
+  /** With the pipeline's `select`: the settings chosen by cross-validation and every candidate's score. */
+  readonly selection?: SelectionResult;
 }
 
 /** One step's report in a {@link RunRecord}. */
@@ -313,12 +316,18 @@ export async function runExperiment(
     return reference.split ? selectSplit(domain, reference.split) : domain;
   };
 
-  // Resolve every step once up front, so a typo fails before any compute.
+  // Resolve every step once up front (every selection candidate too), so a typo fails before any compute.
   const pipelines = config.pipelines.map((pipeline: PipelineConfig) => ({
     config: pipeline,
-    build: () => compose(...pipeline.steps.map((step, index) => resolveStep(step, undefined, `pipelines.${pipeline.name}.steps[${index}]`))),
+    build: (steps: PipelineConfig['steps'] = pipeline.steps) =>
+      compose(...steps.map((step, index) => resolveStep(step, undefined, `pipelines.${pipeline.name}.steps[${index}]`))),
   }));
-  for (const pipeline of pipelines) pipeline.build();
+  for (const pipeline of pipelines) {
+    pipeline.build();
+    if (pipeline.config.select) {
+      for (const candidate of gridCandidates(pipeline.config.select.grid)) pipeline.build(applySettings(pipeline.config.steps, candidate));
+    }
+  }
 
   const runs: RunRecord[] = [];
   const total = pairs.length * seeds.length * pipelines.length;
@@ -331,13 +340,29 @@ export async function runExperiment(
         index++;
         callbacks.onRunStart?.({ index, total, pipeline: pipeline.config.name, pair: label, seed });
         const started = performance.now();
-        const fitted = await pipeline.build().fit(task, {
+        const fitOptions = {
           seed,
           trainOn: pipeline.config.trainOn,
           ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
           ...(callbacks.storage ? { storage: callbacks.storage } : {}),
           ...(callbacks.signal ? { signal: callbacks.signal } : {}),
-        });
+        };
+        let selection: SelectionResult | undefined;
+        if (pipeline.config.select) {
+          const select = pipeline.config.select;
+          selection = await selectByCrossValidation(pipeline.config, select, task, fitOptions, (candidate, candidateIndex, candidates) =>
+            callbacks.onProgress?.({
+              step: 'select',
+              stepIndex: -1,
+              phase: 'candidate',
+              current: candidateIndex + 1,
+              total: candidates,
+              metrics: { cvScore: candidate.score },
+              message: JSON.stringify(candidate.values),
+            }),
+          );
+        }
+        const fitted = await pipeline.build(selection ? applySettings(pipeline.config.steps, selection.chosen) : pipeline.config.steps).fit(task, fitOptions);
         const scoredSet = task.targetTest!;
         let predicted: Int32Array | Float64Array;
         let heldOutMetrics: Record<string, number> = {};
@@ -367,6 +392,7 @@ export async function runExperiment(
           scored: scoredSet.X.rows,
           ...(heldOutHead ? { heldOutHead } : {}),
           steps: diagnostics,
+          ...(selection ? { selection } : {}),
         };
         runs.push(record);
         callbacks.onRunEnd?.(record, { index, total, pair: label });

@@ -309,6 +309,8 @@ describe('tlkit wasm kernels', () => {
     { x: [2, 6, 6, 3], size: 2, stride: 2, mode: 'valid' as const },
     { x: [2, 7, 7, 3], size: 3, stride: 2, mode: 'same' as const },
     { x: [2, 7, 5, 2], size: 3, stride: 1, mode: 'same' as const },
+    // 2 × 2 at stride 2 with an odd size: the last row and column lie in no window.
+    { x: [2, 7, 5, 3], size: 2, stride: 2, mode: 'valid' as const },
   ]) {
     it(`max-pool gradient (x ${x}, ${size}×${size}, stride ${stride}, ${mode}) matches cpu and finite differences, and cpu on ties`, async () => {
       const forward = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, stride, mode);
@@ -348,6 +350,56 @@ describe('tlkit wasm kernels', () => {
     // One 2×2 window [[1, 3], [3, 2]]: the maximum 3 is tied; the first in scan order is (0, 1).
     const dx = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), 5)))(tf.tensor4d([1, 3, 3, 2], [1, 2, 2, 1])).dataSync());
     expect(Array.from(dx)).toEqual([0, 5, 0, 0]);
+  });
+
+  it('max-pool gradient (2 × 2, stride 2) on negative, tied and −∞ windows (hand-worked)', () => {
+    // Windows [[-1, -1], [-2, -1]] (first maximum −1 at (0, 0)), [[0, -3], [0, 0]] (first 0 at
+    // (0, 0)), [[-5, 4], [4, -6]] (first 4 at (0, 1)), [[−∞, −∞], [−∞, −∞]] (no maximum: no gradient).
+    const minus = Number.NEGATIVE_INFINITY;
+    const x = [
+      [-1, -1, 0, -3, -5, 4, minus, minus],
+      [-2, -1, 0, 0, 4, -6, minus, minus],
+    ].flat();
+    const dx = tf.tidy(() =>
+      tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, 2, 2, 'valid'), tf.tensor4d([2, 3, 5, 7], [1, 1, 4, 1]))))(tf.tensor4d(x, [1, 2, 8, 1])).dataSync(),
+    );
+    expect(Array.from(dx)).toEqual([2, 0, 3, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('bias additions ([..., c] + [c], either order) equal cpu bit for bit; other additions are untouched', async () => {
+    const cases: { a: number[]; b: number[] }[] = [
+      { a: [4, 9, 9, 6], b: [6] }, // 324 rows of 6, added as 9 rows of 36 · 6
+      { a: [6], b: [4, 9, 9, 6] },
+      { a: [4, 9, 9, 6], b: [1, 1, 1, 6] },
+      { a: [64, 200], b: [200] }, // rows of 200 are long enough: tfjs's kernel
+      { a: [5, 13, 7, 11], b: [11] }, // 455 rows of 11, added as 35 rows of 13 · 11
+      { a: [4, 9, 9, 6], b: [4, 9, 9, 6] }, // same shapes: tfjs's kernel
+      { a: [4, 9, 9, 6], b: [4, 1, 1, 6] }, // another broadcast: tfjs's kernel
+      { a: [3, 5], b: [5] }, // small: tfjs's kernel
+    ];
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() =>
+        cases.map(({ a, b }, index) => {
+          const sum = tf.add(tf.tensor(randomValues(outputSize(a), 40 + index), a), tf.tensor(randomValues(outputSize(b), 60 + index), b));
+          return { shape: sum.shape, values: Array.from(sum.dataSync()) };
+        }),
+      );
+    };
+    const before = tf.memory().numTensors;
+    const wasm = await run('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    const cpu = await run('cpu');
+    await tf.setBackend('wasm');
+    wasm.forEach((result, index) => {
+      expect(result.shape).toEqual(cpu[index].shape);
+      expect(result.values).toEqual(cpu[index].values); // one float32 addition per element either way
+    });
+    // Independent: one element by hand.
+    const [first] = cases;
+    const a = randomValues(outputSize(first.a), 40);
+    const b = randomValues(6, 60);
+    expect(wasm[0].values[6 * 17 + 4]).toBe(Math.fround(a[6 * 17 + 4] + b[4]));
   });
 
   it('matrix products (all four transpose cases) and the fused dense product match cpu and finite differences', async () => {

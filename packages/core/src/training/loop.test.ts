@@ -306,16 +306,40 @@ describe('core training loop', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
 
-    it('rejects augment on data without an image shape before training', async () => {
+    it('rejects augment (or pretrain.augment) on data without an image shape before any step runs', async () => {
       const before = tf.memory().numTensors;
-      const failure = await compose(trainer({ ...base, augment: { translate: 1 } }))
-        .fit(task(20), { seed: 1 })
-        .catch((error: unknown) => error);
-      expect(failure).toBeInstanceOf(TlkitError);
-      expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
-      expect((failure as TlkitError).message).toMatch(/augment.*image shape/);
+      for (const options of [{ augment: { translate: 1 } }, { pretrain: { epochs: 1, augment: { translate: 1 } } }, { augment: { rotate: 5 }, pretrain: { epochs: 1 } }]) {
+        const failure = await compose(trainer({ ...base, ...options }))
+          .fit(task(20), { seed: 1 })
+          .catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(TlkitError);
+        expect((failure as TlkitError).message).toMatch(/'trainer' needs images; give the domains a shape/);
+      }
       expect(tf.memory().numTensors).toBe(before);
-      await expect(compose(trainer({ ...base, pretrain: { epochs: 1, augment: { translate: 1 } } })).fit(task(20), { seed: 1 })).rejects.toThrow(/image shape/);
+    });
+
+    it('resumes an augmented run from its checkpoint exactly as the uninterrupted run', async () => {
+      const storage = memoryStorage();
+      const options = { ...base, epochs: 3, augment: { translate: 1, rotate: 30, scale: [0.8, 1.2] as [number, number] } };
+      const full = await compose(trainer(options)).fit(imageTask(32), { seed: 6 });
+      const expected = Array.from(full.predictProba(imageTask(32).targetTest.X).data);
+      full.dispose();
+      const controller = new AbortController();
+      const interrupted = await compose(trainer({ ...options, checkpoint: { key: 'augmented' } }))
+        .fit(imageTask(32), {
+          seed: 6,
+          storage,
+          signal: controller.signal,
+          onProgress: (event) => {
+            if (event.phase === 'checkpoint' && event.current === 2) controller.abort();
+          },
+        })
+        .catch((error: unknown) => error);
+      expect((interrupted as TlkitError).code).toBe('ABORTED');
+      const resumed = await compose(trainer({ ...options, checkpoint: { key: 'augmented' } })).fit(imageTask(32), { seed: 6, storage });
+      expect(resumed.reports.at(-1)!.info!.resumedFrom).toBe(2);
+      expect(Array.from(resumed.predictProba(imageTask(32).targetTest.X).data)).toEqual(expected);
+      resumed.dispose();
     });
   });
 });

@@ -68,6 +68,8 @@ export interface TrainingRunOptions {
   readonly initialModel?: InitialModel;
   /** Random affine augmentation of the training batches (image inputs only). */
   readonly augment?: z.output<typeof augmentationSchema>;
+  /** The option's name in errors (`'augment'` or `'pretrain.augment'`). */
+  readonly augmentArgument?: string;
 }
 
 /**
@@ -289,10 +291,11 @@ export async function runTraining(
 ): Promise<TrainingResult> {
   const { problem, numClasses } = data;
   if (options.augment && !data.imageShape) {
+    const argument = options.augmentArgument ?? 'augment';
     throw new TlkitError(
       'INVALID_CONFIG',
-      'augment warps images, but the training data has no image shape; give the domains a shape (Domain.shape, or meta.json "shape") or remove augment.',
-      { argument: 'augment' },
+      `${argument} warps images, but the training data has no image shape; give the domains a shape (Domain.shape, or meta.json "shape") or remove ${argument}.`,
+      { argument },
     );
   }
   const inputShape = data.imageShape ? [...data.imageShape] : [data.train.X.cols];

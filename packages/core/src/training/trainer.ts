@@ -367,7 +367,7 @@ async function pretrainOnSource(
       epochs: settings.epochs,
       batchSize: settings.batchSize,
       optimizer: settings.optimizer,
-      ...(pretrain.augment ? { augment: pretrain.augment } : {}),
+      ...(pretrain.augment ? { augment: pretrain.augment, augmentArgument: 'pretrain.augment' } : {}),
     },
     {
       train: input.source,
@@ -507,7 +507,9 @@ export const trainerPlugin = definePlugin({
   kind: 'base',
   role: 'estimator',
   description: 'Deep trainer: backbone + head trained by core\'s loop with the pipeline\'s training hooks.',
-  needs: deepNeeds,
+  // Augmentation warps images: with `augment` the pipeline rejects data without an image shape
+  // before any step runs.
+  needs: (options) => (options.augment || options.pretrain?.augment ? { ...deepNeeds, images: true } : deepNeeds),
   configSchema: trainerSchema,
   create: (options) => ({
     async doFit(input, context) {

@@ -123,8 +123,28 @@ export const experimentConfigSchema = z
               path: ['pipelines', index, 'select', 'grid', path],
               message: `'${path}' is not steps[N].option(.option...) with N below ${pipeline.steps.length} (the pipeline's steps, from 0)`,
             });
+            continue;
+          }
+          // The trainer's pre-training falls back to the trainer's optimizer: a grid over it
+          // would pre-train one source model per candidate and select among them on target labels.
+          const step = pipeline.steps[parsed.step] as { pretrain?: { optimizer?: unknown } };
+          if (parsed.keys[0] === 'optimizer' && step.pretrain && step.pretrain.optimizer === undefined) {
+            context.addIssue({
+              code: 'custom',
+              path: ['pipelines', index, 'select', 'grid', path],
+              message: `'${path}' would also change the pre-training optimizer (steps[${parsed.step}].pretrain has none of its own, so it uses the trainer's); give pretrain its own "optimizer"`,
+            });
           }
         }
+        pipeline.steps.forEach((step, position) => {
+          if ((step as { checkpoint?: unknown }).checkpoint !== undefined) {
+            context.addIssue({
+              code: 'custom',
+              path: ['pipelines', index, 'steps', position, 'checkpoint'],
+              message: 'select fits the pipeline once per fold and candidate in one storage, so a checkpoint would resume one fit in the next; remove checkpoint from pipelines with select',
+            });
+          }
+        });
       }
       if (pipeline.trainOn !== 'source' && !config.targetLabeled) {
         context.addIssue({

@@ -1,5 +1,5 @@
 import * as core from '@tlkit/core';
-import { kFoldSplits, prepareTask } from '@tlkit/core';
+import { deriveSeed, kFoldSplits, prepareTask, TlkitError } from '@tlkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseExperimentConfig } from './config';
 import { registerModuleExports } from './plugins';
@@ -60,6 +60,24 @@ describe('config validation of select', () => {
       /'steps\[1\]\.k' is not steps\[N\]/,
     );
     expect(() => parseExperimentConfig({ ...base, pipelines: [{ ...base.pipelines[0], select: { grid: {} } }] })).toThrow(/at least one setting path/);
+    const deep = {
+      ...base,
+      pipelines: [
+        {
+          name: 'fine-tune',
+          trainOn: 'target',
+          steps: [{ use: 'fine-tune' }, { use: 'trainer', pretrain: { epochs: 1 } }],
+          select: { folds: 3, grid: { 'steps[1].optimizer.learningRate': [0.001, 0.003] } },
+        },
+      ],
+    };
+    expect(() => parseExperimentConfig(deep)).toThrow(/would also change the pre-training optimizer.*give pretrain its own "optimizer"/);
+    const ownOptimizer = structuredClone(deep);
+    (ownOptimizer.pipelines[0].steps[1] as { pretrain: Record<string, unknown> }).pretrain.optimizer = { type: 'adam', learningRate: 0.001 };
+    expect(parseExperimentConfig(ownOptimizer).pipelines[0].select).toBeDefined();
+    const withCheckpoint = structuredClone(ownOptimizer);
+    (withCheckpoint.pipelines[0].steps[1] as Record<string, unknown>).checkpoint = { key: 'k' };
+    expect(() => parseExperimentConfig(withCheckpoint)).toThrow(/steps\.1\.checkpoint: select fits the pipeline once per fold/);
   });
 });
 
@@ -91,7 +109,7 @@ describe('selectByCrossValidation', () => {
       pipelines: [{ name: 'knn', trainOn: 'target', steps: [{ use: 'knn' }], select: { folds: 4, grid: { 'steps[0].k': [7, 1] } } }],
     }).pipelines[0];
     const result = await selectByCrossValidation(pipeline, pipeline.select!, task, { seed: 3, trainOn: 'target' });
-    const splits = kFoldSplits(12, { k: 4, seed: 3, stratify: Int32Array.from(labeledY) });
+    const splits = kFoldSplits(12, { k: 4, seed: deriveSeed(3, 'select-folds'), stratify: Int32Array.from(labeledY) });
     const expected = [7, 1].map((k) =>
       splits.map((split) => {
         const hits = Array.from(split.test).filter((row) => handKnn(split.train, labeledX[row][0], k) === labeledY[row]).length;
@@ -107,10 +125,34 @@ describe('selectByCrossValidation', () => {
     expect(result.chosen).toEqual({ 'steps[0].k': 1 });
   });
 
+  it('never looks at the scored test split: a different test set gives the same choice and scores', async () => {
+    const pipeline = parseExperimentConfig({
+      dataset: 'office_caltech10_surf',
+      targetLabeled: { perClass: 4 },
+      pipelines: [{ name: 'knn', trainOn: 'target', steps: [{ use: 'knn' }], select: { folds: 4, grid: { 'steps[0].k': [7, 1] } } }],
+    }).pipelines[0];
+    const other = prepareTask({
+      source: { X: [[0], [5], [10]], y: [0, 1, 0] },
+      target: { X: [[1], [2]] },
+      targetLabeled: { X: labeledX, y: labeledY },
+      targetTest: { X: [[100], [-3], [7]], y: [0, 0, 1] },
+      problem: 'classification',
+      numClasses: 2,
+    });
+    const first = await selectByCrossValidation(pipeline, pipeline.select!, task, { seed: 3, trainOn: 'target' });
+    const second = await selectByCrossValidation(pipeline, pipeline.select!, other, { seed: 3, trainOn: 'target' });
+    expect(second).toEqual(first);
+  });
+
   it('keeps the first of equal candidates; lower is better for errors', () => {
     const scores = [0.5, 0.8, 0.8, 0.2].map((score, index) => ({ values: { 'steps[0].k': index }, score, foldScores: [score] }));
     expect(bestCandidate(scores, true).values).toEqual({ 'steps[0].k': 1 });
     expect(bestCandidate(scores, false).values).toEqual({ 'steps[0].k': 3 });
     expect(bestCandidate([scores[1], scores[2]], false).values).toEqual({ 'steps[0].k': 1 });
+    // A diverged fit (NaN mean squared error) is never chosen, even listed first.
+    const diverged = { values: { 'steps[0].k': 9 }, score: Number.NaN, foldScores: [Number.NaN] };
+    expect(bestCandidate([diverged, scores[0], scores[1]], false).values).toEqual({ 'steps[0].k': 0 });
+    expect(bestCandidate([diverged, scores[0], scores[1]], true).values).toEqual({ 'steps[0].k': 1 });
+    expect(() => bestCandidate([diverged], false)).toThrow(TlkitError);
   });
 });

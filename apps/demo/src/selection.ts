@@ -9,6 +9,7 @@
  */
 import {
   compose,
+  deriveSeed,
   type FitOptions,
   type JsonValue,
   kFoldSplits,
@@ -130,7 +131,8 @@ export async function selectByCrossValidation(
   const classification = task.problem === 'classification';
   const splits = kFoldSplits(labeled.X.rows, {
     k: selection.folds,
-    seed: fitOptions.seed,
+    // Not the run seed itself, which also drew the labelled samples.
+    seed: deriveSeed(fitOptions.seed, 'select-folds'),
     ...(classification ? { stratify: labeled.y } : {}),
   });
   const candidates = gridCandidates(selection.grid);
@@ -162,11 +164,22 @@ export async function selectByCrossValidation(
   return { metric: classification ? 'accuracy' : 'meanSquaredError', folds: selection.folds, chosen: best.values, candidates: scores };
 }
 
-/** The best-scoring candidate (highest when `higherIsBetter`, else lowest); ties go to the first listed. */
+/**
+ * The best-scoring candidate (highest when `higherIsBetter`, else lowest); ties go to the first
+ * listed, and a non-finite score (a diverged fit) is never chosen.
+ *
+ * @throws TlkitError `NON_FINITE_INPUT` when no candidate has a finite score.
+ */
 export function bestCandidate(scores: readonly CandidateScore[], higherIsBetter: boolean): CandidateScore {
-  let best = scores[0];
+  let best: CandidateScore | undefined;
   for (const candidate of scores) {
-    if (higherIsBetter ? candidate.score > best.score : candidate.score < best.score) best = candidate;
+    if (!Number.isFinite(candidate.score)) continue;
+    if (!best || (higherIsBetter ? candidate.score > best.score : candidate.score < best.score)) best = candidate;
+  }
+  if (!best) {
+    throw new TlkitError('NON_FINITE_INPUT', `every select candidate scored a non-finite value (${scores.map((candidate) => candidate.score).join(', ')}): the fits diverged; lower the learning rates in select.grid.`, {
+      argument: 'select.grid',
+    });
   }
   return best;
 }

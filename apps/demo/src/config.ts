@@ -219,11 +219,15 @@ export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
                                                the labelled source (cached under --cache, so reruns skip it); training
                                                steps (fine-tune, feature-extractor, l2-sp, lwf, multi-task) start from it;
                                                "augment": {"translate": 2, "rotate": 10, "scale": [0.9, 1.1]} (in the
-                                               trainer or its "pretrain") warps every training image at random (seeded).
+                                               trainer or its "pretrain") warps every image of the labelled training batches
+                                               at random (seeded; not the unlabelled target batches; lwf rejects the
+                                               trainer's augment, pretrain.augment is fine).
                                                "select" chooses settings by k-fold cross-validation on the labelled target
-                                               samples (stratified; needs targetLabeled): every combination of the grid's
-                                               values (paths steps[N].option...) is fitted on folds-1 folds and scored on
-                                               the last; the best mean accuracy (ties: first listed) is refitted on all
-                                               labelled samples and scored on the test domain, which selection never sees.
-                                               The choice and every candidate's score are in --json (run.selection)
+                                               samples (stratified; needs targetLabeled; "folds" default 5): every
+                                               combination of the grid's values (paths steps[N].option...) is fitted on all
+                                               folds but one and scored on the held-out fold, each fold in turn; the best
+                                               mean accuracy (lowest mean squared error for regression; ties: first listed)
+                                               is refitted on all labelled samples and scored on the test domain, which
+                                               selection never sees. The choice and every candidate's score are in --json
+                                               (run.selection); run.seconds includes the selection fits
   }`;

@@ -33,7 +33,7 @@ import {
 } from '@tlkit/datasets';
 import { loadDatasetFromDirectory, loadShippedDataset } from '@tlkit/datasets/node';
 import type { ExperimentConfig, PipelineConfig } from './config';
-import { applySettings, gridCandidates, selectByCrossValidation, type SelectionResult } from './selection';
+import { applySettings, buildPipeline, gridCandidates, selectByCrossValidation, type SelectionResult } from './selection';
 
 /** One fitted-and-scored pipeline on one pair and seed. */
 export interface RunRecord {
@@ -45,6 +45,7 @@ export interface RunRecord {
   readonly seed: number;
   /** Unrounded fractions (accuracy, balancedAccuracy, macroF1) or regression errors. */
   readonly metrics: Record<string, number>;
+  /** Wall time of the run: the pipeline's selection fits (with `select`), its fit, and scoring. */
   readonly seconds: number;
   /** Number of samples scored. */
   readonly scored: number;
@@ -319,8 +320,7 @@ export async function runExperiment(
   // Resolve every step once up front (every selection candidate too), so a typo fails before any compute.
   const pipelines = config.pipelines.map((pipeline: PipelineConfig) => ({
     config: pipeline,
-    build: (steps: PipelineConfig['steps'] = pipeline.steps) =>
-      compose(...steps.map((step, index) => resolveStep(step, undefined, `pipelines.${pipeline.name}.steps[${index}]`))),
+    build: (steps: PipelineConfig['steps'] = pipeline.steps) => buildPipeline(pipeline.name, steps),
   }));
   for (const pipeline of pipelines) {
     pipeline.build();

@@ -34,7 +34,7 @@ describe('setting paths and grids', () => {
       { use: 'fine-tune', learningRates: { layerDecay: 0.5 } },
       { use: 'trainer', optimizer: { type: 'adam', learningRate: 0.0001 } },
     ]);
-    expect(steps[1].optimizer.learningRate).toBe(0.001);
+    expect((steps[1] as { optimizer: { learningRate: number } }).optimizer.learningRate).toBe(0.001);
     expect(() => applySettings(steps, { 'steps[2].k': 1 })).toThrow(/steps\[N\]/);
   });
 });

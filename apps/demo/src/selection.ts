@@ -13,6 +13,7 @@ import {
   type FitOptions,
   type JsonValue,
   kFoldSplits,
+  type Pipeline,
   type PreparedTask,
   prepareTask,
   resolveStep,
@@ -49,14 +50,33 @@ export interface SelectionResult {
 
 const PATH = /^steps\[(\d+)\]((?:\.[A-Za-z_$][A-Za-z0-9_$]*)+)$/;
 
-/** Parses `steps[N].key.key...`; null when the text is not such a path. */
+/** A pipeline from a config's steps; errors name `pipelines.NAME.steps[i]`. */
+export function buildPipeline(name: string, steps: PipelineConfig['steps']): Pipeline {
+  return compose(...steps.map((step, position) => resolveStep(step, undefined, `pipelines.${name}.steps[${position}]`)));
+}
+
+/**
+ * Parses `steps[N].key.key...`; null when the text is not such a path.
+ *
+ * @example
+ * ```ts
+ * parseSettingPath('steps[1].optimizer.learningRate'); // { step: 1, keys: ['optimizer', 'learningRate'] }
+ * ```
+ */
 export function parseSettingPath(path: string): { step: number; keys: string[] } | null {
   const match = PATH.exec(path);
   if (!match) return null;
   return { step: Number(match[1]), keys: match[2].slice(1).split('.') };
 }
 
-/** Every combination of the grid's values, the first path varying slowest. */
+/**
+ * Every combination of the grid's values, the first path varying slowest.
+ *
+ * @example
+ * ```ts
+ * gridCandidates({ a: [1, 2], b: ['x'] }); // [{ a: 1, b: 'x' }, { a: 2, b: 'x' }]
+ * ```
+ */
 export function gridCandidates(grid: Readonly<Record<string, readonly JsonValue[]>>): Record<string, JsonValue>[] {
   let candidates: Record<string, JsonValue>[] = [{}];
   for (const [path, values] of Object.entries(grid)) {
@@ -111,7 +131,15 @@ function foldTask(task: PreparedTask, train: Int32Array, test: Int32Array): Prep
 
 /**
  * Chooses a pipeline's settings by k-fold cross-validation on `task.targetLabeled` (stratified by
- * class; folds seeded by `seed`). Each fold fit uses `fitOptions` (seed, trainOn, storage...).
+ * class; folds seeded by `deriveSeed(seed, 'select-folds')`). Each fold fit uses `fitOptions`
+ * (seed, trainOn, storage...). The fold tasks keep the task's source and unlabelled target rows;
+ * the held-out fold's rows are scored only (they are not added to the unlabelled target).
+ *
+ * @param pipeline - the pipeline config (its steps; `select` gives the grid).
+ * @param selection - folds and grid.
+ * @param task - the run's task; only `source`, `target` and `targetLabeled` are used.
+ * @param fitOptions - passed to every fold fit.
+ * @param onCandidate - called after each candidate's folds (progress).
  *
  * @throws TlkitError `INVALID_CONFIG` when the task has no labelled target samples or a path is bad.
  */
@@ -142,8 +170,7 @@ export async function selectByCrossValidation(
     const steps = applySettings(pipeline.steps, values);
     const foldScores: number[] = [];
     for (const fold of folds) {
-      const build = () => compose(...steps.map((step, position) => resolveStep(step, undefined, `pipelines.${pipeline.name}.steps[${position}]`)));
-      const fitted = await build().fit(fold, fitOptions);
+      const fitted = await buildPipeline(pipeline.name, steps).fit(fold, fitOptions);
       try {
         const truth = fold.targetTest!;
         const predicted = fitted.predict(truth.X);

@@ -109,6 +109,22 @@ describe('lwf', () => {
     expect(pretrained - withLwf).toBeLessThan(pretrained - plain);
   });
 
+  it('rejects augmented training batches (its recorded responses belong to the unaugmented images)', () => {
+    const before = tf.memory().numTensors;
+    const backbone = linear(3, 4, 1, 'bb');
+    const head = linear(4, 2, 3, 'new');
+    const oldHead = linear(4, 3, 5, 'old');
+    const X = new Matrix(1, 3, Float64Array.from([1, 0, -1]));
+    const hooks = lwfPlugin.create({}).doCreateHooks({} as never);
+    const setup = () =>
+      hooks.setup!(fakeSetupContext({ backbone, head, X, y: Int32Array.from([0]), augmented: true, pretrained: { backboneWeights: [], head: oldHead, headName: 'source', numClasses: 3 } }));
+    expect(setup).toThrow(TlkitError);
+    expect(setup).toThrow(/remove the trainer's augment/);
+    hooks.dispose!();
+    for (const model of [backbone, head, oldHead]) model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('needs a pre-trained model', async () => {
     await expect(compose(lwf(), trainer({ backbone: { use: 'mlp', hidden: [4] }, epochs: 1 })).fit(toyTask(), { seed: 1 })).rejects.toThrow(TlkitError);
     await expect(compose(lwf(), trainer({ backbone: { use: 'mlp', hidden: [4] }, epochs: 1 })).fit(toyTask(), { seed: 1 })).rejects.toThrow(/pretrain/);

@@ -91,6 +91,13 @@ export const lwfPlugin = definePlugin({
               { argument: 'pretrain' },
             );
           }
+          if (context.augmented) {
+            throw new TlkitError(
+              'INVALID_CONFIG',
+              "lwf records the old model's responses on the training images once, before training, but the trainer's augment warps every batch, so the recorded responses would not belong to the images they are compared with; remove the trainer's augment (pretrain.augment is fine).",
+              { argument: 'augment' },
+            );
+          }
           oldHead = pretrained.head;
           // Without a distillation term nothing trains the old head: it stays frozen.
           oldHead.trainable = options.lambda > 0;

@@ -424,6 +424,7 @@ export async function runTraining(
     ...(data.labeledSource ? { labeledSource: data.labeledSource } : {}),
     ...(pretrained ? { pretrained } : {}),
     ...(data.imageShape ? { imageShape: data.imageShape } : {}),
+    augmented: options.augment !== undefined,
     addLabeledBatches(name, set) {
       const rowLength = inputShape.reduce((a, b) => a * b, 1);
       if (extraSets.some((entry) => entry.name === name)) {

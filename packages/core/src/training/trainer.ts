@@ -478,9 +478,10 @@ const deepNeeds: StrategyNeeds = {
  * `earlyStopping` (off; { patience: 5, validationFraction: 0.1, minDelta: 0 } holds out a stratified
  * part of the training set and restores the best weights), `checkpoint` (off; { key, every: 1,
  * resume: true } writes to the run's storage and resumes from it), `augment` (off; image inputs only:
- * { translate: 0 pixels, rotate: 0 degrees, scale: [1, 1] } warps every image of a training batch by
- * its own random rotation, scale and shift — seeded per step, so reruns and resumed runs see the
- * same images; validation batches are not augmented), `pretrain` (off; { epochs, batchSize?,
+ * { translate: 0 pixels, rotate: 0 degrees, scale: [1, 1] } warps every image of the labelled
+ * training batches (those of the task loss) by its own random rotation, scale and shift — seeded
+ * per step, so reruns and resumed runs see the same images; unlabelled target batches, hooks' extra
+ * batches and validation batches are not augmented; `lwf` rejects it), `pretrain` (off; { epochs, batchSize?,
  * optimizer?, cache: true, seed?, augment? } first trains the backbone and a source head on the labelled source
  * — `input.source`, whatever `trainOn` says — then the run starts from those weights with a new task
  * head; the source head stays in the network as the frozen extra head `'source'` and reaches the

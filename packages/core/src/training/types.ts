@@ -127,6 +127,12 @@ export interface TrainingSetupContext {
   readonly pretrained?: PretrainedState;
   readonly imageShape?: ImageShape;
   /**
+   * True when the loop augments the training batches (trainer `augment`): `batch.source.x` is then
+   * a random warp of the rows of `source.X`, so responses recorded on `source.X` at setup do not
+   * belong to the batch's images.
+   */
+  readonly augmented: boolean;
+  /**
    * Asks the loop for a batch of another labelled set in every step (multi-task), under `name`:
    * the batch is `batch.extra[name]` and its backbone features `outputs.extra[name].features`.
    * Batches have the main batch size (at most the set's size) and cycle through a fresh seeded

@@ -137,6 +137,7 @@ export function fakeSetupContext(parts: {
   labeledSource?: { X: import('@tlkit/core').Matrix; y: Int32Array };
   numClasses?: number;
   added?: { name: string; rows: number }[];
+  augmented?: boolean;
 }): import('@tlkit/core').TrainingSetupContext {
   const extraHeads = new Map<string, tf.LayersModel>();
   if (parts.pretrained?.head) extraHeads.set(parts.pretrained.headName, parts.pretrained.head);
@@ -150,6 +151,7 @@ export function fakeSetupContext(parts: {
     target: { X: parts.X },
     ...(parts.labeledSource ? { labeledSource: parts.labeledSource } : {}),
     ...(parts.pretrained ? { pretrained: parts.pretrained } : {}),
+    augmented: parts.augmented ?? false,
     addLabeledBatches(name, set) {
       parts.added?.push({ name, rows: set.X.rows });
     },

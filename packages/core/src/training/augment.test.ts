@@ -53,6 +53,14 @@ describe('affineWarpImage', () => {
     expect(warp(row, [1, 5, 1], { scale: 0.5 })).toEqual([0, 0, 20, 40, 40]);
   });
 
+  it('rotates and scales about the centre first, then shifts', () => {
+    // 3 × 5 image, pixel (row, col) = 10·row + col; 90° and one pixel right. By hand: output (r, c)
+    // reads x = 2 + (r − 1) = r + 1, y = 1 − (c − 1 − 2) = 4 − c (clamped to 0..2).
+    const image = Array.from({ length: 15 }, (_, index) => 10 * Math.floor(index / 5) + (index % 5));
+    const output = warp(image, [3, 5, 1], { angle: Math.PI / 2, shiftX: 1 }).map((value) => Math.round(value * 1e6) / 1e6);
+    expect(output).toEqual([21, 21, 21, 11, 1, 22, 22, 22, 12, 2, 23, 23, 23, 13, 3]);
+  });
+
   it('warps every channel with the same geometry', () => {
     // Two channels interleaved: channel 1 = 10 × channel 0.
     const image = nine.flatMap((value) => [value, 10 * value]);

@@ -1,0 +1,213 @@
+/**
+ * A small WebAssembly module that tlkit assembles at set-up and runs on the wasm backend's own
+ * memory (imported, so no copies): loops that JavaScript runs at 5–10 ns per element on the
+ * development machine and compiled WebAssembly at about 1. The module is written here as bytes
+ * (WebAssembly Core Specification 1.0, §5 "Binary Format": sections, LEB128 integers, the
+ * instruction opcodes), so nothing is downloaded or compiled by a toolchain.
+ *
+ * Exported function:
+ * - `maxPoolGradTwoByTwo(x, maxima, dy, dxMinusX, batch, outHeight, outWidth, channels, rowBytes,
+ *   imageBytes)`: for 2 × 2 windows at stride 2 without padding, stores dy of each window at the
+ *   first element (row-major) equal to the window's maximum, in dx = x + dxMinusX (byte offsets in
+ *   the heap; dx must hold zeros); a window whose maximum is −∞ or NaN gets none.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+/** The backend's Emscripten module: its memory is `asm.memory` (one thread) or `wasmMemory` (threaded). */
+interface EmscriptenModuleLike {
+  asm?: { memory?: WebAssembly.Memory };
+  wasmMemory?: WebAssembly.Memory;
+}
+
+/** Signature of the exported gradient loop (all byte offsets and counts as i32). */
+export type MaxPoolGradTwoByTwo = (
+  x: number,
+  maxima: number,
+  dy: number,
+  dxMinusX: number,
+  batch: number,
+  outHeight: number,
+  outWidth: number,
+  channels: number,
+  rowBytes: number,
+  imageBytes: number,
+) => void;
+
+const modules = new WeakMap<tf.KernelBackend, { maxPoolGradTwoByTwo: MaxPoolGradTwoByTwo } | null>();
+
+/** Unsigned LEB128. */
+function unsigned(value: number): number[] {
+  const bytes: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return bytes;
+}
+
+function name(text: string): number[] {
+  const bytes = Array.from(new TextEncoder().encode(text));
+  return [...unsigned(bytes.length), ...bytes];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...unsigned(content.length), ...content];
+}
+
+// Opcodes (WebAssembly Core Specification 1.0, §5.4).
+const BLOCK = 0x02;
+const LOOP = 0x03;
+const IF = 0x04;
+const END = 0x0b;
+const BR = 0x0c;
+const BR_IF = 0x0d;
+const VOID = 0x40;
+const GET = 0x20;
+const SET = 0x21;
+const I32_CONST = 0x41;
+const F32_CONST = 0x43;
+const I32_ADD = 0x6a;
+const I32_MUL = 0x6c;
+const I32_SHL = 0x74;
+const I32_GE_U = 0x4f;
+const F32_EQ = 0x5b;
+const F32_LOAD = [0x2a, 0x02, 0x00]; // align 2^2, offset 0
+const F32_STORE = [0x38, 0x02, 0x00];
+const I32 = 0x7f;
+const F32 = 0x7d;
+
+// Locals of maxPoolGradTwoByTwo: the ten parameters, then seven i32 and two f32.
+const [X, MAXIMA, DY, DELTA, BATCH, OUT_HEIGHT, OUT_WIDTH, CHANNELS, ROW_BYTES, IMAGE_BYTES] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [B, R, C, CH, AT, ROW_BASE, CHANNEL_BYTES, MAXIMUM, GRADIENT] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
+
+const get = (local: number) => [GET, local];
+const set = (local: number) => [SET, local];
+const increment = (local: number, by: number[]) => [...get(local), ...by, I32_ADD, ...set(local)];
+
+/** `if (x[address] === maximum) { dx[address] = gradient; br done }` with address = at + extra. */
+function candidate(extra: number[][]): number[] {
+  const address = [...get(AT), ...extra.flatMap((part) => [...part, I32_ADD])];
+  return [
+    ...address,
+    ...F32_LOAD,
+    ...get(MAXIMUM),
+    F32_EQ,
+    IF,
+    VOID,
+    ...address,
+    ...get(DELTA),
+    I32_ADD,
+    ...get(GRADIENT),
+    ...F32_STORE,
+    BR,
+    1, // out of the `if` and the `done` block
+    END,
+  ];
+}
+
+/** for (counter = 0; counter < limit; counter++) body — as block/loop/br_if. */
+function countedLoop(counter: number, limit: number, body: number[]): number[] {
+  return [
+    I32_CONST,
+    0,
+    ...set(counter),
+    BLOCK,
+    VOID,
+    LOOP,
+    VOID,
+    ...get(counter),
+    ...get(limit),
+    I32_GE_U,
+    BR_IF,
+    1,
+    ...body,
+    ...increment(counter, [I32_CONST, 1]),
+    BR,
+    0,
+    END,
+    END,
+  ];
+}
+
+function maxPoolGradBody(): number[] {
+  const minusInfinity = [F32_CONST, 0x00, 0x00, 0x80, 0xff];
+  const perChannel = [
+    ...get(MAXIMA),
+    ...F32_LOAD,
+    ...set(MAXIMUM),
+    ...get(DY),
+    ...F32_LOAD,
+    ...set(GRADIENT),
+    BLOCK,
+    VOID,
+    ...get(MAXIMUM),
+    ...minusInfinity,
+    F32_EQ,
+    BR_IF,
+    0,
+    ...candidate([]),
+    ...candidate([get(CHANNEL_BYTES)]),
+    ...candidate([get(ROW_BYTES)]),
+    ...candidate([get(ROW_BYTES), get(CHANNEL_BYTES)]),
+    END,
+    ...increment(AT, [I32_CONST, 4]),
+    ...increment(MAXIMA, [I32_CONST, 4]),
+    ...increment(DY, [I32_CONST, 4]),
+  ];
+  const perColumn = [...countedLoop(CH, CHANNELS, perChannel), ...increment(AT, get(CHANNEL_BYTES))];
+  const perRow = [
+    ...get(ROW_BASE),
+    ...get(R),
+    ...get(ROW_BYTES),
+    I32_CONST,
+    1,
+    I32_SHL,
+    I32_MUL,
+    I32_ADD,
+    ...set(AT),
+    ...countedLoop(C, OUT_WIDTH, perColumn),
+  ];
+  const perImage = [...get(X), ...get(B), ...get(IMAGE_BYTES), I32_MUL, I32_ADD, ...set(ROW_BASE), ...countedLoop(R, OUT_HEIGHT, perRow)];
+  return [...get(CHANNELS), I32_CONST, 2, I32_SHL, ...set(CHANNEL_BYTES), ...countedLoop(B, BATCH, perImage), END];
+}
+
+/** The module's bytes; `shared` declares the imported memory shared (tfjs's threaded binary). */
+export function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const functionType = [0x60, ...unsigned(10), ...Array<number>(10).fill(I32), 0];
+  const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
+  const body = [...unsigned(2), ...unsigned(7), I32, ...unsigned(2), F32, ...maxPoolGradBody()];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d], // \0asm
+    ...[0x01, 0x00, 0x00, 0x00], // version 1
+    ...section(1, [1, ...functionType]),
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name('maxPoolGradTwoByTwo'), 0x00, 0]),
+    ...section(10, [1, ...unsigned(body.length), ...body]),
+  ]);
+}
+
+/**
+ * The module instantiated on a backend's memory, or null when the backend has no WebAssembly
+ * memory tlkit can find (then the callers use their JavaScript loops). One per backend.
+ * @internal
+ */
+export function heapModule(backend: tf.KernelBackend): { maxPoolGradTwoByTwo: MaxPoolGradTwoByTwo } | null {
+  if (modules.has(backend)) return modules.get(backend)!;
+  let result: { maxPoolGradTwoByTwo: MaxPoolGradTwoByTwo } | null = null;
+  const emscripten = (backend as unknown as { wasm?: EmscriptenModuleLike }).wasm;
+  const memory = emscripten?.asm?.memory ?? emscripten?.wasmMemory;
+  if (memory instanceof WebAssembly.Memory) {
+    try {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
+      result = { maxPoolGradTwoByTwo: instance.exports.maxPoolGradTwoByTwo as MaxPoolGradTwoByTwo };
+    } catch {
+      result = null;
+    }
+  }
+  modules.set(backend, result);
+  return result;
+}

@@ -402,6 +402,43 @@ describe('tlkit wasm kernels', () => {
     expect(wasm[0].values[6 * 17 + 4]).toBe(Math.fround(a[6 * 17 + 4] + b[4]));
   });
 
+  it('transposes equal cpu exactly (float32 and int32, size-1 axes, merged axes, contiguous rows); rank 5 and bool fall back', async () => {
+    const cases: { shape: number[]; perm: number[] }[] = [
+      { shape: [6, 7], perm: [1, 0] },
+      { shape: [4, 5, 6, 3], perm: [3, 1, 2, 0] }, // every axis moves: element by element
+      { shape: [4, 5, 6, 3], perm: [1, 2, 0, 3] }, // rows of 3 stay contiguous: row copies
+      { shape: [4, 1, 6, 3], perm: [3, 1, 2, 0] }, // a size-1 axis
+      { shape: [2, 3, 4, 5], perm: [0, 2, 3, 1] }, // axes 2 and 3 merge
+      { shape: [2, 3, 4, 5, 2], perm: [4, 3, 2, 1, 0] }, // five axes: tfjs's kernel
+      { shape: [3, 4, 5], perm: [0, 1, 2] }, // no change: tfjs's kernel
+    ];
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() =>
+        cases.flatMap(({ shape, perm }, index) =>
+          (['float32', 'int32', 'bool'] as const).map((dtype) => {
+            const values = randomValues(outputSize(shape), 80 + index).map((value) => (dtype === 'float32' ? value : Math.round(value * 100)));
+            const moved = tf.transpose(tf.tensor(dtype === 'bool' ? values.map((value) => (value > 0 ? 1 : 0)) : values, shape, dtype), perm);
+            return { shape: moved.shape, values: Array.from(moved.dataSync()) };
+          }),
+        ),
+      );
+    };
+    const before = tf.memory().numTensors;
+    const wasm = await run('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    const cpu = await run('cpu');
+    await tf.setBackend('wasm');
+    wasm.forEach((result, index) => {
+      expect(result.shape).toEqual(cpu[index].shape);
+      expect(result.values).toEqual(cpu[index].values);
+    });
+    // Independent: one element by hand, out[i, j, k, l] = x[l, j, k, i] for perm [3, 1, 2, 0].
+    const values = randomValues(4 * 5 * 6 * 3, 81);
+    const element = wasm[3].values[((2 * 5 + 4) * 6 + 1) * 4 + 3]; // float32 case of cases[1] at [2, 4, 1, 3]
+    expect(element).toBe(values[((3 * 5 + 4) * 6 + 1) * 3 + 2]);
+  });
+
   it('matrix products (all four transpose cases) and the fused dense product match cpu and finite differences', async () => {
     for (const [transposeA, transposeB] of [
       [false, false],

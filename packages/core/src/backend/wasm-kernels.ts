@@ -425,7 +425,7 @@ function maxPoolGrad(): tf.KernelFunc {
       const compiled = heap && isTwoByTwoTiling(info) ? heapModule(backend) : null;
       if (compiled) {
         // The same loop compiled to WebAssembly, on the heap in place (64 × 24 × 24 × 64: 28 → 4 ms).
-        const offset = (tensor: Info) => (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(tensor.dataId).memoryOffset;
+        const offset = (tensor: Info) => heapOffset(backend, tensor);
         const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
         const rowBytes = inWidth * inChannels * 4;
         compiled.maxPoolGradTwoByTwo(offset(input), offset(output), offset(dy), offset(out) - offset(input), batchSize, outHeight, outWidth, inChannels, rowBytes, inHeight * rowBytes);
@@ -639,6 +639,65 @@ function rowsPerTile(rows: number, channels: number): number {
   return 1;
 }
 
+/**
+ * `Transpose` of 4-byte tensors (float32, int32) by tlkit's WebAssembly loop on the heap: tfjs's
+ * wasm kernel moves about one element per 10 ns here (64 × 24 × 24 × 64 in 20–25 ms), and every
+ * convolution gradient transposes x or dy. Size-1 axes are dropped and axes that stay adjacent
+ * merged, so each row the input holds contiguously is one `memory.copy`; up to four axes remain
+ * (else, and for other dtypes, tfjs's kernel).
+ */
+function transpose(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  return (args) => {
+    if (!fallback) throw new Error(`tlkit: no ${backendName} Transpose kernel to fall back to.`);
+    const backend = args.backend as tf.KernelBackend;
+    const { x } = args.inputs as { x: Info };
+    const { perm } = args.attrs as unknown as { perm: number[] };
+    if (!hasHeap(backend) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return fallback(args);
+    const compiled = heapModule(backend);
+    const plan = compiled ? transposePlan(x.shape, perm) : null;
+    if (!compiled || !plan) return fallback(args);
+    const outShape = perm.map((axis) => x.shape[axis]);
+    const out = backend.makeOutput(outShape, x.dtype);
+    compiled.transposeFour(heapOffset(backend, x), heapOffset(backend, out), ...plan.sizes, ...plan.byteStrides);
+    return out;
+  };
+}
+
+/**
+ * The output axes of a transpose as at most four (size, input byte stride) pairs, outermost first:
+ * size-1 axes dropped, output axes that are adjacent in the input merged. Null when it is a plain
+ * copy (tfjs shares the data then), empty, or needs more than four axes.
+ */
+function transposePlan(shape: readonly number[], perm: readonly number[]): { sizes: [number, number, number, number]; byteStrides: [number, number, number, number] } | null {
+  if (shape.some((extent) => extent === 0)) return null;
+  const strides: number[] = [];
+  for (let axis = shape.length - 1, stride = 1; axis >= 0; stride *= shape[axis], axis--) strides[axis] = stride;
+  const axes: { size: number; stride: number; inputAxis: number }[] = [];
+  for (const inputAxis of perm) {
+    if (shape[inputAxis] === 1) continue;
+    const previous = axes[axes.length - 1];
+    // Adjacent in the input too (the previous output axis is the next-outer input axis): one axis.
+    if (previous && previous.stride === shape[inputAxis] * strides[inputAxis]) {
+      previous.size *= shape[inputAxis];
+      previous.stride = strides[inputAxis];
+      previous.inputAxis = inputAxis;
+      continue;
+    }
+    axes.push({ size: shape[inputAxis], stride: strides[inputAxis], inputAxis });
+  }
+  if (axes.length <= 1 || axes.length > 4) return null;
+  while (axes.length < 4) axes.unshift({ size: 1, stride: 0, inputAxis: -1 });
+  return {
+    sizes: axes.map((axis) => axis.size) as [number, number, number, number],
+    byteStrides: axes.map((axis) => axis.stride * 4) as [number, number, number, number],
+  };
+}
+
+/** Byte offset of a tensor's data in the wasm backend's heap. */
+function heapOffset(backend: tf.KernelBackend, tensor: Info): number {
+  return (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(tensor.dataId).memoryOffset;
+}
+
 /** Identity without a copy (tensors are immutable; tfjs's wasm kernel copies every saved tensor). */
 function identity(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
   return (args) => {
@@ -813,6 +872,7 @@ export const WASM_KERNELS = [
   'Cast',
   'Sum',
   'Add',
+  'Transpose',
 ] as const;
 
 type WasmKernelName = (typeof WASM_KERNELS)[number];
@@ -830,6 +890,7 @@ const factories: Record<WasmKernelName, (backendName: string, original: tf.Kerne
   Cast: cast,
   Sum: sum,
   Add: add,
+  Transpose: transpose,
 };
 
 /** tfjs's own kernels that tlkit replaced, by `backend:kernel` (the matmuls fall back to them). */

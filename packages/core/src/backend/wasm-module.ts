@@ -5,7 +5,11 @@
  * (WebAssembly Core Specification 1.0, §5 "Binary Format": sections, LEB128 integers, the
  * instruction opcodes), so nothing is downloaded or compiled by a toolchain.
  *
- * Exported function:
+ * Exported functions:
+ * - `transposeFour(input, output, n0, n1, n2, n3, s0, s1, s2, s3)`: writes the output in order,
+ *   element [i0, i1, i2, i3] taken from input byte offset i0·s0 + i1·s1 + i2·s2 + i3·s3 (4-byte
+ *   elements; a row of 16 or more elements that is contiguous in the input, s3 = 4, is one
+ *   `memory.copy`);
  * - `maxPoolGradTwoByTwo(x, maxima, dy, dxMinusX, batch, outHeight, outWidth, channels, rowBytes,
  *   imageBytes)`: for 2 × 2 windows at stride 2 without padding, stores dy of each window at the
  *   first element (row-major) equal to the window's maximum, in dx = x + dxMinusX (byte offsets in
@@ -33,7 +37,16 @@ export type MaxPoolGradTwoByTwo = (
   imageBytes: number,
 ) => void;
 
-const modules = new WeakMap<tf.KernelBackend, { maxPoolGradTwoByTwo: MaxPoolGradTwoByTwo } | null>();
+/** Signature of the exported transpose: sizes of the four output axes, input byte strides along them. */
+export type TransposeFour = (input: number, output: number, n0: number, n1: number, n2: number, n3: number, s0: number, s1: number, s2: number, s3: number) => void;
+
+/** The exported functions. */
+export interface HeapModule {
+  readonly maxPoolGradTwoByTwo: MaxPoolGradTwoByTwo;
+  readonly transposeFour: TransposeFour;
+}
+
+const modules = new WeakMap<tf.KernelBackend, HeapModule | null>();
 
 /** Unsigned LEB128. */
 function unsigned(value: number): number[] {
@@ -173,19 +186,46 @@ function maxPoolGradBody(): number[] {
   return [...get(CHANNELS), I32_CONST, 2, I32_SHL, ...set(CHANNEL_BYTES), ...countedLoop(B, BATCH, perImage), END];
 }
 
+// Locals of transposeFour(input, output, n0, n1, n2, n3, s0, s1, s2, s3): output element
+// [i0, i1, i2, i3] (written in order) = input at byte i0·s0 + i1·s1 + i2·s2 + i3·s3.
+const [T_IN, T_OUT, N0, N1, N2, N3, S0, S1, S2, S3] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [I0, I1, I2, I3, A0, A1, A2, A3] = [10, 11, 12, 13, 14, 15, 16, 17];
+const MEMORY_COPY = [0xfc, 0x0a, 0x00, 0x00];
+const I32_EQ = 0x46;
+const I32_AND = 0x71;
+const ELSE = 0x05;
+
+function transposeBody(): number[] {
+  // Innermost axis contiguous in the input (s3 = 4): one memory.copy of the row; else element by element.
+  const elementwise = [
+    ...get(A2),
+    ...set(A3),
+    ...countedLoop(I3, N3, [...get(T_OUT), ...get(A3), ...F32_LOAD, ...F32_STORE, ...increment(T_OUT, [I32_CONST, 4]), ...increment(A3, get(S3))]),
+  ];
+  const rowCopy = [...get(T_OUT), ...get(A2), ...get(N3), I32_CONST, 2, I32_SHL, ...MEMORY_COPY, ...increment(T_OUT, [...get(N3), I32_CONST, 2, I32_SHL])];
+  // memory.copy pays a call per row: rows under 16 elements are copied element by element.
+  const longContiguous = [...get(S3), I32_CONST, 4, I32_EQ, ...get(N3), I32_CONST, 16, I32_GE_U, I32_AND];
+  const innermost = [...longContiguous, IF, VOID, ...rowCopy, ELSE, ...elementwise, END];
+  const level2 = [...get(A1), ...set(A2), ...countedLoop(I2, N2, [...innermost, ...increment(A2, get(S2))])];
+  const level1 = [...get(A0), ...set(A1), ...countedLoop(I1, N1, [...level2, ...increment(A1, get(S1))])];
+  const level0 = [...get(T_IN), ...set(A0), ...countedLoop(I0, N0, [...level1, ...increment(A0, get(S0))])];
+  return [...level0, END];
+}
+
 /** The module's bytes; `shared` declares the imported memory shared (tfjs's threaded binary). */
 export function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const functionType = [0x60, ...unsigned(10), ...Array<number>(10).fill(I32), 0];
   const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
   const body = [...unsigned(2), ...unsigned(7), I32, ...unsigned(2), F32, ...maxPoolGradBody()];
+  const transpose = [...unsigned(1), ...unsigned(8), I32, ...transposeBody()];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d], // \0asm
     ...[0x01, 0x00, 0x00, 0x00], // version 1
     ...section(1, [1, ...functionType]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('maxPoolGradTwoByTwo'), 0x00, 0]),
-    ...section(10, [1, ...unsigned(body.length), ...body]),
+    ...section(3, [2, 0, 0]),
+    ...section(7, [2, ...name('maxPoolGradTwoByTwo'), 0x00, 0, ...name('transposeFour'), 0x00, 1]),
+    ...section(10, [2, ...unsigned(body.length), ...body, ...unsigned(transpose.length), ...transpose]),
   ]);
 }
 
@@ -194,16 +234,19 @@ export function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
  * memory tlkit can find (then the callers use their JavaScript loops). One per backend.
  * @internal
  */
-export function heapModule(backend: tf.KernelBackend): { maxPoolGradTwoByTwo: MaxPoolGradTwoByTwo } | null {
+export function heapModule(backend: tf.KernelBackend): HeapModule | null {
   if (modules.has(backend)) return modules.get(backend)!;
-  let result: { maxPoolGradTwoByTwo: MaxPoolGradTwoByTwo } | null = null;
+  let result: HeapModule | null = null;
   const emscripten = (backend as unknown as { wasm?: EmscriptenModuleLike }).wasm;
   const memory = emscripten?.asm?.memory ?? emscripten?.wasmMemory;
   if (memory instanceof WebAssembly.Memory) {
     try {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
       const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
-      result = { maxPoolGradTwoByTwo: instance.exports.maxPoolGradTwoByTwo as MaxPoolGradTwoByTwo };
+      result = {
+        maxPoolGradTwoByTwo: instance.exports.maxPoolGradTwoByTwo as MaxPoolGradTwoByTwo,
+        transposeFour: instance.exports.transposeFour as TransposeFour,
+      };
     } catch {
       result = null;
     }

@@ -230,6 +230,9 @@ describe('tlkit wasm kernels', () => {
     { x: [2, 8, 7, 3], f: [3, 2, 3, 4], stride: [2, 2], mode: 'same' },
     { x: [2, 9, 8, 3], f: [3, 3, 3, 4], stride: [2, 3], mode: 'valid' },
     { x: [2, 6, 6, 1], f: [5, 5, 1, 2], stride: [1, 1], mode: 'same' },
+    // One input channel and a multiple of 4 outputs: the filter gradient by tlkit's WebAssembly loop.
+    { x: [2, 7, 6, 1], f: [3, 3, 1, 4], stride: [1, 1], mode: 'valid' },
+    { x: [3, 6, 5, 1], f: [5, 4, 1, 8], stride: [1, 1], mode: 'same' },
     // ≥ 16 input channels and a smaller x than dy: the filter gradient with x as the filter.
     { x: [2, 5, 5, 16], f: [3, 3, 16, 24], stride: [1, 1], mode: 'same' },
     { x: [1, 6, 5, 16], f: [3, 2, 16, 40], stride: [1, 1], mode: 'valid' },

@@ -39,7 +39,43 @@ function reference(x: Float32Array, [batch, height, width, channels]: number[], 
   return dx;
 }
 
+/** dW[i, j, o] = Σ_{b, r, c} xPadded[b, r + i, c + j] · dy[b, r, c, o], in float64. */
+function filterGradientReference(xPadded: Float32Array, [batch, height, width]: number[], dy: Float32Array, [outHeight, outWidth, channels]: number[], [fh, fw]: number[]): Float64Array {
+  const dw = new Float64Array(fh * fw * channels);
+  for (let b = 0; b < batch; b++)
+    for (let r = 0; r < outHeight; r++)
+      for (let c = 0; c < outWidth; c++)
+        for (let i = 0; i < fh; i++)
+          for (let j = 0; j < fw; j++)
+            for (let o = 0; o < channels; o++)
+              dw[(i * fw + j) * channels + o] += xPadded[(b * height + r + i) * width + c + j] * dy[((b * outHeight + r) * outWidth + c) * channels + o];
+  return dw;
+}
+
 describe('tlkit wasm module', () => {
+  it('computes a one-input-channel filter gradient on the heap (SIMD steps and the channels after them)', () => {
+    const backend = tf.engine().backend;
+    const compiled = heapModule(backend)!;
+    const rng = createRng(5);
+    for (const channels of [4, 6, 9]) {
+      const [batch, height, width, fh, fw] = [2, 7, 6, 3, 2];
+      const [outHeight, outWidth] = [height - fh + 1, width - fw + 1];
+      const x = Float32Array.from({ length: batch * height * width }, () => rng.normal());
+      const dy = Float32Array.from({ length: batch * outHeight * outWidth * channels }, () => rng.normal());
+      const dw = tf.tidy(() => {
+        const xTensor = tf.tensor(x, [batch, height, width]);
+        const dyTensor = tf.tensor(dy, [batch, outHeight, outWidth, channels]);
+        const out = tf.zeros([fh, fw, 1, channels]);
+        const offset = (tensor: tf.Tensor) =>
+          (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(tensor.dataId).memoryOffset;
+        compiled.filterGradientOneChannel(offset(xTensor), offset(dyTensor), offset(out), batch, outHeight, outWidth, channels, fh, fw, width * 4, height * width * 4);
+        return out.dataSync().slice();
+      });
+      const expected = filterGradientReference(x, [batch, height, width], dy, [outHeight, outWidth, channels], [fh, fw]);
+      for (let index = 0; index < expected.length; index++) expect(dw[index]).toBeCloseTo(expected[index], 4);
+    }
+  });
+
   it('assembles to valid WebAssembly, with plain and with shared memory', () => {
     expect(WebAssembly.validate(moduleBytes(false))).toBe(true);
     expect(WebAssembly.validate(moduleBytes(true))).toBe(true);

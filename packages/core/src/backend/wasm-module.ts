@@ -10,6 +10,10 @@
  *   element [i0, i1, i2, i3] taken from input byte offset i0·s0 + i1·s1 + i2·s2 + i3·s3 (4-byte
  *   elements; a row of 16 or more elements that is contiguous in the input, s3 = 4, is one
  *   `memory.copy`);
+ * - `filterGradientOneChannel(xPadded, dy, dw, batch, outHeight, outWidth, outChannels, filterHeight,
+ *   filterWidth, rowBytes, imageBytes)`: the filter gradient of a stride-1 convolution with one
+ *   input channel, dw[i, j, o] += Σ over output pixels of xPadded[b, r + i, c + j] · dy[b, r, c, o]
+ *   (x zero-padded by the caller; dw must hold zeros), four output channels per SIMD step;
  * - `maxPoolGradTwoByTwo(x, maxima, dy, dxMinusX, batch, outHeight, outWidth, channels, rowBytes,
  *   imageBytes)`: for 2 × 2 windows at stride 2 without padding, stores dy of each window at the
  *   first element (row-major) equal to the window's maximum, in dx = x + dxMinusX (byte offsets in
@@ -40,10 +44,26 @@ export type MaxPoolGradTwoByTwo = (
 /** Signature of the exported transpose: sizes of the four output axes, input byte strides along them. */
 export type TransposeFour = (input: number, output: number, n0: number, n1: number, n2: number, n3: number, s0: number, s1: number, s2: number, s3: number) => void;
 
+/** Signature of the exported one-input-channel filter gradient (byte offsets, counts, byte strides of the padded x). */
+export type FilterGradientOneChannel = (
+  xPadded: number,
+  dy: number,
+  dw: number,
+  batch: number,
+  outHeight: number,
+  outWidth: number,
+  outChannels: number,
+  filterHeight: number,
+  filterWidth: number,
+  rowBytes: number,
+  imageBytes: number,
+) => void;
+
 /** The exported functions. */
 export interface HeapModule {
   readonly maxPoolGradTwoByTwo: MaxPoolGradTwoByTwo;
   readonly transposeFour: TransposeFour;
+  readonly filterGradientOneChannel: FilterGradientOneChannel;
 }
 
 const modules = new WeakMap<tf.KernelBackend, HeapModule | null>();
@@ -212,20 +232,110 @@ function transposeBody(): number[] {
   return [...level0, END];
 }
 
+// SIMD opcodes (WebAssembly 2.0, fixed-width SIMD): prefix 0xfd, then the LEB128 opcode.
+const V128_LOAD = [0xfd, 0x00, 0x02, 0x00];
+const V128_STORE = [0xfd, 0x0b, 0x02, 0x00];
+const F32X4_SPLAT = [0xfd, 0x13];
+const F32X4_ADD = [0xfd, 0xe4, 0x01];
+const F32X4_MUL = [0xfd, 0xe6, 0x01];
+const V128 = 0x7b;
+const F32_ADD = 0x92;
+const F32_MUL = 0x94;
+const I32_LT_U = 0x49;
+
+// Locals of filterGradientOneChannel(xPadded, dy, dw, batch, outHeight, outWidth, outChannels,
+// filterHeight, filterWidth, rowBytes, imageBytes): dw[i, j, o] += Σ xPadded[b, r + i, c + j] ·
+// dy[b, r, c, o] over every pixel (b, r, c), stride 1, four outputs per SIMD step (the last
+// outChannels mod 4 one by one).
+const [G_X, G_DY, G_DW, G_BATCH, G_OUT_HEIGHT, G_OUT_WIDTH, G_CHANNELS, G_FILTER_HEIGHT, G_FILTER_WIDTH, G_ROW_BYTES, G_IMAGE_BYTES] = [
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+];
+const [G_B, G_R, G_C, G_I, G_J, G_K, G_BASE, G_TAP, G_ACCUMULATOR, G_GRADIENT_ROW, G_VECTOR_END, G_ADDRESS] = [
+  11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+];
+const G_XV = 23; // v128
+const G_XS = 24; // f32
+
+function filterGradientBody(): number[] {
+  const kBytes = [...get(G_K), I32_CONST, 2, I32_SHL];
+  // k = 0; while (k < vectorEnd) { dw[acc + 4k] += xv · dy[row + 4k] (four lanes); k += 4 }
+  const vectorPart = [
+    I32_CONST, 0, ...set(G_K),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(G_K), ...get(G_VECTOR_END), I32_GE_U, BR_IF, 1,
+    ...get(G_ACCUMULATOR), ...kBytes, I32_ADD, ...set(G_ADDRESS),
+    ...get(G_ADDRESS),
+    ...get(G_ADDRESS), ...V128_LOAD,
+    ...get(G_XV),
+    ...get(G_GRADIENT_ROW), ...kBytes, I32_ADD, ...V128_LOAD,
+    ...F32X4_MUL, ...F32X4_ADD, ...V128_STORE,
+    ...increment(G_K, [I32_CONST, 4]),
+    BR, 0, END, END,
+  ];
+  // while (k < channels) { dw[acc + k] += xs · dy[row + k]; k++ } — the channels past the last multiple of four.
+  const scalarPart = [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(G_K), ...get(G_CHANNELS), I32_GE_U, BR_IF, 1,
+    ...get(G_ACCUMULATOR), ...kBytes, I32_ADD, ...set(G_ADDRESS),
+    ...get(G_ADDRESS),
+    ...get(G_ADDRESS), ...F32_LOAD,
+    ...get(G_XS),
+    ...get(G_GRADIENT_ROW), ...kBytes, I32_ADD, ...F32_LOAD,
+    F32_MUL, F32_ADD, ...F32_STORE,
+    ...increment(G_K, [I32_CONST, 1]),
+    BR, 0, END, END,
+  ];
+  const channelBytes = [...get(G_CHANNELS), I32_CONST, 2, I32_SHL];
+  const perTap = [
+    ...get(G_TAP), ...F32_LOAD, ...set(G_XS),
+    ...get(G_XS), ...F32X4_SPLAT, ...set(G_XV),
+    ...vectorPart,
+    ...scalarPart,
+    ...increment(G_ACCUMULATOR, channelBytes),
+    ...increment(G_TAP, [I32_CONST, 4]),
+  ];
+  const perFilterRow = [
+    ...get(G_BASE), ...get(G_I), ...get(G_ROW_BYTES), I32_MUL, I32_ADD, ...set(G_TAP),
+    ...countedLoop(G_J, G_FILTER_WIDTH, perTap),
+  ];
+  const perPixel = [
+    ...get(G_X), ...get(G_B), ...get(G_IMAGE_BYTES), I32_MUL, I32_ADD,
+    ...get(G_R), ...get(G_ROW_BYTES), I32_MUL, I32_ADD,
+    ...get(G_C), I32_CONST, 2, I32_SHL, I32_ADD,
+    ...set(G_BASE),
+    ...get(G_DW), ...set(G_ACCUMULATOR),
+    ...countedLoop(G_I, G_FILTER_HEIGHT, perFilterRow),
+    ...increment(G_GRADIENT_ROW, channelBytes),
+  ];
+  return [
+    ...get(G_CHANNELS), I32_CONST, 0x7c, I32_AND, ...set(G_VECTOR_END), // channels & −4
+    ...get(G_DY), ...set(G_GRADIENT_ROW),
+    ...countedLoop(G_B, G_BATCH, countedLoop(G_R, G_OUT_HEIGHT, countedLoop(G_C, G_OUT_WIDTH, perPixel))),
+    END,
+  ];
+}
+
 /** The module's bytes; `shared` declares the imported memory shared (tfjs's threaded binary). */
 export function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const functionType = [0x60, ...unsigned(10), ...Array<number>(10).fill(I32), 0];
   const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
   const body = [...unsigned(2), ...unsigned(7), I32, ...unsigned(2), F32, ...maxPoolGradBody()];
   const transpose = [...unsigned(1), ...unsigned(8), I32, ...transposeBody()];
+  const gradient = [...unsigned(3), ...unsigned(12), I32, ...unsigned(1), V128, ...unsigned(1), F32, ...filterGradientBody()];
+  const gradientType = [0x60, ...unsigned(11), ...Array<number>(11).fill(I32), 0];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d], // \0asm
     ...[0x01, 0x00, 0x00, 0x00], // version 1
-    ...section(1, [1, ...functionType]),
+    ...section(1, [2, ...functionType, ...gradientType]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
-    ...section(3, [2, 0, 0]),
-    ...section(7, [2, ...name('maxPoolGradTwoByTwo'), 0x00, 0, ...name('transposeFour'), 0x00, 1]),
-    ...section(10, [2, ...unsigned(body.length), ...body, ...unsigned(transpose.length), ...transpose]),
+    ...section(3, [3, 0, 0, 1]),
+    ...section(7, [
+      3,
+      ...name('maxPoolGradTwoByTwo'), 0x00, 0,
+      ...name('transposeFour'), 0x00, 1,
+      ...name('filterGradientOneChannel'), 0x00, 2,
+    ]),
+    ...section(10, [3, ...unsigned(body.length), ...body, ...unsigned(transpose.length), ...transpose, ...unsigned(gradient.length), ...gradient]),
   ]);
 }
 
@@ -246,6 +356,7 @@ export function heapModule(backend: tf.KernelBackend): HeapModule | null {
       result = {
         maxPoolGradTwoByTwo: instance.exports.maxPoolGradTwoByTwo as MaxPoolGradTwoByTwo,
         transposeFour: instance.exports.transposeFour as TransposeFour,
+        filterGradientOneChannel: instance.exports.filterGradientOneChannel as FilterGradientOneChannel,
       };
     } catch {
       result = null;

@@ -17,7 +17,11 @@
  *   negative segment ids as TensorFlow does;
  * - a matrix product is a 1×1 convolution (XNNPACK's GEMM, threaded), operands transposed first;
  * - `Identity` and same-dtype `Cast` share the input's memory (tensors are immutable);
- * - a sum over leading axes (every bias gradient) is an average pooling × n, not a transpose.
+ * - a sum over leading axes (every bias gradient) is an average pooling × n, not a transpose;
+ * - a bias `Add` runs in long rows (the vector tiled), not row by row;
+ * - `Transpose`, the 2 × 2 max-pool gradient and the filter gradient of one-input-channel
+ *   convolutions run as loops of a small WebAssembly module on the backend's heap
+ *   (`wasm-module.ts`), where JavaScript would cost 5–10 ns per element.
  *
  * The convolution identities are those of Dumoulin & Visin, "A guide to convolution arithmetic for
  * deep learning" (arXiv:1603.07285, 2016), §4 (transposed convolution as a direct convolution with

@@ -233,6 +233,9 @@ describe('tlkit wasm kernels', () => {
     // One input channel and a multiple of 4 outputs: the filter gradient by tlkit's WebAssembly loop.
     { x: [2, 7, 6, 1], f: [3, 3, 1, 4], stride: [1, 1], mode: 'valid' },
     { x: [3, 6, 5, 1], f: [5, 4, 1, 8], stride: [1, 1], mode: 'same' },
+    // Unpadded, input channels a multiple of 4, outputs a multiple of 16: the blocked WebAssembly loop.
+    { x: [2, 7, 6, 8], f: [3, 3, 8, 16], stride: [1, 1], mode: 'valid' },
+    { x: [1, 6, 5, 4], f: [3, 2, 4, 32], stride: [1, 1], mode: 'valid' },
     // ≥ 16 input channels and a smaller x than dy: the filter gradient with x as the filter.
     { x: [2, 5, 5, 16], f: [3, 3, 16, 24], stride: [1, 1], mode: 'same' },
     { x: [1, 6, 5, 16], f: [3, 2, 16, 40], stride: [1, 1], mode: 'valid' },

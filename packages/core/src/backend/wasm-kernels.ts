@@ -253,6 +253,40 @@ function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, 
   });
 }
 
+/**
+ * dW of an unpadded stride-1 convolution with input channels a multiple of 4 and output channels a
+ * multiple of 16 by tlkit's WebAssembly loop, straight from x and dy in NHWC: for each output row,
+ * filter tap and 4 × 16 block of (input, output) channels, 16 SIMD accumulators stay in registers
+ * while the row's pixels stream past (x and dy rows stay in the L1 cache). XNNPACK's form transposes
+ * x and dy and packs one of them as its filter on every call. Null when it does not apply.
+ */
+function blockedFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
+  if (inChannels % 4 !== 0 || outChannels % 16 !== 0) return null;
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
+  const compiled = heapModule(backend);
+  if (!compiled) return null;
+  const gradient = backend.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32');
+  (backend.typedArrayFromHeap(gradient) as Float32Array).fill(0);
+  compiled.filterGradientBlocked(
+    heapOffset(backend, x),
+    heapOffset(backend, dy),
+    heapOffset(backend, gradient),
+    batchSize,
+    outHeight,
+    outWidth,
+    inHeight,
+    inWidth,
+    inChannels,
+    outChannels,
+    filterHeight,
+    filterWidth,
+  );
+  return gradient;
+}
+
 /** dW of y = conv2d(x, W): a convolution of x (batch in the channel slot) with dy as the filter. */
 function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
   return ({ inputs, backend: untypedBackend, attrs }) => {
@@ -271,7 +305,7 @@ function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
     // roles can swap — dy (channels first) correlated with x as the filter gives dW rotated by
     // 180° — so the smaller of x and dy is packed; worth it once x has enough channels to fill
     // XNNPACK's output tiles (small-CNN's second layer: 176 vs 206 ms).
-    const compiled = oneChannelFilterGradient(backend, x, dy, info);
+    const compiled = oneChannelFilterGradient(backend, x, dy, info) ?? blockedFilterGradient(backend, x, dy, info);
     if (compiled) return compiled;
     const swap =
       info.strideHeight === 1 &&

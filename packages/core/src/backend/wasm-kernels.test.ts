@@ -230,7 +230,11 @@ describe('tlkit wasm kernels', () => {
     { x: [2, 8, 7, 3], f: [3, 2, 3, 4], stride: [2, 2], mode: 'same' },
     { x: [2, 9, 8, 3], f: [3, 3, 3, 4], stride: [2, 3], mode: 'valid' },
     { x: [2, 6, 6, 1], f: [5, 5, 1, 2], stride: [1, 1], mode: 'same' },
-    // One input channel and a multiple of 4 outputs: the filter gradient by tlkit's WebAssembly loop.
+    // One input channel: the filter gradient by tlkit's WebAssembly loops (taps in SIMD lanes for up
+    // to 16 accumulators, outputs in SIMD lanes above that).
+    { x: [2, 9, 8, 1], f: [5, 5, 1, 3], stride: [1, 1], mode: 'same' },
+    { x: [2, 8, 9, 1], f: [3, 6, 1, 6], stride: [1, 1], mode: 'valid' },
+    { x: [2, 6, 7, 1], f: [3, 3, 1, 20], stride: [1, 1], mode: 'valid' },
     { x: [2, 7, 6, 1], f: [3, 3, 1, 4], stride: [1, 1], mode: 'valid' },
     { x: [3, 6, 5, 1], f: [5, 4, 1, 8], stride: [1, 1], mode: 'same' },
     // Unpadded, input channels a multiple of 4, outputs a multiple of 16: the blocked WebAssembly loop.

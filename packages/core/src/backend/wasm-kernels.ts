@@ -30,7 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
-import { heapModule } from './wasm-module';
+import { heapModule, tapsFilterGradient } from './wasm-module';
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -216,18 +216,42 @@ function rotateFilter(calls: KernelCalls, filter: Info, layout: 'swapChannels' |
  */
 function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
-  // Output channels in whole SIMD steps: with 6 (LeNet-5) the two scalar channels per tap made the
-  // loop slower than XNNPACK's form (11.4–12.6 against 10.2–10.4 ms).
-  if (inChannels !== 1 || outChannels % 4 !== 0) return null;
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  if (inChannels !== 1 || info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
-  const compiled = heapModule(backend);
-  if (!compiled) return null;
   const paddedHeight = outHeight + filterHeight - 1;
   const paddedWidth = outWidth + filterWidth - 1;
   const bottom = paddedHeight - inHeight - padInfo.top;
   const right = paddedWidth - inWidth - padInfo.left;
   if (padInfo.top < 0 || padInfo.left < 0 || bottom < 0 || right < 0) return null;
+  // Few outputs (LeNet-5's 6): four horizontal taps per SIMD step, all accumulators in registers.
+  const tapBlocks = Math.ceil(filterWidth / 4);
+  const taps = tapsFilterGradient(backend, outChannels, tapBlocks);
+  if (taps) {
+    return withCalls(backend, 'wasm', (calls) => {
+      // One extra zero row under each image: the last taps of a row read up to three values past it.
+      const padded = calls.run(
+        'PadV2',
+        { x: calls.reshape(x, [batchSize, inHeight, inWidth]) },
+        { paddings: [[0, 0], [padInfo.top, bottom + 1], [padInfo.left, right]], constantValue: 0 },
+      );
+      const sums = calls.adopt(backend.makeOutput([filterHeight * tapBlocks * outChannels * 4], 'float32'));
+      (backend.typedArrayFromHeap(sums) as Float32Array).fill(0);
+      const rowBytes = paddedWidth * 4;
+      taps(heapOffset(backend, padded), heapOffset(backend, dy), heapOffset(backend, sums), batchSize, outHeight, outWidth, filterHeight, rowBytes, (paddedHeight + 1) * rowBytes);
+      const gradient = calls.adopt(backend.makeOutput([filterHeight, filterWidth, 1, outChannels], 'float32'));
+      const target = backend.typedArrayFromHeap(gradient) as Float32Array;
+      const source = backend.typedArrayFromHeap(sums) as Float32Array;
+      for (let i = 0; i < filterHeight; i++)
+        for (let j = 0; j < filterWidth; j++)
+          for (let o = 0; o < outChannels; o++) target[(i * filterWidth + j) * outChannels + o] = source[((i * tapBlocks + (j >> 2)) * outChannels + o) * 4 + (j & 3)];
+      return gradient;
+    });
+  }
+  // Output channels in whole SIMD steps: with 6 (LeNet-5) the two scalar channels per tap made this
+  // loop slower than XNNPACK's form (11.4–12.6 against 10.2–10.4 ms).
+  if (outChannels % 4 !== 0) return null;
+  const compiled = heapModule(backend);
+  if (!compiled) return null;
   return withCalls(backend, 'wasm', (calls) => {
     let padded = calls.reshape(x, [batchSize, inHeight, inWidth]);
     if (padInfo.top + padInfo.left + bottom + right > 0) {

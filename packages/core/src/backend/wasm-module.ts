@@ -448,6 +448,133 @@ export function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   ]);
 }
 
+// Locals of filterGradientTaps(xPadded, dy, sums, batch, outHeight, outWidth, filterHeight,
+// rowBytes, imageBytes), assembled for one (outChannels, tapBlocks): the filter gradient of a
+// stride-1 convolution with one input channel, four horizontal taps per SIMD lane group:
+// sums[i][block][o][lane] += Σ xPadded[b, r + i, c + 4·block + lane] · dy[b, r, c, o]. The
+// tapBlocks · outChannels accumulators (at most 16) stay in locals along each input row.
+const [P_X, P_DY, P_SUMS, P_BATCH, P_OUT_HEIGHT, P_OUT_WIDTH, P_FILTER_HEIGHT, P_ROW_BYTES, P_IMAGE_BYTES] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const [P_B, P_R, P_I, P_C, P_XA, P_DA, P_WA, P_DY_ROW] = [9, 10, 11, 12, 13, 14, 15, 16];
+const P_V128 = 17; // accumulators, then tapBlocks inputs, then one splat
+
+function tapsGradientBody(outChannels: number, tapBlocks: number): number[] {
+  const accumulator = (block: number, o: number) => P_V128 + block * outChannels + o;
+  const input = (block: number) => P_V128 + tapBlocks * outChannels + block;
+  const splat = P_V128 + tapBlocks * outChannels + tapBlocks;
+  const load: number[] = [];
+  const store: number[] = [];
+  for (let block = 0; block < tapBlocks; block++)
+    for (let o = 0; o < outChannels; o++) {
+      const offset = 16 * (block * outChannels + o);
+      load.push(...get(P_WA), ...v128LoadAt(offset), ...set(accumulator(block, o)));
+      store.push(...get(P_WA), ...get(accumulator(block, o)), ...v128StoreAt(offset));
+    }
+  const perPixel: number[] = [];
+  for (let block = 0; block < tapBlocks; block++) perPixel.push(...get(P_XA), ...v128LoadAt(16 * block), ...set(input(block)));
+  for (let o = 0; o < outChannels; o++) {
+    perPixel.push(...get(P_DA), ...f32LoadAt(4 * o), ...F32X4_SPLAT, ...set(splat));
+    for (let block = 0; block < tapBlocks; block++) {
+      perPixel.push(...get(accumulator(block, o)), ...get(input(block)), ...get(splat), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(block, o)));
+    }
+  }
+  perPixel.push(...increment(P_XA, [I32_CONST, 4]), ...increment(P_DA, [I32_CONST, ...signed(4 * outChannels)]));
+  const perFilterRow = [
+    // xa = x + b · imageBytes + (r + i) · rowBytes; wa = sums + i · tapBlocks · outChannels · 16
+    ...get(P_X), ...get(P_B), ...get(P_IMAGE_BYTES), I32_MUL, I32_ADD, ...get(P_R), ...get(P_I), I32_ADD, ...get(P_ROW_BYTES), I32_MUL, I32_ADD, ...set(P_XA),
+    ...get(P_SUMS), ...get(P_I), I32_CONST, ...signed(16 * tapBlocks * outChannels), I32_MUL, I32_ADD, ...set(P_WA),
+    ...get(P_DY_ROW), ...set(P_DA),
+    ...load,
+    ...countedLoop(P_C, P_OUT_WIDTH, perPixel),
+    ...store,
+  ];
+  const perRow = [
+    // dyRow = dy + (b · outHeight + r) · outWidth · outChannels · 4
+    ...get(P_B), ...get(P_OUT_HEIGHT), I32_MUL, ...get(P_R), I32_ADD, ...get(P_OUT_WIDTH), I32_MUL, I32_CONST, ...signed(4 * outChannels), I32_MUL, ...get(P_DY), I32_ADD, ...set(P_DY_ROW),
+    ...countedLoop(P_I, P_FILTER_HEIGHT, perFilterRow),
+  ];
+  return [...countedLoop(P_B, P_BATCH, countedLoop(P_R, P_OUT_HEIGHT, perRow)), END];
+}
+
+/** Signed LEB128 (i32.const immediates). */
+function signed(value: number): number[] {
+  const bytes: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
+      bytes.push(byte);
+      return bytes;
+    }
+    bytes.push(byte | 0x80);
+  }
+}
+
+const v128LoadAt = (offset: number) => [0xfd, 0x00, 0x02, ...unsigned(offset)];
+const v128StoreAt = (offset: number) => [0xfd, 0x0b, 0x02, ...unsigned(offset)];
+const f32LoadAt = (offset: number) => [0x2a, 0x02, ...unsigned(offset)];
+
+/** A module with the one function filterGradientTaps for (outChannels, tapBlocks). */
+export function tapsModuleBytes(shared: boolean, outChannels: number, tapBlocks: number): Uint8Array<ArrayBuffer> {
+  const functionType = [0x60, ...unsigned(9), ...Array<number>(9).fill(I32), 0];
+  const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
+  const body = [...unsigned(2), ...unsigned(8), I32, ...unsigned(tapBlocks * outChannels + tapBlocks + 1), V128, ...tapsGradientBody(outChannels, tapBlocks)];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d],
+    ...[0x01, 0x00, 0x00, 0x00],
+    ...section(1, [1, ...functionType]),
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name('filterGradientTaps'), 0x00, 0]),
+    ...section(10, [1, ...unsigned(body.length), ...body]),
+  ]);
+}
+
+/** Signature of filterGradientTaps (byte offsets, counts, byte strides of the padded x). */
+export type FilterGradientTaps = (
+  xPadded: number,
+  dy: number,
+  sums: number,
+  batch: number,
+  outHeight: number,
+  outWidth: number,
+  filterHeight: number,
+  rowBytes: number,
+  imageBytes: number,
+) => void;
+
+const tapsModules = new WeakMap<tf.KernelBackend, Map<string, FilterGradientTaps | null>>();
+
+/**
+ * filterGradientTaps assembled for (outChannels, tapBlocks) on a backend's memory, or null
+ * (accumulators would not fit: more than 16; or no memory). One per backend and shape. @internal
+ */
+export function tapsFilterGradient(backend: tf.KernelBackend, outChannels: number, tapBlocks: number): FilterGradientTaps | null {
+  if (tapBlocks * outChannels > 16) return null;
+  let byShape = tapsModules.get(backend);
+  if (!byShape) tapsModules.set(backend, (byShape = new Map()));
+  const key = `${outChannels}x${tapBlocks}`;
+  if (byShape.has(key)) return byShape.get(key)!;
+  let result: FilterGradientTaps | null = null;
+  const memory = backendMemory(backend);
+  if (memory) {
+    try {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(tapsModuleBytes(shared, outChannels, tapBlocks)), { env: { memory } });
+      result = instance.exports.filterGradientTaps as FilterGradientTaps;
+    } catch {
+      result = null;
+    }
+  }
+  byShape.set(key, result);
+  return result;
+}
+
+function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | null {
+  const emscripten = (backend as unknown as { wasm?: EmscriptenModuleLike }).wasm;
+  const memory = emscripten?.asm?.memory ?? emscripten?.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
 /**
  * The module instantiated on a backend's memory, or null when the backend has no WebAssembly
  * memory tlkit can find (then the callers use their JavaScript loops). One per backend.

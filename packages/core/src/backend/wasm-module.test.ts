@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { setupBackend } from './setup';
-import { heapModule, moduleBytes } from './wasm-module';
+import { heapModule, moduleBytes, tapsModuleBytes } from './wasm-module';
 
 /**
  * The hand-assembled WebAssembly module: both variants (plain and shared imported memory) are
@@ -79,6 +79,14 @@ describe('tlkit wasm module', () => {
   it('assembles to valid WebAssembly, with plain and with shared memory', () => {
     expect(WebAssembly.validate(moduleBytes(false))).toBe(true);
     expect(WebAssembly.validate(moduleBytes(true))).toBe(true);
+    for (const [outputs, blocks] of [
+      [6, 2],
+      [16, 1],
+      [1, 1],
+    ]) {
+      expect(WebAssembly.validate(tapsModuleBytes(false, outputs, blocks))).toBe(true);
+      expect(WebAssembly.validate(tapsModuleBytes(true, outputs, blocks))).toBe(true);
+    }
   });
 
   it('computes the 2 × 2 max-pool gradient on the heap as the rule says (random, tied, negative, −∞ windows; odd sizes)', () => {

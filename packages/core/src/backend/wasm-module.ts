@@ -5,7 +5,10 @@
  * (WebAssembly Core Specification 1.0, §5 "Binary Format": sections, LEB128 integers, the
  * instruction opcodes), so nothing is downloaded or compiled by a toolchain.
  *
- * Exported functions:
+ * A second, per-shape module (`tapsModuleBytes`, `tapsFilterGradient`) holds the one-input-channel
+ * filter gradient with the taps of a filter row in SIMD lanes, unrolled for its output count.
+ *
+ * Exported functions of the main module:
  * - `transposeFour(input, output, n0, n1, n2, n3, s0, s1, s2, s3)`: writes the output in order,
  *   element [i0, i1, i2, i3] taken from input byte offset i0·s0 + i1·s1 + i2·s2 + i3·s3 (4-byte
  *   elements; a row of 16 or more elements that is contiguous in the input, s3 = 4, is one
@@ -14,6 +17,10 @@
  *   filterWidth, rowBytes, imageBytes)`: the filter gradient of a stride-1 convolution with one
  *   input channel, dw[i, j, o] += Σ over output pixels of xPadded[b, r + i, c + j] · dy[b, r, c, o]
  *   (x zero-padded by the caller; dw must hold zeros), four output channels per SIMD step;
+ * - `filterGradientBlocked(x, dy, dw, batch, outHeight, outWidth, inHeight, inWidth, inChannels,
+ *   outChannels, filterHeight, filterWidth)`: the filter gradient of an unpadded stride-1
+ *   convolution with inChannels a multiple of 4 and outChannels a multiple of 16, 4 × 16 channel
+ *   blocks accumulated in 16 SIMD registers along each output row (dw must hold zeros);
  * - `maxPoolGradTwoByTwo(x, maxima, dy, dxMinusX, batch, outHeight, outWidth, channels, rowBytes,
  *   imageBytes)`: for 2 × 2 windows at stride 2 without padding, stores dy of each window at the
  *   first element (row-major) equal to the window's maximum, in dx = x + dxMinusX (byte offsets in

@@ -536,6 +536,98 @@ export function tapsModuleBytes(shared: boolean, outChannels: number, tapBlocks:
   ]);
 }
 
+// Locals of convolveOneChannel(xPadded, weights, y, batch, outHeight, outWidth, filterHeight,
+// filterWidth, rowBytes, imageBytes), assembled for one outChannels: a stride-1 convolution with
+// one input channel, four output pixels per SIMD lane group: y[b, r, c + p, o] = Σ_{i, j}
+// xPadded[b, r + i, c + p + j] · w[i, j, o], the weights given pre-broadcast (one v128 per tap and
+// output), outWidth a multiple of 4.
+const [Q_X, Q_W, Q_Y, Q_BATCH, Q_OUT_HEIGHT, Q_OUT_WIDTH, Q_FILTER_HEIGHT, Q_FILTER_WIDTH, Q_ROW_BYTES, Q_IMAGE_BYTES] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [Q_B, Q_R, Q_C, Q_I, Q_J, Q_XA, Q_WA, Q_YA] = [10, 11, 12, 13, 14, 15, 16, 17];
+const Q_V128 = 18; // accumulators, then the input vector
+
+function convolveBody(outChannels: number): number[] {
+  const accumulator = (o: number) => Q_V128 + o;
+  const input = Q_V128 + outChannels;
+  const zero = [F32_CONST, 0, 0, 0, 0, ...F32X4_SPLAT];
+  const clear: number[] = [];
+  for (let o = 0; o < outChannels; o++) clear.push(...zero, ...set(accumulator(o)));
+  const perTap: number[] = [...get(Q_XA), ...v128LoadAt(0), ...set(input)];
+  for (let o = 0; o < outChannels; o++) {
+    perTap.push(...get(accumulator(o)), ...get(input), ...get(Q_WA), ...v128LoadAt(16 * o), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(o)));
+  }
+  perTap.push(...increment(Q_XA, [I32_CONST, 4]), ...increment(Q_WA, [I32_CONST, ...signed(16 * outChannels)]));
+  const perFilterRow = [
+    // xa = x + b · imageBytes + (r + i) · rowBytes + c · 4
+    ...get(Q_X), ...get(Q_B), ...get(Q_IMAGE_BYTES), I32_MUL, I32_ADD, ...get(Q_R), ...get(Q_I), I32_ADD, ...get(Q_ROW_BYTES), I32_MUL, I32_ADD,
+    ...get(Q_C), I32_CONST, 2, I32_SHL, I32_ADD, ...set(Q_XA),
+    ...countedLoop(Q_J, Q_FILTER_WIDTH, perTap),
+  ];
+  const store: number[] = [];
+  for (let p = 0; p < 4; p++)
+    for (let o = 0; o < outChannels; o++) store.push(...get(Q_YA), ...get(accumulator(o)), 0xfd, 0x1f, p, 0x38, 0x02, ...unsigned(4 * (p * outChannels + o)));
+  const perGroup = [
+    ...clear,
+    ...get(Q_W), ...set(Q_WA),
+    ...countedLoop(Q_I, Q_FILTER_HEIGHT, perFilterRow),
+    ...store,
+    ...increment(Q_YA, [I32_CONST, ...signed(16 * outChannels)]),
+  ];
+  return [...get(Q_Y), ...set(Q_YA), ...countedLoop(Q_B, Q_BATCH, countedLoop(Q_R, Q_OUT_HEIGHT, steppedLoop(Q_C, Q_OUT_WIDTH, 4, perGroup))), END];
+}
+
+/** A module with the one function convolveOneChannel for outChannels. */
+export function convolveModuleBytes(shared: boolean, outChannels: number): Uint8Array<ArrayBuffer> {
+  const functionType = [0x60, ...unsigned(10), ...Array<number>(10).fill(I32), 0];
+  const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
+  const body = [...unsigned(2), ...unsigned(8), I32, ...unsigned(outChannels + 1), V128, ...convolveBody(outChannels)];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d],
+    ...[0x01, 0x00, 0x00, 0x00],
+    ...section(1, [1, ...functionType]),
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name('convolveOneChannel'), 0x00, 0]),
+    ...section(10, [1, ...unsigned(body.length), ...body]),
+  ]);
+}
+
+/** Signature of convolveOneChannel (byte offsets, counts, byte strides of the padded x). */
+export type ConvolveOneChannel = (
+  xPadded: number,
+  weights: number,
+  y: number,
+  batch: number,
+  outHeight: number,
+  outWidth: number,
+  filterHeight: number,
+  filterWidth: number,
+  rowBytes: number,
+  imageBytes: number,
+) => void;
+
+const convolveModules = new WeakMap<tf.KernelBackend, Map<number, ConvolveOneChannel | null>>();
+
+/** convolveOneChannel assembled for outChannels (at most 12) on a backend's memory, or null. @internal */
+export function oneChannelConvolution(backend: tf.KernelBackend, outChannels: number): ConvolveOneChannel | null {
+  if (outChannels > 12) return null;
+  let byChannels = convolveModules.get(backend);
+  if (!byChannels) convolveModules.set(backend, (byChannels = new Map()));
+  if (byChannels.has(outChannels)) return byChannels.get(outChannels)!;
+  let result: ConvolveOneChannel | null = null;
+  const memory = backendMemory(backend);
+  if (memory) {
+    try {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(convolveModuleBytes(shared, outChannels)), { env: { memory } });
+      result = instance.exports.convolveOneChannel as ConvolveOneChannel;
+    } catch {
+      result = null;
+    }
+  }
+  byChannels.set(outChannels, result);
+  return result;
+}
+
 /** Signature of filterGradientTaps (byte offsets, counts, byte strides of the padded x). */
 export type FilterGradientTaps = (
   xPadded: number,

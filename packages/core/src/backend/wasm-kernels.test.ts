@@ -240,6 +240,10 @@ describe('tlkit wasm kernels', () => {
     // Unpadded, input channels a multiple of 4, outputs a multiple of 16: the blocked WebAssembly loop.
     { x: [2, 7, 6, 8], f: [3, 3, 8, 16], stride: [1, 1], mode: 'valid' },
     { x: [1, 6, 5, 4], f: [3, 2, 4, 32], stride: [1, 1], mode: 'valid' },
+    // Unpadded stride 1 with input channels a multiple of 8: the input gradient by the blocked
+    // WebAssembly loop (whole 4-column blocks and the columns after them; fewer columns than a block).
+    { x: [2, 6, 9, 24], f: [3, 3, 24, 5], stride: [1, 1], mode: 'valid' },
+    { x: [1, 5, 4, 8], f: [2, 2, 8, 3], stride: [1, 1], mode: 'valid' },
     // ≥ 16 input channels and a smaller x than dy: the filter gradient with x as the filter.
     { x: [2, 5, 5, 16], f: [3, 3, 16, 24], stride: [1, 1], mode: 'same' },
     { x: [1, 6, 5, 16], f: [3, 2, 16, 40], stride: [1, 1], mode: 'valid' },

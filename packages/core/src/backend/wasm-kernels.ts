@@ -31,7 +31,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
-import { heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
+import { blockedInputGradient, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -418,6 +418,48 @@ function conv2d(backendName: string, fallback: tf.KernelFunc | undefined): tf.Ke
   };
 }
 
+/**
+ * Register block of the input-gradient loop: neighbouring dx columns × SIMD vectors of 4 input
+ * channels. 4 × 2 (8 accumulators, 2 filter vectors and a splat: within x86-64's 16 SIMD
+ * registers) ran small-CNN's 64 × 24 × 24 × 64 case in 82–100 ms; 2 × 4 about the same; 4 × 4
+ * (21 live vectors) 107–110, 3 × 2 97–109, 2 × 2 and 1 × 4 106–115, and unrolling 2 or 4 output
+ * channels per step 104–137 (XNNPACK's form: 107–146 in the same runs).
+ */
+const INPUT_GRADIENT_BLOCK = { pixels: 4, vectors: 2 };
+
+/**
+ * dx of an unpadded stride-1 convolution with input channels a multiple of 8 by tlkit's
+ * WebAssembly loop, straight from dy and the filter in NHWC: for each dy row and filter tap, 4
+ * neighbouring dx columns × 8 input channels are accumulated in SIMD registers over the output
+ * channels (dx[b, r + i, c + j, ·] += Σ_o dy[b, r, c, o] · W[i, j, ·, o]). XNNPACK's form
+ * zero-pads dy by fh − 1 rows and fw − 1 columns on every side (tfjs's `PadV2`, ≈ 15 ns per
+ * element here) and then computes on the padding too. Null when it does not apply.
+ */
+function blockedConvolutionInputGradient(backend: tf.KernelBackend, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info | null {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
+  const { pixels, vectors } = INPUT_GRADIENT_BLOCK;
+  if (inChannels % (4 * vectors) !== 0) return null;
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || !hasHeap(backend)) return null;
+  const compiled = blockedInputGradient(backend, inChannels, outChannels, pixels, vectors);
+  if (!compiled) return null;
+  return withCalls(backend, 'wasm', (calls) => {
+    const byOutput = calls.adopt(backend.makeOutput([filterHeight, filterWidth, outChannels, inChannels], 'float32'));
+    const dx = calls.adopt(backend.makeOutput([batchSize, inHeight, inWidth, inChannels], 'float32'));
+    // Views after the allocations (a growing heap replaces the buffer).
+    const target = backend.typedArrayFromHeap(byOutput) as Float32Array;
+    const source = backend.typedArrayFromHeap(filter) as Float32Array;
+    for (let tap = 0; tap < filterHeight * filterWidth; tap++) {
+      const base = tap * inChannels * outChannels;
+      for (let ci = 0; ci < inChannels; ci++) for (let o = 0; o < outChannels; o++) target[base + o * inChannels + ci] = source[base + ci * outChannels + o];
+    }
+    (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
+    compiled(heapOffset(backend, dy), heapOffset(backend, byOutput), heapOffset(backend, dx), batchSize, outHeight, outWidth, inHeight, inWidth, filterHeight, filterWidth);
+    return dx;
+  });
+}
+
 /** dx of y = conv2d(x, W): the transposed convolution of dy (zero insertion + rotated filter). */
 function conv2dBackpropInput(backendName: string): tf.KernelFunc {
   return ({ inputs, backend: untypedBackend, attrs }) => {
@@ -432,6 +474,8 @@ function conv2dBackpropInput(backendName: string): tf.KernelFunc {
     };
     requireChannelsLast(dataFormat, 'Conv2DBackpropInput');
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+    const compiled = blockedConvolutionInputGradient(backend, dy, filter, info);
+    if (compiled) return compiled;
     return withCalls(backend, backendName, (calls) => {
       const rotated = rotateFilter(calls, filter, 'swapChannels'); // [fh, fw, cOut, cIn]
       const spread = insertZeros(calls, dy, info.strideHeight, info.strideWidth);

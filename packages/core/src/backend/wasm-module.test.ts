@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { setupBackend } from './setup';
-import { heapModule, moduleBytes, tapsModuleBytes } from './wasm-module';
+import { blockedInputGradient, heapModule, inputGradientModuleBytes, moduleBytes, tapsModuleBytes } from './wasm-module';
 
 /**
  * The hand-assembled WebAssembly module: both variants (plain and shared imported memory) are
@@ -52,7 +52,56 @@ function filterGradientReference(xPadded: Float32Array, [batch, height, width]: 
   return dw;
 }
 
+/** dx[b, r + i, c + j, k] = Σ_o dy[b, r, c, o] · W[i, j, k, o] (unpadded stride-1 convolution), in float64. */
+function inputGradientReference(dy: Float32Array, [batch, outHeight, outWidth, outChannels]: number[], filter: Float32Array, [fh, fw, inChannels]: number[]): Float64Array {
+  const [height, width] = [outHeight + fh - 1, outWidth + fw - 1];
+  const dx = new Float64Array(batch * height * width * inChannels);
+  for (let b = 0; b < batch; b++)
+    for (let r = 0; r < outHeight; r++)
+      for (let c = 0; c < outWidth; c++)
+        for (let i = 0; i < fh; i++)
+          for (let j = 0; j < fw; j++)
+            for (let k = 0; k < inChannels; k++)
+              for (let o = 0; o < outChannels; o++)
+                dx[((b * height + r + i) * width + c + j) * inChannels + k] += dy[((b * outHeight + r) * outWidth + c) * outChannels + o] * filter[((i * fw + j) * inChannels + k) * outChannels + o];
+  return dx;
+}
+
 describe('tlkit wasm module', () => {
+  it('computes the blocked input gradient on the heap for several register blocks (whole blocks, the columns after them, narrow rows)', () => {
+    const backend = tf.engine().backend;
+    const rng = createRng(11);
+    const offset = (tensor: tf.Tensor) => (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(tensor.dataId).memoryOffset;
+    const cases = [
+      { dyShape: [2, 3, 7, 5], filter: [3, 2, 8], pixels: 4, vectors: 2 },
+      { dyShape: [1, 4, 3, 3], filter: [2, 3, 16], pixels: 4, vectors: 2 },
+      { dyShape: [1, 2, 5, 6], filter: [2, 2, 16], pixels: 2, vectors: 4 },
+      { dyShape: [1, 3, 4, 2], filter: [1, 3, 4], pixels: 1, vectors: 1 },
+    ];
+    for (const { dyShape, filter: [fh, fw, inChannels], pixels, vectors } of cases) {
+      const [batch, outHeight, outWidth, outChannels] = dyShape;
+      const [height, width] = [outHeight + fh - 1, outWidth + fw - 1];
+      const dy = Float32Array.from({ length: batch * outHeight * outWidth * outChannels }, () => rng.normal());
+      const filter = Float32Array.from({ length: fh * fw * inChannels * outChannels }, () => rng.normal());
+      const byOutput = new Float32Array(filter.length);
+      for (let tap = 0; tap < fh * fw; tap++)
+        for (let k = 0; k < inChannels; k++)
+          for (let o = 0; o < outChannels; o++) byOutput[(tap * outChannels + o) * inChannels + k] = filter[(tap * inChannels + k) * outChannels + o];
+      const compiled = blockedInputGradient(backend, inChannels, outChannels, pixels, vectors)!;
+      expect(compiled).not.toBeNull();
+      const dx = tf.tidy(() => {
+        const dyTensor = tf.tensor(dy, dyShape);
+        const filterTensor = tf.tensor(byOutput, [byOutput.length]);
+        const out = tf.zeros([batch, height, width, inChannels]);
+        compiled(offset(dyTensor), offset(filterTensor), offset(out), batch, outHeight, outWidth, height, width, fh, fw);
+        return out.dataSync().slice();
+      });
+      const expected = inputGradientReference(dy, dyShape, filter, [fh, fw, inChannels]);
+      for (let index = 0; index < expected.length; index++) expect(dx[index]).toBeCloseTo(expected[index], 4);
+    }
+    expect(blockedInputGradient(backend, 12, 4, 4, 2)).toBeNull(); // 12 channels are not whole blocks of 8
+  });
+
   it('computes a one-input-channel filter gradient on the heap (SIMD steps and the channels after them)', () => {
     const backend = tf.engine().backend;
     const compiled = heapModule(backend)!;
@@ -86,6 +135,13 @@ describe('tlkit wasm module', () => {
     ]) {
       expect(WebAssembly.validate(tapsModuleBytes(false, outputs, blocks))).toBe(true);
       expect(WebAssembly.validate(tapsModuleBytes(true, outputs, blocks))).toBe(true);
+    }
+    for (const [inChannels, outChannels, pixels, vectors] of [
+      [32, 64, 4, 2],
+      [8, 3, 1, 2],
+    ]) {
+      expect(WebAssembly.validate(inputGradientModuleBytes(false, inChannels, outChannels, pixels, vectors))).toBe(true);
+      expect(WebAssembly.validate(inputGradientModuleBytes(true, inChannels, outChannels, pixels, vectors))).toBe(true);
     }
   });
 

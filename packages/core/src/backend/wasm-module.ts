@@ -6,7 +6,10 @@
  * instruction opcodes), so nothing is downloaded or compiled by a toolchain.
  *
  * A second, per-shape module (`tapsModuleBytes`, `tapsFilterGradient`) holds the one-input-channel
- * filter gradient with the taps of a filter row in SIMD lanes, unrolled for its output count.
+ * filter gradient with the taps of a filter row in SIMD lanes, unrolled for its output count; a
+ * third (`inputGradientModuleBytes`, `blockedInputGradient`) the input gradient of an unpadded
+ * stride-1 convolution with a register block of dx columns × input channels, assembled per
+ * (input channels, output channels, block).
  *
  * Exported functions of the main module:
  * - `transposeFour(input, output, n0, n1, n2, n3, s0, s1, s2, s3)`: writes the output in order,
@@ -699,5 +702,148 @@ export function heapModule(backend: tf.KernelBackend): HeapModule | null {
     }
   }
   modules.set(backend, result);
+  return result;
+}
+
+// Locals of inputGradientBlocked(dy, filterByOutput, dx, batch, outHeight, outWidth, inHeight,
+// inWidth, filterHeight, filterWidth), assembled for one (inChannels, outChannels, pixels,
+// vectors): dx of an unpadded stride-1 convolution, dx[b, r + i, c + j, ci] += Σ_o dy[b, r, c, o] ·
+// W[i, j, ci, o], with the filter given as filterByOutput[i, j, o, ci]. For each dy row and filter
+// tap, a block of `pixels` neighbouring columns × 4·`vectors` input channels of dx stays in SIMD
+// registers while the output channels stream past (one broadcast dy value per pixel, `vectors`
+// filter loads per output channel); the columns past the last whole block go one by one. dx must
+// hold zeros.
+const [N_DY, N_W, N_DX, N_BATCH, N_OUT_HEIGHT, N_OUT_WIDTH, N_IN_HEIGHT, N_IN_WIDTH, N_FILTER_HEIGHT, N_FILTER_WIDTH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [N_B, N_R, N_I, N_J, N_C, N_CI, N_O, N_DX_ROW, N_DY_ROW, N_W_TAP, N_DA, N_WA, N_XA, N_LIMIT] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
+const N_V128 = 24; // pixels · vectors accumulators, then vectors filter values, then one splat
+const I32_GT_S = 0x4a;
+
+function inputGradientBody(inChannels: number, outChannels: number, pixels: number, vectors: number): number[] {
+  const inBytes = 4 * inChannels;
+  const outBytes = 4 * outChannels;
+  const accumulator = (p: number, v: number) => N_V128 + p * vectors + v;
+  const weight = (v: number) => N_V128 + pixels * vectors + v;
+  const splat = N_V128 + pixels * vectors + vectors;
+  const constant = (value: number) => [I32_CONST, ...signed(value)];
+  // for (counter = 0; counter < limit; counter += step) body, limit a constant.
+  const constantLoop = (counter: number, limit: number, step: number, body: number[]) => [
+    I32_CONST, 0, ...set(counter),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(counter), ...constant(limit), I32_GE_U, BR_IF, 1,
+    ...body,
+    ...increment(counter, constant(step)),
+    BR, 0, END, END,
+  ];
+  const block = (count: number): number[] => {
+    const load: number[] = [];
+    const store: number[] = [];
+    for (let p = 0; p < count; p++)
+      for (let v = 0; v < vectors; v++) {
+        load.push(...get(N_XA), ...v128LoadAt(p * inBytes + 16 * v), ...set(accumulator(p, v)));
+        store.push(...get(N_XA), ...get(accumulator(p, v)), ...v128StoreAt(p * inBytes + 16 * v));
+      }
+    const perOutput: number[] = [];
+    for (let v = 0; v < vectors; v++) perOutput.push(...get(N_WA), ...v128LoadAt(16 * v), ...set(weight(v)));
+    for (let p = 0; p < count; p++) {
+      perOutput.push(...get(N_DA), ...f32LoadAt(p * outBytes), ...F32X4_SPLAT, ...set(splat));
+      for (let v = 0; v < vectors; v++) {
+        perOutput.push(...get(accumulator(p, v)), ...get(splat), ...get(weight(v)), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(p, v)));
+      }
+    }
+    perOutput.push(...increment(N_DA, constant(4)), ...increment(N_WA, constant(inBytes)));
+    const perChannelBlock = [
+      // xa = dxRow + c · inBytes + ci · 4; da = dyRow + c · outBytes; wa = wTap + ci · 4
+      ...get(N_DX_ROW), ...get(N_C), ...constant(inBytes), I32_MUL, I32_ADD, ...get(N_CI), I32_CONST, 2, I32_SHL, I32_ADD, ...set(N_XA),
+      ...get(N_DY_ROW), ...get(N_C), ...constant(outBytes), I32_MUL, I32_ADD, ...set(N_DA),
+      ...get(N_W_TAP), ...get(N_CI), I32_CONST, 2, I32_SHL, I32_ADD, ...set(N_WA),
+      ...load,
+      ...constantLoop(N_O, outChannels, 1, perOutput),
+      ...store,
+    ];
+    return constantLoop(N_CI, inChannels, 4 * vectors, perChannelBlock);
+  };
+  const perTap = [
+    // dxRow = dx + ((b · inHeight + r + i) · inWidth + j) · inBytes; wTap = filter + (i · filterWidth + j) · outChannels · inBytes
+    ...get(N_B), ...get(N_IN_HEIGHT), I32_MUL, ...get(N_R), I32_ADD, ...get(N_I), I32_ADD, ...get(N_IN_WIDTH), I32_MUL, ...get(N_J), I32_ADD,
+    ...constant(inBytes), I32_MUL, ...get(N_DX), I32_ADD, ...set(N_DX_ROW),
+    ...get(N_I), ...get(N_FILTER_WIDTH), I32_MUL, ...get(N_J), I32_ADD, ...constant(outChannels * inBytes), I32_MUL, ...get(N_W), I32_ADD, ...set(N_W_TAP),
+    // whole blocks while c ≤ outWidth − pixels (signed), then the remaining columns one by one
+    I32_CONST, 0, ...set(N_C),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(N_C), ...get(N_LIMIT), I32_GT_S, BR_IF, 1,
+    ...block(pixels),
+    ...increment(N_C, constant(pixels)),
+    BR, 0, END, END,
+    ...(pixels > 1
+      ? [BLOCK, VOID, LOOP, VOID, ...get(N_C), ...get(N_OUT_WIDTH), I32_GE_U, BR_IF, 1, ...block(1), ...increment(N_C, constant(1)), BR, 0, END, END]
+      : []),
+  ];
+  const perRow = [
+    // dyRow = dy + (b · outHeight + r) · outWidth · outBytes
+    ...get(N_B), ...get(N_OUT_HEIGHT), I32_MUL, ...get(N_R), I32_ADD, ...get(N_OUT_WIDTH), I32_MUL, ...constant(outBytes), I32_MUL, ...get(N_DY), I32_ADD, ...set(N_DY_ROW),
+    ...countedLoop(N_I, N_FILTER_HEIGHT, countedLoop(N_J, N_FILTER_WIDTH, perTap)),
+  ];
+  return [
+    ...get(N_OUT_WIDTH), ...constant(pixels), 0x6b /* i32.sub */, ...set(N_LIMIT),
+    ...countedLoop(N_B, N_BATCH, countedLoop(N_R, N_OUT_HEIGHT, perRow)),
+    END,
+  ];
+}
+
+/** A module with the one function inputGradientBlocked for (inChannels, outChannels, pixels, vectors). */
+export function inputGradientModuleBytes(shared: boolean, inChannels: number, outChannels: number, pixels: number, vectors: number): Uint8Array<ArrayBuffer> {
+  const functionType = [0x60, ...unsigned(10), ...Array<number>(10).fill(I32), 0];
+  const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
+  const body = [...unsigned(2), ...unsigned(14), I32, ...unsigned(pixels * vectors + vectors + 1), V128, ...inputGradientBody(inChannels, outChannels, pixels, vectors)];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d],
+    ...[0x01, 0x00, 0x00, 0x00],
+    ...section(1, [1, ...functionType]),
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name('inputGradientBlocked'), 0x00, 0]),
+    ...section(10, [1, ...unsigned(body.length), ...body]),
+  ]);
+}
+
+/** Signature of inputGradientBlocked (byte offsets and counts). */
+export type InputGradientBlocked = (
+  dy: number,
+  filterByOutput: number,
+  dx: number,
+  batch: number,
+  outHeight: number,
+  outWidth: number,
+  inHeight: number,
+  inWidth: number,
+  filterHeight: number,
+  filterWidth: number,
+) => void;
+
+const inputGradientModules = new WeakMap<tf.KernelBackend, Map<string, InputGradientBlocked | null>>();
+
+/**
+ * inputGradientBlocked assembled for (inChannels, outChannels, pixels, vectors) on a backend's
+ * memory, or null (inChannels not a multiple of 4 · vectors, or no memory). One per backend and
+ * shape. @internal
+ */
+export function blockedInputGradient(backend: tf.KernelBackend, inChannels: number, outChannels: number, pixels: number, vectors: number): InputGradientBlocked | null {
+  if (inChannels % (4 * vectors) !== 0 || outChannels < 1 || pixels < 1) return null;
+  let byShape = inputGradientModules.get(backend);
+  if (!byShape) inputGradientModules.set(backend, (byShape = new Map()));
+  const key = `${inChannels}x${outChannels}x${pixels}x${vectors}`;
+  if (byShape.has(key)) return byShape.get(key)!;
+  let result: InputGradientBlocked | null = null;
+  const memory = backendMemory(backend);
+  if (memory) {
+    try {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(inputGradientModuleBytes(shared, inChannels, outChannels, pixels, vectors)), { env: { memory } });
+      result = instance.exports.inputGradientBlocked as InputGradientBlocked;
+    } catch {
+      result = null;
+    }
+  }
+  byShape.set(key, result);
   return result;
 }

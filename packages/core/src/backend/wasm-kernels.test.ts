@@ -244,6 +244,9 @@ describe('tlkit wasm kernels', () => {
     // WebAssembly loop (whole 4-column blocks and the columns after them; fewer columns than a block).
     { x: [2, 6, 9, 24], f: [3, 3, 24, 5], stride: [1, 1], mode: 'valid' },
     { x: [1, 5, 4, 8], f: [2, 2, 8, 3], stride: [1, 1], mode: 'valid' },
+    // Input channels not a multiple of 8 (LeNet-5's second layer has 6): padded to whole blocks, then compacted.
+    { x: [2, 9, 8, 6], f: [5, 5, 6, 4], stride: [1, 1], mode: 'valid' },
+    { x: [1, 6, 9, 12], f: [3, 3, 12, 5], stride: [1, 1], mode: 'valid' },
     // ≥ 16 input channels and a smaller x than dy: the filter gradient with x as the filter.
     { x: [2, 5, 5, 16], f: [3, 3, 16, 24], stride: [1, 1], mode: 'same' },
     { x: [1, 6, 5, 16], f: [3, 2, 16, 40], stride: [1, 1], mode: 'valid' },

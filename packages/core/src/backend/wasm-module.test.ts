@@ -100,6 +100,9 @@ describe('tlkit wasm module', () => {
       for (let index = 0; index < expected.length; index++) expect(dx[index]).toBeCloseTo(expected[index], 4);
     }
     expect(blockedInputGradient(backend, 12, 4, 4, 2)).toBeNull(); // 12 channels are not whole blocks of 8
+    // A backend without a reachable WebAssembly memory gets no loop (the kernel then keeps XNNPACK's form).
+    expect(blockedInputGradient({} as tf.KernelBackend, 8, 4, 4, 2)).toBeNull();
+    expect(blockedInputGradient({ wasm: { asm: {} } } as unknown as tf.KernelBackend, 8, 4, 4, 2)).toBeNull();
   });
 
   it('computes a one-input-channel filter gradient on the heap (SIMD steps and the channels after them)', () => {

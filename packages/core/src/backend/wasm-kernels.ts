@@ -428,8 +428,8 @@ function conv2d(backendName: string, fallback: tf.KernelFunc | undefined): tf.Ke
 const INPUT_GRADIENT_BLOCK = { pixels: 4, vectors: 2 };
 
 /**
- * dx of an unpadded stride-1 convolution with input channels a multiple of 8 (or 6, 7, 11 … 16, …,
- * run padded to the next multiple) by tlkit's
+ * dx of an unpadded stride-1 convolution with input channels a multiple of 8 (other counts from 6
+ * up run padded to the next multiple when that adds under half the work) by tlkit's
  * WebAssembly loop, straight from dy and the filter in NHWC: for each dy row and filter tap, 4
  * neighbouring dx columns × 8 input channels are accumulated in SIMD registers over the output
  * channels (dx[b, r + i, c + j, ·] += Σ_o dy[b, r, c, o] · W[i, j, ·, o]). XNNPACK's form

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { setupBackend } from './setup';
-import { blockedInputGradient, heapModule, inputGradientModuleBytes, moduleBytes, tapsModuleBytes } from './wasm-module';
+import { blockedInputGradient, convolveModuleBytes, heapModule, inputGradientModuleBytes, moduleBytes, tapsModuleBytes } from './wasm-module';
 
 /**
  * The hand-assembled WebAssembly module: both variants (plain and shared imported memory) are
@@ -138,6 +138,10 @@ describe('tlkit wasm module', () => {
     ]) {
       expect(WebAssembly.validate(tapsModuleBytes(false, outputs, blocks))).toBe(true);
       expect(WebAssembly.validate(tapsModuleBytes(true, outputs, blocks))).toBe(true);
+    }
+    for (const outputs of [1, 6, 12]) {
+      expect(WebAssembly.validate(convolveModuleBytes(false, outputs))).toBe(true);
+      expect(WebAssembly.validate(convolveModuleBytes(true, outputs))).toBe(true);
     }
     for (const [inChannels, outChannels, pixels, vectors] of [
       [32, 64, 4, 2],

@@ -1,9 +1,10 @@
 /**
  * A small WebAssembly module that tlkit assembles at set-up and runs on the wasm backend's own
  * memory (imported, so no copies): loops that JavaScript runs at 5–10 ns per element on the
- * development machine and compiled WebAssembly at about 1. The module is written here as bytes
- * (WebAssembly Core Specification 1.0, §5 "Binary Format": sections, LEB128 integers, the
- * instruction opcodes), so nothing is downloaded or compiled by a toolchain.
+ * development machine and compiled WebAssembly at about 1. The function bodies are written here as
+ * instruction bytes (WebAssembly Core Specification 1.0, §5.4) and packed into modules importing
+ * the backend's memory by linalg's assembler (`assembleModule`, the one the float64 kernels use),
+ * so nothing is downloaded or compiled by a toolchain.
  *
  * A second, per-shape module (`tapsModuleBytes`, `tapsFilterGradient`) holds the one-input-channel
  * filter gradient with the taps of a filter row in SIMD lanes, unrolled for its output count; a
@@ -30,6 +31,7 @@
  *   the heap; dx must hold zeros); a window whose maximum is −∞ or NaN gets none.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { assembleModule, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
 
 /** The backend's Emscripten module: its memory is `asm.memory` (one thread) or `wasmMemory` (threaded). */
 interface EmscriptenModuleLike {
@@ -94,27 +96,6 @@ export interface HeapModule {
 }
 
 const modules = new WeakMap<tf.KernelBackend, HeapModule | null>();
-
-/** Unsigned LEB128. */
-function unsigned(value: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return bytes;
-}
-
-function name(text: string): number[] {
-  const bytes = Array.from(new TextEncoder().encode(text));
-  return [...unsigned(bytes.length), ...bytes];
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...unsigned(content.length), ...content];
-}
 
 // Opcodes (WebAssembly Core Specification 1.0, §5.4).
 const BLOCK = 0x02;
@@ -230,7 +211,7 @@ function maxPoolGradBody(): number[] {
     ...countedLoop(C, OUT_WIDTH, perColumn),
   ];
   const perImage = [...get(X), ...get(B), ...get(IMAGE_BYTES), I32_MUL, I32_ADD, ...set(ROW_BASE), ...countedLoop(R, OUT_HEIGHT, perRow)];
-  return [...get(CHANNELS), I32_CONST, 2, I32_SHL, ...set(CHANNEL_BYTES), ...countedLoop(B, BATCH, perImage), END];
+  return [...get(CHANNELS), I32_CONST, 2, I32_SHL, ...set(CHANNEL_BYTES), ...countedLoop(B, BATCH, perImage)];
 }
 
 // Locals of transposeFour(input, output, n0, n1, n2, n3, s0, s1, s2, s3): output element
@@ -256,7 +237,7 @@ function transposeBody(): number[] {
   const level2 = [...get(A1), ...set(A2), ...countedLoop(I2, N2, [...innermost, ...increment(A2, get(S2))])];
   const level1 = [...get(A0), ...set(A1), ...countedLoop(I1, N1, [...level2, ...increment(A1, get(S1))])];
   const level0 = [...get(T_IN), ...set(A0), ...countedLoop(I0, N0, [...level1, ...increment(A0, get(S0))])];
-  return [...level0, END];
+  return [...level0];
 }
 
 // SIMD opcodes (WebAssembly 2.0, fixed-width SIMD): prefix 0xfd, then the LEB128 opcode.
@@ -338,7 +319,6 @@ function filterGradientBody(): number[] {
     ...get(G_CHANNELS), I32_CONST, 0x7c, I32_AND, ...set(G_VECTOR_END), // channels & −4
     ...get(G_DY), ...set(G_GRADIENT_ROW),
     ...countedLoop(G_B, G_BATCH, countedLoop(G_R, G_OUT_HEIGHT, countedLoop(G_C, G_OUT_WIDTH, perPixel))),
-    END,
   ];
 }
 
@@ -421,40 +401,16 @@ function blockedGradientBody(): number[] {
     ...get(K_IN_CHANNELS), I32_CONST, 2, I32_SHL, ...set(K_IN_BYTES),
     ...get(K_OUT_CHANNELS), I32_CONST, 2, I32_SHL, ...set(K_OUT_BYTES),
     ...countedLoop(K_B, K_BATCH, countedLoop(K_R, K_OUT_HEIGHT, perRow)),
-    END,
   ];
 }
 
 /** The module's bytes; `shared` declares the imported memory shared (tfjs's threaded binary). */
 export function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const functionType = [0x60, ...unsigned(10), ...Array<number>(10).fill(I32), 0];
-  const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
-  const body = [...unsigned(2), ...unsigned(7), I32, ...unsigned(2), F32, ...maxPoolGradBody()];
-  const transpose = [...unsigned(1), ...unsigned(8), I32, ...transposeBody()];
-  const gradient = [...unsigned(3), ...unsigned(12), I32, ...unsigned(1), V128, ...unsigned(1), F32, ...filterGradientBody()];
-  const gradientType = [0x60, ...unsigned(11), ...Array<number>(11).fill(I32), 0];
-  const blocked = [...unsigned(2), ...unsigned(15), I32, ...unsigned(21), V128, ...blockedGradientBody()];
-  const blockedType = [0x60, ...unsigned(12), ...Array<number>(12).fill(I32), 0];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d], // \0asm
-    ...[0x01, 0x00, 0x00, 0x00], // version 1
-    ...section(1, [3, ...functionType, ...gradientType, ...blockedType]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
-    ...section(3, [4, 0, 0, 1, 2]),
-    ...section(7, [
-      4,
-      ...name('maxPoolGradTwoByTwo'), 0x00, 0,
-      ...name('transposeFour'), 0x00, 1,
-      ...name('filterGradientOneChannel'), 0x00, 2,
-      ...name('filterGradientBlocked'), 0x00, 3,
-    ]),
-    ...section(10, [
-      4,
-      ...unsigned(body.length), ...body,
-      ...unsigned(transpose.length), ...transpose,
-      ...unsigned(gradient.length), ...gradient,
-      ...unsigned(blocked.length), ...blocked,
-    ]),
+  return assembleModule({ shared }, [
+    { name: 'maxPoolGradTwoByTwo', parameters: Array<number>(10).fill(I32), results: [], locals: [[7, I32], [2, F32]], body: maxPoolGradBody() },
+    { name: 'transposeFour', parameters: Array<number>(10).fill(I32), results: [], locals: [[8, I32]], body: transposeBody() },
+    { name: 'filterGradientOneChannel', parameters: Array<number>(11).fill(I32), results: [], locals: [[12, I32], [1, V128], [1, F32]], body: filterGradientBody() },
+    { name: 'filterGradientBlocked', parameters: Array<number>(12).fill(I32), results: [], locals: [[15, I32], [21, V128]], body: blockedGradientBody() },
   ]);
 }
 
@@ -487,11 +443,11 @@ function tapsGradientBody(outChannels: number, tapBlocks: number): number[] {
       perPixel.push(...get(accumulator(block, o)), ...get(input(block)), ...get(splat), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(block, o)));
     }
   }
-  perPixel.push(...increment(P_XA, [I32_CONST, 4]), ...increment(P_DA, [I32_CONST, ...signed(4 * outChannels)]));
+  perPixel.push(...increment(P_XA, [I32_CONST, 4]), ...increment(P_DA, [I32_CONST, ...signedLeb(4 * outChannels)]));
   const perFilterRow = [
     // xa = x + b · imageBytes + (r + i) · rowBytes; wa = sums + i · tapBlocks · outChannels · 16
     ...get(P_X), ...get(P_B), ...get(P_IMAGE_BYTES), I32_MUL, I32_ADD, ...get(P_R), ...get(P_I), I32_ADD, ...get(P_ROW_BYTES), I32_MUL, I32_ADD, ...set(P_XA),
-    ...get(P_SUMS), ...get(P_I), I32_CONST, ...signed(16 * tapBlocks * outChannels), I32_MUL, I32_ADD, ...set(P_WA),
+    ...get(P_SUMS), ...get(P_I), I32_CONST, ...signedLeb(16 * tapBlocks * outChannels), I32_MUL, I32_ADD, ...set(P_WA),
     ...get(P_DY_ROW), ...set(P_DA),
     ...load,
     ...countedLoop(P_C, P_OUT_WIDTH, perPixel),
@@ -499,44 +455,19 @@ function tapsGradientBody(outChannels: number, tapBlocks: number): number[] {
   ];
   const perRow = [
     // dyRow = dy + (b · outHeight + r) · outWidth · outChannels · 4
-    ...get(P_B), ...get(P_OUT_HEIGHT), I32_MUL, ...get(P_R), I32_ADD, ...get(P_OUT_WIDTH), I32_MUL, I32_CONST, ...signed(4 * outChannels), I32_MUL, ...get(P_DY), I32_ADD, ...set(P_DY_ROW),
+    ...get(P_B), ...get(P_OUT_HEIGHT), I32_MUL, ...get(P_R), I32_ADD, ...get(P_OUT_WIDTH), I32_MUL, I32_CONST, ...signedLeb(4 * outChannels), I32_MUL, ...get(P_DY), I32_ADD, ...set(P_DY_ROW),
     ...countedLoop(P_I, P_FILTER_HEIGHT, perFilterRow),
   ];
-  return [...countedLoop(P_B, P_BATCH, countedLoop(P_R, P_OUT_HEIGHT, perRow)), END];
+  return [...countedLoop(P_B, P_BATCH, countedLoop(P_R, P_OUT_HEIGHT, perRow))];
 }
 
-/** Signed LEB128 (i32.const immediates). */
-function signed(value: number): number[] {
-  const bytes: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
-      bytes.push(byte);
-      return bytes;
-    }
-    bytes.push(byte | 0x80);
-  }
-}
-
-const v128LoadAt = (offset: number) => [0xfd, 0x00, 0x02, ...unsigned(offset)];
-const v128StoreAt = (offset: number) => [0xfd, 0x0b, 0x02, ...unsigned(offset)];
-const f32LoadAt = (offset: number) => [0x2a, 0x02, ...unsigned(offset)];
+const v128LoadAt = (offset: number) => [0xfd, 0x00, 0x02, ...unsignedLeb(offset)];
+const v128StoreAt = (offset: number) => [0xfd, 0x0b, 0x02, ...unsignedLeb(offset)];
+const f32LoadAt = (offset: number) => [0x2a, 0x02, ...unsignedLeb(offset)];
 
 /** A module with the one function filterGradientTaps for (outChannels, tapBlocks). */
 export function tapsModuleBytes(shared: boolean, outChannels: number, tapBlocks: number): Uint8Array<ArrayBuffer> {
-  const functionType = [0x60, ...unsigned(9), ...Array<number>(9).fill(I32), 0];
-  const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
-  const body = [...unsigned(2), ...unsigned(8), I32, ...unsigned(tapBlocks * outChannels + tapBlocks + 1), V128, ...tapsGradientBody(outChannels, tapBlocks)];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d],
-    ...[0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, ...functionType]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('filterGradientTaps'), 0x00, 0]),
-    ...section(10, [1, ...unsigned(body.length), ...body]),
-  ]);
+  return assembleModule({ shared }, [{ name: 'filterGradientTaps', parameters: Array<number>(9).fill(I32), results: [], locals: [[8, I32], [tapBlocks * outChannels + tapBlocks + 1, V128]], body: tapsGradientBody(outChannels, tapBlocks) }]);
 }
 
 // Locals of convolveOneChannel(xPadded, weights, y, batch, outHeight, outWidth, filterHeight,
@@ -558,7 +489,7 @@ function convolveBody(outChannels: number): number[] {
   for (let o = 0; o < outChannels; o++) {
     perTap.push(...get(accumulator(o)), ...get(input), ...get(Q_WA), ...v128LoadAt(16 * o), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(o)));
   }
-  perTap.push(...increment(Q_XA, [I32_CONST, 4]), ...increment(Q_WA, [I32_CONST, ...signed(16 * outChannels)]));
+  perTap.push(...increment(Q_XA, [I32_CONST, 4]), ...increment(Q_WA, [I32_CONST, ...signedLeb(16 * outChannels)]));
   const perFilterRow = [
     // xa = x + b · imageBytes + (r + i) · rowBytes + c · 4
     ...get(Q_X), ...get(Q_B), ...get(Q_IMAGE_BYTES), I32_MUL, I32_ADD, ...get(Q_R), ...get(Q_I), I32_ADD, ...get(Q_ROW_BYTES), I32_MUL, I32_ADD,
@@ -567,31 +498,20 @@ function convolveBody(outChannels: number): number[] {
   ];
   const store: number[] = [];
   for (let p = 0; p < 4; p++)
-    for (let o = 0; o < outChannels; o++) store.push(...get(Q_YA), ...get(accumulator(o)), 0xfd, 0x1f, p, 0x38, 0x02, ...unsigned(4 * (p * outChannels + o)));
+    for (let o = 0; o < outChannels; o++) store.push(...get(Q_YA), ...get(accumulator(o)), 0xfd, 0x1f, p, 0x38, 0x02, ...unsignedLeb(4 * (p * outChannels + o)));
   const perGroup = [
     ...clear,
     ...get(Q_W), ...set(Q_WA),
     ...countedLoop(Q_I, Q_FILTER_HEIGHT, perFilterRow),
     ...store,
-    ...increment(Q_YA, [I32_CONST, ...signed(16 * outChannels)]),
+    ...increment(Q_YA, [I32_CONST, ...signedLeb(16 * outChannels)]),
   ];
-  return [...get(Q_Y), ...set(Q_YA), ...countedLoop(Q_B, Q_BATCH, countedLoop(Q_R, Q_OUT_HEIGHT, steppedLoop(Q_C, Q_OUT_WIDTH, 4, perGroup))), END];
+  return [...get(Q_Y), ...set(Q_YA), ...countedLoop(Q_B, Q_BATCH, countedLoop(Q_R, Q_OUT_HEIGHT, steppedLoop(Q_C, Q_OUT_WIDTH, 4, perGroup)))];
 }
 
 /** A module with the one function convolveOneChannel for outChannels. */
 export function convolveModuleBytes(shared: boolean, outChannels: number): Uint8Array<ArrayBuffer> {
-  const functionType = [0x60, ...unsigned(10), ...Array<number>(10).fill(I32), 0];
-  const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
-  const body = [...unsigned(2), ...unsigned(8), I32, ...unsigned(outChannels + 1), V128, ...convolveBody(outChannels)];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d],
-    ...[0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, ...functionType]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('convolveOneChannel'), 0x00, 0]),
-    ...section(10, [1, ...unsigned(body.length), ...body]),
-  ]);
+  return assembleModule({ shared }, [{ name: 'convolveOneChannel', parameters: Array<number>(10).fill(I32), results: [], locals: [[8, I32], [outChannels + 1, V128]], body: convolveBody(outChannels) }]);
 }
 
 /** Signature of convolveOneChannel (byte offsets, counts, byte strides of the padded x). */
@@ -608,27 +528,15 @@ export type ConvolveOneChannel = (
   imageBytes: number,
 ) => void;
 
-const convolveModules = new WeakMap<tf.KernelBackend, Map<number, ConvolveOneChannel | null>>();
+const convolveModules = new WeakMap<tf.KernelBackend, Map<string, ConvolveOneChannel | null>>();
 
 /** convolveOneChannel assembled for outChannels (at most 12) on a backend's memory, or null. @internal */
 export function oneChannelConvolution(backend: tf.KernelBackend, outChannels: number): ConvolveOneChannel | null {
   if (outChannels > 12) return null;
-  let byChannels = convolveModules.get(backend);
-  if (!byChannels) convolveModules.set(backend, (byChannels = new Map()));
-  if (byChannels.has(outChannels)) return byChannels.get(outChannels)!;
-  let result: ConvolveOneChannel | null = null;
-  const memory = backendMemory(backend);
-  if (memory) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(convolveModuleBytes(shared, outChannels)), { env: { memory } });
-      result = instance.exports.convolveOneChannel as ConvolveOneChannel;
-    } catch {
-      result = null;
-    }
-  }
-  byChannels.set(outChannels, result);
-  return result;
+  return perBackendAndShape(convolveModules, backend, String(outChannels), () => {
+    const exports = instantiateOnBackend(backend, (shared) => convolveModuleBytes(shared, outChannels));
+    return exports ? (exports.convolveOneChannel as ConvolveOneChannel) : null;
+  });
 }
 
 /** Signature of filterGradientTaps (byte offsets, counts, byte strides of the padded x). */
@@ -652,23 +560,10 @@ const tapsModules = new WeakMap<tf.KernelBackend, Map<string, FilterGradientTaps
  */
 export function tapsFilterGradient(backend: tf.KernelBackend, outChannels: number, tapBlocks: number): FilterGradientTaps | null {
   if (tapBlocks * outChannels > 16) return null;
-  let byShape = tapsModules.get(backend);
-  if (!byShape) tapsModules.set(backend, (byShape = new Map()));
-  const key = `${outChannels}x${tapBlocks}`;
-  if (byShape.has(key)) return byShape.get(key)!;
-  let result: FilterGradientTaps | null = null;
-  const memory = backendMemory(backend);
-  if (memory) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(tapsModuleBytes(shared, outChannels, tapBlocks)), { env: { memory } });
-      result = instance.exports.filterGradientTaps as FilterGradientTaps;
-    } catch {
-      result = null;
-    }
-  }
-  byShape.set(key, result);
-  return result;
+  return perBackendAndShape(tapsModules, backend, `${outChannels}x${tapBlocks}`, () => {
+    const exports = instantiateOnBackend(backend, (shared) => tapsModuleBytes(shared, outChannels, tapBlocks));
+    return exports ? (exports.filterGradientTaps as FilterGradientTaps) : null;
+  });
 }
 
 function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | null {
@@ -678,31 +573,50 @@ function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | null {
 }
 
 /**
+ * The exports of a module instantiated on a backend's memory (`bytes(shared)`, shared when the
+ * memory is: tfjs's threaded binary), or null when the backend has no memory tlkit can find or the
+ * runtime rejects the module (then the callers keep their other paths).
+ */
+function instantiateOnBackend(backend: tf.KernelBackend, bytes: (shared: boolean) => Uint8Array<ArrayBuffer>): WebAssembly.Exports | null {
+  const memory = backendMemory(backend);
+  if (!memory) return null;
+  try {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes(shared)), { env: { memory } }).exports;
+  } catch {
+    return null;
+  }
+}
+
+/** One assembled function per backend and shape `key`, made once by `make` (null included). */
+function perBackendAndShape<T>(cache: WeakMap<tf.KernelBackend, Map<string, T | null>>, backend: tf.KernelBackend, key: string, make: () => T | null): T | null {
+  let byShape = cache.get(backend);
+  if (!byShape) cache.set(backend, (byShape = new Map()));
+  if (!byShape.has(key)) byShape.set(key, make());
+  return byShape.get(key)!;
+}
+
+/**
  * The module instantiated on a backend's memory, or null when the backend has no WebAssembly
  * memory tlkit can find (then the callers use their JavaScript loops). One per backend.
  * @internal
  */
 export function heapModule(backend: tf.KernelBackend): HeapModule | null {
-  if (modules.has(backend)) return modules.get(backend)!;
-  let result: HeapModule | null = null;
-  const emscripten = (backend as unknown as { wasm?: EmscriptenModuleLike }).wasm;
-  const memory = emscripten?.asm?.memory ?? emscripten?.wasmMemory;
-  if (memory instanceof WebAssembly.Memory) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
-      result = {
-        maxPoolGradTwoByTwo: instance.exports.maxPoolGradTwoByTwo as MaxPoolGradTwoByTwo,
-        transposeFour: instance.exports.transposeFour as TransposeFour,
-        filterGradientOneChannel: instance.exports.filterGradientOneChannel as FilterGradientOneChannel,
-        filterGradientBlocked: instance.exports.filterGradientBlocked as FilterGradientBlocked,
-      };
-    } catch {
-      result = null;
-    }
+  if (!modules.has(backend)) {
+    const exports = instantiateOnBackend(backend, moduleBytes);
+    modules.set(
+      backend,
+      exports
+        ? {
+            maxPoolGradTwoByTwo: exports.maxPoolGradTwoByTwo as MaxPoolGradTwoByTwo,
+            transposeFour: exports.transposeFour as TransposeFour,
+            filterGradientOneChannel: exports.filterGradientOneChannel as FilterGradientOneChannel,
+            filterGradientBlocked: exports.filterGradientBlocked as FilterGradientBlocked,
+          }
+        : null,
+    );
   }
-  modules.set(backend, result);
-  return result;
+  return modules.get(backend)!;
 }
 
 // Locals of inputGradientBlocked(dy, filterByOutput, dx, batch, outHeight, outWidth, inHeight,
@@ -724,7 +638,7 @@ function inputGradientBody(inChannels: number, outChannels: number, pixels: numb
   const accumulator = (p: number, v: number) => N_V128 + p * vectors + v;
   const weight = (v: number) => N_V128 + pixels * vectors + v;
   const splat = N_V128 + pixels * vectors + vectors;
-  const constant = (value: number) => [I32_CONST, ...signed(value)];
+  const constant = (value: number) => [I32_CONST, ...signedLeb(value)];
   // for (counter = 0; counter < limit; counter += step) body, limit a constant.
   const constantLoop = (counter: number, limit: number, step: number, body: number[]) => [
     I32_CONST, 0, ...set(counter),
@@ -786,24 +700,12 @@ function inputGradientBody(inChannels: number, outChannels: number, pixels: numb
   return [
     ...get(N_OUT_WIDTH), ...constant(pixels), 0x6b /* i32.sub */, ...set(N_LIMIT),
     ...countedLoop(N_B, N_BATCH, countedLoop(N_R, N_OUT_HEIGHT, perRow)),
-    END,
   ];
 }
 
 /** A module with the one function inputGradientBlocked for (inChannels, outChannels, pixels, vectors). */
 export function inputGradientModuleBytes(shared: boolean, inChannels: number, outChannels: number, pixels: number, vectors: number): Uint8Array<ArrayBuffer> {
-  const functionType = [0x60, ...unsigned(10), ...Array<number>(10).fill(I32), 0];
-  const limits = shared ? [0x03, 0, ...unsigned(65536)] : [0x00, 0];
-  const body = [...unsigned(2), ...unsigned(14), I32, ...unsigned(pixels * vectors + vectors + 1), V128, ...inputGradientBody(inChannels, outChannels, pixels, vectors)];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d],
-    ...[0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, ...functionType]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('inputGradientBlocked'), 0x00, 0]),
-    ...section(10, [1, ...unsigned(body.length), ...body]),
-  ]);
+  return assembleModule({ shared }, [{ name: 'inputGradientBlocked', parameters: Array<number>(10).fill(I32), results: [], locals: [[14, I32], [pixels * vectors + vectors + 1, V128]], body: inputGradientBody(inChannels, outChannels, pixels, vectors) }]);
 }
 
 /** Signature of inputGradientBlocked (byte offsets and counts). */
@@ -829,21 +731,8 @@ const inputGradientModules = new WeakMap<tf.KernelBackend, Map<string, InputGrad
  */
 export function blockedInputGradient(backend: tf.KernelBackend, inChannels: number, outChannels: number, pixels: number, vectors: number): InputGradientBlocked | null {
   if (inChannels % (4 * vectors) !== 0 || outChannels < 1 || pixels < 1) return null;
-  let byShape = inputGradientModules.get(backend);
-  if (!byShape) inputGradientModules.set(backend, (byShape = new Map()));
-  const key = `${inChannels}x${outChannels}x${pixels}x${vectors}`;
-  if (byShape.has(key)) return byShape.get(key)!;
-  let result: InputGradientBlocked | null = null;
-  const memory = backendMemory(backend);
-  if (memory) {
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(inputGradientModuleBytes(shared, inChannels, outChannels, pixels, vectors)), { env: { memory } });
-      result = instance.exports.inputGradientBlocked as InputGradientBlocked;
-    } catch {
-      result = null;
-    }
-  }
-  byShape.set(key, result);
-  return result;
+  return perBackendAndShape(inputGradientModules, backend, `${inChannels}x${outChannels}x${pixels}x${vectors}`, () => {
+    const exports = instantiateOnBackend(backend, (shared) => inputGradientModuleBytes(shared, inChannels, outChannels, pixels, vectors));
+    return exports ? (exports.inputGradientBlocked as InputGradientBlocked) : null;
+  });
 }

@@ -99,22 +99,34 @@ export interface AssembledFunction {
   readonly body: readonly number[];
 }
 
-/** The bytes of a module with one memory (`memoryPages` x 64 KiB, exported as `memory`) and the functions. @internal */
-export function assembleModule(memoryPages: number, functions: readonly AssembledFunction[]): Uint8Array<ArrayBuffer> {
+/** An imported memory, `env.memory` (e.g. another module's heap); `shared` for a threaded one (at most 65536 pages). */
+export interface ImportedMemory {
+  readonly shared: boolean;
+}
+
+/**
+ * The bytes of a module with the functions and one memory: its own (`memoryPages` x 64 KiB,
+ * exported as `memory`), or an imported `env.memory` (not exported). @internal
+ */
+export function assembleModule(memory: number | ImportedMemory, functions: readonly AssembledFunction[]): Uint8Array<ArrayBuffer> {
   const types = functions.map((fn) => [0x60, ...encodeVector(fn.parameters.map((type) => [type])), ...encodeVector(fn.results.map((type) => [type]))]);
   const codes = functions.map((fn) => {
     const code = [...encodeVector(fn.locals.map(([count, type]) => [...unsignedLeb(count), type])), ...fn.body, 0x0b];
     return [...unsignedLeb(code.length), ...code];
   });
+  const ownMemory = typeof memory === 'number';
   const exports = [
     ...functions.map((fn, index) => [...encodeName(fn.name), 0x00, ...unsignedLeb(index)]),
-    [...encodeName('memory'), 0x02, 0],
+    ...(ownMemory ? [[...encodeName('memory'), 0x02, 0]] : []),
   ];
+  // Memory limits (§5.3.7): 0x00 min, or 0x03 min max for a shared memory.
+  const importedLimits = !ownMemory && memory.shared ? [0x03, 0, ...unsignedLeb(65536)] : [0x00, 0];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...encodeSection(1, encodeVector(types)),
+    ...(ownMemory ? [] : encodeSection(2, encodeVector([[...encodeName('env'), ...encodeName('memory'), 0x02, ...importedLimits]]))),
     ...encodeSection(3, encodeVector(functions.map((_, index) => unsignedLeb(index)))),
-    ...encodeSection(5, encodeVector([[0x00, ...unsignedLeb(memoryPages)]])),
+    ...(ownMemory ? encodeSection(5, encodeVector([[0x00, ...unsignedLeb(memory)]])) : []),
     ...encodeSection(7, encodeVector(exports)),
     ...encodeSection(10, encodeVector(codes)),
   ]);

@@ -48,8 +48,10 @@ export interface BackendCandidate {
   load(): Promise<string | null>;
   /** Threads the backend will compute on, known after `load` (default 1). */
   threads?(): number;
-  /** A note for the report (e.g. why threads were not used), known after `load`. */
+  /** A note for the report (e.g. why threads were not used), known after `load` and `ready`. */
   note?(): string | null;
+  /** Work once this candidate's backend is active and tlkit's kernels are registered. */
+  ready?(): Promise<void>;
 }
 
 /** Reads `TLKIT_BACKEND` where an environment exists (Node); undefined in browsers. @internal */
@@ -133,6 +135,7 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
     }
     // tlkit's gradient kernels for wasm: registered once the backend is active, never at import.
     if (candidate.name === 'wasm') registerWasmKernels();
+    await candidate.ready?.();
     for (const hook of afterSetup) await hook(candidate.name);
     const note = candidate.note?.();
     const reason =

@@ -31,6 +31,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
+import { NANOSECONDS_PER, parallelParts, runInParts, splitRange } from './heap-helpers';
 import { blockedInputGradient, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
 
 type Info = tf.TensorInfo;
@@ -235,16 +236,30 @@ function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, 
         { x: calls.reshape(x, [batchSize, inHeight, inWidth]) },
         { paddings: [[0, 0], [padInfo.top, bottom + 1], [padInfo.left, right]], constantValue: 0 },
       );
-      const sums = calls.adopt(backend.makeOutput([filterHeight * tapBlocks * outChannels * 4], 'float32'));
+      // One block of sums per part of the batch (helper threads), added up below.
+      const ranges = splitRange(batchSize, parallelParts(taps, NANOSECONDS_PER.multiplyAdd * batchSize * outHeight * outWidth * outChannels * filterHeight * filterWidth));
+      const sumSize = filterHeight * tapBlocks * outChannels * 4;
+      const sums = calls.adopt(backend.makeOutput([ranges.length * sumSize], 'float32'));
       (backend.typedArrayFromHeap(sums) as Float32Array).fill(0);
       const rowBytes = paddedWidth * 4;
-      taps(heapOffset(backend, padded), heapOffset(backend, dy), heapOffset(backend, sums), batchSize, outHeight, outWidth, filterHeight, rowBytes, (paddedHeight + 1) * rowBytes);
+      const imageBytes = (paddedHeight + 1) * rowBytes;
+      const dyImageBytes = outHeight * outWidth * outChannels * 4;
+      const [xAt, dyAt, sumsAt] = [heapOffset(backend, padded), heapOffset(backend, dy), heapOffset(backend, sums)];
+      runInParts(
+        taps,
+        ranges.map(([start, count], part) => [xAt + start * imageBytes, dyAt + start * dyImageBytes, sumsAt + part * sumSize * 4, count, outHeight, outWidth, filterHeight, rowBytes, imageBytes]),
+      );
       const gradient = calls.adopt(backend.makeOutput([filterHeight, filterWidth, 1, outChannels], 'float32'));
       const target = backend.typedArrayFromHeap(gradient) as Float32Array;
       const source = backend.typedArrayFromHeap(sums) as Float32Array;
       for (let i = 0; i < filterHeight; i++)
         for (let j = 0; j < filterWidth; j++)
-          for (let o = 0; o < outChannels; o++) target[(i * filterWidth + j) * outChannels + o] = source[((i * tapBlocks + (j >> 2)) * outChannels + o) * 4 + (j & 3)];
+          for (let o = 0; o < outChannels; o++) {
+            const from = ((i * tapBlocks + (j >> 2)) * outChannels + o) * 4 + (j & 3);
+            let total = source[from]!;
+            for (let part = 1; part < ranges.length; part++) total += source[part * sumSize + from]!;
+            target[(i * filterWidth + j) * outChannels + o] = total;
+          }
       return gradient;
     });
   }
@@ -258,22 +273,23 @@ function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, 
     if (padInfo.top + padInfo.left + bottom + right > 0) {
       padded = calls.run('PadV2', { x: padded }, { paddings: [[0, 0], [padInfo.top, bottom], [padInfo.left, right]], constantValue: 0 });
     }
+    const gradientSize = filterHeight * filterWidth * outChannels;
+    const ranges = splitRange(batchSize, parallelParts(compiled.filterGradientOneChannel, NANOSECONDS_PER.multiplyAdd * batchSize * outHeight * outWidth * outChannels * filterHeight * filterWidth));
+    // The first part adds into the gradient, the others into partial sums added up below.
     const gradient = calls.adopt(backend.makeOutput([filterHeight, filterWidth, 1, outChannels], 'float32'));
+    const partials = ranges.length > 1 ? calls.adopt(backend.makeOutput([(ranges.length - 1) * gradientSize], 'float32')) : null;
     (backend.typedArrayFromHeap(gradient) as Float32Array).fill(0);
+    if (partials) (backend.typedArrayFromHeap(partials) as Float32Array).fill(0);
     const rowBytes = paddedWidth * 4;
-    compiled.filterGradientOneChannel(
-      heapOffset(backend, padded),
-      heapOffset(backend, dy),
-      heapOffset(backend, gradient),
-      batchSize,
-      outHeight,
-      outWidth,
-      outChannels,
-      filterHeight,
-      filterWidth,
-      rowBytes,
-      paddedHeight * rowBytes,
+    const imageBytes = paddedHeight * rowBytes;
+    const dyImageBytes = outHeight * outWidth * outChannels * 4;
+    const [xAt, dyAt] = [heapOffset(backend, padded), heapOffset(backend, dy)];
+    const outputAt = (part: number) => (part === 0 ? heapOffset(backend, gradient) : heapOffset(backend, partials!) + (part - 1) * gradientSize * 4);
+    runInParts(
+      compiled.filterGradientOneChannel,
+      ranges.map(([start, count], part) => [xAt + start * imageBytes, dyAt + start * dyImageBytes, outputAt(part), count, outHeight, outWidth, outChannels, filterHeight, filterWidth, rowBytes, imageBytes]),
     );
+    if (partials) addPartials(backend, gradient, partials, gradientSize);
     return gradient;
   });
 }
@@ -293,22 +309,27 @@ function blockedFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, inf
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
   const compiled = heapModule(backend);
   if (!compiled) return null;
+  const gradientSize = filterHeight * filterWidth * inChannels * outChannels;
+  const ranges = splitRange(batchSize, parallelParts(compiled.filterGradientBlocked, NANOSECONDS_PER.multiplyAdd * batchSize * outHeight * outWidth * filterHeight * filterWidth * inChannels * outChannels));
+  // The first part of the batch adds into the gradient, the others (helper threads) into partial
+  // sums added up below.
   const gradient = backend.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32');
+  const partials = ranges.length > 1 ? backend.makeOutput([(ranges.length - 1) * gradientSize], 'float32') : null;
   (backend.typedArrayFromHeap(gradient) as Float32Array).fill(0);
-  compiled.filterGradientBlocked(
-    heapOffset(backend, x),
-    heapOffset(backend, dy),
-    heapOffset(backend, gradient),
-    batchSize,
-    outHeight,
-    outWidth,
-    inHeight,
-    inWidth,
-    inChannels,
-    outChannels,
-    filterHeight,
-    filterWidth,
-  );
+  if (partials) (backend.typedArrayFromHeap(partials) as Float32Array).fill(0);
+  const xImageBytes = inHeight * inWidth * inChannels * 4;
+  const dyImageBytes = outHeight * outWidth * outChannels * 4;
+  const [xAt, dyAt] = [heapOffset(backend, x), heapOffset(backend, dy)];
+  const outputAt = (part: number) => (part === 0 ? heapOffset(backend, gradient) : heapOffset(backend, partials!) + (part - 1) * gradientSize * 4);
+  try {
+    runInParts(
+      compiled.filterGradientBlocked,
+      ranges.map(([start, count], part) => [xAt + start * xImageBytes, dyAt + start * dyImageBytes, outputAt(part), count, outHeight, outWidth, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth]),
+    );
+    if (partials) addPartials(backend, gradient, partials, gradientSize);
+  } finally {
+    if (partials) backend.disposeData(partials.dataId);
+  }
   return gradient;
 }
 
@@ -412,7 +433,13 @@ function conv2d(backendName: string, fallback: tf.KernelFunc | undefined): tf.Ke
       const values = backend.typedArrayFromHeap(filter) as Float32Array;
       for (let index = 0; index < fh * fw * outChannels; index++) broadcast.fill(values[index], 4 * index, 4 * index + 4);
       const rowBytes = paddedWidth * 4;
-      convolve(heapOffset(backend, padded), heapOffset(backend, weights), heapOffset(backend, y), batchSize, outHeight, outWidth, fh, fw, rowBytes, paddedHeight * rowBytes);
+      const imageBytes = paddedHeight * rowBytes;
+      const yImageBytes = outHeight * outWidth * outChannels * 4;
+      const [xAt, weightsAt, yAt] = [heapOffset(backend, padded), heapOffset(backend, weights), heapOffset(backend, y)];
+      runInParts(
+        convolve,
+        splitRange(batchSize, parallelParts(convolve, NANOSECONDS_PER.multiplyAdd * batchSize * outHeight * outWidth * outChannels * fh * fw)).map(([start, count]) => [xAt + start * imageBytes, weightsAt, yAt + start * yImageBytes, count, outHeight, outWidth, fh, fw, rowBytes, imageBytes]),
+      );
       return y;
     });
   };
@@ -465,7 +492,14 @@ function blockedConvolutionInputGradient(backend: tf.KernelBackend, dy: Info, fi
       for (let ci = 0; ci < inChannels; ci++) for (let o = 0; o < outChannels; o++) target[to + o * paddedChannels + ci] = source[from + ci * outChannels + o];
     }
     (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
-    compiled(heapOffset(backend, dy), heapOffset(backend, byOutput), heapOffset(backend, dx), batchSize, outHeight, outWidth, inHeight, inWidth, filterHeight, filterWidth);
+    // Images are independent: helper threads take parts of the batch.
+    const [dyAt, filterAt, dxAt] = [heapOffset(backend, dy), heapOffset(backend, byOutput), heapOffset(backend, dx)];
+    const dyImageBytes = outHeight * outWidth * outChannels * 4;
+    const dxImageBytes = inHeight * inWidth * paddedChannels * 4;
+    runInParts(
+      compiled,
+      splitRange(batchSize, parallelParts(compiled, NANOSECONDS_PER.multiplyAdd * batchSize * outHeight * outWidth * filterHeight * filterWidth * paddedChannels * outChannels)).map(([start, count]) => [dyAt + start * dyImageBytes, filterAt, dxAt + start * dxImageBytes, count, outHeight, outWidth, inHeight, inWidth, filterHeight, filterWidth]),
+    );
     if (!compact) return dx;
     const pixelCount = batchSize * inHeight * inWidth;
     const result = calls.adopt(backend.makeOutput([batchSize, inHeight, inWidth, inChannels], 'float32'));
@@ -649,7 +683,24 @@ function maxPoolGrad(): tf.KernelFunc {
         const offset = (tensor: Info) => heapOffset(backend, tensor);
         const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
         const rowBytes = inWidth * inChannels * 4;
-        compiled.maxPoolGradTwoByTwo(offset(input), offset(output), offset(dy), offset(out) - offset(input), batchSize, outHeight, outWidth, inChannels, rowBytes, inHeight * rowBytes);
+        const imageBytes = inHeight * rowBytes;
+        const pooledImageBytes = outHeight * outWidth * inChannels * 4;
+        const [xAt, maximaAt, dyAt] = [offset(input), offset(output), offset(dy)];
+        runInParts(
+          compiled.maxPoolGradTwoByTwo,
+          splitRange(batchSize, parallelParts(compiled.maxPoolGradTwoByTwo, NANOSECONDS_PER.poolElement * batchSize * inHeight * inWidth * inChannels)).map(([start, count]) => [
+            xAt + start * imageBytes,
+            maximaAt + start * pooledImageBytes,
+            dyAt + start * pooledImageBytes,
+            offset(out) - xAt,
+            count,
+            outHeight,
+            outWidth,
+            inChannels,
+            rowBytes,
+            imageBytes,
+          ]),
+        );
       } else if (isTwoByTwoTiling(info)) {
         scatterTwoByTwo(x, view(output), gradient, dx, info);
       } else {
@@ -912,6 +963,13 @@ function transposePlan(shape: readonly number[], perm: readonly number[]): { siz
     sizes: axes.map((axis) => axis.size) as [number, number, number, number],
     byteStrides: axes.map((axis) => axis.stride * 4) as [number, number, number, number],
   };
+}
+
+/** target[i] += Σ_p partials[p · size + i]: the partial sums of the parts of a batch (heap tensors). */
+function addPartials(backend: tf.KernelBackend & HeapBackend, target: Info, partials: Info, size: number): void {
+  const sum = backend.typedArrayFromHeap(target) as Float32Array;
+  const parts = backend.typedArrayFromHeap(partials) as Float32Array;
+  for (let from = 0; from < parts.length; from += size) for (let index = 0; index < size; index++) sum[index]! += parts[from + index]!;
 }
 
 /** Byte offset of a tensor's data in the wasm backend's heap. */

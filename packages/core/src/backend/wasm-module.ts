@@ -32,6 +32,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { assembleModule, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
+import { recordSource } from './heap-helpers';
 
 /** The backend's Emscripten module: its memory is `asm.memory` (one thread) or `wasmMemory` (threaded). */
 interface EmscriptenModuleLike {
@@ -566,7 +567,7 @@ export function tapsFilterGradient(backend: tf.KernelBackend, outChannels: numbe
   });
 }
 
-function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | null {
+export function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | null {
   const emscripten = (backend as unknown as { wasm?: EmscriptenModuleLike }).wasm;
   const memory = emscripten?.asm?.memory ?? emscripten?.wasmMemory;
   return memory instanceof WebAssembly.Memory ? memory : null;
@@ -582,7 +583,11 @@ function instantiateOnBackend(backend: tf.KernelBackend, bytes: (shared: boolean
   if (!memory) return null;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes(shared)), { env: { memory } }).exports;
+    const module = new WebAssembly.Module(bytes(shared));
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    // So helper threads (heap-helpers.ts) can run parts of a call with the same code and memory.
+    if (shared) for (const [name, value] of Object.entries(exports)) recordSource(value, module, name, memory);
+    return exports;
   } catch {
     return null;
   }

@@ -7,6 +7,9 @@ import {
   type SetupBackendOptions,
   wasmCandidate,
 } from '../backend/setup';
+import { heapHelperPool, setHeapHelperPool } from '../backend/heap-helpers';
+import { backendMemory } from '../backend/wasm-module';
+import { startHeapHelperPool } from './heap-helper-pool';
 import { registerThreadedWasmBackend, resolveThreadCount, restoreStockWasmBackend } from './wasm-threads';
 
 /** True when an import failed because the package (or its native binding) is not installed. @internal */
@@ -78,6 +81,20 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
       }
       if (threads === 1) restoreStockWasmBackend();
       return null;
+    },
+    async ready() {
+      // tlkit's own WebAssembly loops run on the calling thread; helper threads take parts of
+      // their batches when the threaded binary's memory is shared (heap-helpers.ts).
+      const memory = threads > 1 ? backendMemory(tf.backend()) : null;
+      const current = heapHelperPool();
+      if (memory && current?.memory === memory && current.size === threads - 1) return;
+      setHeapHelperPool(null);
+      if (!memory) return;
+      try {
+        setHeapHelperPool(await startHeapHelperPool(memory, threads - 1));
+      } catch (error) {
+        note = `tlkit's loops single-threaded: ${(error as Error).message}`;
+      }
     },
     threads: () => threads,
     note: () => note,

@@ -1,0 +1,204 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heapHelperPool, type HeapHelperPool, MIN_NANOSECONDS_PER_PART, parallelParts, recordSource, runInParts, setHeapHelperPool, setMinNanosecondsPerPart, splitRange } from '../backend/heap-helpers';
+import { assembleModule, unsignedLeb } from '../linalg/wasmAssembler';
+import { createRng } from '../rng';
+import { startHeapHelperPool } from './heap-helper-pool';
+import { setupNodeBackend } from './native';
+
+const I32 = 0x7f;
+/**
+ * fill(at, count, first): i32 words at byte offset `at` get first, first + 1, … (count of them);
+ * trap(): unreachable.
+ */
+function testModuleBytes(): Uint8Array<ArrayBuffer> {
+  const get = (local: number) => [0x20, local];
+  const fillBody = [
+    0x02, 0x40, 0x03, 0x40, // block, loop
+    ...get(3), ...get(1), 0x4f, 0x0d, 1, // i ≥ count → break
+    ...get(0), ...get(3), 0x41, 2, 0x74, 0x6a, // at + 4i
+    ...get(2), ...get(3), 0x6a, // first + i
+    0x36, 0x02, 0x00, // i32.store
+    ...get(3), 0x41, 1, 0x6a, 0x21, 3, // i++
+    0x0c, 0, 0x0b, 0x0b, // br loop, end, end
+  ];
+  return assembleModule({ shared: true }, [
+    { name: 'fill', parameters: [I32, I32, I32], results: [], locals: [[1, I32]], body: fillBody },
+    { name: 'trap', parameters: [], results: [], locals: [], body: [0x00] },
+  ]);
+}
+
+/** A shared memory with the test module on it, its functions recorded for helper threads. */
+function sharedTestModule() {
+  const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared: true });
+  const module = new WebAssembly.Module(testModuleBytes());
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as { fill: (...args: number[]) => void; trap: () => void };
+  recordSource(exports.fill, module, 'fill', memory);
+  recordSource(exports.trap, module, 'trap', memory);
+  return { memory, module, ...exports };
+}
+
+/** The pool, patched in place to count the jobs it is given. */
+function counting(pool: HeapHelperPool): HeapHelperPool & { jobs: number } {
+  const counted = pool as HeapHelperPool & { jobs: number };
+  const run = pool.run.bind(pool);
+  counted.jobs = 0;
+  counted.run = (jobs, own) => {
+    counted.jobs += jobs.length;
+    run(jobs, own);
+  };
+  return counted;
+}
+
+describe('heap helper threads', () => {
+  afterAll(() => setHeapHelperPool(null));
+
+  it('split a count into near-equal contiguous parts, none empty', () => {
+    expect(splitRange(64, 2)).toEqual([[0, 32], [32, 32]]);
+    expect(splitRange(7, 3)).toEqual([[0, 3], [3, 2], [5, 2]]);
+    expect(splitRange(1, 4)).toEqual([[0, 1]]);
+    expect(splitRange(5, 1)).toEqual([[0, 5]]);
+  });
+
+  it('run the other parts of a call on helper threads, on the same shared memory', async () => {
+    const { memory, fill } = sharedTestModule();
+    const pool = counting(await startHeapHelperPool(memory, 2));
+    setHeapHelperPool(pool);
+    // 3 parts: one here, two on helpers; each writes its own range of 10 000 words.
+    runInParts(fill, [
+      [0, 10_000, 0],
+      [40_000, 10_000, 10_000],
+      [80_000, 10_000, 20_000],
+    ]);
+    expect(pool.jobs).toBe(2);
+    const words = new Int32Array(memory.buffer, 0, 30_000);
+    let wrong = 0;
+    for (let i = 0; i < words.length; i++) if (words[i] !== i) wrong++;
+    expect(wrong).toBe(0);
+    // Again, so the helpers' cached instances are used; then more parts than threads run here.
+    runInParts(fill, [
+      [0, 5, 100],
+      [20, 5, 200],
+    ]);
+    runInParts(fill, [[0, 1, 7], [4, 1, 8], [8, 1, 9], [12, 1, 10]]);
+    expect(pool.jobs).toBe(3);
+    expect(Array.from(new Int32Array(memory.buffer, 0, 10))).toEqual([7, 8, 9, 10, 104, 200, 201, 202, 203, 204]);
+    setHeapHelperPool(null);
+  });
+
+  it('report a part that failed on a helper as an error, and keep working', async () => {
+    const { memory, module, fill } = sharedTestModule();
+    const pool = await startHeapHelperPool(memory, 1);
+    setHeapHelperPool(pool);
+    let ownRan = false;
+    expect(() => pool.run([{ module, name: 'trap', args: [] }], () => (ownRan = true))).toThrow(/BACKEND_UNAVAILABLE.*heap helper thread failed/);
+    expect(ownRan).toBe(true);
+    runInParts(fill, [[0, 2, 5], [8, 2, 7]]);
+    expect(Array.from(new Int32Array(memory.buffer, 0, 4))).toEqual([5, 6, 7, 8]);
+    setHeapHelperPool(null);
+  });
+
+  it('are refused for a memory that is not shared', async () => {
+    await expect(startHeapHelperPool(new WebAssembly.Memory({ initial: 1 }), 1)).rejects.toThrow(/BACKEND_UNAVAILABLE.*threaded wasm backend/);
+  });
+
+  it('split only work worth a hand-off, into at most one part per thread', async () => {
+    const { memory, fill } = sharedTestModule();
+    expect(parallelParts(fill, 100 * MIN_NANOSECONDS_PER_PART)).toBe(1); // no pool yet
+    setHeapHelperPool(await startHeapHelperPool(memory, 2));
+    expect(parallelParts(fill, MIN_NANOSECONDS_PER_PART)).toBe(1);
+    expect(parallelParts(fill, 2 * MIN_NANOSECONDS_PER_PART)).toBe(2);
+    expect(parallelParts(fill, 100 * MIN_NANOSECONDS_PER_PART)).toBe(3);
+    expect(parallelParts(() => {}, 100 * MIN_NANOSECONDS_PER_PART)).toBe(1); // not a tlkit loop
+    setHeapHelperPool(null);
+  });
+
+  it('leave a function of another memory to the calling thread', async () => {
+    const first = sharedTestModule();
+    const second = sharedTestModule();
+    const pool = counting(await startHeapHelperPool(first.memory, 1));
+    setHeapHelperPool(pool);
+    runInParts(second.fill, [[0, 2, 1], [8, 2, 3]]);
+    expect(pool.jobs).toBe(0);
+    expect(Array.from(new Int32Array(second.memory.buffer, 0, 4))).toEqual([1, 2, 3, 4]);
+    setHeapHelperPool(null);
+  });
+});
+
+describe('tlkit wasm kernels with helper threads (threaded binary, 2 threads)', () => {
+  let pool: ReturnType<typeof counting>;
+  let previousMinWork: number;
+  beforeAll(async () => {
+    await setupNodeBackend({ backend: 'wasm', threads: 2, log: false });
+    const started = heapHelperPool();
+    expect(started?.size).toBe(1);
+    pool = counting(started!);
+    // Split even these small test problems (the default leaves calls under about 10 ms whole).
+    previousMinWork = setMinNanosecondsPerPart(0);
+  });
+  afterAll(async () => {
+    setMinNanosecondsPerPart(previousMinWork);
+    setHeapHelperPool(null);
+    // Leave tfjs's single-threaded wasm registered for the test files that follow in this worker.
+    await setupNodeBackend({ backend: 'wasm', threads: 1, log: false });
+    await tf.setBackend('cpu');
+  });
+
+  function values(length: number, seed: number): Float32Array {
+    const rng = createRng(seed);
+    return Float32Array.from({ length }, () => rng.normal());
+  }
+
+  /** y, dL/dx and dL/dW of L = Σ w ⊙ maxPool?(relu?(conv2d(x, W))) on the active backend. */
+  function convolutionAndGradients(xShape: [number, number, number, number], filterShape: [number, number, number, number], padding: 'same' | 'valid', pool2: boolean): Float32Array[] {
+    return tf.tidy(() => {
+      const x = tf.tensor(values(xShape.reduce((a, b) => a * b), 1), xShape) as tf.Tensor4D;
+      const filter = tf.tensor(values(filterShape.reduce((a, b) => a * b), 2), filterShape) as tf.Tensor4D;
+      const forward = (a: tf.Tensor4D, b: tf.Tensor4D) => {
+        const y = tf.conv2d(a, b, 1, padding);
+        return pool2 ? tf.maxPool(y, 2, 2, 'valid') : y;
+      };
+      const y = forward(x, filter);
+      const weights = tf.tensor(values(y.size, 3), y.shape);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(weights, forward(a as tf.Tensor4D, b as tf.Tensor4D))))([x, filter]);
+      return [y.dataSync() as Float32Array, dx!.dataSync() as Float32Array, dw!.dataSync() as Float32Array];
+    });
+  }
+
+  function relativeError(a: Float32Array, b: Float32Array): number {
+    let difference = 0;
+    let norm = 0;
+    for (let i = 0; i < b.length; i++) {
+      difference += (a[i]! - b[i]!) ** 2;
+      norm += b[i]! ** 2;
+    }
+    return Math.sqrt(difference / norm);
+  }
+
+  // Each case takes a path whose batch is split over the threads (wasm-kernels.ts): the
+  // one-channel forward loop and filter gradient with taps in lanes (LeNet-5's first layer), the
+  // one-channel filter gradient (32 outputs), the blocked filter and input gradients, the input
+  // gradient padded to whole channel blocks (6 → 8), and the 2 × 2 max-pool gradient.
+  const cases: [string, [number, number, number, number], [number, number, number, number], 'same' | 'valid', boolean][] = [
+    ['1 → 6 channels, 5 × 5 same, max-pool', [5, 12, 12, 1], [5, 5, 1, 6], 'same', true],
+    ['1 → 32 channels, 3 × 3 valid', [5, 10, 10, 1], [3, 3, 1, 32], 'valid', false],
+    ['32 → 64 channels, 3 × 3 valid, max-pool', [3, 8, 8, 32], [3, 3, 32, 64], 'valid', true],
+    ['6 → 16 channels, 5 × 5 valid', [5, 10, 10, 6], [5, 5, 6, 16], 'valid', false],
+  ];
+  for (const [name, xShape, filterShape, padding, pool2] of cases) {
+    it(`${name}: split over the helper thread, equal to stock cpu within 1e-5 relative, no tensor leaks`, async () => {
+      const jobsBefore = pool.jobs;
+      const tensorsBefore = tf.memory().numTensors;
+      const onWasm = convolutionAndGradients(xShape, filterShape, padding, pool2);
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      expect(pool.jobs).toBeGreaterThan(jobsBefore);
+      await tf.setBackend('cpu');
+      try {
+        const onCpu = convolutionAndGradients(xShape, filterShape, padding, pool2);
+        for (let output = 0; output < 3; output++) expect(relativeError(onWasm[output]!, onCpu[output]!)).toBeLessThan(1e-5);
+      } finally {
+        await tf.setBackend('wasm');
+      }
+    });
+  }
+});

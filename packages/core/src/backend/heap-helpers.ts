@@ -41,6 +41,11 @@ export function setHeapHelperPool(pool: HeapHelperPool | null): void {
   activePool = pool;
 }
 
+/** Clears the registry if `pool` is the active pool (a pool that closed itself). @internal */
+export function forgetHeapHelperPool(pool: HeapHelperPool): void {
+  if (activePool === pool) activePool = null;
+}
+
 /** The pool the kernels use, or null. @internal */
 export function heapHelperPool(): HeapHelperPool | null {
   return activePool;
@@ -118,7 +123,7 @@ export function runInParts(fn: (...args: number[]) => void, parts: readonly (rea
 
 /**
  * Splits `count` items (e.g. the images of a batch) into at most `parts` contiguous ranges of
- * near-equal size, none empty: `[start, size]` pairs. @internal
+ * near-equal size: `[start, size]` pairs, none empty (for count 0, the one range `[0, 0]`). @internal
  */
 export function splitRange(count: number, parts: number): [number, number][] {
   const used = Math.max(1, Math.min(parts, count));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { setHeapHelperPool } from './heap-helpers';
 import { TlkitError } from '../errors';
 import { registerWasmKernels } from './wasm-kernels';
 
@@ -31,7 +32,10 @@ export interface SetupBackendOptions {
    * wasm binary itself; the default is the cores other processes leave idle (every core on an idle
    * machine, judged from the load average; at most 8), and `TLKIT_WASM_THREADS` overrides it. In a
    * browser the value goes to tfjs's `setThreadsCount` (threads need a cross-origin isolated
-   * page). `1` keeps tfjs's single-threaded binary.
+   * page). `1` keeps tfjs's single-threaded binary. With more than one thread in Node, tlkit's
+   * own loops also split large batches over helper threads, so filter gradients can differ from a
+   * one-thread run in the last bits; pin the count when results must be bit-identical across
+   * machines or loads.
    */
   readonly threads?: number;
   /** Where the one-line report goes; `false` for silence. Default: `console.error` (stderr). */
@@ -135,7 +139,9 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
     }
     // tlkit's gradient kernels for wasm: registered once the backend is active, never at import.
     if (candidate.name === 'wasm') registerWasmKernels();
-    await candidate.ready?.();
+    // Helper threads belong to the backend whose candidate started them (Node's threaded wasm).
+    if (candidate.ready) await candidate.ready();
+    else setHeapHelperPool(null);
     for (const hook of afterSetup) await hook(candidate.name);
     const note = candidate.note?.();
     const reason =

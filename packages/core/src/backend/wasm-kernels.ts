@@ -327,6 +327,9 @@ function blockedFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, inf
       ranges.map(([start, count], part) => [xAt + start * xImageBytes, dyAt + start * dyImageBytes, outputAt(part), count, outHeight, outWidth, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth]),
     );
     if (partials) addPartials(backend, gradient, partials, gradientSize);
+  } catch (error) {
+    backend.disposeData(gradient.dataId);
+    throw error;
   } finally {
     if (partials) backend.disposeData(partials.dataId);
   }
@@ -686,7 +689,7 @@ function maxPoolGrad(): tf.KernelFunc {
         const imageBytes = inHeight * rowBytes;
         const pooledImageBytes = outHeight * outWidth * inChannels * 4;
         const [xAt, maximaAt, dyAt] = [offset(input), offset(output), offset(dy)];
-        runInParts(
+        freeOnThrow(backend, out, () => runInParts(
           compiled.maxPoolGradTwoByTwo,
           splitRange(batchSize, parallelParts(compiled.maxPoolGradTwoByTwo, NANOSECONDS_PER.poolElement * batchSize * inHeight * inWidth * inChannels)).map(([start, count]) => [
             xAt + start * imageBytes,
@@ -700,7 +703,7 @@ function maxPoolGrad(): tf.KernelFunc {
             rowBytes,
             imageBytes,
           ]),
-        );
+        ));
       } else if (isTwoByTwoTiling(info)) {
         scatterTwoByTwo(x, view(output), gradient, dx, info);
       } else {
@@ -963,6 +966,16 @@ function transposePlan(shape: readonly number[], perm: readonly number[]): { siz
     sizes: axes.map((axis) => axis.size) as [number, number, number, number],
     byteStrides: axes.map((axis) => axis.stride * 4) as [number, number, number, number],
   };
+}
+
+/** Runs `work`; if it throws, frees `output` (a heap tensor made outside `withCalls`) first. */
+function freeOnThrow(backend: tf.KernelBackend, output: Info, work: () => void): void {
+  try {
+    work();
+  } catch (error) {
+    backend.disposeData(output.dataId);
+    throw error;
+  }
 }
 
 /** target[i] += Σ_p partials[p · size + i]: the partial sums of the parts of a batch (heap tensors). */

@@ -38,13 +38,15 @@ function sharedTestModule() {
   return { memory, module, ...exports };
 }
 
-/** The pool, patched in place to count the jobs it is given. */
-function counting(pool: HeapHelperPool): HeapHelperPool & { jobs: number } {
-  const counted = pool as HeapHelperPool & { jobs: number };
+/** The pool, patched in place to count the jobs it is given, by loop name. */
+function counting(pool: HeapHelperPool): HeapHelperPool & { jobs: number; byName: Map<string, number> } {
+  const counted = pool as HeapHelperPool & { jobs: number; byName: Map<string, number> };
   const run = pool.run.bind(pool);
   counted.jobs = 0;
+  counted.byName = new Map();
   counted.run = (jobs, own) => {
     counted.jobs += jobs.length;
+    for (const job of jobs) counted.byName.set(job.name, (counted.byName.get(job.name) ?? 0) + 1);
     run(jobs, own);
   };
   return counted;
@@ -91,10 +93,38 @@ describe('heap helper threads', () => {
     const pool = await startHeapHelperPool(memory, 1);
     setHeapHelperPool(pool);
     let ownRan = false;
-    expect(() => pool.run([{ module, name: 'trap', args: [] }], () => (ownRan = true))).toThrow(/BACKEND_UNAVAILABLE.*heap helper thread failed/);
+    expect(() => pool.run([{ module, name: 'trap', args: [] }], () => (ownRan = true))).toThrow(/BACKEND_UNAVAILABLE.*heap helper thread failed.*one thread from now on/);
     expect(ownRan).toBe(true);
+    // The pool closed itself and left the registry: later calls run here.
+    expect(heapHelperPool()).toBeNull();
+    expect(parallelParts(fill, 100 * MIN_NANOSECONDS_PER_PART)).toBe(1);
     runInParts(fill, [[0, 2, 5], [8, 2, 7]]);
     expect(Array.from(new Int32Array(memory.buffer, 0, 4))).toEqual([5, 6, 7, 8]);
+  });
+
+  it('close and leave the registry when a helper exits', async () => {
+    const { memory, fill } = sharedTestModule();
+    const pool = await startHeapHelperPool(memory, 2);
+    setHeapHelperPool(pool);
+    await pool.workers[1]!.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the 'exit' event
+    expect(heapHelperPool()).toBeNull();
+    expect(() => pool.run([], () => {})).toThrow(/BACKEND_UNAVAILABLE.*closed/);
+    runInParts(fill, [[0, 1, 3], [4, 1, 4]]);
+    expect(Array.from(new Int32Array(memory.buffer, 0, 2))).toEqual([3, 4]);
+  });
+
+  it('see memory that grew after they instantiated a module', async () => {
+    const { memory, fill } = sharedTestModule();
+    const pool = counting(await startHeapHelperPool(memory, 1));
+    setHeapHelperPool(pool);
+    runInParts(fill, [[0, 1, 1], [4, 1, 2]]);
+    memory.grow(60); // 4 → 64 pages
+    const far = 60 * 65536;
+    runInParts(fill, [[far, 1000, 0], [far + 4000, 1000, 1000]]);
+    expect(pool.jobs).toBe(2);
+    const words = new Int32Array(memory.buffer, far, 2000);
+    expect(words.every((value, index) => value === index)).toBe(true);
     setHeapHelperPool(null);
   });
 
@@ -125,13 +155,13 @@ describe('heap helper threads', () => {
   });
 });
 
-describe('tlkit wasm kernels with helper threads (threaded binary, 2 threads)', () => {
+for (const threads of [2, 3]) describe(`tlkit wasm kernels with helper threads (threaded binary, ${threads} threads)`, () => {
   let pool: ReturnType<typeof counting>;
   let previousMinWork: number;
   beforeAll(async () => {
-    await setupNodeBackend({ backend: 'wasm', threads: 2, log: false });
+    await setupNodeBackend({ backend: 'wasm', threads, log: false });
     const started = heapHelperPool();
-    expect(started?.size).toBe(1);
+    expect(started?.size).toBe(threads - 1);
     pool = counting(started!);
     // Split even these small test problems (the default leaves calls under about 10 ms whole).
     previousMinWork = setMinNanosecondsPerPart(0);
@@ -175,23 +205,25 @@ describe('tlkit wasm kernels with helper threads (threaded binary, 2 threads)', 
     return Math.sqrt(difference / norm);
   }
 
-  // Each case takes a path whose batch is split over the threads (wasm-kernels.ts): the
+  // Each case takes paths whose batch is split over the threads (wasm-kernels.ts), named: the
   // one-channel forward loop and filter gradient with taps in lanes (LeNet-5's first layer), the
   // one-channel filter gradient (32 outputs), the blocked filter and input gradients, the input
-  // gradient padded to whole channel blocks (6 → 8), and the 2 × 2 max-pool gradient.
-  const cases: [string, [number, number, number, number], [number, number, number, number], 'same' | 'valid', boolean][] = [
-    ['1 → 6 channels, 5 × 5 same, max-pool', [5, 12, 12, 1], [5, 5, 1, 6], 'same', true],
-    ['1 → 32 channels, 3 × 3 valid', [5, 10, 10, 1], [3, 3, 1, 32], 'valid', false],
-    ['32 → 64 channels, 3 × 3 valid, max-pool', [3, 8, 8, 32], [3, 3, 32, 64], 'valid', true],
-    ['6 → 16 channels, 5 × 5 valid', [5, 10, 10, 6], [5, 5, 6, 16], 'valid', false],
+  // gradient padded to whole channel blocks (6 → 8), and the 2 × 2 max-pool gradient. Batch 2
+  // with 3 threads leaves one thread without a part.
+  const cases: [string, [number, number, number, number], [number, number, number, number], 'same' | 'valid', boolean, string[]][] = [
+    ['1 → 6 channels, 5 × 5 same, max-pool', [5, 12, 12, 1], [5, 5, 1, 6], 'same', true, ['convolveOneChannel', 'filterGradientTaps', 'maxPoolGradTwoByTwo']],
+    ['1 → 32 channels, 3 × 3 valid', [5, 10, 10, 1], [3, 3, 1, 32], 'valid', false, ['filterGradientOneChannel']],
+    ['32 → 64 channels, 3 × 3 valid, max-pool', [3, 8, 8, 32], [3, 3, 32, 64], 'valid', true, ['filterGradientBlocked', 'inputGradientBlocked', 'maxPoolGradTwoByTwo']],
+    ['6 → 16 channels, 5 × 5 valid', [5, 10, 10, 6], [5, 5, 6, 16], 'valid', false, ['inputGradientBlocked']],
+    ['batch of 2, 32 → 16 channels, 3 × 3 valid', [2, 6, 6, 32], [3, 3, 32, 16], 'valid', false, ['filterGradientBlocked', 'inputGradientBlocked']],
   ];
-  for (const [name, xShape, filterShape, padding, pool2] of cases) {
-    it(`${name}: split over the helper thread, equal to stock cpu within 1e-5 relative, no tensor leaks`, async () => {
-      const jobsBefore = pool.jobs;
+  for (const [name, xShape, filterShape, padding, pool2, loops] of cases) {
+    it(`${name}: split over the helper threads (${loops.join(', ')}), equal to stock cpu within 1e-5 relative, no tensor leaks`, async () => {
+      const before = new Map(pool.byName);
       const tensorsBefore = tf.memory().numTensors;
       const onWasm = convolutionAndGradients(xShape, filterShape, padding, pool2);
       expect(tf.memory().numTensors).toBe(tensorsBefore);
-      expect(pool.jobs).toBeGreaterThan(jobsBefore);
+      for (const loop of loops) expect((pool.byName.get(loop) ?? 0) - (before.get(loop) ?? 0), loop).toBeGreaterThan(0);
       await tf.setBackend('cpu');
       try {
         const onCpu = convolutionAndGradients(xShape, filterShape, padding, pool2);
@@ -201,4 +233,9 @@ describe('tlkit wasm kernels with helper threads (threaded binary, 2 threads)', 
       }
     });
   }
+
+  it('are closed when a later set-up picks another backend', async () => {
+    await setupNodeBackend({ backend: 'cpu', log: false });
+    expect(heapHelperPool()).toBeNull();
+  });
 });

@@ -6,11 +6,16 @@
  * Hand-off: jobs travel through a `MessagePort` that the worker reads synchronously
  * (`receiveMessageOnPort`); a shared `Int32Array` counts jobs posted and done, and the two sides
  * sleep on it with `Atomics.wait` (Node lets the main thread block). The workers are unref'd, so
- * they never keep a process alive.
+ * they never keep a process alive. Each helper keeps one instance of every module it was given
+ * (one per loop and shape) for the pool's life.
+ *
+ * A pool that fails — a helper exits, a job traps or cannot be instantiated, or a helper does not
+ * answer within {@link ANSWER_TIMEOUT_MS} — terminates its helpers and takes itself out of the
+ * registry, so later calls run on the calling thread; the call that saw the failure throws.
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { TlkitError } from '../errors';
-import type { HeapHelperPool, HeapJob } from '../backend/heap-helpers';
+import { forgetHeapHelperPool, type HeapHelperPool, type HeapJob } from '../backend/heap-helpers';
 
 // Control words, per helper.
 const POSTED = 0;
@@ -53,8 +58,12 @@ for (;;) {
 }
 `;
 
-/** How long the calling thread waits for a helper before it gives up (a hung helper is a bug). */
-const ANSWER_TIMEOUT_MS = 120_000;
+/**
+ * How long the calling thread waits for a helper before it gives up. A part is estimated at
+ * milliseconds to a second; a helper that takes this long is hung or gone (a worker's 'exit' event
+ * cannot reach a thread blocked in `Atomics.wait`).
+ */
+export const ANSWER_TIMEOUT_MS = 120_000;
 
 interface Helper {
   readonly worker: Worker;
@@ -65,11 +74,16 @@ interface Helper {
   posted: number;
 }
 
+/** Node's pool; `workers` are its threads (for tests and diagnostics). @internal */
+export interface NodeHeapHelperPool extends HeapHelperPool {
+  readonly workers: readonly Worker[];
+}
+
 /**
  * Starts `size` helper threads on `memory` (a shared WebAssembly.Memory: tfjs's threaded wasm
  * binary's). Resolves once every helper runs. @internal
  */
-export async function startHeapHelperPool(memory: WebAssembly.Memory, size: number): Promise<HeapHelperPool> {
+export async function startHeapHelperPool(memory: WebAssembly.Memory, size: number): Promise<NodeHeapHelperPool> {
   if (!(typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer)) {
     throw new TlkitError('BACKEND_UNAVAILABLE', 'heap helper threads need the threaded wasm backend (its memory is shared); set up wasm with threads ≥ 2.');
   }
@@ -89,8 +103,6 @@ export async function startHeapHelperPool(memory: WebAssembly.Memory, size: numb
       });
       worker.removeAllListeners('error');
       worker.removeAllListeners('exit');
-      // An error after start-up surfaces as a failed or unanswered job, not as an unhandled event.
-      worker.on('error', () => {});
       worker.unref();
       port1.unref();
     }
@@ -99,53 +111,70 @@ export async function startHeapHelperPool(memory: WebAssembly.Memory, size: numb
     throw new TlkitError('BACKEND_UNAVAILABLE', `heap helper threads could not start (${(error as Error).message.split('\n')[0]}).`);
   }
   let closed = false;
-  return {
+  const pool: NodeHeapHelperPool = {
     memory,
     size,
+    workers: helpers.map((helper) => helper.worker),
     run(jobs: readonly HeapJob[], own: () => void): void {
       if (closed) throw new TlkitError('BACKEND_UNAVAILABLE', 'heap helper threads were closed.');
       if (jobs.length > helpers.length) throw new TlkitError('INVALID_ARGUMENT', `heap helpers: ${jobs.length} jobs for ${helpers.length} threads.`);
-      jobs.forEach((job, index) => {
-        const helper = helpers[index]!;
-        let id = moduleIds.get(job.module);
-        if (id === undefined) moduleIds.set(job.module, (id = nextModuleId++));
-        if (!helper.known.has(id)) {
-          helper.port.postMessage({ kind: 'module', id, module: job.module, memory });
-          helper.known.add(id);
-        }
-        helper.port.postMessage({ kind: 'job', id, name: job.name, args: job.args });
-        helper.posted++;
-        Atomics.store(helper.words, POSTED, helper.posted);
-        Atomics.notify(helper.words, POSTED);
-      });
-      let ownError: unknown = null;
+      // Helpers [0, posted) have a job; whatever happens below, they are waited for.
+      let posted = 0;
+      let failure: unknown = null;
       try {
+        for (const job of jobs) {
+          const helper = helpers[posted]!;
+          let id = moduleIds.get(job.module);
+          if (id === undefined) moduleIds.set(job.module, (id = nextModuleId++));
+          if (!helper.known.has(id)) {
+            helper.port.postMessage({ kind: 'module', id, module: job.module, memory });
+            helper.known.add(id);
+          }
+          helper.port.postMessage({ kind: 'job', id, name: job.name, args: job.args });
+          helper.posted++;
+          posted++;
+          Atomics.store(helper.words, POSTED, helper.posted);
+          Atomics.notify(helper.words, POSTED);
+        }
         own();
       } catch (error) {
-        ownError = error;
+        failure = error;
       }
-      let failed = false;
-      for (let index = 0; index < jobs.length; index++) {
+      let helperFailed = false;
+      for (let index = 0; index < posted; index++) {
         const helper = helpers[index]!;
         for (;;) {
           const done = Atomics.load(helper.words, DONE);
           if (done >= helper.posted) break;
           if (Atomics.wait(helper.words, DONE, done, ANSWER_TIMEOUT_MS) === 'timed-out' && Atomics.load(helper.words, DONE) === done) {
-            throw new TlkitError('BACKEND_UNAVAILABLE', `heap helper thread ${index} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s.`);
+            // Stop the helper before the caller frees the memory it may still be writing.
+            pool.close();
+            throw new TlkitError('BACKEND_UNAVAILABLE', `heap helper thread ${index} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s; tlkit's loops run on one thread from now on.`);
           }
         }
-        if (Atomics.exchange(helper.words, FAILED, 0) !== 0) failed = true;
+        if (Atomics.exchange(helper.words, FAILED, 0) !== 0) helperFailed = true;
       }
-      if (ownError) throw ownError;
-      if (failed) throw new TlkitError('BACKEND_UNAVAILABLE', 'a heap helper thread failed to run its part of a WebAssembly loop.');
+      if (helperFailed) pool.close();
+      if (failure) throw failure;
+      if (helperFailed) {
+        throw new TlkitError('BACKEND_UNAVAILABLE', "a heap helper thread failed to run its part of a WebAssembly loop; tlkit's loops run on one thread from now on.");
+      }
     },
     close(): void {
       if (closed) return;
       closed = true;
+      forgetHeapHelperPool(pool);
       for (const helper of helpers) {
         helper.port.close();
         void helper.worker.terminate();
       }
     },
   };
+  // A helper that exits (terminated, out of memory) closes the pool: later calls stay on the
+  // calling thread instead of waiting for it.
+  for (const helper of helpers) {
+    helper.worker.on('error', () => {});
+    helper.worker.on('exit', () => pool.close());
+  }
+  return pool;
 }

@@ -32,7 +32,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
 import { NANOSECONDS_PER, parallelParts, runInParts, splitRange } from './heap-helpers';
-import { blockedInputGradient, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
+import { blockedInputGradient, heapByteOffset, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -987,7 +987,7 @@ function addPartials(backend: tf.KernelBackend & HeapBackend, target: Info, part
 
 /** Byte offset of a tensor's data in the wasm backend's heap. */
 function heapOffset(backend: tf.KernelBackend, tensor: Info): number {
-  return (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(tensor.dataId).memoryOffset;
+  return heapByteOffset(backend, tensor.dataId);
 }
 
 /** Identity without a copy (tensors are immutable; tfjs's wasm kernel copies every saved tensor). */

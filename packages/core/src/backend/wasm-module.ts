@@ -576,9 +576,9 @@ export function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | n
 /**
  * The exports of a module instantiated on a backend's memory (`bytes(shared)`, shared when the
  * memory is: tfjs's threaded binary), or null when the backend has no memory tlkit can find or the
- * runtime rejects the module (then the callers keep their other paths).
+ * runtime rejects the module (then the callers keep their other paths). @internal
  */
-function instantiateOnBackend(backend: tf.KernelBackend, bytes: (shared: boolean) => Uint8Array<ArrayBuffer>): WebAssembly.Exports | null {
+export function instantiateOnBackend(backend: tf.KernelBackend, bytes: (shared: boolean) => Uint8Array<ArrayBuffer>): WebAssembly.Exports | null {
   const memory = backendMemory(backend);
   if (!memory) return null;
   try {
@@ -591,6 +591,11 @@ function instantiateOnBackend(backend: tf.KernelBackend, bytes: (shared: boolean
   } catch {
     return null;
   }
+}
+
+/** Byte offset in the wasm backend's heap of the data behind `dataId`. @internal */
+export function heapByteOffset(backend: tf.KernelBackend, dataId: object): number {
+  return (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(dataId).memoryOffset;
 }
 
 /** One assembled function per backend and shape `key`, made once by `make` (null included). */

@@ -47,6 +47,55 @@ export interface ParameterOptimizer {
 /** Backends whose tensors live in host memory, where one JavaScript pass per variable beats ~10 kernels. */
 const HOST_MEMORY_BACKENDS = new Set(['cpu', 'wasm']);
 
+const MOMENTS = ['first', 'second'] as const;
+
+/** A variable's optimiser state: its own step count and its moments (Adam: both; momentum: first). */
+interface SlotState {
+  readonly steps: number;
+  readonly first?: Float32Array;
+  readonly second?: Float32Array;
+}
+
+/**
+ * The checkpoint form every optimiser shares, so a run can resume on another: `steps` (int32, one
+ * count per variable, 0 for a variable never updated) and `<index>/first`, `<index>/second`.
+ */
+function packState(
+  variables: readonly tf.Variable[],
+  globalSteps: number,
+  slotOf: (variable: tf.Variable) => SlotState | undefined,
+): { json: { steps: number }; arrays: Record<string, StoredArray> } {
+  const arrays: Record<string, StoredArray> = {};
+  const steps: number[] = [];
+  variables.forEach((variable, index) => {
+    const slot = slotOf(variable);
+    steps.push(slot?.steps ?? 0);
+    for (const name of MOMENTS) {
+      const moment = slot?.[name];
+      if (moment) arrays[`${index}/${name}`] = { dtype: 'float32', shape: variable.shape, data: moment };
+    }
+  });
+  arrays.steps = { dtype: 'int32', shape: [steps.length], data: Int32Array.from(steps) };
+  return { json: { steps: globalSteps }, arrays };
+}
+
+/** Reads {@link packState}'s form back through `restore`, per variable; returns the global step count. */
+function unpackState(
+  variables: readonly tf.Variable[],
+  state: { json: { steps: number }; arrays: Record<string, StoredArray> },
+  restore: (variable: tf.Variable, steps: number, moments: { first?: Float32Array; second?: Float32Array }) => void,
+): number {
+  const steps = state.arrays.steps?.data;
+  if (!steps || steps.length !== variables.length) {
+    throw new TlkitError('INVALID_ARTIFACT', 'the checkpoint holds optimiser state for a different set of variables.');
+  }
+  variables.forEach((variable, index) => {
+    const moment = (name: string) => state.arrays[`${index}/${name}`]?.data as Float32Array | undefined;
+    restore(variable, steps[index]!, { first: moment('first'), second: moment('second') });
+  });
+  return state.json.steps;
+}
+
 /**
  * Creates an optimiser: on wasm, Adam runs as tlkit's WebAssembly loop on the heap
  * ({@link createHeapAdamOptimizer}); on cpu and for the other rules on wasm, one JavaScript pass
@@ -132,32 +181,19 @@ export function createHostOptimizer(options: z.output<typeof optimizerSchema>): 
       });
     },
     getState(variables) {
-      const arrays: Record<string, StoredArray> = {};
-      const steps: number[] = [];
-      variables.forEach((variable, index) => {
+      return packState(variables, globalSteps, (variable) => {
         const slot = slots.get(variable);
-        steps.push(slot?.steps ?? 0);
-        for (const name of ['first', 'second'] as const) {
-          const moment = slot?.[name];
-          if (moment) arrays[`${index}/${name}`] = { dtype: 'float32', shape: variable.shape, data: moment.slice() };
-        }
+        return slot && { steps: slot.steps, first: slot.first?.slice(), second: slot.second?.slice() };
       });
-      arrays.steps = { dtype: 'int32', shape: [steps.length], data: Int32Array.from(steps) };
-      return { json: { steps: globalSteps }, arrays };
     },
     setState(variables, state) {
-      const steps = state.arrays.steps?.data;
-      if (!steps || steps.length !== variables.length) {
-        throw new TlkitError('INVALID_ARTIFACT', 'the checkpoint holds optimiser state for a different set of variables.');
-      }
-      globalSteps = state.json.steps;
-      variables.forEach((variable, index) => {
+      globalSteps = unpackState(variables, state, (variable, steps, stored) => {
         const slot = slotFor(variable);
-        slot.steps = steps[index];
-        for (const name of ['first', 'second'] as const) {
-          const stored = state.arrays[`${index}/${name}`];
+        slot.steps = steps;
+        for (const name of MOMENTS) {
+          const values = stored[name];
           const moment = slot[name];
-          if (stored && moment) moment.set(stored.data as Float32Array);
+          if (values && moment) moment.set(values);
         }
       });
     },
@@ -227,33 +263,20 @@ export function createHeapAdamOptimizer(options: z.output<typeof optimizerSchema
       });
     },
     getState(variables) {
-      const arrays: Record<string, StoredArray> = {};
-      const steps: number[] = [];
-      variables.forEach((variable, index) => {
+      return packState(variables, globalSteps, (variable) => {
         const slot = slots.get(variable);
-        steps.push(slot?.steps ?? 0);
-        if (slot) {
-          arrays[`${index}/first`] = { dtype: 'float32', shape: variable.shape, data: slot.first.dataSync() as Float32Array };
-          arrays[`${index}/second`] = { dtype: 'float32', shape: variable.shape, data: slot.second.dataSync() as Float32Array };
-        }
+        return slot && { steps: slot.steps, first: slot.first.dataSync() as Float32Array, second: slot.second.dataSync() as Float32Array };
       });
-      arrays.steps = { dtype: 'int32', shape: [steps.length], data: Int32Array.from(steps) };
-      return { json: { steps: globalSteps }, arrays };
     },
     setState(variables, state) {
-      const steps = state.arrays.steps?.data;
-      if (!steps || steps.length !== variables.length) {
-        throw new TlkitError('INVALID_ARTIFACT', 'the checkpoint holds optimiser state for a different set of variables.');
-      }
-      globalSteps = state.json.steps;
-      variables.forEach((variable, index) => {
+      globalSteps = unpackState(variables, state, (variable, steps, stored) => {
         const slot = slotFor(variable);
-        slot.steps = steps[index];
-        for (const name of ['first', 'second'] as const) {
-          const stored = state.arrays[`${index}/${name}`];
-          if (!stored) continue;
+        slot.steps = steps;
+        for (const name of MOMENTS) {
+          const values = stored[name];
+          if (!values) continue;
           slot[name].dispose();
-          slot[name] = tf.keep(tf.tensor(stored.data as Float32Array, variable.shape, 'float32'));
+          slot[name] = tf.keep(tf.tensor(values, variable.shape, 'float32'));
         }
       });
     },
@@ -320,34 +343,19 @@ export function createTensorOptimizer(options: z.output<typeof optimizerSchema>)
       });
     },
     getState(variables) {
-      const arrays: Record<string, StoredArray> = {};
-      const steps: number[] = [];
-      variables.forEach((variable, index) => {
+      return packState(variables, globalSteps, (variable) => {
         const slot = slots.get(variable);
-        steps.push(slot?.steps ?? 0);
-        for (const [name, moment] of [
-          ['first', slot?.first],
-          ['second', slot?.second],
-        ] as const) {
-          if (moment) arrays[`${index}/${name}`] = { dtype: 'float32', shape: moment.shape, data: moment.dataSync() as Float32Array };
-        }
+        return slot && { steps: slot.steps, first: slot.first?.dataSync() as Float32Array | undefined, second: slot.second?.dataSync() as Float32Array | undefined };
       });
-      arrays.steps = { dtype: 'int32', shape: [steps.length], data: Int32Array.from(steps) };
-      return { json: { steps: globalSteps }, arrays };
     },
     setState(variables, state) {
-      const steps = state.arrays.steps?.data;
-      if (!steps || steps.length !== variables.length) {
-        throw new TlkitError('INVALID_ARTIFACT', 'the checkpoint holds optimiser state for a different set of variables.');
-      }
-      globalSteps = state.json.steps;
-      variables.forEach((variable, index) => {
+      globalSteps = unpackState(variables, state, (variable, steps, stored) => {
         const slot = slotFor(variable);
-        slot.steps = steps[index];
-        for (const name of ['first', 'second'] as const) {
-          const stored = state.arrays[`${index}/${name}`];
+        slot.steps = steps;
+        for (const name of MOMENTS) {
+          const values = stored[name];
           const moment = slot[name];
-          if (stored && moment) tf.tidy(() => moment.assign(tf.tensor(stored.data as Float32Array, moment.shape, 'float32')));
+          if (values && moment) tf.tidy(() => moment.assign(tf.tensor(values, moment.shape, 'float32')));
         }
       });
     },

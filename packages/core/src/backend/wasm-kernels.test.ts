@@ -247,6 +247,11 @@ describe('tlkit wasm kernels', () => {
     // Input channels not a multiple of 8 (LeNet-5's second layer has 6): padded to whole blocks, then compacted.
     { x: [2, 9, 8, 6], f: [5, 5, 6, 4], stride: [1, 1], mode: 'valid' },
     { x: [1, 6, 9, 12], f: [3, 3, 12, 5], stride: [1, 1], mode: 'valid' },
+    // Unpadded stride 1 with 2–6 input channels and outputs a multiple of 8 (LeNet-5's second
+    // layer: 6 → 16): the filter gradient by the few-channel WebAssembly loop.
+    { x: [2, 9, 8, 6], f: [5, 5, 6, 16], stride: [1, 1], mode: 'valid' },
+    { x: [3, 6, 7, 2], f: [3, 2, 2, 8], stride: [1, 1], mode: 'valid' },
+    { x: [1, 5, 5, 5], f: [2, 3, 5, 24], stride: [1, 1], mode: 'valid' },
     // ≥ 16 input channels and a smaller x than dy: the filter gradient with x as the filter.
     { x: [2, 5, 5, 16], f: [3, 3, 16, 24], stride: [1, 1], mode: 'same' },
     { x: [1, 6, 5, 16], f: [3, 2, 16, 40], stride: [1, 1], mode: 'valid' },

@@ -32,6 +32,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
 import { NANOSECONDS_PER, parallelParts, runInParts, splitRange } from './heap-helpers';
+import { fewChannelFilterGradient } from './wasm-filter-gradient-few';
 import { blockedInputGradient, heapByteOffset, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
 
 type Info = tf.TensorInfo;
@@ -336,6 +337,43 @@ function blockedFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, inf
   return gradient;
 }
 
+/**
+ * dW of an unpadded stride-1 convolution with 2–6 input channels and outputs a multiple of 8
+ * (LeNet-5's second layer) by tlkit's WebAssembly loop (`wasm-filter-gradient-few.ts`): the
+ * accumulators of a tap and 8 outputs stay in registers over the whole batch. Null when it does
+ * not apply.
+ */
+function fewChannelFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
+  const compiled = fewChannelFilterGradient(backend, inChannels, outChannels);
+  if (!compiled) return null;
+  const gradientSize = filterHeight * filterWidth * inChannels * outChannels;
+  const ranges = splitRange(batchSize, parallelParts(compiled, NANOSECONDS_PER.multiplyAdd * batchSize * outHeight * outWidth * gradientSize));
+  // Each part of the batch stores its own sums (the first into the gradient); added up below.
+  const gradient = backend.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32');
+  const partials = ranges.length > 1 ? backend.makeOutput([(ranges.length - 1) * gradientSize], 'float32') : null;
+  const xImageBytes = inHeight * inWidth * inChannels * 4;
+  const dyImageBytes = outHeight * outWidth * outChannels * 4;
+  const [xAt, dyAt] = [heapOffset(backend, x), heapOffset(backend, dy)];
+  const outputAt = (part: number) => (part === 0 ? heapOffset(backend, gradient) : heapOffset(backend, partials!) + (part - 1) * gradientSize * 4);
+  try {
+    runInParts(
+      compiled,
+      ranges.map(([start, count], part) => [xAt + start * xImageBytes, dyAt + start * dyImageBytes, outputAt(part), count, outHeight, outWidth, inHeight, inWidth, filterHeight, filterWidth]),
+    );
+    if (partials) addPartials(backend, gradient, partials, gradientSize);
+  } catch (error) {
+    backend.disposeData(gradient.dataId);
+    throw error;
+  } finally {
+    if (partials) backend.disposeData(partials.dataId);
+  }
+  return gradient;
+}
+
 /** dW of y = conv2d(x, W): a convolution of x (batch in the channel slot) with dy as the filter. */
 function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
   return ({ inputs, backend: untypedBackend, attrs }) => {
@@ -354,7 +392,7 @@ function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
     // roles can swap — dy (channels first) correlated with x as the filter gives dW rotated by
     // 180° — so the smaller of x and dy is packed; worth it once x has enough channels to fill
     // XNNPACK's output tiles (small-CNN's second layer: 176 vs 206 ms).
-    const compiled = oneChannelFilterGradient(backend, x, dy, info) ?? blockedFilterGradient(backend, x, dy, info);
+    const compiled = oneChannelFilterGradient(backend, x, dy, info) ?? blockedFilterGradient(backend, x, dy, info) ?? fewChannelFilterGradientKernel(backend, x, dy, info);
     if (compiled) return compiled;
     const swap =
       info.strideHeight === 1 &&

@@ -1,0 +1,137 @@
+/**
+ * The filter gradient of an unpadded stride-1 convolution with few input channels (2–6, e.g.
+ * LeNet-5's second layer: 6 → 16) as a SIMD WebAssembly loop on the wasm backend's heap,
+ * assembled per input-channel count. XNNPACK's form (x with the batch in the channel slot,
+ * correlated with dy) runs such layers at about 2.3 GFLOP/s here, and the row-streaming blocked
+ * loop of `wasm-module.ts` spends its time loading and storing accumulators, because LeNet-5's rows
+ * are 10 pixels long.
+ *
+ * `filterGradientFew(x, dy, dw, batch, outHeight, outWidth, inHeight, inWidth, filterHeight,
+ * filterWidth)` — byte offsets, then counts; NHWC x with `inChannels` channels, dy with
+ * `outChannels` (a multiple of 8) — stores dw[i, j, c, o] = Σ_{b, r, col} x[b, r + i, col + j, c] ·
+ * dy[b, r, col, o] for every tap (i, j), input channel c and output o. For each tap and block of 8
+ * outputs, inChannels × 2 accumulators (12 for 6 channels: with the two dy vectors and a splat,
+ * the 15 SIMD registers V8 allocates on x86-64) stay in registers over the whole batch, so each dy
+ * vector is loaded once per tap and block and each x value once per block. dw is overwritten, not
+ * added to.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { assembleModule, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
+import { instantiateOnBackend } from './wasm-module';
+
+/** Signature of the exported loop (byte offsets and counts). */
+export type FilterGradientFew = (
+  x: number,
+  dy: number,
+  dw: number,
+  batch: number,
+  outHeight: number,
+  outWidth: number,
+  inHeight: number,
+  inWidth: number,
+  filterHeight: number,
+  filterWidth: number,
+) => void;
+
+/** Input channels the loop is assembled for (more would not fit the registers). */
+export const FEW_INPUT_CHANNELS = { min: 2, max: 6 } as const;
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const [X, DY, DW, BATCH, OUT_HEIGHT, OUT_WIDTH, IN_HEIGHT, IN_WIDTH, FILTER_HEIGHT, FILTER_WIDTH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [I, J, Q, B, R, C, XA, DA, WA] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
+const ACCUMULATORS = 19; // v128: [channel · 2 + half], then dy halves and a splat
+
+const get = (local: number) => [0x20, local];
+const set = (local: number) => [0x21, local];
+const constant = (value: number) => [0x41, ...signedLeb(value)];
+const [ADD, MUL, GE_U] = [0x6a, 0x6c, 0x4f];
+const SIMD = (opcode: number, ...immediates: number[]) => [0xfd, ...unsignedLeb(opcode), ...immediates];
+const v128Load = (offset: number) => SIMD(0x00, 0x04, ...unsignedLeb(offset));
+const v128Store = (offset: number) => SIMD(0x0b, 0x04, ...unsignedLeb(offset));
+const V128_ZERO = SIMD(0x0c, ...new Array<number>(16).fill(0));
+const [F32X4_SPLAT, F32X4_ADD, F32X4_MUL] = [SIMD(0x13), SIMD(0xe4), SIMD(0xe6)];
+const f32Load = (offset: number) => [0x2a, 0x02, ...unsignedLeb(offset)];
+
+/** for (counter = 0; counter < limit; counter += step) body; `limit` a local, or a constant when `fixed`. */
+function loop(counter: number, limit: number, body: number[], step = 1, fixed = false): number[] {
+  return [
+    ...constant(0), ...set(counter),
+    0x02, 0x40, 0x03, 0x40,
+    ...get(counter), ...(fixed ? constant(limit) : get(limit)), GE_U, 0x0d, 1,
+    ...body,
+    ...get(counter), ...constant(step), ADD, ...set(counter),
+    0x0c, 0, 0x0b, 0x0b,
+  ];
+}
+
+function body(inChannels: number, outChannels: number): number[] {
+  const accumulator = (channel: number, half: number) => ACCUMULATORS + channel * 2 + half;
+  const [low, high, splat] = [ACCUMULATORS + 2 * inChannels, ACCUMULATORS + 2 * inChannels + 1, ACCUMULATORS + 2 * inChannels + 2];
+  const inBytes = 4 * inChannels;
+  const outBytes = 4 * outChannels;
+  const perPixel = [...get(DA), ...v128Load(0), ...set(low), ...get(DA), ...v128Load(16), ...set(high)];
+  for (let channel = 0; channel < inChannels; channel++) {
+    perPixel.push(...get(XA), ...f32Load(4 * channel), ...F32X4_SPLAT, ...set(splat));
+    for (const [half, gradient] of [[0, low], [1, high]] as const) {
+      perPixel.push(...get(accumulator(channel, half)), ...get(splat), ...get(gradient), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(channel, half)));
+    }
+  }
+  perPixel.push(...get(XA), ...constant(inBytes), ADD, ...set(XA), ...get(DA), ...constant(outBytes), ADD, ...set(DA));
+  const perRow = [
+    // xa = x + ((b · inHeight + r + i) · inWidth + j) · inBytes; da = dy + (b · outHeight + r) · outWidth · outBytes + q · 4
+    ...get(B), ...get(IN_HEIGHT), MUL, ...get(R), ADD, ...get(I), ADD, ...get(IN_WIDTH), MUL, ...get(J), ADD, ...constant(inBytes), MUL, ...get(X), ADD, ...set(XA),
+    ...get(B), ...get(OUT_HEIGHT), MUL, ...get(R), ADD, ...get(OUT_WIDTH), MUL, ...constant(outBytes), MUL, ...get(DY), ADD, ...get(Q), ...constant(4), MUL, ADD, ...set(DA),
+    ...loop(C, OUT_WIDTH, perPixel),
+  ];
+  const zero: number[] = [];
+  const store: number[] = [];
+  for (let channel = 0; channel < inChannels; channel++)
+    for (let half = 0; half < 2; half++) {
+      zero.push(...V128_ZERO, ...set(accumulator(channel, half)));
+      store.push(...get(WA), ...get(accumulator(channel, half)), ...v128Store(channel * outBytes + 16 * half));
+    }
+  const perBlock = [
+    ...zero,
+    ...loop(B, BATCH, loop(R, OUT_HEIGHT, perRow)),
+    // wa = dw + (i · filterWidth + j) · inChannels · outBytes + q · 4
+    ...get(I), ...get(FILTER_WIDTH), MUL, ...get(J), ADD, ...constant(inChannels * outBytes), MUL, ...get(DW), ADD, ...get(Q), ...constant(4), MUL, ADD, ...set(WA),
+    ...store,
+  ];
+  return loop(I, FILTER_HEIGHT, loop(J, FILTER_WIDTH, loop(Q, outChannels, perBlock, 8, true)));
+}
+
+/** A module with the one function filterGradientFew for (inChannels, outChannels). @internal */
+export function filterGradientFewModuleBytes(shared: boolean, inChannels: number, outChannels: number): Uint8Array<ArrayBuffer> {
+  return assembleModule({ shared }, [
+    {
+      name: 'filterGradientFew',
+      parameters: Array<number>(10).fill(I32),
+      results: [],
+      locals: [
+        [9, I32],
+        [2 * inChannels + 3, V128],
+      ],
+      body: body(inChannels, outChannels),
+    },
+  ]);
+}
+
+const loops = new WeakMap<tf.KernelBackend, Map<string, FilterGradientFew | null>>();
+
+/**
+ * filterGradientFew for (inChannels, outChannels) on a backend's heap, or null when the shape is
+ * not one it handles (inChannels outside 2–6, outChannels not a multiple of 8) or the backend's
+ * memory cannot be reached. One per backend and shape. @internal
+ */
+export function fewChannelFilterGradient(backend: tf.KernelBackend, inChannels: number, outChannels: number): FilterGradientFew | null {
+  if (inChannels < FEW_INPUT_CHANNELS.min || inChannels > FEW_INPUT_CHANNELS.max || outChannels < 8 || outChannels % 8 !== 0) return null;
+  let byShape = loops.get(backend);
+  if (!byShape) loops.set(backend, (byShape = new Map()));
+  const key = `${inChannels}x${outChannels}`;
+  if (!byShape.has(key)) {
+    const exports = instantiateOnBackend(backend, (shared) => filterGradientFewModuleBytes(shared, inChannels, outChannels));
+    byShape.set(key, exports ? (exports.filterGradientFew as FilterGradientFew) : null);
+  }
+  return byShape.get(key)!;
+}

@@ -494,6 +494,44 @@ describe('tlkit wasm kernels', () => {
     expect(element).toBe(values[((3 * 5 + 4) * 6 + 1) * 3 + 2]);
   });
 
+  it('small matrix products (tlkit\'s loop: 4-row blocks, single rows, columns padded to 8) equal a float64 product', () => {
+    for (const [batch, rows, inner, columns] of [
+      [1, 13, 9, 17],
+      [1, 4, 1, 8],
+      [2, 5, 9, 11],
+      [1, 64, 40, 12],
+    ]) {
+      for (const [transposeA, transposeB] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        if (batch > 1 && transposeA) continue; // a batched, transposed left operand goes to tfjs's kernel
+        const a = randomValues(batch * rows * inner, 31);
+        const b = randomValues(inner * columns, 32);
+        const shapeA = batch > 1 ? [batch, rows, inner] : transposeA ? [inner, rows] : [rows, inner];
+        const shapeB = transposeB ? [columns, inner] : [inner, columns];
+        const before = tf.memory().numTensors;
+        const got = tf.tidy(() => tf.matMul(tf.tensor(a, shapeA), tf.tensor(b, shapeB), transposeA, transposeB).dataSync());
+        expect(tf.memory().numTensors).toBe(before);
+        const expected = new Float64Array(batch * rows * columns);
+        for (let t = 0; t < batch; t++)
+          for (let m = 0; m < rows; m++)
+            for (let n = 0; n < columns; n++) {
+              let sum = 0;
+              for (let k = 0; k < inner; k++) {
+                const left = transposeA ? a[k * rows + m] : a[(t * rows + m) * inner + k];
+                const right = transposeB ? b[n * inner + k] : b[k * columns + n];
+                sum += left * right;
+              }
+              expected[(t * rows + m) * columns + n] = sum;
+            }
+        expect(relativeError(got, expected), `${[batch, rows, inner, columns]} ${transposeA} ${transposeB}`).toBeLessThan(1e-6);
+      }
+    }
+  });
+
   it('matrix products (all four transpose cases) and the fused dense product match cpu and finite differences', async () => {
     for (const [transposeA, transposeB] of [
       [false, false],

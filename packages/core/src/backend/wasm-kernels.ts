@@ -33,6 +33,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
 import { NANOSECONDS_PER, parallelParts, runInParts, splitRange } from './heap-helpers';
 import { fewChannelFilterGradient } from './wasm-filter-gradient-few';
+import { heapGemm } from './wasm-gemm';
 import { blockedInputGradient, heapByteOffset, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
 
 type Info = tf.TensorInfo;
@@ -1154,12 +1155,69 @@ function foldsToOneProduct(a: Info, b: Info, transposeA: boolean): boolean {
   return batchB === 1 && (batchA === 1 || !transposeA) && a.dtype === 'float32' && b.dtype === 'float32';
 }
 
+/**
+ * Products up to this many multiply-adds run as tlkit's WebAssembly loop (`wasm-gemm.ts`) on one
+ * thread; larger ones go to XNNPACK, tuned for them and spread over the threads. LeNet-5's largest
+ * (64 × 400 × 120) is 3.1 M.
+ */
+const SMALL_PRODUCT_MULTIPLY_ADDS = 1 << 23;
+
+/**
+ * A small 2-D product by tlkit's WebAssembly loop: the right operand copied once into rows padded
+ * to whole 8-column blocks (and transposed on the way when `transposeB`), the left read in place
+ * with strides (transposed or not), the result compacted when padded. Null when it does not apply.
+ */
+function smallProduct(backend: tf.KernelBackend, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
+  if (!hasHeap(backend) || !foldsToOneProduct(a, b, transposeA)) return null;
+  const rankA = a.shape.length;
+  const rankB = b.shape.length;
+  const outerA = transposeA ? a.shape[rankA - 1]! : a.shape[rankA - 2]!;
+  const inner = transposeA ? a.shape[rankA - 2]! : a.shape[rankA - 1]!;
+  const outerB = transposeB ? b.shape[rankB - 2]! : b.shape[rankB - 1]!;
+  const rows = product(a.shape.slice(0, -2)) * outerA;
+  if (rows * inner * outerB > SMALL_PRODUCT_MULTIPLY_ADDS || rows * inner * outerB === 0) return null;
+  const gemm = heapGemm(backend);
+  if (!gemm) return null;
+  const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const padded = Math.ceil(outerB / 8) * 8;
+  return withCalls(backend, 'wasm', (calls) => {
+    const right = calls.adopt(backend.makeOutput([inner * padded], 'float32'));
+    const result = calls.adopt(backend.makeOutput([...batchShape, outerA, outerB], 'float32'));
+    const target = padded === outerB ? result : calls.adopt(backend.makeOutput([rows * padded], 'float32'));
+    // Views after the allocations (a growing heap replaces the buffer).
+    const source = backend.typedArrayFromHeap(b) as Float32Array;
+    const copy = backend.typedArrayFromHeap(right) as Float32Array;
+    if (padded !== outerB) copy.fill(0);
+    const transposer = transposeB && padded === outerB ? heapModule(backend) : null;
+    if (transposer) {
+      // right[k, n] = b[n, k] by the transpose loop (a strided JavaScript pass took ~0.5 ms for 400 × 120).
+      transposer.transposeFour(heapOffset(backend, b), heapOffset(backend, right), 1, 1, inner, outerB, 0, 0, 4, inner * 4);
+    } else if (transposeB) {
+      for (let n = 0; n < outerB; n++) for (let k = 0; k < inner; k++) copy[k * padded + n] = source[n * inner + k]!;
+    } else {
+      for (let k = 0; k < inner; k++) copy.set(source.subarray(k * outerB, (k + 1) * outerB), k * padded);
+    }
+    const [aRowBytes, aColumnBytes] = transposeA ? [4, outerA * 4] : [inner * 4, 4];
+    gemm(heapOffset(backend, a), heapOffset(backend, right), heapOffset(backend, target), rows, inner, padded * 4, aRowBytes, aColumnBytes);
+    if (target !== result) {
+      const from = backend.typedArrayFromHeap(target) as Float32Array;
+      const to = backend.typedArrayFromHeap(result) as Float32Array;
+      for (let m = 0; m < rows; m++) to.set(from.subarray(m * padded, m * padded + outerB), m * outerB);
+    }
+    return result;
+  });
+}
+
 function batchMatMul(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
   return (args) => {
     const backend = args.backend as tf.KernelBackend;
     const { a, b } = args.inputs as { a: Info; b: Info };
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     if (!foldsToOneProduct(a, b, transposeA) && fallback) return fallback(args);
+    if (backendName === 'wasm') {
+      const small = smallProduct(backend, a, b, transposeA, transposeB);
+      if (small) return small;
+    }
     return withCalls(backend, backendName, (calls) => matMulAsConvolution(calls, a, b, transposeA, transposeB));
   };
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { setupBackend } from './setup';
-import { WASM_KERNELS } from './wasm-kernels';
+import { tilePlan, WASM_KERNELS } from './wasm-kernels';
 
 /**
  * tlkit's wasm kernels against two independent references: tfjs's stock cpu backend, and central
@@ -492,6 +492,44 @@ describe('tlkit wasm kernels', () => {
     const values = randomValues(4 * 5 * 6 * 3, 81);
     const element = wasm[3].values[((2 * 5 + 4) * 6 + 1) * 4 + 3]; // float32 case of cases[1] at [2, 4, 1, 3]
     expect(element).toBe(values[((3 * 5 + 4) * 6 + 1) * 3 + 2]);
+  });
+
+  it('tiles equal cpu exactly (broadcast axes, true repeats, merged axes, float32 and int32), with a hand-checked element; too many axes and bool fall back', async () => {
+    const cases: { shape: number[]; reps: number[] }[] = [
+      { shape: [1, 1, 1, 16], reps: [3, 4, 5, 1] }, // batch-norm gradient: one stride-0 axis and one contiguous row
+      { shape: [2, 3], reps: [2, 2] }, // true repeats on both axes: four axes
+      { shape: [3, 1, 5], reps: [1, 4, 2] },
+      { shape: [1, 6, 1], reps: [2, 1, 3] },
+      { shape: [2, 2, 2], reps: [2, 2, 2] }, // six axes: tfjs's kernel
+      { shape: [7], reps: [1] },
+    ];
+    expect(tilePlan([1, 1, 1, 16], [3, 4, 5, 1])).toEqual({ sizes: [1, 1, 60, 16], byteStrides: [0, 0, 0, 4] });
+    expect(tilePlan([2, 2, 2], [2, 2, 2])).toBeNull();
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() =>
+        cases.flatMap(({ shape, reps }, index) =>
+          (['float32', 'int32', 'bool'] as const).map((dtype) => {
+            const values = randomValues(outputSize(shape), 90 + index).map((value) => (dtype === 'float32' ? value : Math.round(value * 100)));
+            const tiled = tf.tile(tf.tensor(dtype === 'bool' ? values.map((value) => (value > 0 ? 1 : 0)) : values, shape, dtype), reps);
+            return { shape: tiled.shape, values: Array.from(tiled.dataSync()) };
+          }),
+        ),
+      );
+    };
+    const before = tf.memory().numTensors;
+    const wasm = await run('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    const cpu = await run('cpu');
+    await tf.setBackend('wasm');
+    wasm.forEach((result, index) => {
+      expect(result.shape).toEqual(cpu[index]!.shape);
+      expect(result.values).toEqual(cpu[index]!.values);
+    });
+    // Independent: [2, 3] tiled by [2, 2] is 4 × 6 with out[r, c] = x[r mod 2, c mod 3].
+    const x = randomValues(6, 91);
+    const out = wasm[3]!.values; // float32 case of cases[1]
+    for (let r = 0; r < 4; r++) for (let c = 0; c < 6; c++) expect(out[r * 6 + c]).toBe(x[(r % 2) * 3 + (c % 3)]);
   });
 
   it('small matrix products (tlkit\'s loop: 4-row blocks, single rows, columns padded to 8) equal a float64 product', () => {

@@ -982,6 +982,60 @@ function transpose(backendName: string, fallback: tf.KernelFunc | undefined): tf
  * size-1 axes dropped, output axes that are adjacent in the input merged. Null when it is a plain
  * copy (tfjs shares the data then), empty, or needs more than four axes.
  */
+/**
+ * Tile of 4-byte tensors by the transpose loop: output axis k of size shape[k] · reps[k] is read as
+ * an outer axis of reps[k] with stride 0 and an inner axis of shape[k] with x's stride, adjacent
+ * axes merged; at most 4 axes remain for any rank when the repeated axes are few (batch-norm
+ * gradients tile [1, 1, 1, c] by [b, h, w, 1]: 1 axis of stride 0 and 1 contiguous). tfjs's wasm
+ * `Tile` ran those at about 260 ns per element here — a third of a small ResNet-18's step.
+ */
+function tile(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  return (args) => {
+    if (!fallback) throw new Error(`tlkit: no ${backendName} Tile kernel to fall back to.`);
+    const backend = args.backend as tf.KernelBackend;
+    const { x } = args.inputs as { x: Info };
+    const { reps } = args.attrs as unknown as { reps: number[] };
+    if (!hasHeap(backend) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return fallback(args);
+    const compiled = heapModule(backend);
+    const plan = compiled ? tilePlan(x.shape, reps) : null;
+    if (!compiled || !plan) return fallback(args);
+    const out = backend.makeOutput(
+      x.shape.map((extent, axis) => extent * reps[axis]!),
+      x.dtype,
+    );
+    compiled.transposeFour(heapOffset(backend, x), heapOffset(backend, out), ...plan.sizes, ...plan.byteStrides);
+    return out;
+  };
+}
+
+/** Output sizes and input byte strides of Tile as at most 4 axes (see {@link tile}), or null. */
+export function tilePlan(shape: readonly number[], reps: readonly number[]): { sizes: [number, number, number, number]; byteStrides: [number, number, number, number] } | null {
+  if (reps.length !== shape.length || shape.some((extent) => extent === 0) || reps.some((count) => !(count >= 1))) return null;
+  const strides: number[] = [];
+  for (let axis = shape.length - 1, stride = 1; axis >= 0; stride *= shape[axis]!, axis--) strides[axis] = stride;
+  const axes: { size: number; stride: number }[] = [];
+  const push = (size: number, stride: number) => {
+    if (size === 1) return;
+    const previous = axes[axes.length - 1];
+    if (previous && ((previous.stride === 0 && stride === 0) || (stride !== 0 && previous.stride === size * stride))) {
+      previous.size *= size;
+      previous.stride = stride;
+      return;
+    }
+    axes.push({ size, stride });
+  };
+  shape.forEach((extent, axis) => {
+    push(reps[axis]!, 0);
+    push(extent, strides[axis]!);
+  });
+  if (axes.length > 4) return null;
+  while (axes.length < 4) axes.unshift({ size: 1, stride: 0 });
+  return {
+    sizes: axes.map((axis) => axis.size) as [number, number, number, number],
+    byteStrides: axes.map((axis) => axis.stride * 4) as [number, number, number, number],
+  };
+}
+
 function transposePlan(shape: readonly number[], perm: readonly number[]): { sizes: [number, number, number, number]; byteStrides: [number, number, number, number] } | null {
   if (shape.some((extent) => extent === 0)) return null;
   const strides: number[] = [];
@@ -1261,6 +1315,7 @@ export const WASM_KERNELS = [
   'Sum',
   'Add',
   'Transpose',
+  'Tile',
   'Conv2D',
 ] as const;
 
@@ -1280,6 +1335,7 @@ const factories: Record<WasmKernelName, (backendName: string, original: tf.Kerne
   Sum: sum,
   Add: add,
   Transpose: transpose,
+  Tile: tile,
   Conv2D: conv2d,
 };
 

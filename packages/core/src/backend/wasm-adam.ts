@@ -14,8 +14,8 @@
  * with g = gradient[i], w = weights[i], stepSize = η / (1 − β₁ᵗ), secondScale = 1 / (1 − β₂ᵗ),
  * decay = η · λ; four elements per SIMD step, then the rest one by one. Arithmetic is float32
  * (the host optimiser rounds to float32 only when it stores). 1 − β₁ and 1 − β₂ come in as
- * arguments, computed in float64: 1 − β₂ from a float32 β₂ = 0.999 is 1.3e-5 off, which moved
- * weights by a few 1e-6 in five steps.
+ * arguments, computed in float64: 1 − β₂ from a float32 β₂ = 0.999 is 1.3e-5 off (relative),
+ * which moved weights by a few 1e-6 in five steps.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { assembleModule, unsignedLeb } from '../linalg/wasmAssembler';

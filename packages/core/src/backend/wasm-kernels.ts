@@ -1003,7 +1003,7 @@ function tile(backendName: string, fallback: tf.KernelFunc | undefined): tf.Kern
       x.shape.map((extent, axis) => extent * reps[axis]!),
       x.dtype,
     );
-    compiled.transposeFour(heapOffset(backend, x), heapOffset(backend, out), ...plan.sizes, ...plan.byteStrides);
+    freeOnThrow(backend, out, () => compiled.transposeFour(heapOffset(backend, x), heapOffset(backend, out), ...plan.sizes, ...plan.byteStrides));
     return out;
   };
 }
@@ -1202,7 +1202,7 @@ function matMulAsConvolution(
   return calls.reshape(product2d, [...batchShape, outerA, outerB]);
 }
 
-/** Can the product run as one 2-D GEMM (the right operand has no batch, or the left is transposed with none)? */
+/** Can the product run as one 2-D GEMM (the right operand has no batch, and a transposed left operand has none either)? */
 function foldsToOneProduct(a: Info, b: Info, transposeA: boolean): boolean {
   const batchA = product(a.shape.slice(0, -2));
   const batchB = product(b.shape.slice(0, -2));

@@ -107,11 +107,37 @@ describe('Adam on the wasm heap (WebAssembly loop)', () => {
     const v = 0.999 * 0.001 * 0.01 + 0.001 * 0.16;
     w -= (learningRate * (m / (1 - 0.81))) / (Math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8);
     expect(weights[0][0]).toBeCloseTo(w, 6);
-    // The heap optimiser holds its moments as tensors: two per variable, freed by dispose.
     const state = optimizer.getState(variables);
     expect(Array.from(state.arrays['0/first'].data).map((x) => Number(x.toFixed(6)))).toEqual([-0.031, 0.032, 0.032]);
+    // The heap optimiser holds its moments as tensors: two per variable, freed by dispose (the
+    // host optimiser holds none, so this also shows which one createOptimizer picked).
+    const held = tf.memory().numTensors;
     optimizer.dispose();
+    expect(held - tf.memory().numTensors).toBe(2 * variables.length);
     tf.dispose(variables);
+  });
+
+  it('rejects bad input before any update: a non-float32 pair, another active backend, a checkpoint of the wrong length', async () => {
+    const optimizer = createOptimizer(settings({ type: 'adam', learningRate: 0.1 }));
+    const [a, b] = tf.tidy(() => [tf.variable(tf.tensor1d([1, 2, 3])), tf.variable(tf.tensor1d([1, 2], 'int32'))]);
+    const gradients2 = tf.tidy(() => [tf.tensor1d([0.1, 0.1, 0.1]), tf.tensor1d([1, 1], 'int32')]);
+    expect(() => optimizer.apply([a!, b!], gradients2, [1, 1])).toThrow(/INVALID_ARGUMENT.*float32 of the same size/);
+    expect(Array.from(a!.dataSync())).toEqual([1, 2, 3]); // untouched
+    expect(optimizer.getState([a!, b!]).json.steps).toBe(0);
+    await tf.setBackend('cpu');
+    try {
+      expect(() => optimizer.apply([a!], [gradients2[0]!], [1])).toThrow(/BACKEND_UNAVAILABLE.*created on.*'cpu'/);
+    } finally {
+      await tf.setBackend('wasm');
+    }
+    optimizer.apply([a!], [gradients2[0]!], [1]);
+    const state = optimizer.getState([a!]);
+    const broken = { json: state.json, arrays: { ...state.arrays, '0/first': { dtype: 'float32' as const, shape: [2], data: new Float32Array(2) } } };
+    expect(() => optimizer.setState([a!], broken)).toThrow(/INVALID_ARTIFACT.*'0\/first' has 2 values.*has 3/);
+    optimizer.apply([a!], [gradients2[0]!], [1]); // still works
+    expect(optimizer.getState([a!]).json.steps).toBe(2);
+    optimizer.dispose();
+    tf.dispose([a!, b!, ...gradients2]);
   });
 
   it('equals the host-memory update over SIMD blocks and the scalar tail, with decay and per-variable scales', () => {

@@ -89,10 +89,17 @@ function unpackState(
   if (!steps || steps.length !== variables.length) {
     throw new TlkitError('INVALID_ARTIFACT', 'the checkpoint holds optimiser state for a different set of variables.');
   }
+  const moment = (index: number, name: string) => state.arrays[`${index}/${name}`]?.data as Float32Array | undefined;
+  // Every length checked before anything is restored.
   variables.forEach((variable, index) => {
-    const moment = (name: string) => state.arrays[`${index}/${name}`]?.data as Float32Array | undefined;
-    restore(variable, steps[index]!, { first: moment('first'), second: moment('second') });
+    for (const name of MOMENTS) {
+      const values = moment(index, name);
+      if (values && values.length !== variable.size) {
+        throw new TlkitError('INVALID_ARTIFACT', `the checkpoint's optimiser moment '${index}/${name}' has ${values.length} values; variable '${variable.name}' has ${variable.size}.`);
+      }
+    }
   });
+  variables.forEach((variable, index) => restore(variable, steps[index]!, { first: moment(index, 'first'), second: moment(index, 'second') }));
   return state.json.steps;
 }
 
@@ -207,14 +214,17 @@ export function createHostOptimizer(options: z.output<typeof optimizerSchema>): 
  * Adam on the wasm backend's heap: the moments are float32 tensors owned by the optimiser and
  * updated in place, and each variable's next value is written by `adamStep` (`backend/wasm-adam.ts`)
  * into a new tensor that the variable takes over — no copies to JavaScript, four weights per SIMD
- * step (LeNet-5's 61 k weights: about 3 ms per step by the host pass). The arithmetic is float32, so
- * weights can differ from {@link createHostOptimizer}'s in the last bit; the rule and the
- * checkpoint state are the same (a run can resume on either). @internal
+ * step (LeNet-5's 61 k weights: about 3 ms per step by the host pass). The arithmetic is float32
+ * (β rounded to float32), so weights stay within about 1e-6 relative of
+ * {@link createHostOptimizer}'s over a few steps; the rule and the checkpoint state are the same (a
+ * run can resume on either). It is bound to the wasm backend it was created on: `apply` on another
+ * backend throws before any update. @internal
  */
 export function createHeapAdamOptimizer(options: z.output<typeof optimizerSchema>, adamStep: AdamStep): ParameterOptimizer {
   const slots = new Map<tf.Variable, { first: tf.Tensor; second: tf.Tensor; steps: number }>();
   let globalSteps = 0;
   const { beta1, beta2, epsilon, weightDecay } = options;
+  const home = tf.backend();
 
   const slotFor = (variable: tf.Variable) => {
     let slot = slots.get(variable);
@@ -228,38 +238,49 @@ export function createHeapAdamOptimizer(options: z.output<typeof optimizerSchema
 
   return {
     apply(variables, gradients, scales) {
-      globalSteps++;
+      // Every check before any update.
       const backend = tf.backend();
+      if (backend !== home) {
+        throw new TlkitError('BACKEND_UNAVAILABLE', `Adam: this optimiser updates weights on the wasm backend it was created on, but the active backend is now '${tf.getBackend()}'; create the optimiser after setting the backend.`);
+      }
+      variables.forEach((variable, index) => {
+        const gradient = gradients[index];
+        if (!gradient || scales[index] === 0) return;
+        if (variable.dtype !== 'float32' || gradient.dtype !== 'float32' || gradient.size !== variable.size) {
+          throw new TlkitError('INVALID_ARGUMENT', `Adam: variable '${variable.name}' and its gradient must be float32 of the same size (got ${variable.dtype} ${variable.size}, ${gradient.dtype} ${gradient.size}).`);
+        }
+      });
+      globalSteps++;
       variables.forEach((variable, index) => {
         const scale = scales[index];
         const gradient = gradients[index];
         if (!gradient || scale === 0) return;
-        if (variable.dtype !== 'float32' || gradient.dtype !== 'float32' || gradient.size !== variable.size) {
-          throw new TlkitError('INVALID_ARGUMENT', `Adam: variable '${variable.name}' and its gradient must be float32 of the same size (got ${variable.dtype} ${variable.size}, ${gradient.dtype} ${gradient.size}).`);
-        }
         const rate = options.learningRate * scale;
         const slot = slotFor(variable);
         slot.steps++;
         const next = tf.engine().makeTensorFromTensorInfo((backend as unknown as HeapOutputs).makeOutput([...variable.shape], 'float32'));
         const at = (tensor: tf.Tensor) => heapByteOffset(backend, tensor.dataId);
-        adamStep(
-          at(variable),
-          at(gradient),
-          at(slot.first),
-          at(slot.second),
-          at(next),
-          variable.size,
-          rate / (1 - beta1 ** slot.steps),
-          1 / (1 - beta2 ** slot.steps),
-          beta1,
-          beta2,
-          1 - beta1,
-          1 - beta2,
-          epsilon,
-          rate * weightDecay,
-        );
-        variable.assign(next);
-        next.dispose();
+        try {
+          adamStep(
+            at(variable),
+            at(gradient),
+            at(slot.first),
+            at(slot.second),
+            at(next),
+            variable.size,
+            rate / (1 - beta1 ** slot.steps),
+            1 / (1 - beta2 ** slot.steps),
+            beta1,
+            beta2,
+            1 - beta1,
+            1 - beta2,
+            epsilon,
+            rate * weightDecay,
+          );
+          variable.assign(next);
+        } finally {
+          next.dispose();
+        }
       });
     },
     getState(variables) {
@@ -275,8 +296,9 @@ export function createHeapAdamOptimizer(options: z.output<typeof optimizerSchema
         for (const name of MOMENTS) {
           const values = stored[name];
           if (!values) continue;
+          const restored = tf.keep(tf.tensor(values, variable.shape, 'float32'));
           slot[name].dispose();
-          slot[name] = tf.keep(tf.tensor(values, variable.shape, 'float32'));
+          slot[name] = restored;
         }
       });
     },

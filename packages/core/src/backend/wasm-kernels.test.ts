@@ -252,6 +252,10 @@ describe('tlkit wasm kernels', () => {
     { x: [2, 9, 8, 6], f: [5, 5, 6, 16], stride: [1, 1], mode: 'valid' },
     { x: [3, 6, 7, 2], f: [3, 2, 2, 8], stride: [1, 1], mode: 'valid' },
     { x: [1, 5, 5, 5], f: [2, 3, 5, 24], stride: [1, 1], mode: 'valid' },
+    // Padded stride 1 with rows of ≥ 8 outputs (ResNet's 'same' 3 × 3; asymmetric for a 2 × 3
+    // filter): the blocked filter-gradient loop on x with its padding written out.
+    { x: [2, 8, 9, 8], f: [3, 3, 8, 16], stride: [1, 1], mode: 'same' },
+    { x: [1, 9, 10, 16], f: [2, 3, 16, 16], stride: [1, 1], mode: 'same' },
     // ≥ 16 input channels and a smaller x than dy: the filter gradient with x as the filter.
     { x: [2, 5, 5, 16], f: [3, 3, 16, 24], stride: [1, 1], mode: 'same' },
     { x: [1, 6, 5, 16], f: [3, 2, 16, 40], stride: [1, 1], mode: 'valid' },

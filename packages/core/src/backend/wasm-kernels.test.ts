@@ -507,7 +507,7 @@ describe('tlkit wasm kernels', () => {
       { shape: [2, 2, 2], reps: [2, 2, 2] }, // six axes: tfjs's kernel
       { shape: [7], reps: [1] },
     ];
-    expect(tilePlan([1, 1, 1, 16], [3, 4, 5, 1])).toEqual({ sizes: [1, 1, 60, 16], byteStrides: [0, 0, 0, 4] });
+    expect(tilePlan([1, 1, 1, 16], [3, 4, 5, 1])).toEqual({ sizes: [1, 1, 60, 16], byteStrides: [0, 0, 0, 4], used: 2 });
     expect(tilePlan([2, 2, 2], [2, 2, 2])).toBeNull();
     const run = async (backend: string) => {
       await tf.setBackend(backend);

@@ -1002,113 +1002,109 @@ function rowsPerTile(rows: number, channels: number): number {
   return 1;
 }
 
+/** Output sizes and input byte strides of the transpose loop's four axes, outermost first. */
+interface FourAxes {
+  readonly sizes: [number, number, number, number];
+  readonly byteStrides: [number, number, number, number];
+  /** Axes left after merging (the rest are size-1 padding). */
+  readonly used: number;
+}
+
 /**
- * `Transpose` of 4-byte tensors (float32, int32) by tlkit's WebAssembly loop on the heap: tfjs's
- * wasm kernel moves about one element per 10 ns here (64 × 24 × 24 × 64 in 20–25 ms), and every
- * convolution gradient transposes x or dy. Size-1 axes are dropped and axes that stay adjacent
- * merged, so each row the input holds contiguously is one `memory.copy`; up to four axes remain
- * (else, and for other dtypes, tfjs's kernel).
+ * `Transpose` and `Tile` of 4-byte tensors (float32, int32) by tlkit's WebAssembly transpose loop
+ * on the heap: each is an ordered walk over the output reading x at per-axis strides, planned by
+ * `plan` (output shape and {@link FourAxes}, or null for tfjs's kernel; other dtypes too).
  */
-function transpose(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
-  return (args) => {
-    if (!fallback) throw new Error(`tlkit: no ${backendName} Transpose kernel to fall back to.`);
+function stridedCopy(
+  kernelName: string,
+  plan: (shape: readonly number[], attrs: tf.NamedAttrMap) => { shape: number[]; axes: FourAxes } | null,
+): (backendName: string, fallback: tf.KernelFunc | undefined) => tf.KernelFunc {
+  return (backendName, fallback) => (args) => {
+    if (!fallback) throw new Error(`tlkit: no ${backendName} ${kernelName} kernel to fall back to.`);
     const backend = args.backend as tf.KernelBackend;
     const { x } = args.inputs as { x: Info };
-    const { perm } = args.attrs as unknown as { perm: number[] };
     if (!hasHeap(backend) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return fallback(args);
     const compiled = heapModule(backend);
-    const plan = compiled ? transposePlan(x.shape, perm) : null;
-    if (!compiled || !plan) return fallback(args);
-    const outShape = perm.map((axis) => x.shape[axis]);
-    const out = backend.makeOutput(outShape, x.dtype);
-    compiled.transposeFour(heapOffset(backend, x), heapOffset(backend, out), ...plan.sizes, ...plan.byteStrides);
+    const planned = compiled ? plan(x.shape, args.attrs ?? {}) : null;
+    if (!compiled || !planned) return fallback(args);
+    const { sizes, byteStrides } = planned.axes;
+    const out = backend.makeOutput(planned.shape, x.dtype);
+    freeOnThrow(backend, out, () => compiled.transposeFour(heapOffset(backend, x), heapOffset(backend, out), ...sizes, ...byteStrides));
     return out;
   };
 }
 
 /**
- * The output axes of a transpose as at most four (size, input byte stride) pairs, outermost first:
- * size-1 axes dropped, output axes that are adjacent in the input merged. Null when it is a plain
- * copy (tfjs shares the data then), empty, or needs more than four axes.
+ * (size, element stride) pairs of output axes, outermost first, as at most four axes of the
+ * transpose loop: size-1 axes dropped; an axis merged into the one before it when both repeat
+ * (stride 0) or when the two are adjacent in x (the outer stride is size × the inner). Null when
+ * more than four remain.
  */
-/**
- * Tile of 4-byte tensors by the transpose loop: output axis k of size shape[k] · reps[k] is read as
- * an outer axis of reps[k] with stride 0 and an inner axis of shape[k] with x's stride, adjacent
- * axes merged; at most 4 axes remain for any rank when the repeated axes are few (batch-norm
- * gradients tile [1, 1, 1, c] by [b, h, w, 1]: 1 axis of stride 0 and 1 contiguous). tfjs's wasm
- * `Tile` ran those at about 260 ns per element here — a third of a small ResNet-18's step.
- */
-function tile(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
-  return (args) => {
-    if (!fallback) throw new Error(`tlkit: no ${backendName} Tile kernel to fall back to.`);
-    const backend = args.backend as tf.KernelBackend;
-    const { x } = args.inputs as { x: Info };
-    const { reps } = args.attrs as unknown as { reps: number[] };
-    if (!hasHeap(backend) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return fallback(args);
-    const compiled = heapModule(backend);
-    const plan = compiled ? tilePlan(x.shape, reps) : null;
-    if (!compiled || !plan) return fallback(args);
-    const out = backend.makeOutput(
-      x.shape.map((extent, axis) => extent * reps[axis]!),
-      x.dtype,
-    );
-    freeOnThrow(backend, out, () => compiled.transposeFour(heapOffset(backend, x), heapOffset(backend, out), ...plan.sizes, ...plan.byteStrides));
-    return out;
-  };
-}
-
-/** Output sizes and input byte strides of Tile as at most 4 axes (see {@link tile}), or null. */
-export function tilePlan(shape: readonly number[], reps: readonly number[]): { sizes: [number, number, number, number]; byteStrides: [number, number, number, number] } | null {
-  if (reps.length !== shape.length || shape.some((extent) => extent === 0) || reps.some((count) => !(count >= 1))) return null;
-  const strides: number[] = [];
-  for (let axis = shape.length - 1, stride = 1; axis >= 0; stride *= shape[axis]!, axis--) strides[axis] = stride;
+function fourAxes(pairs: readonly (readonly [number, number])[]): FourAxes | null {
   const axes: { size: number; stride: number }[] = [];
-  const push = (size: number, stride: number) => {
-    if (size === 1) return;
+  for (const [size, stride] of pairs) {
+    if (size === 1) continue;
     const previous = axes[axes.length - 1];
     if (previous && ((previous.stride === 0 && stride === 0) || (stride !== 0 && previous.stride === size * stride))) {
       previous.size *= size;
       previous.stride = stride;
-      return;
+      continue;
     }
     axes.push({ size, stride });
-  };
-  shape.forEach((extent, axis) => {
-    push(reps[axis]!, 0);
-    push(extent, strides[axis]!);
-  });
-  if (axes.length > 4) return null;
+  }
+  const used = axes.length;
+  if (used > 4) return null;
   while (axes.length < 4) axes.unshift({ size: 1, stride: 0 });
   return {
     sizes: axes.map((axis) => axis.size) as [number, number, number, number],
     byteStrides: axes.map((axis) => axis.stride * 4) as [number, number, number, number],
+    used,
   };
 }
 
-function transposePlan(shape: readonly number[], perm: readonly number[]): { sizes: [number, number, number, number]; byteStrides: [number, number, number, number] } | null {
-  if (shape.some((extent) => extent === 0)) return null;
+/** Element strides of a row-major tensor. */
+function rowMajorStrides(shape: readonly number[]): number[] {
   const strides: number[] = [];
-  for (let axis = shape.length - 1, stride = 1; axis >= 0; stride *= shape[axis], axis--) strides[axis] = stride;
-  const axes: { size: number; stride: number; inputAxis: number }[] = [];
-  for (const inputAxis of perm) {
-    if (shape[inputAxis] === 1) continue;
-    const previous = axes[axes.length - 1];
-    // Adjacent in the input too (the previous output axis is the next-outer input axis): one axis.
-    if (previous && previous.stride === shape[inputAxis] * strides[inputAxis]) {
-      previous.size *= shape[inputAxis];
-      previous.stride = strides[inputAxis];
-      previous.inputAxis = inputAxis;
-      continue;
-    }
-    axes.push({ size: shape[inputAxis], stride: strides[inputAxis], inputAxis });
-  }
-  if (axes.length <= 1 || axes.length > 4) return null;
-  while (axes.length < 4) axes.unshift({ size: 1, stride: 0, inputAxis: -1 });
-  return {
-    sizes: axes.map((axis) => axis.size) as [number, number, number, number],
-    byteStrides: axes.map((axis) => axis.stride * 4) as [number, number, number, number],
-  };
+  for (let axis = shape.length - 1, stride = 1; axis >= 0; stride *= shape[axis]!, axis--) strides[axis] = stride;
+  return strides;
 }
+
+/**
+ * `Transpose`: tfjs's wasm kernel moves about one element per 10 ns here (64 × 24 × 24 × 64 in
+ * 20–25 ms), and every convolution gradient transposes x or dy. Output axis k reads x's axis
+ * perm[k]; axes that stay adjacent merge, so each row x holds contiguously is one `memory.copy`.
+ * A plain copy (tfjs shares the data then) or an empty tensor stays with tfjs's kernel.
+ */
+function transposePlan(shape: readonly number[], perm: readonly number[]): FourAxes | null {
+  if (shape.some((extent) => extent === 0)) return null;
+  const strides = rowMajorStrides(shape);
+  const axes = fourAxes(perm.map((axis) => [shape[axis]!, strides[axis]!] as const));
+  return axes && axes.used > 1 ? axes : null;
+}
+
+/**
+ * `Tile`: output axis k of size shape[k] · reps[k] is an outer axis of reps[k] at stride 0 and an
+ * inner axis of shape[k] at x's stride, so the tiles of batch-norm gradients ([1, 1, 1, c] by
+ * [b, h, w, 1]) are one stride-0 axis and one contiguous row. tfjs's wasm `Tile` ran those at about
+ * 260 ns per element here — a third of a small ResNet-18's step.
+ */
+export function tilePlan(shape: readonly number[], reps: readonly number[]): FourAxes | null {
+  if (reps.length !== shape.length || shape.some((extent) => extent === 0) || reps.some((count) => !(count >= 1))) return null;
+  const strides = rowMajorStrides(shape);
+  return fourAxes(shape.flatMap((extent, axis) => [[reps[axis]!, 0] as const, [extent, strides[axis]!] as const]));
+}
+
+const transpose = stridedCopy('Transpose', (shape, attrs) => {
+  const perm = attrs.perm as number[];
+  const axes = transposePlan(shape, perm);
+  return axes && { shape: perm.map((axis) => shape[axis]!), axes };
+});
+
+const tile = stridedCopy('Tile', (shape, attrs) => {
+  const reps = attrs.reps as number[];
+  const axes = tilePlan(shape, reps);
+  return axes && { shape: shape.map((extent, axis) => extent * reps[axis]!), axes };
+});
 
 /** Runs `work`; if it throws, frees `output` (a heap tensor made outside `withCalls`) first. */
 function freeOnThrow(backend: tf.KernelBackend, output: Info, work: () => void): void {

@@ -18,8 +18,8 @@
  * which moved weights by a few 1e-6 in five steps.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, unsignedLeb } from '../linalg/wasmAssembler';
-import { instantiateOnBackend } from './wasm-module';
+import { assembleModule, loopWhileBelow, op, VALUE_F32, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, element count, float32 scalars). */
 export type AdamStep = (
@@ -39,26 +39,15 @@ export type AdamStep = (
   decay: number,
 ) => void;
 
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
+const [I32, F32, V128] = [VALUE_I32, VALUE_F32, VALUE_V128];
 // Parameters, then locals.
 const [W, G, M, V, OUT, COUNT, STEP, SCALE, BETA1, BETA2, REST1, REST2, EPSILON, DECAY] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
 const [AT, END, VECTOR_END] = [14, 15, 16]; // i32: byte offset, count · 4, bytes in whole vectors
 const [S_STEP, S_SCALE, S_BETA1, S_BETA2, S_REST1, S_REST2, S_EPSILON, S_DECAY, S_M, S_V, S_W] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]; // v128
 const [F_M, F_V, F_W] = [28, 29, 30]; // f32
 
-const get = (local: number) => [0x20, local];
-const set = (local: number) => [0x21, local];
-const tee = (local: number) => [0x22, local];
-const at = (base: number) => [...get(base), ...get(AT), 0x6a]; // base + byte offset
-const SIMD = (opcode: number) => [0xfd, ...unsignedLeb(opcode)];
-const V128_LOAD = [0xfd, 0x00, 0x04, 0x00];
-const V128_STORE = [0xfd, 0x0b, 0x04, 0x00];
-const F32_LOAD = [0x2a, 0x02, 0x00];
-const F32_STORE = [0x38, 0x02, 0x00];
-const [F32X4_SPLAT, F32X4_ADD, F32X4_SUB, F32X4_MUL, F32X4_DIV, F32X4_SQRT] = [SIMD(0x13), SIMD(0xe4), SIMD(0xe5), SIMD(0xe6), SIMD(0xe7), SIMD(0xe3)];
-const [F32_SQRT, F32_ADD, F32_SUB, F32_MUL, F32_DIV] = [[0x91], [0x92], [0x93], [0x94], [0x95]];
+const { localGet: get, localSet: set, localTee: tee } = op;
+const at = (base: number) => [...get(base), ...get(AT), ...op.i32Add()]; // base + byte offset
 
 /**
  * One element step (four lanes with the v128 operations, one with the f32 ones): loads g, m, v, w
@@ -66,8 +55,8 @@ const [F32_SQRT, F32_ADD, F32_SUB, F32_MUL, F32_DIV] = [[0x91], [0x92], [0x93], 
  */
 function elementStep(vector: boolean): number[] {
   const [load, store, add, sub, mul, div, sqrt] = vector
-    ? [V128_LOAD, V128_STORE, F32X4_ADD, F32X4_SUB, F32X4_MUL, F32X4_DIV, F32X4_SQRT]
-    : [F32_LOAD, F32_STORE, F32_ADD, F32_SUB, F32_MUL, F32_DIV, F32_SQRT];
+    ? [op.v128Load(), op.v128Store(), op.f32x4Add(), op.f32x4Sub(), op.f32x4Mul(), op.f32x4Div(), op.f32x4Sqrt()]
+    : [op.f32Load(), op.f32Store(), op.f32Add(), op.f32Sub(), op.f32Mul(), op.f32Div(), op.f32Sqrt()];
   const [beta1, beta2, rest1, rest2, step, scale, epsilon, decay] = vector
     ? [S_BETA1, S_BETA2, S_REST1, S_REST2, S_STEP, S_SCALE, S_EPSILON, S_DECAY]
     : [BETA1, BETA2, REST1, REST2, STEP, SCALE, EPSILON, DECAY];
@@ -87,23 +76,16 @@ function elementStep(vector: boolean): number[] {
 }
 
 function adamBody(): number[] {
-  const splat = (from: number, to: number) => [...get(from), ...F32X4_SPLAT, ...set(to)];
-  const loop = (limit: number, stride: number, body: number[]) => [
-    0x02, 0x40, 0x03, 0x40, // block, loop
-    ...get(AT), ...get(limit), 0x4f, 0x0d, 1, // at ≥ limit → out
-    ...body,
-    ...get(AT), 0x41, stride, 0x6a, ...set(AT),
-    0x0c, 0, 0x0b, 0x0b,
-  ];
+  const splat = (from: number, to: number) => [...get(from), ...op.f32x4Splat(), ...set(to)];
   return [
     // Every scalar in all four lanes.
     ...splat(STEP, S_STEP), ...splat(SCALE, S_SCALE), ...splat(BETA1, S_BETA1), ...splat(BETA2, S_BETA2),
     ...splat(REST1, S_REST1), ...splat(REST2, S_REST2), ...splat(EPSILON, S_EPSILON), ...splat(DECAY, S_DECAY),
     // end = count · 4; vectorEnd = end with the last partial vector left out
-    ...get(COUNT), 0x41, 2, 0x74, ...tee(END), 0x41, 0x70, 0x71, ...set(VECTOR_END),
-    0x41, 0, ...set(AT),
-    ...loop(VECTOR_END, 16, elementStep(true)),
-    ...loop(END, 4, elementStep(false)),
+    ...get(COUNT), ...op.i32Const(2), ...op.i32Shl(), ...tee(END), ...op.i32Const(-16), ...op.i32And(), ...set(VECTOR_END),
+    ...op.i32Const(0), ...set(AT),
+    ...loopWhileBelow(AT, get(VECTOR_END), 16, elementStep(true)),
+    ...loopWhileBelow(AT, get(END), 4, elementStep(false)),
   ];
 }
 
@@ -124,13 +106,12 @@ export function adamModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-const steps = new WeakMap<tf.KernelBackend, AdamStep | null>();
+const steps = new WeakMap<tf.KernelBackend, Map<string, AdamStep | null>>();
 
 /** adamStep on a wasm backend's heap, or null when the backend has no reachable memory. @internal */
 export function wasmAdamStep(backend: tf.KernelBackend): AdamStep | null {
-  if (!steps.has(backend)) {
+  return perBackendAndShape(steps, backend, '', () => {
     const exports = instantiateOnBackend(backend, adamModuleBytes);
-    steps.set(backend, exports ? (exports.adamStep as AdamStep) : null);
-  }
-  return steps.get(backend)!;
+    return exports ? (exports.adamStep as AdamStep) : null;
+  });
 }

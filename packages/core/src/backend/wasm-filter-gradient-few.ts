@@ -16,8 +16,8 @@
  * added to.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
-import { instantiateOnBackend } from './wasm-module';
+import { assembleModule, loopWhileBelow, op, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets and counts). */
 export type FilterGradientFew = (
@@ -36,33 +36,17 @@ export type FilterGradientFew = (
 /** Input channels the loop is assembled for (more would not fit the registers). */
 export const FEW_INPUT_CHANNELS = { min: 2, max: 6 } as const;
 
-const I32 = 0x7f;
-const V128 = 0x7b;
+const [I32, V128] = [VALUE_I32, VALUE_V128];
 const [X, DY, DW, BATCH, OUT_HEIGHT, OUT_WIDTH, IN_HEIGHT, IN_WIDTH, FILTER_HEIGHT, FILTER_WIDTH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 const [I, J, Q, B, R, C, XA, DA, WA] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
 const ACCUMULATORS = 19; // v128: [channel · 2 + half], then dy halves and a splat
 
-const get = (local: number) => [0x20, local];
-const set = (local: number) => [0x21, local];
-const constant = (value: number) => [0x41, ...signedLeb(value)];
-const [ADD, MUL, GE_U] = [0x6a, 0x6c, 0x4f];
-const SIMD = (opcode: number, ...immediates: number[]) => [0xfd, ...unsignedLeb(opcode), ...immediates];
-const v128Load = (offset: number) => SIMD(0x00, 0x04, ...unsignedLeb(offset));
-const v128Store = (offset: number) => SIMD(0x0b, 0x04, ...unsignedLeb(offset));
-const V128_ZERO = SIMD(0x0c, ...new Array<number>(16).fill(0));
-const [F32X4_SPLAT, F32X4_ADD, F32X4_MUL] = [SIMD(0x13), SIMD(0xe4), SIMD(0xe6)];
-const f32Load = (offset: number) => [0x2a, 0x02, ...unsignedLeb(offset)];
+const { localGet: get, localSet: set, i32Const: constant } = op;
+const [ADD, MUL] = [op.i32Add(), op.i32Mul()];
 
 /** for (counter = 0; counter < limit; counter += step) body; `limit` a local, or a constant when `fixed`. */
 function loop(counter: number, limit: number, body: number[], step = 1, fixed = false): number[] {
-  return [
-    ...constant(0), ...set(counter),
-    0x02, 0x40, 0x03, 0x40,
-    ...get(counter), ...(fixed ? constant(limit) : get(limit)), GE_U, 0x0d, 1,
-    ...body,
-    ...get(counter), ...constant(step), ADD, ...set(counter),
-    0x0c, 0, 0x0b, 0x0b,
-  ];
+  return [...constant(0), ...set(counter), ...loopWhileBelow(counter, fixed ? constant(limit) : get(limit), step, body)];
 }
 
 function body(inChannels: number, outChannels: number): number[] {
@@ -70,32 +54,32 @@ function body(inChannels: number, outChannels: number): number[] {
   const [low, high, splat] = [ACCUMULATORS + 2 * inChannels, ACCUMULATORS + 2 * inChannels + 1, ACCUMULATORS + 2 * inChannels + 2];
   const inBytes = 4 * inChannels;
   const outBytes = 4 * outChannels;
-  const perPixel = [...get(DA), ...v128Load(0), ...set(low), ...get(DA), ...v128Load(16), ...set(high)];
+  const perPixel = [...get(DA), ...op.v128Load(0), ...set(low), ...get(DA), ...op.v128Load(16), ...set(high)];
   for (let channel = 0; channel < inChannels; channel++) {
-    perPixel.push(...get(XA), ...f32Load(4 * channel), ...F32X4_SPLAT, ...set(splat));
+    perPixel.push(...get(XA), ...op.f32Load(4 * channel), ...op.f32x4Splat(), ...set(splat));
     for (const [half, gradient] of [[0, low], [1, high]] as const) {
-      perPixel.push(...get(accumulator(channel, half)), ...get(splat), ...get(gradient), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(channel, half)));
+      perPixel.push(...get(accumulator(channel, half)), ...get(splat), ...get(gradient), ...op.f32x4Mul(), ...op.f32x4Add(), ...set(accumulator(channel, half)));
     }
   }
-  perPixel.push(...get(XA), ...constant(inBytes), ADD, ...set(XA), ...get(DA), ...constant(outBytes), ADD, ...set(DA));
+  perPixel.push(...get(XA), ...constant(inBytes), ...ADD, ...set(XA), ...get(DA), ...constant(outBytes), ...ADD, ...set(DA));
   const perRow = [
     // xa = x + ((b · inHeight + r + i) · inWidth + j) · inBytes; da = dy + (b · outHeight + r) · outWidth · outBytes + q · 4
-    ...get(B), ...get(IN_HEIGHT), MUL, ...get(R), ADD, ...get(I), ADD, ...get(IN_WIDTH), MUL, ...get(J), ADD, ...constant(inBytes), MUL, ...get(X), ADD, ...set(XA),
-    ...get(B), ...get(OUT_HEIGHT), MUL, ...get(R), ADD, ...get(OUT_WIDTH), MUL, ...constant(outBytes), MUL, ...get(DY), ADD, ...get(Q), ...constant(4), MUL, ADD, ...set(DA),
+    ...get(B), ...get(IN_HEIGHT), ...MUL, ...get(R), ...ADD, ...get(I), ...ADD, ...get(IN_WIDTH), ...MUL, ...get(J), ...ADD, ...constant(inBytes), ...MUL, ...get(X), ...ADD, ...set(XA),
+    ...get(B), ...get(OUT_HEIGHT), ...MUL, ...get(R), ...ADD, ...get(OUT_WIDTH), ...MUL, ...constant(outBytes), ...MUL, ...get(DY), ...ADD, ...get(Q), ...constant(4), ...MUL, ...ADD, ...set(DA),
     ...loop(C, OUT_WIDTH, perPixel),
   ];
   const zero: number[] = [];
   const store: number[] = [];
   for (let channel = 0; channel < inChannels; channel++)
     for (let half = 0; half < 2; half++) {
-      zero.push(...V128_ZERO, ...set(accumulator(channel, half)));
-      store.push(...get(WA), ...get(accumulator(channel, half)), ...v128Store(channel * outBytes + 16 * half));
+      zero.push(...op.v128Zero(), ...set(accumulator(channel, half)));
+      store.push(...get(WA), ...get(accumulator(channel, half)), ...op.v128Store(channel * outBytes + 16 * half));
     }
   const perBlock = [
     ...zero,
     ...loop(B, BATCH, loop(R, OUT_HEIGHT, perRow)),
     // wa = dw + (i · filterWidth + j) · inChannels · outBytes + q · 4
-    ...get(I), ...get(FILTER_WIDTH), MUL, ...get(J), ADD, ...constant(inChannels * outBytes), MUL, ...get(DW), ADD, ...get(Q), ...constant(4), MUL, ADD, ...set(WA),
+    ...get(I), ...get(FILTER_WIDTH), ...MUL, ...get(J), ...ADD, ...constant(inChannels * outBytes), ...MUL, ...get(DW), ...ADD, ...get(Q), ...constant(4), ...MUL, ...ADD, ...set(WA),
     ...store,
   ];
   return loop(I, FILTER_HEIGHT, loop(J, FILTER_WIDTH, loop(Q, outChannels, perBlock, 8, true)));
@@ -126,12 +110,8 @@ const loops = new WeakMap<tf.KernelBackend, Map<string, FilterGradientFew | null
  */
 export function fewChannelFilterGradient(backend: tf.KernelBackend, inChannels: number, outChannels: number): FilterGradientFew | null {
   if (inChannels < FEW_INPUT_CHANNELS.min || inChannels > FEW_INPUT_CHANNELS.max || outChannels < 8 || outChannels % 8 !== 0) return null;
-  let byShape = loops.get(backend);
-  if (!byShape) loops.set(backend, (byShape = new Map()));
-  const key = `${inChannels}x${outChannels}`;
-  if (!byShape.has(key)) {
+  return perBackendAndShape(loops, backend, `${inChannels}x${outChannels}`, () => {
     const exports = instantiateOnBackend(backend, (shared) => filterGradientFewModuleBytes(shared, inChannels, outChannels));
-    byShape.set(key, exports ? (exports.filterGradientFew as FilterGradientFew) : null);
-  }
-  return byShape.get(key)!;
+    return exports ? (exports.filterGradientFew as FilterGradientFew) : null;
+  });
 }

@@ -12,33 +12,19 @@
  * (4 broadcast a values and 2 b vectors per step); the rows after the last whole block go one by one.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
-import { instantiateOnBackend } from './wasm-module';
+import { assembleModule, loopWhileBelow, op, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, counts and byte strides). */
 export type Gemm = (a: number, b: number, c: number, rows: number, inner: number, columnBytes: number, aRowBytes: number, aColumnBytes: number) => void;
 
-const I32 = 0x7f;
-const V128 = 0x7b;
+const [I32, V128] = [VALUE_I32, VALUE_V128];
 const [A, B, C, ROWS, INNER, COLUMN_BYTES, A_ROW, A_COLUMN] = [0, 1, 2, 3, 4, 5, 6, 7];
 const [M, N, K, ROW_LIMIT, A0, A1, A2, A3, BA] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
 const V = 17; // v128: 8 accumulators [row · 2 + half], 2 b halves, 1 splat
 
-const get = (local: number) => [0x20, local];
-const set = (local: number) => [0x21, local];
-const constant = (value: number) => [0x41, ...signedLeb(value)];
-const [ADD, SUB, MUL, GE_U, GT_S] = [0x6a, 0x6b, 0x6c, 0x4f, 0x4a];
-const SIMD = (opcode: number, ...immediates: number[]) => [0xfd, ...unsignedLeb(opcode), ...immediates];
-const v128Load = (offset: number) => SIMD(0x00, 0x04, ...unsignedLeb(offset));
-const v128Store = (offset: number) => SIMD(0x0b, 0x04, ...unsignedLeb(offset));
-const V128_ZERO = SIMD(0x0c, ...new Array<number>(16).fill(0));
-const [F32X4_SPLAT, F32X4_ADD, F32X4_MUL] = [SIMD(0x13), SIMD(0xe4), SIMD(0xe6)];
-const F32_LOAD = [0x2a, 0x02, 0x00];
-
-/** while (!(counter ≥ limit)) { body; counter += step } from counter's current value (unsigned compare). */
-function whileBelow(counter: number, limit: number[], step: number, body: number[]): number[] {
-  return [0x02, 0x40, 0x03, 0x40, ...get(counter), ...limit, GE_U, 0x0d, 1, ...body, ...get(counter), ...constant(step), ADD, ...set(counter), 0x0c, 0, 0x0b, 0x0b];
-}
+const { localGet: get, localSet: set, i32Const: constant } = op;
+const [ADD, SUB, MUL, GT_S] = [op.i32Add(), op.i32Sub(), op.i32Mul(), op.i32GtS()];
 
 /** The block of `height` rows (1 or 4) × 8 columns at rows m…, columns n… */
 function block(height: number): number[] {
@@ -47,39 +33,39 @@ function block(height: number): number[] {
   const rowAddresses = [A0, A1, A2, A3].slice(0, height);
   const start: number[] = [];
   for (let row = 0; row < height; row++) {
-    start.push(...V128_ZERO, ...set(accumulator(row, 0)), ...V128_ZERO, ...set(accumulator(row, 1)));
+    start.push(...op.v128Zero(), ...set(accumulator(row, 0)), ...op.v128Zero(), ...set(accumulator(row, 1)));
     // a_row = a + (m + row) · aRowBytes
-    start.push(...get(M), ...constant(row), ADD, ...get(A_ROW), MUL, ...get(A), ADD, ...set(rowAddresses[row]!));
+    start.push(...get(M), ...constant(row), ...ADD, ...get(A_ROW), ...MUL, ...get(A), ...ADD, ...set(rowAddresses[row]!));
   }
   // ba = b + n · 4
-  start.push(...get(N), ...constant(4), MUL, ...get(B), ADD, ...set(BA));
-  const step = [...get(BA), ...v128Load(0), ...set(low), ...get(BA), ...v128Load(16), ...set(high)];
+  start.push(...get(N), ...constant(4), ...MUL, ...get(B), ...ADD, ...set(BA));
+  const step = [...get(BA), ...op.v128Load(0), ...set(low), ...get(BA), ...op.v128Load(16), ...set(high)];
   for (let row = 0; row < height; row++) {
-    step.push(...get(rowAddresses[row]!), ...F32_LOAD, ...F32X4_SPLAT, ...set(splat));
+    step.push(...get(rowAddresses[row]!), ...op.f32Load(), ...op.f32x4Splat(), ...set(splat));
     for (const [half, vector] of [[0, low], [1, high]] as const) {
-      step.push(...get(accumulator(row, half)), ...get(splat), ...get(vector), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(row, half)));
+      step.push(...get(accumulator(row, half)), ...get(splat), ...get(vector), ...op.f32x4Mul(), ...op.f32x4Add(), ...set(accumulator(row, half)));
     }
-    step.push(...get(rowAddresses[row]!), ...get(A_COLUMN), ADD, ...set(rowAddresses[row]!));
+    step.push(...get(rowAddresses[row]!), ...get(A_COLUMN), ...ADD, ...set(rowAddresses[row]!));
   }
-  step.push(...get(BA), ...get(COLUMN_BYTES), ADD, ...set(BA));
+  step.push(...get(BA), ...get(COLUMN_BYTES), ...ADD, ...set(BA));
   const store: number[] = [];
   for (let row = 0; row < height; row++) {
     // c + (m + row) · columnBytes + n · 4
-    const address = [...get(M), ...constant(row), ADD, ...get(COLUMN_BYTES), MUL, ...get(C), ADD, ...get(N), ...constant(4), MUL, ADD];
-    store.push(...address, ...get(accumulator(row, 0)), ...v128Store(0), ...address, ...get(accumulator(row, 1)), ...v128Store(16));
+    const address = [...get(M), ...constant(row), ...ADD, ...get(COLUMN_BYTES), ...MUL, ...get(C), ...ADD, ...get(N), ...constant(4), ...MUL, ...ADD];
+    store.push(...address, ...get(accumulator(row, 0)), ...op.v128Store(0), ...address, ...get(accumulator(row, 1)), ...op.v128Store(16));
   }
-  return [...start, ...constant(0), ...set(K), ...whileBelow(K, get(INNER), 1, step), ...store];
+  return [...start, ...constant(0), ...set(K), ...loopWhileBelow(K, get(INNER), 1, step), ...store];
 }
 
 function body(): number[] {
-  const columns = [...get(COLUMN_BYTES), ...constant(2), 0x76 /* i32.shr_u */];
-  const overColumns = (height: number) => [...constant(0), ...set(N), ...whileBelow(N, columns, 8, block(height))];
+  const columns = [...get(COLUMN_BYTES), ...constant(2), ...op.i32ShrU()];
+  const overColumns = (height: number) => [...constant(0), ...set(N), ...loopWhileBelow(N, columns, 8, block(height))];
   return [
     // rowLimit = rows − 4 (signed): whole 4-row blocks while m ≤ rowLimit, then single rows
-    ...get(ROWS), ...constant(4), SUB, ...set(ROW_LIMIT),
+    ...get(ROWS), ...constant(4), ...SUB, ...set(ROW_LIMIT),
     ...constant(0), ...set(M),
-    0x02, 0x40, 0x03, 0x40, ...get(M), ...get(ROW_LIMIT), GT_S, 0x0d, 1, ...overColumns(4), ...get(M), ...constant(4), ADD, ...set(M), 0x0c, 0, 0x0b, 0x0b,
-    ...whileBelow(M, get(ROWS), 1, overColumns(1)),
+    ...op.block(), ...op.loop(), ...get(M), ...get(ROW_LIMIT), ...GT_S, ...op.brIf(1), ...overColumns(4), ...get(M), ...constant(4), ...ADD, ...set(M), ...op.br(0), ...op.end(), ...op.end(),
+    ...loopWhileBelow(M, get(ROWS), 1, overColumns(1)),
   ];
 }
 
@@ -99,13 +85,12 @@ export function gemmModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-const gemms = new WeakMap<tf.KernelBackend, Gemm | null>();
+const gemms = new WeakMap<tf.KernelBackend, Map<string, Gemm | null>>();
 
 /** gemm on a backend's heap, or null when its memory cannot be reached. @internal */
 export function heapGemm(backend: tf.KernelBackend): Gemm | null {
-  if (!gemms.has(backend)) {
+  return perBackendAndShape(gemms, backend, '', () => {
     const exports = instantiateOnBackend(backend, gemmModuleBytes);
-    gemms.set(backend, exports ? (exports.gemm as Gemm) : null);
-  }
-  return gemms.get(backend)!;
+    return exports ? (exports.gemm as Gemm) : null;
+  });
 }

@@ -31,7 +31,7 @@
  *   the heap; dx must hold zeros); a window whose maximum is −∞ or NaN gets none.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
+import { assembleModule, loopWhileBelow, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
 import { recordSource } from './heap-helpers';
 
 /** The backend's Emscripten module: its memory is `asm.memory` (one thread) or `wasmMemory` (threaded). */
@@ -151,26 +151,7 @@ function candidate(extra: number[][]): number[] {
 
 /** for (counter = 0; counter < limit; counter++) body — as block/loop/br_if. */
 function countedLoop(counter: number, limit: number, body: number[]): number[] {
-  return [
-    I32_CONST,
-    0,
-    ...set(counter),
-    BLOCK,
-    VOID,
-    LOOP,
-    VOID,
-    ...get(counter),
-    ...get(limit),
-    I32_GE_U,
-    BR_IF,
-    1,
-    ...body,
-    ...increment(counter, [I32_CONST, 1]),
-    BR,
-    0,
-    END,
-    END,
-  ];
+  return [I32_CONST, 0, ...set(counter), ...loopWhileBelow(counter, get(limit), 1, body)];
 }
 
 function maxPoolGradBody(): number[] {
@@ -270,30 +251,24 @@ function filterGradientBody(): number[] {
   // k = 0; while (k < vectorEnd) { dw[acc + 4k] += xv · dy[row + 4k] (four lanes); k += 4 }
   const vectorPart = [
     I32_CONST, 0, ...set(G_K),
-    BLOCK, VOID, LOOP, VOID,
-    ...get(G_K), ...get(G_VECTOR_END), I32_GE_U, BR_IF, 1,
-    ...get(G_ACCUMULATOR), ...kBytes, I32_ADD, ...set(G_ADDRESS),
-    ...get(G_ADDRESS),
-    ...get(G_ADDRESS), ...V128_LOAD,
-    ...get(G_XV),
-    ...get(G_GRADIENT_ROW), ...kBytes, I32_ADD, ...V128_LOAD,
-    ...F32X4_MUL, ...F32X4_ADD, ...V128_STORE,
-    ...increment(G_K, [I32_CONST, 4]),
-    BR, 0, END, END,
+    ...loopWhileBelow(G_K, get(G_VECTOR_END), 4, [
+      ...get(G_ACCUMULATOR), ...kBytes, I32_ADD, ...set(G_ADDRESS),
+      ...get(G_ADDRESS),
+      ...get(G_ADDRESS), ...V128_LOAD,
+      ...get(G_XV),
+      ...get(G_GRADIENT_ROW), ...kBytes, I32_ADD, ...V128_LOAD,
+      ...F32X4_MUL, ...F32X4_ADD, ...V128_STORE,
+    ]),
   ];
   // while (k < channels) { dw[acc + k] += xs · dy[row + k]; k++ } — the channels past the last multiple of four.
-  const scalarPart = [
-    BLOCK, VOID, LOOP, VOID,
-    ...get(G_K), ...get(G_CHANNELS), I32_GE_U, BR_IF, 1,
+  const scalarPart = loopWhileBelow(G_K, get(G_CHANNELS), 1, [
     ...get(G_ACCUMULATOR), ...kBytes, I32_ADD, ...set(G_ADDRESS),
     ...get(G_ADDRESS),
     ...get(G_ADDRESS), ...F32_LOAD,
     ...get(G_XS),
     ...get(G_GRADIENT_ROW), ...kBytes, I32_ADD, ...F32_LOAD,
     F32_MUL, F32_ADD, ...F32_STORE,
-    ...increment(G_K, [I32_CONST, 1]),
-    BR, 0, END, END,
-  ];
+  ]);
   const channelBytes = [...get(G_CHANNELS), I32_CONST, 2, I32_SHL];
   const perTap = [
     ...get(G_TAP), ...F32_LOAD, ...set(G_XS),
@@ -340,14 +315,7 @@ const K_SPLAT = 47; // v128
 
 /** for (counter = 0; counter < limit; counter += step) body. */
 function steppedLoop(counter: number, limit: number, step: number, body: number[]): number[] {
-  return [
-    I32_CONST, 0, ...set(counter),
-    BLOCK, VOID, LOOP, VOID,
-    ...get(counter), ...get(limit), I32_GE_U, BR_IF, 1,
-    ...body,
-    ...increment(counter, [I32_CONST, step]),
-    BR, 0, END, END,
-  ];
+  return [I32_CONST, 0, ...set(counter), ...loopWhileBelow(counter, get(limit), step, body)];
 }
 
 const v128Load = (offset: number) => [0xfd, 0x00, 0x02, offset];
@@ -598,8 +566,8 @@ export function heapByteOffset(backend: tf.KernelBackend, dataId: object): numbe
   return (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(dataId).memoryOffset;
 }
 
-/** One assembled function per backend and shape `key`, made once by `make` (null included). */
-function perBackendAndShape<T>(cache: WeakMap<tf.KernelBackend, Map<string, T | null>>, backend: tf.KernelBackend, key: string, make: () => T | null): T | null {
+/** One assembled function per backend and shape `key`, made once by `make` (null included). @internal */
+export function perBackendAndShape<T>(cache: WeakMap<tf.KernelBackend, Map<string, T | null>>, backend: tf.KernelBackend, key: string, make: () => T | null): T | null {
   let byShape = cache.get(backend);
   if (!byShape) cache.set(backend, (byShape = new Map()));
   if (!byShape.has(key)) byShape.set(key, make());
@@ -650,14 +618,7 @@ function inputGradientBody(inChannels: number, outChannels: number, pixels: numb
   const splat = N_V128 + pixels * vectors + vectors;
   const constant = (value: number) => [I32_CONST, ...signedLeb(value)];
   // for (counter = 0; counter < limit; counter += step) body, limit a constant.
-  const constantLoop = (counter: number, limit: number, step: number, body: number[]) => [
-    I32_CONST, 0, ...set(counter),
-    BLOCK, VOID, LOOP, VOID,
-    ...get(counter), ...constant(limit), I32_GE_U, BR_IF, 1,
-    ...body,
-    ...increment(counter, constant(step)),
-    BR, 0, END, END,
-  ];
+  const constantLoop = (counter: number, limit: number, step: number, body: number[]) => [I32_CONST, 0, ...set(counter), ...loopWhileBelow(counter, constant(limit), step, body)];
   const block = (count: number): number[] => {
     const load: number[] = [];
     const store: number[] = [];
@@ -699,7 +660,7 @@ function inputGradientBody(inChannels: number, outChannels: number, pixels: numb
     ...increment(N_C, constant(pixels)),
     BR, 0, END, END,
     ...(pixels > 1
-      ? [BLOCK, VOID, LOOP, VOID, ...get(N_C), ...get(N_OUT_WIDTH), I32_GE_U, BR_IF, 1, ...block(1), ...increment(N_C, constant(1)), BR, 0, END, END]
+      ? loopWhileBelow(N_C, get(N_OUT_WIDTH), 1, block(1))
       : []),
   ];
   const perRow = [

@@ -9,6 +9,7 @@
 export const VALUE_I32 = 0x7f;
 export const VALUE_F64 = 0x7c;
 export const VALUE_V128 = 0x7b;
+export const VALUE_F32 = 0x7d;
 
 /** Unsigned LEB128. @internal */
 export function unsignedLeb(value: number): number[] {
@@ -87,7 +88,46 @@ export const op = {
   f64x2Add: () => [0xfd, ...unsignedLeb(0xf0)],
   f64x2Sub: () => [0xfd, ...unsignedLeb(0xf1)],
   f64x2Mul: () => [0xfd, ...unsignedLeb(0xf2)],
+  i32GtS: () => [0x4a],
+  i32And: () => [0x71],
+  i32ShrU: () => [0x76],
+  f32Load: (offset = 0) => [0x2a, 2, ...unsignedLeb(offset)],
+  f32Store: (offset = 0) => [0x38, 2, ...unsignedLeb(offset)],
+  f32Sqrt: () => [0x91],
+  f32Add: () => [0x92],
+  f32Sub: () => [0x93],
+  f32Mul: () => [0x94],
+  f32Div: () => [0x95],
+  f32x4Splat: () => [0xfd, ...unsignedLeb(0x13)],
+  f32x4Sqrt: () => [0xfd, ...unsignedLeb(0xe3)],
+  f32x4Add: () => [0xfd, ...unsignedLeb(0xe4)],
+  f32x4Sub: () => [0xfd, ...unsignedLeb(0xe5)],
+  f32x4Mul: () => [0xfd, ...unsignedLeb(0xe6)],
+  f32x4Div: () => [0xfd, ...unsignedLeb(0xe7)],
 };
+
+/**
+ * `while (counter < limit) { body; counter += step }` with an unsigned compare, from the counter's
+ * current value (set it first); `limit` is the instructions that push the bound. @internal
+ */
+export function loopWhileBelow(counter: number, limit: readonly number[], step: number, body: readonly number[]): number[] {
+  return [
+    ...op.block(),
+    ...op.loop(),
+    ...op.localGet(counter),
+    ...limit,
+    ...op.i32GeU(),
+    ...op.brIf(1),
+    ...body,
+    ...op.localGet(counter),
+    ...op.i32Const(step),
+    ...op.i32Add(),
+    ...op.localSet(counter),
+    ...op.br(0),
+    ...op.end(),
+    ...op.end(),
+  ];
+}
 
 /** One exported function: parameter and result types, extra locals, body (without the final `end`). */
 export interface AssembledFunction {

@@ -461,24 +461,20 @@ describe('tlkit wasm kernels', () => {
     expect(relativeError(wasm[0].values, reference)).toBeLessThan(1e-6);
   });
 
-  it('transposes equal cpu exactly (float32 and int32, size-1 axes, merged axes, contiguous rows); rank 5 and bool fall back', async () => {
-    const cases: { shape: number[]; perm: number[] }[] = [
-      { shape: [6, 7], perm: [1, 0] },
-      { shape: [4, 5, 6, 3], perm: [3, 1, 2, 0] }, // every axis moves: element by element
-      { shape: [4, 5, 6, 3], perm: [1, 2, 0, 3] }, // rows of 3 stay contiguous: row copies
-      { shape: [4, 1, 6, 3], perm: [3, 1, 2, 0] }, // a size-1 axis
-      { shape: [2, 3, 4, 5], perm: [0, 2, 3, 1] }, // axes 2 and 3 merge
-      { shape: [2, 3, 4, 5, 2], perm: [4, 3, 2, 1, 0] }, // five axes: tfjs's kernel
-      { shape: [3, 4, 5], perm: [0, 1, 2] }, // no change: tfjs's kernel
-    ];
+  /**
+   * Applies each case's op to seeded values of its shape as float32, int32 and bool, on wasm then
+   * on cpu (seed `seed` + case index), checks that wasm leaves no tensor behind and gives exactly
+   * cpu's shapes and values, and returns the wasm results (three per case, in that dtype order).
+   */
+  async function exactlyAsCpu(cases: { shape: number[]; apply: (x: tf.Tensor) => tf.Tensor }[], seed: number): Promise<{ shape: number[]; values: number[] }[]> {
     const run = async (backend: string) => {
       await tf.setBackend(backend);
       return tf.tidy(() =>
-        cases.flatMap(({ shape, perm }, index) =>
+        cases.flatMap(({ shape, apply }, index) =>
           (['float32', 'int32', 'bool'] as const).map((dtype) => {
-            const values = randomValues(outputSize(shape), 80 + index).map((value) => (dtype === 'float32' ? value : Math.round(value * 100)));
-            const moved = tf.transpose(tf.tensor(dtype === 'bool' ? values.map((value) => (value > 0 ? 1 : 0)) : values, shape, dtype), perm);
-            return { shape: moved.shape, values: Array.from(moved.dataSync()) };
+            const values = randomValues(outputSize(shape), seed + index).map((value) => (dtype === 'float32' ? value : Math.round(value * 100)));
+            const result = apply(tf.tensor(dtype === 'bool' ? values.map((value) => (value > 0 ? 1 : 0)) : values, shape, dtype));
+            return { shape: result.shape, values: Array.from(result.dataSync()) };
           }),
         ),
       );
@@ -489,9 +485,23 @@ describe('tlkit wasm kernels', () => {
     const cpu = await run('cpu');
     await tf.setBackend('wasm');
     wasm.forEach((result, index) => {
-      expect(result.shape).toEqual(cpu[index].shape);
-      expect(result.values).toEqual(cpu[index].values);
+      expect(result.shape).toEqual(cpu[index]!.shape);
+      expect(result.values).toEqual(cpu[index]!.values);
     });
+    return wasm;
+  }
+
+  it('transposes equal cpu exactly (float32 and int32, size-1 axes, merged axes, contiguous rows); rank 5 and bool fall back', async () => {
+    const cases: { shape: number[]; perm: number[] }[] = [
+      { shape: [6, 7], perm: [1, 0] },
+      { shape: [4, 5, 6, 3], perm: [3, 1, 2, 0] }, // every axis moves: element by element
+      { shape: [4, 5, 6, 3], perm: [1, 2, 0, 3] }, // rows of 3 stay contiguous: row copies
+      { shape: [4, 1, 6, 3], perm: [3, 1, 2, 0] }, // a size-1 axis
+      { shape: [2, 3, 4, 5], perm: [0, 2, 3, 1] }, // axes 2 and 3 merge
+      { shape: [2, 3, 4, 5, 2], perm: [4, 3, 2, 1, 0] }, // five axes: tfjs's kernel
+      { shape: [3, 4, 5], perm: [0, 1, 2] }, // no change: tfjs's kernel
+    ];
+    const wasm = await exactlyAsCpu(cases.map(({ shape, perm }) => ({ shape, apply: (x: tf.Tensor) => tf.transpose(x, perm) })), 80);
     // Independent: one element by hand, out[i, j, k, l] = x[l, j, k, i] for perm [3, 1, 2, 0].
     const values = randomValues(4 * 5 * 6 * 3, 81);
     const element = wasm[3].values[((2 * 5 + 4) * 6 + 1) * 4 + 3]; // float32 case of cases[1] at [2, 4, 1, 3]
@@ -509,27 +519,7 @@ describe('tlkit wasm kernels', () => {
     ];
     expect(tilePlan([1, 1, 1, 16], [3, 4, 5, 1])).toEqual({ sizes: [1, 1, 60, 16], byteStrides: [0, 0, 0, 4], used: 2 });
     expect(tilePlan([2, 2, 2], [2, 2, 2])).toBeNull();
-    const run = async (backend: string) => {
-      await tf.setBackend(backend);
-      return tf.tidy(() =>
-        cases.flatMap(({ shape, reps }, index) =>
-          (['float32', 'int32', 'bool'] as const).map((dtype) => {
-            const values = randomValues(outputSize(shape), 90 + index).map((value) => (dtype === 'float32' ? value : Math.round(value * 100)));
-            const tiled = tf.tile(tf.tensor(dtype === 'bool' ? values.map((value) => (value > 0 ? 1 : 0)) : values, shape, dtype), reps);
-            return { shape: tiled.shape, values: Array.from(tiled.dataSync()) };
-          }),
-        ),
-      );
-    };
-    const before = tf.memory().numTensors;
-    const wasm = await run('wasm');
-    expect(tf.memory().numTensors).toBe(before);
-    const cpu = await run('cpu');
-    await tf.setBackend('wasm');
-    wasm.forEach((result, index) => {
-      expect(result.shape).toEqual(cpu[index]!.shape);
-      expect(result.values).toEqual(cpu[index]!.values);
-    });
+    const wasm = await exactlyAsCpu(cases.map(({ shape, reps }) => ({ shape, apply: (x: tf.Tensor) => tf.tile(x, reps) })), 90);
     // Independent: [2, 3] tiled by [2, 2] is 4 × 6 with out[r, c] = x[r mod 2, c mod 3].
     const x = randomValues(6, 91);
     const out = wasm[3]!.values; // float32 case of cases[1]

@@ -304,38 +304,14 @@ function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, 
  * x and dy and packs one of them as its filter on every call. Null when it does not apply.
  */
 function blockedFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
   if (inChannels % 4 !== 0 || outChannels % 16 !== 0) return null;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
   const compiled = heapModule(backend);
   if (!compiled) return null;
-  const gradientSize = filterHeight * filterWidth * inChannels * outChannels;
-  const ranges = splitRange(batchSize, parallelParts(compiled.filterGradientBlocked, NANOSECONDS_PER.multiplyAdd * batchSize * outHeight * outWidth * filterHeight * filterWidth * inChannels * outChannels));
-  // The first part of the batch adds into the gradient, the others (helper threads) into partial
-  // sums added up below.
-  const gradient = backend.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32');
-  const partials = ranges.length > 1 ? backend.makeOutput([(ranges.length - 1) * gradientSize], 'float32') : null;
-  (backend.typedArrayFromHeap(gradient) as Float32Array).fill(0);
-  if (partials) (backend.typedArrayFromHeap(partials) as Float32Array).fill(0);
-  const xImageBytes = inHeight * inWidth * inChannels * 4;
-  const dyImageBytes = outHeight * outWidth * outChannels * 4;
-  const [xAt, dyAt] = [heapOffset(backend, x), heapOffset(backend, dy)];
-  const outputAt = (part: number) => (part === 0 ? heapOffset(backend, gradient) : heapOffset(backend, partials!) + (part - 1) * gradientSize * 4);
-  try {
-    runInParts(
-      compiled.filterGradientBlocked,
-      ranges.map(([start, count], part) => [xAt + start * xImageBytes, dyAt + start * dyImageBytes, outputAt(part), count, outHeight, outWidth, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth]),
-    );
-    if (partials) addPartials(backend, gradient, partials, gradientSize);
-  } catch (error) {
-    backend.disposeData(gradient.dataId);
-    throw error;
-  } finally {
-    if (partials) backend.disposeData(partials.dataId);
-  }
-  return gradient;
+  return filterGradientInParts(backend, compiled.filterGradientBlocked, x, dy, info, [outHeight, outWidth, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth], true);
 }
 
 /**
@@ -345,25 +321,47 @@ function blockedFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, inf
  * not apply.
  */
 function fewChannelFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
   const compiled = fewChannelFilterGradient(backend, inChannels, outChannels);
   if (!compiled) return null;
+  return filterGradientInParts(backend, compiled, x, dy, info, [outHeight, outWidth, inHeight, inWidth, filterHeight, filterWidth], false);
+}
+
+/**
+ * dW of an unpadded stride-1 convolution by a filter-gradient loop called as
+ * `loop(x, dy, dw, batch, ...rest)` (byte offsets, then counts), over parts of the batch: the first
+ * part into the gradient, the others (helper threads) into partial sums added afterwards.
+ * `accumulates`: the loop adds into dw, so every output starts at zero (else it stores).
+ */
+function filterGradientInParts(
+  backend: tf.KernelBackend & HeapBackend,
+  loop: (...args: number[]) => void,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+  rest: readonly number[],
+  accumulates: boolean,
+): Info {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
   const gradientSize = filterHeight * filterWidth * inChannels * outChannels;
-  const ranges = splitRange(batchSize, parallelParts(compiled, NANOSECONDS_PER.multiplyAdd * batchSize * outHeight * outWidth * gradientSize));
-  // Each part of the batch stores its own sums (the first into the gradient); added up below.
+  const ranges = splitRange(batchSize, parallelParts(loop, NANOSECONDS_PER.multiplyAdd * batchSize * outHeight * outWidth * gradientSize));
   const gradient = backend.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32');
   const partials = ranges.length > 1 ? backend.makeOutput([(ranges.length - 1) * gradientSize], 'float32') : null;
+  if (accumulates) {
+    (backend.typedArrayFromHeap(gradient) as Float32Array).fill(0);
+    if (partials) (backend.typedArrayFromHeap(partials) as Float32Array).fill(0);
+  }
   const xImageBytes = inHeight * inWidth * inChannels * 4;
   const dyImageBytes = outHeight * outWidth * outChannels * 4;
   const [xAt, dyAt] = [heapOffset(backend, x), heapOffset(backend, dy)];
   const outputAt = (part: number) => (part === 0 ? heapOffset(backend, gradient) : heapOffset(backend, partials!) + (part - 1) * gradientSize * 4);
   try {
     runInParts(
-      compiled,
-      ranges.map(([start, count], part) => [xAt + start * xImageBytes, dyAt + start * dyImageBytes, outputAt(part), count, outHeight, outWidth, inHeight, inWidth, filterHeight, filterWidth]),
+      loop,
+      ranges.map(([start, count], part) => [xAt + start * xImageBytes, dyAt + start * dyImageBytes, outputAt(part), count, ...rest]),
     );
     if (partials) addPartials(backend, gradient, partials, gradientSize);
   } catch (error) {

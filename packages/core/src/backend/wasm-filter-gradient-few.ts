@@ -16,7 +16,7 @@
  * added to.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopWhileBelow, op, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { assembleModule, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
 import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets and counts). */
@@ -49,7 +49,7 @@ function loop(counter: number, limit: number, body: number[], step = 1, fixed = 
   return [...constant(0), ...set(counter), ...loopWhileBelow(counter, fixed ? constant(limit) : get(limit), step, body)];
 }
 
-function body(inChannels: number, outChannels: number): number[] {
+function body(inChannels: number, outChannels: number, fused: boolean): number[] {
   const accumulator = (channel: number, half: number) => ACCUMULATORS + channel * 2 + half;
   const [low, high, splat] = [ACCUMULATORS + 2 * inChannels, ACCUMULATORS + 2 * inChannels + 1, ACCUMULATORS + 2 * inChannels + 2];
   const inBytes = 4 * inChannels;
@@ -58,7 +58,7 @@ function body(inChannels: number, outChannels: number): number[] {
   for (let channel = 0; channel < inChannels; channel++) {
     perPixel.push(...get(XA), ...op.f32Load(4 * channel), ...op.f32x4Splat(), ...set(splat));
     for (const [half, gradient] of [[0, low], [1, high]] as const) {
-      perPixel.push(...get(accumulator(channel, half)), ...get(splat), ...get(gradient), ...op.f32x4Mul(), ...op.f32x4Add(), ...set(accumulator(channel, half)));
+      perPixel.push(...multiplyAddInto(accumulator(channel, half), get(splat), get(gradient), fused));
     }
   }
   perPixel.push(...get(XA), ...constant(inBytes), ...ADD, ...set(XA), ...get(DA), ...constant(outBytes), ...ADD, ...set(DA));
@@ -85,8 +85,11 @@ function body(inChannels: number, outChannels: number): number[] {
   return loop(I, FILTER_HEIGHT, loop(J, FILTER_WIDTH, loop(Q, outChannels, perBlock, 8, true)));
 }
 
-/** A module with the one function filterGradientFew for (inChannels, outChannels). @internal */
-export function filterGradientFewModuleBytes(shared: boolean, inChannels: number, outChannels: number): Uint8Array<ArrayBuffer> {
+/**
+ * A module with the one function filterGradientFew for (inChannels, outChannels); `fused`: its
+ * multiply-adds as relaxed SIMD's `f32x4.relaxed_madd` (default: when the runtime has it). @internal
+ */
+export function filterGradientFewModuleBytes(shared: boolean, inChannels: number, outChannels: number, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
   return assembleModule({ shared }, [
     {
       name: 'filterGradientFew',
@@ -96,7 +99,7 @@ export function filterGradientFewModuleBytes(shared: boolean, inChannels: number
         [9, I32],
         [2 * inChannels + 3, V128],
       ],
-      body: body(inChannels, outChannels),
+      body: body(inChannels, outChannels, fused),
     },
   ]);
 }

@@ -12,7 +12,7 @@
  * (4 broadcast a values and 2 b vectors per step); the rows after the last whole block go one by one.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopWhileBelow, op, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { assembleModule, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
 import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, counts and byte strides). */
@@ -27,7 +27,7 @@ const { localGet: get, localSet: set, i32Const: constant } = op;
 const [ADD, SUB, MUL, GT_S] = [op.i32Add(), op.i32Sub(), op.i32Mul(), op.i32GtS()];
 
 /** The block of `height` rows (1 or 4) × 8 columns at rows m…, columns n… */
-function block(height: number): number[] {
+function block(height: number, fused: boolean): number[] {
   const accumulator = (row: number, half: number) => V + row * 2 + half;
   const [low, high, splat] = [V + 8, V + 9, V + 10];
   const rowAddresses = [A0, A1, A2, A3].slice(0, height);
@@ -43,7 +43,7 @@ function block(height: number): number[] {
   for (let row = 0; row < height; row++) {
     step.push(...get(rowAddresses[row]!), ...op.f32Load(), ...op.f32x4Splat(), ...set(splat));
     for (const [half, vector] of [[0, low], [1, high]] as const) {
-      step.push(...get(accumulator(row, half)), ...get(splat), ...get(vector), ...op.f32x4Mul(), ...op.f32x4Add(), ...set(accumulator(row, half)));
+      step.push(...multiplyAddInto(accumulator(row, half), get(splat), get(vector), fused));
     }
     step.push(...get(rowAddresses[row]!), ...get(A_COLUMN), ...ADD, ...set(rowAddresses[row]!));
   }
@@ -57,9 +57,9 @@ function block(height: number): number[] {
   return [...start, ...constant(0), ...set(K), ...loopWhileBelow(K, get(INNER), 1, step), ...store];
 }
 
-function body(): number[] {
+function body(fused: boolean): number[] {
   const columns = [...get(COLUMN_BYTES), ...constant(2), ...op.i32ShrU()];
-  const overColumns = (height: number) => [...constant(0), ...set(N), ...loopWhileBelow(N, columns, 8, block(height))];
+  const overColumns = (height: number) => [...constant(0), ...set(N), ...loopWhileBelow(N, columns, 8, block(height, fused))];
   return [
     // rowLimit = rows − 4 (signed): whole 4-row blocks while m ≤ rowLimit, then single rows
     ...get(ROWS), ...constant(4), ...SUB, ...set(ROW_LIMIT),
@@ -69,8 +69,8 @@ function body(): number[] {
   ];
 }
 
-/** The module's bytes. @internal */
-export function gemmModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+/** The module's bytes; `fused`: multiply-adds as `f32x4.relaxed_madd` (default: when the runtime has it). @internal */
+export function gemmModuleBytes(shared: boolean, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
   return assembleModule({ shared }, [
     {
       name: 'gemm',
@@ -80,7 +80,7 @@ export function gemmModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
         [9, I32],
         [11, V128],
       ],
-      body: body(),
+      body: body(fused),
     },
   ]);
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { setupBackend } from './setup';
-import { blockedInputGradient, convolveModuleBytes, heapModule, inputGradientModuleBytes, moduleBytes, tapsModuleBytes } from './wasm-module';
+import { blockedInputGradient, convolveModuleBytes, type FilterGradientOneChannel, heapModule, inputGradientModuleBytes, instantiateOnBackend, moduleBytes, tapsModuleBytes } from './wasm-module';
 
 /**
  * The hand-assembled WebAssembly module: both variants (plain and shared imported memory) are
@@ -68,7 +68,9 @@ function inputGradientReference(dy: Float32Array, [batch, outHeight, outWidth, o
 }
 
 describe('tlkit wasm module', () => {
-  it('computes the blocked input gradient on the heap for several register blocks (whole blocks, the columns after them, narrow rows)', () => {
+  // Each loop twice: multiply-adds fused (f32x4.relaxed_madd, the default where the runtime has
+  // relaxed SIMD, as in these tests) and unfused (f32x4.mul + f32x4.add, the default elsewhere).
+  it.each([false, true])('computes the blocked input gradient on the heap for several register blocks (whole blocks, the columns after them, narrow rows; fused: %s)', (fused) => {
     const backend = tf.engine().backend;
     const rng = createRng(11);
     const offset = (tensor: tf.Tensor) => (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(tensor.dataId).memoryOffset;
@@ -87,8 +89,9 @@ describe('tlkit wasm module', () => {
       for (let tap = 0; tap < fh * fw; tap++)
         for (let k = 0; k < inChannels; k++)
           for (let o = 0; o < outChannels; o++) byOutput[(tap * outChannels + o) * inChannels + k] = filter[(tap * inChannels + k) * outChannels + o];
-      const compiled = blockedInputGradient(backend, inChannels, outChannels, pixels, vectors)!;
-      expect(compiled).not.toBeNull();
+      expect(blockedInputGradient(backend, inChannels, outChannels, pixels, vectors)).not.toBeNull();
+      const compiled = instantiateOnBackend(backend, (shared) => inputGradientModuleBytes(shared, inChannels, outChannels, pixels, vectors, fused))!
+        .inputGradientBlocked as NonNullable<ReturnType<typeof blockedInputGradient>>;
       const dx = tf.tidy(() => {
         const dyTensor = tf.tensor(dy, dyShape);
         const filterTensor = tf.tensor(byOutput, [byOutput.length]);
@@ -105,9 +108,9 @@ describe('tlkit wasm module', () => {
     expect(blockedInputGradient({ wasm: { asm: {} } } as unknown as tf.KernelBackend, 8, 4, 4, 2)).toBeNull();
   });
 
-  it('computes a one-input-channel filter gradient on the heap (SIMD steps and the channels after them)', () => {
+  it.each([false, true])('computes a one-input-channel filter gradient on the heap (SIMD steps and the channels after them; fused: %s)', (fused) => {
     const backend = tf.engine().backend;
-    const compiled = heapModule(backend)!;
+    const filterGradientOneChannel = instantiateOnBackend(backend, (shared) => moduleBytes(shared, fused))!.filterGradientOneChannel as FilterGradientOneChannel;
     const rng = createRng(5);
     for (const channels of [4, 6, 9]) {
       const [batch, height, width, fh, fw] = [2, 7, 6, 3, 2];
@@ -120,7 +123,7 @@ describe('tlkit wasm module', () => {
         const out = tf.zeros([fh, fw, 1, channels]);
         const offset = (tensor: tf.Tensor) =>
           (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(tensor.dataId).memoryOffset;
-        compiled.filterGradientOneChannel(offset(xTensor), offset(dyTensor), offset(out), batch, outHeight, outWidth, channels, fh, fw, width * 4, height * width * 4);
+        filterGradientOneChannel(offset(xTensor), offset(dyTensor), offset(out), batch, outHeight, outWidth, channels, fh, fw, width * 4, height * width * 4);
         return out.dataSync().slice();
       });
       const expected = filterGradientReference(x, [batch, height, width], dy, [outHeight, outWidth, channels], [fh, fw]);
@@ -128,27 +131,27 @@ describe('tlkit wasm module', () => {
     }
   });
 
-  it('assembles to valid WebAssembly, with plain and with shared memory', () => {
-    expect(WebAssembly.validate(moduleBytes(false))).toBe(true);
-    expect(WebAssembly.validate(moduleBytes(true))).toBe(true);
+  it.each([false, true])('assembles to valid WebAssembly, with plain and with shared memory (fused: %s)', (fused) => {
+    expect(WebAssembly.validate(moduleBytes(false, fused))).toBe(true);
+    expect(WebAssembly.validate(moduleBytes(true, fused))).toBe(true);
     for (const [outputs, blocks] of [
       [6, 2],
       [16, 1],
       [1, 1],
     ]) {
-      expect(WebAssembly.validate(tapsModuleBytes(false, outputs, blocks))).toBe(true);
-      expect(WebAssembly.validate(tapsModuleBytes(true, outputs, blocks))).toBe(true);
+      expect(WebAssembly.validate(tapsModuleBytes(false, outputs, blocks, fused))).toBe(true);
+      expect(WebAssembly.validate(tapsModuleBytes(true, outputs, blocks, fused))).toBe(true);
     }
     for (const outputs of [1, 6, 12]) {
-      expect(WebAssembly.validate(convolveModuleBytes(false, outputs))).toBe(true);
-      expect(WebAssembly.validate(convolveModuleBytes(true, outputs))).toBe(true);
+      expect(WebAssembly.validate(convolveModuleBytes(false, outputs, fused))).toBe(true);
+      expect(WebAssembly.validate(convolveModuleBytes(true, outputs, fused))).toBe(true);
     }
     for (const [inChannels, outChannels, pixels, vectors] of [
       [32, 64, 4, 2],
       [8, 3, 1, 2],
     ]) {
-      expect(WebAssembly.validate(inputGradientModuleBytes(false, inChannels, outChannels, pixels, vectors))).toBe(true);
-      expect(WebAssembly.validate(inputGradientModuleBytes(true, inChannels, outChannels, pixels, vectors))).toBe(true);
+      expect(WebAssembly.validate(inputGradientModuleBytes(false, inChannels, outChannels, pixels, vectors, fused))).toBe(true);
+      expect(WebAssembly.validate(inputGradientModuleBytes(true, inChannels, outChannels, pixels, vectors, fused))).toBe(true);
     }
   });
 

@@ -31,7 +31,7 @@
  *   the heap; dx must hold zeros); a window whose maximum is −∞ or NaN gets none.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopWhileBelow, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
+import { assembleModule, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
 import { recordSource } from './heap-helpers';
 
 /** The backend's Emscripten module: its memory is `asm.memory` (one thread) or `wasmMemory` (threaded). */
@@ -246,7 +246,7 @@ const [G_B, G_R, G_C, G_I, G_J, G_K, G_BASE, G_TAP, G_ACCUMULATOR, G_GRADIENT_RO
 const G_XV = 23; // v128
 const G_XS = 24; // f32
 
-function filterGradientBody(): number[] {
+function filterGradientBody(fused: boolean): number[] {
   const kBytes = [...get(G_K), I32_CONST, 2, I32_SHL];
   // k = 0; while (k < vectorEnd) { dw[acc + 4k] += xv · dy[row + 4k] (four lanes); k += 4 }
   const vectorPart = [
@@ -254,10 +254,10 @@ function filterGradientBody(): number[] {
     ...loopWhileBelow(G_K, get(G_VECTOR_END), 4, [
       ...get(G_ACCUMULATOR), ...kBytes, I32_ADD, ...set(G_ADDRESS),
       ...get(G_ADDRESS),
-      ...get(G_ADDRESS), ...V128_LOAD,
-      ...get(G_XV),
-      ...get(G_GRADIENT_ROW), ...kBytes, I32_ADD, ...V128_LOAD,
-      ...F32X4_MUL, ...F32X4_ADD, ...V128_STORE,
+      ...(fused
+        ? [...get(G_XV), ...get(G_GRADIENT_ROW), ...kBytes, I32_ADD, ...V128_LOAD, ...get(G_ADDRESS), ...V128_LOAD, ...op.f32x4RelaxedMultiplyAdd()]
+        : [...get(G_ADDRESS), ...V128_LOAD, ...get(G_XV), ...get(G_GRADIENT_ROW), ...kBytes, I32_ADD, ...V128_LOAD, ...F32X4_MUL, ...F32X4_ADD]),
+      ...V128_STORE,
     ]),
   ];
   // while (k < channels) { dw[acc + k] += xs · dy[row + k]; k++ } — the channels past the last multiple of four.
@@ -322,7 +322,7 @@ const v128Load = (offset: number) => [0xfd, 0x00, 0x02, offset];
 const v128Store = (offset: number) => [0xfd, 0x0b, 0x02, offset];
 const f32Load = (offset: number) => [0x2a, 0x02, offset];
 
-function blockedGradientBody(): number[] {
+function blockedGradientBody(fused: boolean): number[] {
   const accumulator = (a: number, q: number) => K_ACCUMULATOR + a * 4 + q;
   // Address of accumulator row a: wa + a · outBytes (kept in K_WA_ROW while a row is loaded or stored).
   const rowAddress = (a: number) => [...get(K_WA), ...get(K_OUT_BYTES), I32_CONST, a, I32_MUL, I32_ADD, ...set(K_WA_ROW)];
@@ -341,7 +341,7 @@ function blockedGradientBody(): number[] {
   for (let a = 0; a < 4; a++) {
     perPixel.push(...get(K_XA), ...f32Load(4 * a), ...F32X4_SPLAT, ...set(K_SPLAT));
     for (let q = 0; q < 4; q++) {
-      perPixel.push(...get(accumulator(a, q)), ...get(K_SPLAT), ...get(K_GRADIENT + q), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(a, q)));
+      perPixel.push(...multiplyAddInto(accumulator(a, q), get(K_SPLAT), get(K_GRADIENT + q), fused));
     }
   }
   perPixel.push(...increment(K_XA, get(K_IN_BYTES)), ...increment(K_DA, get(K_OUT_BYTES)));
@@ -373,13 +373,16 @@ function blockedGradientBody(): number[] {
   ];
 }
 
-/** The module's bytes; `shared` declares the imported memory shared (tfjs's threaded binary). */
-export function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+/**
+ * The module's bytes; `shared` declares the imported memory shared (tfjs's threaded binary);
+ * `fused`: multiply-adds as relaxed SIMD's `f32x4.relaxed_madd` (default: when the runtime has it).
+ */
+export function moduleBytes(shared: boolean, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
   return assembleModule({ shared }, [
     { name: 'maxPoolGradTwoByTwo', parameters: Array<number>(10).fill(I32), results: [], locals: [[7, I32], [2, F32]], body: maxPoolGradBody() },
     { name: 'transposeFour', parameters: Array<number>(10).fill(I32), results: [], locals: [[8, I32]], body: transposeBody() },
-    { name: 'filterGradientOneChannel', parameters: Array<number>(11).fill(I32), results: [], locals: [[12, I32], [1, V128], [1, F32]], body: filterGradientBody() },
-    { name: 'filterGradientBlocked', parameters: Array<number>(12).fill(I32), results: [], locals: [[15, I32], [21, V128]], body: blockedGradientBody() },
+    { name: 'filterGradientOneChannel', parameters: Array<number>(11).fill(I32), results: [], locals: [[12, I32], [1, V128], [1, F32]], body: filterGradientBody(fused) },
+    { name: 'filterGradientBlocked', parameters: Array<number>(12).fill(I32), results: [], locals: [[15, I32], [21, V128]], body: blockedGradientBody(fused) },
   ]);
 }
 
@@ -392,7 +395,7 @@ const [P_X, P_DY, P_SUMS, P_BATCH, P_OUT_HEIGHT, P_OUT_WIDTH, P_FILTER_HEIGHT, P
 const [P_B, P_R, P_I, P_C, P_XA, P_DA, P_WA, P_DY_ROW] = [9, 10, 11, 12, 13, 14, 15, 16];
 const P_V128 = 17; // accumulators, then tapBlocks inputs, then one splat
 
-function tapsGradientBody(outChannels: number, tapBlocks: number): number[] {
+function tapsGradientBody(outChannels: number, tapBlocks: number, fused: boolean): number[] {
   const accumulator = (block: number, o: number) => P_V128 + block * outChannels + o;
   const input = (block: number) => P_V128 + tapBlocks * outChannels + block;
   const splat = P_V128 + tapBlocks * outChannels + tapBlocks;
@@ -409,7 +412,7 @@ function tapsGradientBody(outChannels: number, tapBlocks: number): number[] {
   for (let o = 0; o < outChannels; o++) {
     perPixel.push(...get(P_DA), ...f32LoadAt(4 * o), ...F32X4_SPLAT, ...set(splat));
     for (let block = 0; block < tapBlocks; block++) {
-      perPixel.push(...get(accumulator(block, o)), ...get(input(block)), ...get(splat), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(block, o)));
+      perPixel.push(...multiplyAddInto(accumulator(block, o), get(input(block)), get(splat), fused));
     }
   }
   perPixel.push(...increment(P_XA, [I32_CONST, 4]), ...increment(P_DA, [I32_CONST, ...signedLeb(4 * outChannels)]));
@@ -435,8 +438,8 @@ const v128StoreAt = (offset: number) => [0xfd, 0x0b, 0x02, ...unsignedLeb(offset
 const f32LoadAt = (offset: number) => [0x2a, 0x02, ...unsignedLeb(offset)];
 
 /** A module with the one function filterGradientTaps for (outChannels, tapBlocks). */
-export function tapsModuleBytes(shared: boolean, outChannels: number, tapBlocks: number): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [{ name: 'filterGradientTaps', parameters: Array<number>(9).fill(I32), results: [], locals: [[8, I32], [tapBlocks * outChannels + tapBlocks + 1, V128]], body: tapsGradientBody(outChannels, tapBlocks) }]);
+export function tapsModuleBytes(shared: boolean, outChannels: number, tapBlocks: number, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
+  return assembleModule({ shared }, [{ name: 'filterGradientTaps', parameters: Array<number>(9).fill(I32), results: [], locals: [[8, I32], [tapBlocks * outChannels + tapBlocks + 1, V128]], body: tapsGradientBody(outChannels, tapBlocks, fused) }]);
 }
 
 // Locals of convolveOneChannel(xPadded, weights, y, batch, outHeight, outWidth, filterHeight,
@@ -448,7 +451,7 @@ const [Q_X, Q_W, Q_Y, Q_BATCH, Q_OUT_HEIGHT, Q_OUT_WIDTH, Q_FILTER_HEIGHT, Q_FIL
 const [Q_B, Q_R, Q_C, Q_I, Q_J, Q_XA, Q_WA, Q_YA] = [10, 11, 12, 13, 14, 15, 16, 17];
 const Q_V128 = 18; // accumulators, then the input vector
 
-function convolveBody(outChannels: number): number[] {
+function convolveBody(outChannels: number, fused: boolean): number[] {
   const accumulator = (o: number) => Q_V128 + o;
   const input = Q_V128 + outChannels;
   const zero = [F32_CONST, 0, 0, 0, 0, ...F32X4_SPLAT];
@@ -456,7 +459,7 @@ function convolveBody(outChannels: number): number[] {
   for (let o = 0; o < outChannels; o++) clear.push(...zero, ...set(accumulator(o)));
   const perTap: number[] = [...get(Q_XA), ...v128LoadAt(0), ...set(input)];
   for (let o = 0; o < outChannels; o++) {
-    perTap.push(...get(accumulator(o)), ...get(input), ...get(Q_WA), ...v128LoadAt(16 * o), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(o)));
+    perTap.push(...multiplyAddInto(accumulator(o), get(input), [...get(Q_WA), ...v128LoadAt(16 * o)], fused));
   }
   perTap.push(...increment(Q_XA, [I32_CONST, 4]), ...increment(Q_WA, [I32_CONST, ...signedLeb(16 * outChannels)]));
   const perFilterRow = [
@@ -479,8 +482,8 @@ function convolveBody(outChannels: number): number[] {
 }
 
 /** A module with the one function convolveOneChannel for outChannels. */
-export function convolveModuleBytes(shared: boolean, outChannels: number): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [{ name: 'convolveOneChannel', parameters: Array<number>(10).fill(I32), results: [], locals: [[8, I32], [outChannels + 1, V128]], body: convolveBody(outChannels) }]);
+export function convolveModuleBytes(shared: boolean, outChannels: number, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
+  return assembleModule({ shared }, [{ name: 'convolveOneChannel', parameters: Array<number>(10).fill(I32), results: [], locals: [[8, I32], [outChannels + 1, V128]], body: convolveBody(outChannels, fused) }]);
 }
 
 /** Signature of convolveOneChannel (byte offsets, counts, byte strides of the padded x). */
@@ -610,7 +613,7 @@ const [N_B, N_R, N_I, N_J, N_C, N_CI, N_O, N_DX_ROW, N_DY_ROW, N_W_TAP, N_DA, N_
 const N_V128 = 24; // pixels · vectors accumulators, then vectors filter values, then one splat
 const I32_GT_S = 0x4a;
 
-function inputGradientBody(inChannels: number, outChannels: number, pixels: number, vectors: number): number[] {
+function inputGradientBody(inChannels: number, outChannels: number, pixels: number, vectors: number, fused: boolean): number[] {
   const inBytes = 4 * inChannels;
   const outBytes = 4 * outChannels;
   const accumulator = (p: number, v: number) => N_V128 + p * vectors + v;
@@ -632,7 +635,7 @@ function inputGradientBody(inChannels: number, outChannels: number, pixels: numb
     for (let p = 0; p < count; p++) {
       perOutput.push(...get(N_DA), ...f32LoadAt(p * outBytes), ...F32X4_SPLAT, ...set(splat));
       for (let v = 0; v < vectors; v++) {
-        perOutput.push(...get(accumulator(p, v)), ...get(splat), ...get(weight(v)), ...F32X4_MUL, ...F32X4_ADD, ...set(accumulator(p, v)));
+        perOutput.push(...multiplyAddInto(accumulator(p, v), get(splat), get(weight(v)), fused));
       }
     }
     perOutput.push(...increment(N_DA, constant(4)), ...increment(N_WA, constant(inBytes)));
@@ -675,8 +678,8 @@ function inputGradientBody(inChannels: number, outChannels: number, pixels: numb
 }
 
 /** A module with the one function inputGradientBlocked for (inChannels, outChannels, pixels, vectors). */
-export function inputGradientModuleBytes(shared: boolean, inChannels: number, outChannels: number, pixels: number, vectors: number): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [{ name: 'inputGradientBlocked', parameters: Array<number>(10).fill(I32), results: [], locals: [[14, I32], [pixels * vectors + vectors + 1, V128]], body: inputGradientBody(inChannels, outChannels, pixels, vectors) }]);
+export function inputGradientModuleBytes(shared: boolean, inChannels: number, outChannels: number, pixels: number, vectors: number, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
+  return assembleModule({ shared }, [{ name: 'inputGradientBlocked', parameters: Array<number>(10).fill(I32), results: [], locals: [[14, I32], [pixels * vectors + vectors + 1, V128]], body: inputGradientBody(inChannels, outChannels, pixels, vectors, fused) }]);
 }
 
 /** Signature of inputGradientBlocked (byte offsets and counts). */

@@ -104,7 +104,47 @@ export const op = {
   f32x4Sub: () => [0xfd, ...unsignedLeb(0xe5)],
   f32x4Mul: () => [0xfd, ...unsignedLeb(0xe6)],
   f32x4Div: () => [0xfd, ...unsignedLeb(0xe7)],
+  /** Relaxed SIMD's `f32x4.relaxed_madd` (a · b + c; one rounding where the CPU has FMA). */
+  f32x4RelaxedMultiplyAdd: () => [0xfd, ...unsignedLeb(0x105)],
 };
+
+/**
+ * `accumulator += left · right` on four f32 lanes (`left` and `right` push one v128 each): one
+ * `f32x4.relaxed_madd` when `fused` (WebAssembly relaxed SIMD, §"Relaxed multiply-add" of its
+ * proposal: a · b + c, fused into one FMA instruction on CPUs that have it), else `f32x4.mul` then
+ * `f32x4.add`. Fused sums differ from unfused ones by rounding only (one rounding per step
+ * instead of two). @internal
+ */
+export function multiplyAddInto(accumulator: number, left: readonly number[], right: readonly number[], fused: boolean): number[] {
+  return fused
+    ? [...left, ...right, ...op.localGet(accumulator), ...op.f32x4RelaxedMultiplyAdd(), ...op.localSet(accumulator)]
+    : [...op.localGet(accumulator), ...left, ...right, ...op.f32x4Mul(), ...op.f32x4Add(), ...op.localSet(accumulator)];
+}
+
+/** A module with one function (v128, v128, v128) → v128 running `f32x4.relaxed_madd`. */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b,
+]);
+
+/**
+ * Whether tlkit's f32 loops are assembled with `f32x4.relaxed_madd`: the runtime validates relaxed
+ * SIMD (Chrome ≥ 114, Node ≥ 22; Node 20 after `setupNodeBackend` turns on V8's flag) and
+ * `TLKIT_RELAXED_SIMD` is not `0`. Asked at each assembly (not cached), so a flag turned on later
+ * counts for the loops assembled after it. @internal
+ */
+export function relaxedSimdAvailable(): boolean {
+  const processLike = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  if (processLike?.env?.TLKIT_RELAXED_SIMD?.trim() === '0') return false;
+  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
+  try {
+    return wasm ? wasm.validate(RELAXED_SIMD_PROBE) : false;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * `while (counter < limit) { body; counter += step }` with an unsigned compare, from the counter's

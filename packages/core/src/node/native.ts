@@ -10,6 +10,7 @@ import {
 import { heapHelperPool, setHeapHelperPool } from '../backend/heap-helpers';
 import { backendMemory } from '../backend/wasm-module';
 import { startHeapHelperPool } from './heap-helper-pool';
+import { enableRelaxedSimd } from './relaxed-simd';
 import { registerThreadedWasmBackend, resolveThreadCount, restoreStockWasmBackend } from './wasm-threads';
 
 /** True when an import failed because the package (or its native binding) is not installed. @internal */
@@ -60,6 +61,7 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
     async load() {
       const problem = await stock.load();
       if (problem) return problem;
+      enableRelaxedSimd();
       const wanted = resolveThreadCount(options.threads);
       threads = 1;
       note = null;

@@ -32,6 +32,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
 import { NANOSECONDS_PER, parallelParts, runInParts, splitRange } from './heap-helpers';
+import { streamedFilterGradient } from './wasm-filter-gradient';
 import { fewChannelFilterGradient } from './wasm-filter-gradient-few';
 import { blockedConvolution } from './wasm-convolution';
 import { heapGemm } from './wasm-gemm';
@@ -298,21 +299,32 @@ function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, 
 }
 
 /**
- * dW of an unpadded stride-1 convolution with input channels a multiple of 4 and output channels a
- * multiple of 16 by tlkit's WebAssembly loop, straight from x and dy in NHWC: for each output row,
- * filter tap and 4 × 16 block of (input, output) channels, 16 SIMD accumulators stay in registers
- * while the row's pixels stream past (x and dy rows stay in the L1 cache). XNNPACK's form transposes
- * x and dy and packs one of them as its filter on every call. Null when it does not apply.
+ * Images per chunk of the streamed filter-gradient loop (`wasm-filter-gradient.ts`): one keeps an
+ * image's x and dy in the L2 cache across the taps and blocks that read them again. Loop alone,
+ * one thread, per call: small-CNN's second layer (64 × 26 × 26 × 32 → 64) 69–73 ms at 1 image,
+ * 71–74 at 2, 81–87 at 4, 152–156 at 8, 281–310 at 64; LeNet-5's (64 × 14 × 14 × 6 → 16) 2.3–2.7 ms
+ * at 1, 2.5–2.7 at 2 and 8.
+ */
+const FILTER_GRADIENT_CHUNK = 1;
+
+/**
+ * dW of an unpadded stride-1 convolution with an even number of input channels and output channels
+ * a multiple of 16 by tlkit's streamed WebAssembly loop, straight from x and dy in NHWC: for each
+ * image, filter tap and block of 2 input × 16 output channels, 8 SIMD accumulators stay in registers
+ * while the image's pixels stream past. Against the row-streaming 4 × 16 loop it replaces (16
+ * accumulators, reloaded every output row), the loop alone, one thread: small-CNN's second layer
+ * 83–86 → 69–73 ms, LeNet-5's 3.1–3.6 (2–6-channel loop) → 2.3–2.7 ms. XNNPACK's form transposes x
+ * and dy and packs one of them as its filter on every call. Null when it does not apply.
  */
 function blockedFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
-  if (inChannels % 4 !== 0 || outChannels % 16 !== 0) return null;
+  if (inChannels % 2 !== 0 || outChannels % 16 !== 0) return null;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
-  const compiled = heapModule(backend);
+  const compiled = streamedFilterGradient(backend, { inChannels, outChannels, filterHeight, filterWidth, channels: 2, vectors: 4 });
   if (!compiled) return null;
-  return filterGradientInParts(backend, compiled.filterGradientBlocked, x, dy, info, [outHeight, outWidth, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth], true);
+  return filterGradientInParts(backend, compiled, x, dy, info, [outHeight, outWidth, inHeight, inWidth, FILTER_GRADIENT_CHUNK], true);
 }
 
 /**
@@ -439,7 +451,9 @@ function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
     if (compiled) return compiled;
     // A padded layer (ResNet's 'same' 3 × 3): the blocked loop on x with its padding written out.
     const unpadded = withoutPadding(info);
-    if (unpadded && hasHeap(backend) && x.dtype === 'float32' && dy.dtype === 'float32' && info.inChannels % 4 === 0 && info.outChannels % 16 === 0 && heapModule(backend)) {
+    const { inChannels, outChannels, filterHeight, filterWidth } = info;
+    const paddedLoop = unpadded && hasHeap(backend) && x.dtype === 'float32' && dy.dtype === 'float32' && inChannels % 2 === 0 && outChannels % 16 === 0;
+    if (paddedLoop && streamedFilterGradient(backend, { inChannels, outChannels, filterHeight, filterWidth, channels: 2, vectors: 4 })) {
       // blockedFilterGradient takes every such layer once its padding is written out.
       return withCalls(backend, backendName, (calls) => blockedFilterGradient(backend, padImages(backend, calls, x, info.padInfo), dy, unpadded)!);
     }

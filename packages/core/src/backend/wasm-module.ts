@@ -21,10 +21,6 @@
  *   filterWidth, rowBytes, imageBytes)`: the filter gradient of a stride-1 convolution with one
  *   input channel, dw[i, j, o] += Σ over output pixels of xPadded[b, r + i, c + j] · dy[b, r, c, o]
  *   (x zero-padded by the caller; dw must hold zeros), four output channels per SIMD step;
- * - `filterGradientBlocked(x, dy, dw, batch, outHeight, outWidth, inHeight, inWidth, inChannels,
- *   outChannels, filterHeight, filterWidth)`: the filter gradient of an unpadded stride-1
- *   convolution with inChannels a multiple of 4 and outChannels a multiple of 16, 4 × 16 channel
- *   blocks accumulated in 16 SIMD registers along each output row (dw must hold zeros);
  * - `maxPoolGradTwoByTwo(x, maxima, dy, dxMinusX, batch, outHeight, outWidth, channels, rowBytes,
  *   imageBytes)`: for 2 × 2 windows at stride 2 without padding, stores dy of each window at the
  *   first element (row-major) equal to the window's maximum, in dx = x + dxMinusX (byte offsets in
@@ -72,25 +68,9 @@ export type FilterGradientOneChannel = (
   imageBytes: number,
 ) => void;
 
-/** Signature of the exported blocked filter gradient (byte offsets and counts). */
-export type FilterGradientBlocked = (
-  x: number,
-  dy: number,
-  dw: number,
-  batch: number,
-  outHeight: number,
-  outWidth: number,
-  inHeight: number,
-  inWidth: number,
-  inChannels: number,
-  outChannels: number,
-  filterHeight: number,
-  filterWidth: number,
-) => void;
 
 /** The exported functions. */
 export interface HeapModule {
-  readonly filterGradientBlocked: FilterGradientBlocked;
   readonly maxPoolGradTwoByTwo: MaxPoolGradTwoByTwo;
   readonly transposeFour: TransposeFour;
   readonly filterGradientOneChannel: FilterGradientOneChannel;
@@ -298,79 +278,9 @@ function filterGradientBody(fused: boolean): number[] {
   ];
 }
 
-// Locals of filterGradientBlocked(x, dy, dw, batch, outHeight, outWidth, inHeight, inWidth,
-// inChannels, outChannels, filterHeight, filterWidth): the filter gradient of a stride-1, unpadded
-// convolution, dw[i, j, ci, co] += Σ x[b, r + i, c + j, ci] · dy[b, r, c, co], for inChannels a
-// multiple of 4 and outChannels a multiple of 16. For each output row (b, r), tap and block of
-// 4 × 16 (ci, co), the 16 SIMD accumulators stay in locals while the row's pixels stream past.
-const [K_X, K_DY, K_DW, K_BATCH, K_OUT_HEIGHT, K_OUT_WIDTH, K_IN_HEIGHT, K_IN_WIDTH, K_IN_CHANNELS, K_OUT_CHANNELS, K_FILTER_HEIGHT, K_FILTER_WIDTH] = [
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-];
-const [K_B, K_R, K_I, K_J, K_CI, K_CO, K_C, K_XA, K_DA, K_WA, K_IN_BYTES, K_OUT_BYTES, K_X_ROW, K_DY_ROW, K_WA_ROW] = [
-  12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
-];
-const K_ACCUMULATOR = 27; // 16 v128: [a · 4 + q] for input channel ci + a, outputs co + 4q … 4q + 3
-const K_GRADIENT = 43; // 4 v128: dy[co + 4q …]
-const K_SPLAT = 47; // v128
-
 /** for (counter = 0; counter < limit; counter += step) body. */
 function steppedLoop(counter: number, limit: number, step: number, body: number[]): number[] {
   return [I32_CONST, 0, ...set(counter), ...loopWhileBelow(counter, get(limit), step, body)];
-}
-
-const v128Load = (offset: number) => [0xfd, 0x00, 0x02, offset];
-const v128Store = (offset: number) => [0xfd, 0x0b, 0x02, offset];
-const f32Load = (offset: number) => [0x2a, 0x02, offset];
-
-function blockedGradientBody(fused: boolean): number[] {
-  const accumulator = (a: number, q: number) => K_ACCUMULATOR + a * 4 + q;
-  // Address of accumulator row a: wa + a · outBytes (kept in K_WA_ROW while a row is loaded or stored).
-  const rowAddress = (a: number) => [...get(K_WA), ...get(K_OUT_BYTES), I32_CONST, a, I32_MUL, I32_ADD, ...set(K_WA_ROW)];
-  const loadAccumulators: number[] = [];
-  const storeAccumulators: number[] = [];
-  for (let a = 0; a < 4; a++) {
-    loadAccumulators.push(...rowAddress(a));
-    storeAccumulators.push(...rowAddress(a));
-    for (let q = 0; q < 4; q++) {
-      loadAccumulators.push(...get(K_WA_ROW), ...v128Load(16 * q), ...set(accumulator(a, q)));
-      storeAccumulators.push(...get(K_WA_ROW), ...get(accumulator(a, q)), ...v128Store(16 * q));
-    }
-  }
-  const perPixel: number[] = [];
-  for (let q = 0; q < 4; q++) perPixel.push(...get(K_DA), ...v128Load(16 * q), ...set(K_GRADIENT + q));
-  for (let a = 0; a < 4; a++) {
-    perPixel.push(...get(K_XA), ...f32Load(4 * a), ...F32X4_SPLAT, ...set(K_SPLAT));
-    for (let q = 0; q < 4; q++) {
-      perPixel.push(...multiplyAddInto(accumulator(a, q), get(K_SPLAT), get(K_GRADIENT + q), fused));
-    }
-  }
-  perPixel.push(...increment(K_XA, get(K_IN_BYTES)), ...increment(K_DA, get(K_OUT_BYTES)));
-  const perBlock = [
-    // wa = dw + ((i · filterWidth + j) · inChannels + ci) · outBytes + co · 4
-    ...get(K_I), ...get(K_FILTER_WIDTH), I32_MUL, ...get(K_J), I32_ADD, ...get(K_IN_CHANNELS), I32_MUL, ...get(K_CI), I32_ADD,
-    ...get(K_OUT_BYTES), I32_MUL, ...get(K_DW), I32_ADD, ...get(K_CO), I32_CONST, 2, I32_SHL, I32_ADD, ...set(K_WA),
-    ...loadAccumulators,
-    ...get(K_X_ROW), ...get(K_CI), I32_CONST, 2, I32_SHL, I32_ADD, ...set(K_XA),
-    ...get(K_DY_ROW), ...get(K_CO), I32_CONST, 2, I32_SHL, I32_ADD, ...set(K_DA),
-    ...countedLoop(K_C, K_OUT_WIDTH, perPixel),
-    ...storeAccumulators,
-  ];
-  const perTap = [
-    // xRow = x + ((b · inHeight + r + i) · inWidth + j) · inBytes
-    ...get(K_B), ...get(K_IN_HEIGHT), I32_MUL, ...get(K_R), I32_ADD, ...get(K_I), I32_ADD, ...get(K_IN_WIDTH), I32_MUL, ...get(K_J), I32_ADD,
-    ...get(K_IN_BYTES), I32_MUL, ...get(K_X), I32_ADD, ...set(K_X_ROW),
-    ...steppedLoop(K_CI, K_IN_CHANNELS, 4, steppedLoop(K_CO, K_OUT_CHANNELS, 16, perBlock)),
-  ];
-  const perRow = [
-    // dyRow = dy + (b · outHeight + r) · outWidth · outBytes
-    ...get(K_B), ...get(K_OUT_HEIGHT), I32_MUL, ...get(K_R), I32_ADD, ...get(K_OUT_WIDTH), I32_MUL, ...get(K_OUT_BYTES), I32_MUL, ...get(K_DY), I32_ADD, ...set(K_DY_ROW),
-    ...countedLoop(K_I, K_FILTER_HEIGHT, countedLoop(K_J, K_FILTER_WIDTH, perTap)),
-  ];
-  return [
-    ...get(K_IN_CHANNELS), I32_CONST, 2, I32_SHL, ...set(K_IN_BYTES),
-    ...get(K_OUT_CHANNELS), I32_CONST, 2, I32_SHL, ...set(K_OUT_BYTES),
-    ...countedLoop(K_B, K_BATCH, countedLoop(K_R, K_OUT_HEIGHT, perRow)),
-  ];
 }
 
 /**
@@ -382,7 +292,6 @@ export function moduleBytes(shared: boolean, fused = relaxedSimdAvailable()): Ui
     { name: 'maxPoolGradTwoByTwo', parameters: Array<number>(10).fill(I32), results: [], locals: [[7, I32], [2, F32]], body: maxPoolGradBody() },
     { name: 'transposeFour', parameters: Array<number>(10).fill(I32), results: [], locals: [[8, I32]], body: transposeBody() },
     { name: 'filterGradientOneChannel', parameters: Array<number>(11).fill(I32), results: [], locals: [[12, I32], [1, V128], [1, F32]], body: filterGradientBody(fused) },
-    { name: 'filterGradientBlocked', parameters: Array<number>(12).fill(I32), results: [], locals: [[15, I32], [21, V128]], body: blockedGradientBody(fused) },
   ]);
 }
 
@@ -592,7 +501,6 @@ export function heapModule(backend: tf.KernelBackend): HeapModule | null {
             maxPoolGradTwoByTwo: exports.maxPoolGradTwoByTwo as MaxPoolGradTwoByTwo,
             transposeFour: exports.transposeFour as TransposeFour,
             filterGradientOneChannel: exports.filterGradientOneChannel as FilterGradientOneChannel,
-            filterGradientBlocked: exports.filterGradientBlocked as FilterGradientBlocked,
           }
         : null,
     );

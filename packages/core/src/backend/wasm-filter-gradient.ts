@@ -1,0 +1,136 @@
+/**
+ * The filter gradient of an unpadded stride-1 convolution as a SIMD WebAssembly loop on the wasm
+ * backend's heap, assembled per (input channels, output channels, filter size, register block):
+ * dw[i, j, k, o] += Σ_{b, r, c} x[b, r + i, c + j, k] · dy[b, r, c, o], the product xᵀ · dy of
+ * backpropagation (Rumelhart, Hinton & Williams, Nature 1986) written for each filter tap.
+ *
+ * `filterGradientStreamed(x, dy, dw, batch, outHeight, outWidth, inHeight, inWidth, chunk)` — byte
+ * offsets, then counts; NHWC x with `inChannels` channels, dy with `outChannels` — adds the
+ * gradient of the `batch` images into dw (so dw starts at zero, or holds a partial sum). For each
+ * chunk of `chunk` images, filter tap, block of `channels` input channels and block of 4 ·
+ * `vectors` outputs, the channels × vectors accumulators stay in SIMD registers while every pixel
+ * of the chunk streams past (per pixel: `vectors` dy loads, `channels` broadcasts of x, channels ×
+ * vectors multiply-adds). The chunk keeps the images' x and dy in the L2 cache across the
+ * taps and blocks that read them again; accumulators are loaded and stored once per chunk, not once
+ * per output row as in the row-streaming loop of `wasm-module.ts`.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { assembleModule, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
+
+/** Signature of the exported loop (byte offsets, then counts). */
+export type FilterGradientStreamed = (
+  x: number,
+  dy: number,
+  dw: number,
+  batch: number,
+  outHeight: number,
+  outWidth: number,
+  inHeight: number,
+  inWidth: number,
+  chunk: number,
+) => void;
+
+/** The shape a loop is assembled for. */
+export interface StreamedFilterGradientShape {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly filterHeight: number;
+  readonly filterWidth: number;
+  /** Input channels per register block; inChannels must be a multiple of it. */
+  readonly channels: number;
+  /** SIMD vectors of 4 outputs per register block; outChannels must be a multiple of 4 · vectors. */
+  readonly vectors: number;
+}
+
+const [I32, V128] = [VALUE_I32, VALUE_V128];
+const [X, DY, DW, BATCH, OUT_HEIGHT, OUT_WIDTH, IN_HEIGHT, IN_WIDTH, CHUNK] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const [FIRST, END, I, J, K, Q, B, R, C, XA, DA, WA] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+const VECTORS = 21; // v128: channels · vectors accumulators, then vectors dy values, then a splat
+
+const { localGet: get, localSet: set, i32Const: constant } = op;
+const [ADD, MUL, GT_S] = [op.i32Add(), op.i32Mul(), op.i32GtS()];
+
+/** for (counter = 0; counter < limit; counter += step) body, `limit` a constant. */
+function constantLoop(counter: number, limit: number, step: number, body: number[]): number[] {
+  return [...constant(0), ...set(counter), ...loopWhileBelow(counter, constant(limit), step, body)];
+}
+
+function body(shape: StreamedFilterGradientShape, fused: boolean): number[] {
+  const { inChannels, outChannels, filterHeight, filterWidth, channels, vectors } = shape;
+  const [inBytes, outBytes] = [4 * inChannels, 4 * outChannels];
+  const accumulator = (p: number, v: number) => VECTORS + p * vectors + v;
+  const gradient = (v: number) => VECTORS + channels * vectors + v;
+  const splat = VECTORS + channels * vectors + vectors;
+  const perPixel: number[] = [];
+  for (let v = 0; v < vectors; v++) perPixel.push(...get(DA), ...op.v128Load(16 * v), ...set(gradient(v)));
+  for (let p = 0; p < channels; p++) {
+    perPixel.push(...get(XA), ...op.f32Load(4 * p), ...op.f32x4Splat(), ...set(splat));
+    for (let v = 0; v < vectors; v++) perPixel.push(...multiplyAddInto(accumulator(p, v), get(splat), get(gradient(v)), fused));
+  }
+  perPixel.push(...get(XA), ...constant(inBytes), ...ADD, ...set(XA), ...get(DA), ...constant(outBytes), ...ADD, ...set(DA));
+  const perRow = [
+    // xa = x + ((b · inHeight + r + i) · inWidth + j) · inBytes + k · 4; da = dy + (b · outHeight + r) · outWidth · outBytes + q · 4
+    ...get(B), ...get(IN_HEIGHT), ...MUL, ...get(R), ...ADD, ...get(I), ...ADD, ...get(IN_WIDTH), ...MUL, ...get(J), ...ADD, ...constant(inBytes), ...MUL, ...get(X), ...ADD, ...get(K), ...constant(4), ...MUL, ...ADD, ...set(XA),
+    ...get(B), ...get(OUT_HEIGHT), ...MUL, ...get(R), ...ADD, ...get(OUT_WIDTH), ...MUL, ...constant(outBytes), ...MUL, ...get(DY), ...ADD, ...get(Q), ...constant(4), ...MUL, ...ADD, ...set(DA),
+    ...constant(0), ...set(C),
+    ...loopWhileBelow(C, get(OUT_WIDTH), 1, perPixel),
+  ];
+  const load: number[] = [];
+  const store: number[] = [];
+  for (let p = 0; p < channels; p++)
+    for (let v = 0; v < vectors; v++) {
+      load.push(...get(WA), ...op.v128Load(p * outBytes + 16 * v), ...set(accumulator(p, v)));
+      store.push(...get(WA), ...get(accumulator(p, v)), ...op.v128Store(p * outBytes + 16 * v));
+    }
+  const perBlock = [
+    // wa = dw + ((i · filterWidth + j) · inChannels + k) · outBytes + q · 4
+    ...get(I), ...constant(filterWidth), ...MUL, ...get(J), ...ADD, ...constant(inChannels), ...MUL, ...get(K), ...ADD, ...constant(outBytes), ...MUL, ...get(DW), ...ADD, ...get(Q), ...constant(4), ...MUL, ...ADD, ...set(WA),
+    ...load,
+    ...get(FIRST), ...set(B),
+    ...loopWhileBelow(B, get(END), 1, [...constant(0), ...set(R), ...loopWhileBelow(R, get(OUT_HEIGHT), 1, perRow)]),
+    ...store,
+  ];
+  const perChunk = [
+    // end = min(first + chunk, batch)
+    ...get(FIRST), ...get(CHUNK), ...ADD, ...set(END),
+    ...get(END), ...get(BATCH), ...GT_S, ...op.ifVoid(), ...get(BATCH), ...set(END), ...op.end(),
+    ...constantLoop(I, filterHeight, 1, constantLoop(J, filterWidth, 1, constantLoop(K, inChannels, channels, constantLoop(Q, outChannels, 4 * vectors, perBlock)))),
+    ...get(END), ...set(FIRST),
+  ];
+  return [...constant(0), ...set(FIRST), ...op.block(), ...op.loop(), ...get(FIRST), ...get(BATCH), ...op.i32GeU(), ...op.brIf(1), ...perChunk, ...op.br(0), ...op.end(), ...op.end()];
+}
+
+/**
+ * The module with the one function filterGradientStreamed for `shape`; `fused`: multiply-adds as
+ * relaxed SIMD's `f32x4.relaxed_madd` (default: when the runtime has it). @internal
+ */
+export function filterGradientStreamedModuleBytes(shared: boolean, shape: StreamedFilterGradientShape, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
+  return assembleModule({ shared }, [
+    {
+      name: 'filterGradientStreamed',
+      parameters: Array<number>(9).fill(I32),
+      results: [],
+      locals: [
+        [12, I32],
+        [shape.channels * shape.vectors + shape.vectors + 1, V128],
+      ],
+      body: body(shape, fused),
+    },
+  ]);
+}
+
+const loops = new WeakMap<tf.KernelBackend, Map<string, FilterGradientStreamed | null>>();
+
+/**
+ * filterGradientStreamed for `shape` on a backend's heap, or null when the channels do not divide
+ * into its blocks or the backend's memory cannot be reached. One per backend and shape. @internal
+ */
+export function streamedFilterGradient(backend: tf.KernelBackend, shape: StreamedFilterGradientShape): FilterGradientStreamed | null {
+  const { inChannels, outChannels, filterHeight, filterWidth, channels, vectors } = shape;
+  if (channels < 1 || vectors < 1 || inChannels % channels !== 0 || outChannels % (4 * vectors) !== 0) return null;
+  return perBackendAndShape(loops, backend, `${inChannels}x${outChannels}x${filterHeight}x${filterWidth}x${channels}x${vectors}`, () => {
+    const exports = instantiateOnBackend(backend, (shared) => filterGradientStreamedModuleBytes(shared, shape));
+    return exports ? (exports.filterGradientStreamed as FilterGradientStreamed) : null;
+  });
+}

@@ -79,6 +79,7 @@ describe('tlkit wasm module', () => {
       { dyShape: [1, 4, 3, 3], filter: [2, 3, 16], pixels: 4, vectors: 2 },
       { dyShape: [1, 2, 5, 6], filter: [2, 2, 16], pixels: 2, vectors: 4 },
       { dyShape: [1, 3, 4, 2], filter: [1, 3, 4], pixels: 1, vectors: 1 },
+      { dyShape: [2, 2, 11, 4], filter: [2, 3, 8], pixels: 5, vectors: 2 },
     ];
     for (const { dyShape, filter: [fh, fw, inChannels], pixels, vectors } of cases) {
       const [batch, outHeight, outWidth, outChannels] = dyShape;

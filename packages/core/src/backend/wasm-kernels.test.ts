@@ -237,7 +237,8 @@ describe('tlkit wasm kernels', () => {
     { x: [2, 6, 7, 1], f: [3, 3, 1, 20], stride: [1, 1], mode: 'valid' },
     { x: [2, 7, 6, 1], f: [3, 3, 1, 4], stride: [1, 1], mode: 'valid' },
     { x: [3, 6, 5, 1], f: [5, 4, 1, 8], stride: [1, 1], mode: 'same' },
-    // Unpadded, input channels a multiple of 4, outputs a multiple of 16: the blocked WebAssembly loop.
+    // Unpadded stride 1, an even number of input channels, outputs a multiple of 16: the forward and
+    // filter-gradient WebAssembly loops (blocked, streamed).
     { x: [2, 7, 6, 8], f: [3, 3, 8, 16], stride: [1, 1], mode: 'valid' },
     { x: [1, 6, 5, 4], f: [3, 2, 4, 32], stride: [1, 1], mode: 'valid' },
     // Unpadded stride 1 with input channels a multiple of 8: the input gradient by the blocked
@@ -247,13 +248,13 @@ describe('tlkit wasm kernels', () => {
     // Input channels not a multiple of 8 (LeNet-5's second layer has 6): padded to whole blocks, then compacted.
     { x: [2, 9, 8, 6], f: [5, 5, 6, 4], stride: [1, 1], mode: 'valid' },
     { x: [1, 6, 9, 12], f: [3, 3, 12, 5], stride: [1, 1], mode: 'valid' },
-    // Unpadded stride 1 with 2–6 input channels and outputs a multiple of 8 (LeNet-5's second
-    // layer: 6 → 16): the filter gradient by the few-channel WebAssembly loop.
+    // Unpadded stride 1 (LeNet-5's second layer, 6 → 16: the streamed loop); 2–6 input channels with
+    // outputs a multiple of 8 but not of 16, or an odd count: the few-channel filter-gradient loop.
     { x: [2, 9, 8, 6], f: [5, 5, 6, 16], stride: [1, 1], mode: 'valid' },
     { x: [3, 6, 7, 2], f: [3, 2, 2, 8], stride: [1, 1], mode: 'valid' },
     { x: [1, 5, 5, 5], f: [2, 3, 5, 24], stride: [1, 1], mode: 'valid' },
     // Padded stride 1 with rows of ≥ 8 outputs (ResNet's 'same' 3 × 3; asymmetric for a 2 × 3
-    // filter): the blocked filter-gradient loop on x with its padding written out.
+    // filter): the forward and filter-gradient loops on x with its padding written out.
     { x: [2, 8, 9, 8], f: [3, 3, 8, 16], stride: [1, 1], mode: 'same' },
     { x: [1, 9, 10, 16], f: [2, 3, 16, 16], stride: [1, 1], mode: 'same' },
     // ≥ 16 input channels and a smaller x than dy: the filter gradient with x as the filter.
@@ -459,6 +460,47 @@ describe('tlkit wasm kernels', () => {
     const [{ x, f, mode }] = cases;
     const reference = convolution(Float64Array.from(randomValues(outputSize(x), 90)), x, Float64Array.from(randomValues(outputSize(f), 95)), f, [1, 1], mode);
     expect(relativeError(wasm[0].values, reference)).toBeLessThan(1e-6);
+  });
+
+  it('convolutions with several input channels (the blocked forward loop, padded or not, and FusedConv2D without bias; their fallbacks) equal cpu and float64', async () => {
+    type Case = { x: number[]; f: number[]; mode: 'same' | 'valid'; fused?: 'plain' | 'bias-relu' };
+    const cases: Case[] = [
+      { x: [2, 9, 8, 6], f: [5, 5, 6, 16], mode: 'valid' }, // the loop: 2-column blocks and one column after them
+      { x: [2, 8, 9, 8], f: [3, 3, 8, 16], mode: 'same' }, // padding written out, rows of 9 outputs
+      { x: [1, 9, 10, 4], f: [2, 3, 4, 32], mode: 'same', fused: 'plain' }, // FusedConv2D, no bias: the loop
+      { x: [2, 6, 6, 8], f: [3, 3, 8, 16], mode: 'same' }, // rows of 6 outputs: tfjs's kernel
+      { x: [2, 7, 7, 3], f: [3, 3, 3, 8], mode: 'valid' }, // 8 outputs: tfjs's kernel
+      { x: [1, 9, 10, 4], f: [2, 3, 4, 32], mode: 'same', fused: 'bias-relu' }, // fused bias and ReLU: tfjs's kernel
+    ];
+    const shape4 = (shape: number[]) => shape as [number, number, number, number];
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() =>
+        cases.map(({ x, f, mode, fused }, index) => {
+          const input = tf.tensor4d(randomValues(outputSize(x), 60 + index), shape4(x));
+          const filter = tf.tensor4d(randomValues(outputSize(f), 70 + index), shape4(f));
+          const y = !fused
+            ? tf.conv2d(input, filter, 1, mode)
+            : tf.fused.conv2d({ x: input, filter, strides: 1, pad: mode, ...(fused === 'bias-relu' ? { bias: tf.tensor1d(randomValues(f[3]!, 80)), activation: 'relu' as const } : {}) });
+          return { shape: y.shape, values: y.dataSync().slice() };
+        }),
+      );
+    };
+    const before = tf.memory().numTensors;
+    const wasm = await run('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    const cpu = await run('cpu');
+    await tf.setBackend('wasm');
+    wasm.forEach((result, index) => {
+      expect(result.shape).toEqual(cpu[index]!.shape);
+      expect(relativeError(result.values, cpu[index]!.values), `case ${index}`).toBeLessThan(1e-6);
+    });
+    // Independent: the float64 definition at every output of the loop's cases.
+    for (const index of [0, 1, 2]) {
+      const { x, f, mode } = cases[index]!;
+      const reference = convolution(Float64Array.from(randomValues(outputSize(x), 60 + index)), x, Float64Array.from(randomValues(outputSize(f), 70 + index)), f, [1, 1], mode);
+      expect(relativeError(wasm[index]!.values, reference), `case ${index}`).toBeLessThan(1e-6);
+    }
   });
 
   /**

@@ -508,14 +508,19 @@ const FORWARD_BLOCK = { pixels: 2, vectors: 4 } as const;
  * the whole reduction. Null when it does not apply (then XNNPACK's kernel runs).
  */
 function blockedForwardConvolution(backend: tf.KernelBackend, x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info | null {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
-  if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
+  const { padInfo } = info;
+  const padded = padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0;
+  // A padded layer runs the loop on x with its padding written out, as the filter gradient does.
+  const layer = padded ? withoutPadding(info) : info;
+  if (!layer) return null;
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = layer;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32' || !hasHeap(backend)) return null;
   const compiled = blockedConvolution(backend, { inChannels, outChannels, filterHeight, filterWidth, ...FORWARD_BLOCK });
   if (!compiled) return null;
   return withCalls(backend, 'wasm', (calls) => {
+    const input = padded ? padImages(backend, calls, x, padInfo) : x;
     const y = calls.adopt(backend.makeOutput([batchSize, outHeight, outWidth, outChannels], 'float32'));
-    const [xAt, filterAt, yAt] = [heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, y)];
+    const [xAt, filterAt, yAt] = [heapOffset(backend, input), heapOffset(backend, filter), heapOffset(backend, y)];
     const xImageBytes = inHeight * inWidth * inChannels * 4;
     const yImageBytes = outHeight * outWidth * outChannels * 4;
     runInParts(
@@ -1407,6 +1412,22 @@ function fusedMatMul(backendName: string, fallback: tf.KernelFunc | undefined): 
   };
 }
 
+/**
+ * `FusedConv2D` without bias, prelu weights or activation (how tfjs runs a bias-free convolution
+ * layer followed by batch norm, e.g. ResNet's) is a plain convolution: tlkit's `Conv2D` paths
+ * take it; anything fused goes to tfjs's kernel.
+ */
+function fusedConv2d(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  const plain = conv2d(backendName, fallback);
+  return (args) => {
+    if (!fallback) throw new Error(`tlkit: no ${backendName} FusedConv2D kernel to fall back to.`);
+    const { bias, preluActivationWeights } = args.inputs as { bias?: Info; preluActivationWeights?: Info };
+    const { activation } = args.attrs as { activation?: string };
+    if (bias || preluActivationWeights || (activation !== undefined && activation !== 'linear')) return fallback(args);
+    return plain(args);
+  };
+}
+
 /** The kernels tlkit registers for the wasm backend, by tfjs kernel name. */
 export const WASM_KERNELS = [
   'Conv2DBackpropFilter',
@@ -1424,6 +1445,7 @@ export const WASM_KERNELS = [
   'Transpose',
   'Tile',
   'Conv2D',
+  'FusedConv2D',
 ] as const;
 
 type WasmKernelName = (typeof WASM_KERNELS)[number];
@@ -1444,6 +1466,7 @@ const factories: Record<WasmKernelName, (backendName: string, original: tf.Kerne
   Transpose: transpose,
   Tile: tile,
   Conv2D: conv2d,
+  FusedConv2D: fusedConv2d,
 };
 
 /** tfjs's own kernels that tlkit replaced, by `backend:kernel` (the matmuls fall back to them). */

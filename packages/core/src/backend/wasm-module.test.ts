@@ -156,14 +156,20 @@ describe('tlkit wasm module', () => {
     }
   });
 
-  it('computes the 2 × 2 max-pool gradient on the heap as the rule says (random, tied, negative, −∞ windows; odd sizes)', () => {
+  it('computes the 2 × 2 max-pool gradient on the heap as the rule says (random, tied, negative, −∞ windows; odd sizes; 1–9 channels)', () => {
     const backend = tf.engine().backend;
     const compiled = heapModule(backend);
     expect(compiled).not.toBeNull();
+    // Fewer than 4 channels: one at a time; 4 or more: SIMD chunks of 4, the last one overlapping
+    // the one before when the channels are not a multiple of 4 (6, 9, 5).
     for (const shape of [
       [2, 6, 8, 3],
       [3, 7, 5, 4],
       [1, 4, 4, 1],
+      [2, 6, 8, 6],
+      [1, 5, 6, 8],
+      [2, 4, 7, 9],
+      [1, 4, 4, 5],
     ]) {
       const rng = createRng(shape.join('-').length * 7 + shape[3]);
       const size = shape.reduce((a, b) => a * b, 1);

@@ -100,9 +100,10 @@ const F32_STORE = [0x38, 0x02, 0x00];
 const I32 = 0x7f;
 const F32 = 0x7d;
 
-// Locals of maxPoolGradTwoByTwo: the ten parameters, then seven i32 and two f32.
+// Locals of maxPoolGradTwoByTwo: the ten parameters, then seven i32, two f32 and five v128.
 const [X, MAXIMA, DY, DELTA, BATCH, OUT_HEIGHT, OUT_WIDTH, CHANNELS, ROW_BYTES, IMAGE_BYTES] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 const [B, R, C, CH, AT, ROW_BASE, CHANNEL_BYTES, MAXIMUM, GRADIENT] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
+const [V_MAXIMUM, V_GRADIENT, V_VALID, V_TAKEN, V_CHOSEN] = [19, 20, 21, 22, 23]; // v128
 
 const get = (local: number) => [GET, local];
 const set = (local: number) => [SET, local];
@@ -134,6 +135,45 @@ function countedLoop(counter: number, limit: number, body: number[]): number[] {
   return [I32_CONST, 0, ...set(counter), ...loopWhileBelow(counter, get(limit), 1, body)];
 }
 
+/**
+ * Four channels per SIMD step, for a pixel's channels in chunks of 4 (the last chunk moved back to
+ * end at the last channel, so it overlaps the one before when channels are not a multiple of 4:
+ * each lane's result depends on its own channel only, so recomputing a channel stores the same
+ * values). Per chunk: e_k = (x_k = maximum) ∧ (maximum > −∞) ∧ ¬(e_0 ∨ … ∨ e_{k−1}) for the window's
+ * four elements in row-major order, and dx_k = dy ∧ e_k (bitwise) — every element of the window
+ * is stored, the first maximum with dy and the others with zero.
+ */
+function maxPoolGradVectorColumn(): number[] {
+  const lane = (k: number[]) => [...k, I32_ADD];
+  const chunk = [
+    ...get(MAXIMA), ...lane(get(CH)), ...op.v128Load(), ...op.localSet(V_MAXIMUM),
+    ...get(DY), ...lane(get(CH)), ...op.v128Load(), ...op.localSet(V_GRADIENT),
+    ...op.localGet(V_MAXIMUM), F32_CONST, 0x00, 0x00, 0x80, 0xff, ...op.f32x4Splat(), ...op.f32x4Gt(), ...op.localSet(V_VALID),
+  ];
+  const extras: number[][][] = [[], [get(CHANNEL_BYTES)], [get(ROW_BYTES)], [get(ROW_BYTES), get(CHANNEL_BYTES)]];
+  extras.forEach((extra, position) => {
+    const address = [...get(AT), ...lane(get(CH)), ...extra.flatMap((part) => lane(part))];
+    chunk.push(...address, ...op.v128Load(), ...op.localGet(V_MAXIMUM), ...op.f32x4Eq(), ...op.localGet(V_VALID), ...op.v128And());
+    if (position > 0) chunk.push(...op.localGet(V_TAKEN), ...op.v128AndNot());
+    chunk.push(...op.localSet(V_CHOSEN));
+    chunk.push(...op.localGet(V_CHOSEN), ...(position > 0 ? [...op.localGet(V_TAKEN), ...op.v128Or()] : []), ...op.localSet(V_TAKEN));
+    chunk.push(...address, ...get(DELTA), I32_ADD, ...op.localGet(V_GRADIENT), ...op.localGet(V_CHOSEN), ...op.v128And(), ...op.v128Store());
+  });
+  // ch = 0, 16, … while ch + 16 ≤ channelBytes; then, if channels are not a multiple of 4, one
+  // chunk at channelBytes − 16 (byte offsets).
+  return [
+    I32_CONST, 0, ...set(CH),
+    ...loopWhileBelow(CH, [...get(CHANNEL_BYTES), I32_CONST, 12, 0x6b /* i32.sub */], 16, chunk),
+    ...get(CHANNEL_BYTES), I32_CONST, 15, I32_AND, IF, VOID,
+    ...get(CHANNEL_BYTES), I32_CONST, 16, 0x6b, ...set(CH), ...chunk,
+    END,
+    ...increment(MAXIMA, get(CHANNEL_BYTES)),
+    ...increment(DY, get(CHANNEL_BYTES)),
+    ...increment(AT, get(CHANNEL_BYTES)),
+    ...increment(AT, get(CHANNEL_BYTES)),
+  ];
+}
+
 function maxPoolGradBody(): number[] {
   const minusInfinity = [F32_CONST, 0x00, 0x00, 0x80, 0xff];
   const perChannel = [
@@ -159,7 +199,9 @@ function maxPoolGradBody(): number[] {
     ...increment(MAXIMA, [I32_CONST, 4]),
     ...increment(DY, [I32_CONST, 4]),
   ];
-  const perColumn = [...countedLoop(CH, CHANNELS, perChannel), ...increment(AT, get(CHANNEL_BYTES))];
+  // Four or more channels: the SIMD chunks; fewer: one channel at a time.
+  const scalarColumn = [...countedLoop(CH, CHANNELS, perChannel), ...increment(AT, get(CHANNEL_BYTES))];
+  const perColumn = [...get(CHANNELS), I32_CONST, 4, I32_GE_U, IF, VOID, ...maxPoolGradVectorColumn(), ELSE, ...scalarColumn, END];
   const perRow = [
     ...get(ROW_BASE),
     ...get(R),
@@ -289,7 +331,7 @@ function steppedLoop(counter: number, limit: number, step: number, body: number[
  */
 export function moduleBytes(shared: boolean, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
   return assembleModule({ shared }, [
-    { name: 'maxPoolGradTwoByTwo', parameters: Array<number>(10).fill(I32), results: [], locals: [[7, I32], [2, F32]], body: maxPoolGradBody() },
+    { name: 'maxPoolGradTwoByTwo', parameters: Array<number>(10).fill(I32), results: [], locals: [[7, I32], [2, F32], [5, V128]], body: maxPoolGradBody() },
     { name: 'transposeFour', parameters: Array<number>(10).fill(I32), results: [], locals: [[8, I32]], body: transposeBody() },
     { name: 'filterGradientOneChannel', parameters: Array<number>(11).fill(I32), results: [], locals: [[12, I32], [1, V128], [1, F32]], body: filterGradientBody(fused) },
   ]);

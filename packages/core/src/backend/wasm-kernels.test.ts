@@ -338,6 +338,10 @@ describe('tlkit wasm kernels', () => {
     { x: [2, 7, 5, 2], size: 3, stride: 1, mode: 'same' as const },
     // 2 × 2 at stride 2 with an odd size: the last row and column lie in no window.
     { x: [2, 7, 5, 3], size: 2, stride: 2, mode: 'valid' as const },
+    // 4 or more channels: the SIMD loop, which stores every window element (no zero fill first) …
+    { x: [2, 6, 8, 6], size: 2, stride: 2, mode: 'valid' as const },
+    // … and with a last row in no window (filled with zeros first).
+    { x: [2, 7, 6, 5], size: 2, stride: 2, mode: 'valid' as const },
   ]) {
     it(`max-pool gradient (x ${x}, ${size}×${size}, stride ${stride}, ${mode}) matches cpu and finite differences, and cpu on ties`, async () => {
       const forward = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, stride, mode);

@@ -831,11 +831,15 @@ function maxPoolGrad(): tf.KernelFunc {
     // Views after the allocation (a growing heap replaces the buffer); copies on other backends.
     const view = (info: Info) => (heap ? backend.typedArrayFromHeap(info) : backend.readSync(info.dataId)) as Float32Array;
     const dx = heap ? (backend.typedArrayFromHeap(out) as Float32Array) : new Float32Array(size(shape));
-    dx.fill(0);
+    const pooled = output !== undefined && output.shape.join(',') === dy.shape.join(',');
+    const compiled = pooled && heap && isTwoByTwoTiling(info) ? heapModule(backend) : null;
+    // The WebAssembly loop stores every window element when it runs 4 channels per step, so only
+    // a last odd row or column (in no window) would need the zeros.
+    const everyElementStored = compiled !== null && info.inChannels >= 4 && info.inHeight === 2 * info.outHeight && info.inWidth === 2 * info.outWidth;
+    if (!everyElementStored) dx.fill(0);
     const x = view(input);
     const gradient = view(dy);
-    if (output && output.shape.join(',') === dy.shape.join(',')) {
-      const compiled = heap && isTwoByTwoTiling(info) ? heapModule(backend) : null;
+    if (pooled) {
       if (compiled) {
         // The same loop compiled to WebAssembly, on the heap in place (64 × 24 × 24 × 64: 28 → 4 ms).
         const offset = (tensor: Info) => heapOffset(backend, tensor);
@@ -1347,21 +1351,25 @@ function smallProduct(backend: tf.KernelBackend, a: Info, b: Info, transposeA: b
   const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const padded = Math.ceil(outerB / 8) * 8;
   return withCalls(backend, 'wasm', (calls) => {
-    const right = calls.adopt(backend.makeOutput([inner * padded], 'float32'));
+    // b's rows already padded to whole blocks of 8 (not transposed): the loop reads b in place.
+    const inPlace = !transposeB && padded === outerB;
+    const right = inPlace ? b : calls.adopt(backend.makeOutput([inner * padded], 'float32'));
     const result = calls.adopt(backend.makeOutput([...batchShape, outerA, outerB], 'float32'));
     const target = padded === outerB ? result : calls.adopt(backend.makeOutput([rows * padded], 'float32'));
-    // Views after the allocations (a growing heap replaces the buffer).
-    const source = backend.typedArrayFromHeap(b) as Float32Array;
-    const copy = backend.typedArrayFromHeap(right) as Float32Array;
-    if (padded !== outerB) copy.fill(0);
-    const transposer = transposeB && padded === outerB ? heapModule(backend) : null;
-    if (transposer) {
-      // right[k, n] = b[n, k] by the transpose loop (a strided JavaScript pass took ~0.5 ms for 400 × 120).
-      transposer.transposeFour(heapOffset(backend, b), heapOffset(backend, right), 1, 1, inner, outerB, 0, 0, 4, inner * 4);
-    } else if (transposeB) {
-      for (let n = 0; n < outerB; n++) for (let k = 0; k < inner; k++) copy[k * padded + n] = source[n * inner + k]!;
-    } else {
-      for (let k = 0; k < inner; k++) copy.set(source.subarray(k * outerB, (k + 1) * outerB), k * padded);
+    if (!inPlace) {
+      // Views after the allocations (a growing heap replaces the buffer).
+      const source = backend.typedArrayFromHeap(b) as Float32Array;
+      const copy = backend.typedArrayFromHeap(right) as Float32Array;
+      if (padded !== outerB) copy.fill(0);
+      const transposer = transposeB && padded === outerB ? heapModule(backend) : null;
+      if (transposer) {
+        // right[k, n] = b[n, k] by the transpose loop (a strided JavaScript pass took ~0.5 ms for 400 × 120).
+        transposer.transposeFour(heapOffset(backend, b), heapOffset(backend, right), 1, 1, inner, outerB, 0, 0, 4, inner * 4);
+      } else if (transposeB) {
+        for (let n = 0; n < outerB; n++) for (let k = 0; k < inner; k++) copy[k * padded + n] = source[n * inner + k]!;
+      } else {
+        for (let k = 0; k < inner; k++) copy.set(source.subarray(k * outerB, (k + 1) * outerB), k * padded);
+      }
     }
     const [aRowBytes, aColumnBytes] = transposeA ? [4, outerA * 4] : [inner * 4, 4];
     gemm(heapOffset(backend, a), heapOffset(backend, right), heapOffset(backend, target), rows, inner, padded * 4, aRowBytes, aColumnBytes);

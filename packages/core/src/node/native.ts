@@ -112,7 +112,10 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
  * wasm runs on the idle cores (every core on an idle machine, at most 8; `options.threads` or
  * `TLKIT_WASM_THREADS` set the count):
  * tlkit loads tfjs's multithreaded wasm binary, which tfjs itself never uses in Node, and adds its
- * gradient kernels (convolution, depthwise, max-pool, segment-sum) so CNNs train on wasm.
+ * gradient kernels (convolution, depthwise, max-pool, segment-sum) so CNNs train on wasm. On
+ * Node 20 it also turns on V8's relaxed SIMD (`--experimental-wasm-relaxed-simd`; on by default
+ * from Node 22), so tlkit's WebAssembly loops fuse their multiply-adds; `TLKIT_RELAXED_SIMD=0`
+ * keeps them unfused (docs/backends.md).
  *
  * @example
  * ```ts

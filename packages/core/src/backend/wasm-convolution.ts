@@ -1,8 +1,9 @@
 /**
- * The forward pass of an unpadded stride-1 convolution with a few input channels (LeNet-5's
- * second layer: 6 → 16, 5 × 5) as a SIMD WebAssembly loop on the wasm backend's heap, assembled
- * per (input channels, output channels, filter size, register block). XNNPACK runs that layer at
- * about 4 GMAC/s here: its micro-kernels are tuned for deep reductions, and this one is 150 terms.
+ * The forward pass of an unpadded stride-1 convolution with a short reduction (LeNet-5's second
+ * layer: 6 → 16, 5 × 5, 150 terms; small-CNN's: 32 → 64, 3 × 3, 288) as a SIMD WebAssembly loop
+ * on the wasm backend's heap, assembled per (input channels, output channels, filter size,
+ * register block). XNNPACK runs LeNet-5's layer at about 4 GMAC/s here: its micro-kernels are tuned
+ * for deep reductions.
  *
  * `convolveBlocked(x, w, y, batch, outHeight, outWidth, inHeight, inWidth)` — byte offsets, then
  * counts; NHWC x with `inChannels` channels, the filter w in tfjs's [fh, fw, in, out] layout as it

@@ -1,10 +1,10 @@
 /**
- * The filter gradient of an unpadded stride-1 convolution with few input channels (2–6, e.g.
- * LeNet-5's second layer: 6 → 16) as a SIMD WebAssembly loop on the wasm backend's heap,
- * assembled per input-channel count. XNNPACK's form (x with the batch in the channel slot,
- * correlated with dy) runs such layers at about 2.3 GFLOP/s here, and the row-streaming blocked
- * loop of `wasm-module.ts` spends its time loading and storing accumulators, because LeNet-5's rows
- * are 10 pixels long.
+ * The filter gradient of an unpadded stride-1 convolution with few input channels (2–6) and
+ * outputs a multiple of 8 as a SIMD WebAssembly loop on the wasm backend's heap, assembled per
+ * input-channel count; the kernels use it where the streamed loop (`wasm-filter-gradient.ts`,
+ * even channel counts and outputs a multiple of 16, faster on LeNet-5's 6 → 16 layer) does not
+ * apply. XNNPACK's form (x with the batch in the channel slot, correlated with dy) runs such
+ * layers at about 2.3 GFLOP/s here.
  *
  * `filterGradientFew(x, dy, dw, batch, outHeight, outWidth, inHeight, inWidth, filterHeight,
  * filterWidth)` — byte offsets, then counts; NHWC x with `inChannels` channels, dy with

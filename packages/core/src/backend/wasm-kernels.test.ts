@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { setupBackend } from './setup';
-import { tilePlan, WASM_KERNELS } from './wasm-kernels';
+import { internalKernel, registerWasmKernels, tilePlan, unregisterWasmKernels, WASM_KERNELS } from './wasm-kernels';
 
 /**
  * tlkit's wasm kernels against two independent references: tfjs's stock cpu backend, and central
@@ -222,6 +222,22 @@ function outputSize(shape: number[]): number {
 describe('tlkit wasm kernels', () => {
   it('are registered for wasm by the set-up call, and tfjs has no filter gradient of its own there', () => {
     for (const name of WASM_KERNELS) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+  });
+
+  it('call tfjs\'s own convolution inside other kernels (products as 1 × 1 convolutions), and tlkit\'s for everything else', () => {
+    for (const name of ['Conv2D', 'FusedConv2D']) {
+      const internal = internalKernel(name, 'wasm');
+      expect(internal, name).toBeDefined();
+      expect(internal!.kernelFunc, name).not.toBe(tf.getKernel(name, 'wasm')!.kernelFunc);
+    }
+    expect(internalKernel('Transpose', 'wasm')!.kernelFunc).toBe(tf.getKernel('Transpose', 'wasm')!.kernelFunc);
+    // With tlkit's kernels taken out, the internal one is the registered one.
+    unregisterWasmKernels();
+    try {
+      expect(internalKernel('Conv2D', 'wasm')!.kernelFunc).toBe(tf.getKernel('Conv2D', 'wasm')!.kernelFunc);
+    } finally {
+      registerWasmKernels();
+    }
   });
 
   const convolutionCases: { x: number[]; f: number[]; stride: [number, number]; mode: 'same' | 'valid' }[] = [

@@ -19,10 +19,12 @@
  * - `Identity` and same-dtype `Cast` share the input's memory (tensors are immutable);
  * - a sum over leading axes (every bias gradient) is an average pooling × n, not a transpose;
  * - a bias `Add` runs in long rows (the vector tiled), not row by row;
- * - `Transpose`, the 2 × 2 max-pool gradient, and the filter gradient of one-input-channel
- *   convolutions and of unpadded stride-1 ones with channels in multiples of 4 and 16, run as loops
- *   of a small WebAssembly module on the backend's heap (`wasm-module.ts`): no transposes and no
- *   per-call packing of x or dy, and no JavaScript at 5–10 ns per element.
+ * - `Transpose`, `Tile`, the 2 × 2 max-pool gradient, small matrix products, and most convolution
+ *   passes of stride-1 layers — the forward pass of layers with outputs a multiple of 16 and a
+ *   short reduction (`wasm-convolution.ts`), filter gradients (`wasm-filter-gradient.ts`,
+ *   `wasm-filter-gradient-few.ts`, and the one-input-channel loops of `wasm-module.ts`), input
+ *   gradients — run as WebAssembly loops on the backend's heap: no transposes and no per-call
+ *   packing of x or dy, and no JavaScript at 5–10 ns per element.
  *
  * The convolution identities are those of Dumoulin & Visin, "A guide to convolution arithmetic for
  * deep learning" (arXiv:1603.07285, 2016), §4 (transposed convolution as a direct convolution with
@@ -42,6 +44,20 @@ type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
 type Padding = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
+/** Kernels whose tlkit version is for a model's own layers; calls made inside kernels use tfjs's. */
+const CONVOLUTIONS = new Set(['Conv2D', 'FusedConv2D']);
+
+/**
+ * The kernel a tlkit kernel calls for `kernelName`: tlkit's where it registered one, except for
+ * convolutions. Convolutions made inside kernels (products as 1 × 1 convolutions, transposed
+ * convolutions) go to tfjs's own kernel, XNNPACK's threaded GEMM: tlkit's forward loop splits work
+ * by images only and is tuned for a layer's shape (a 512 × 1024 × 512 product through it: 94
+ * against 71 ms on one thread, 69 against 35 on two). @internal
+ */
+export function internalKernel(kernelName: string, backendName: string): tf.KernelConfig | undefined {
+  return CONVOLUTIONS.has(kernelName) ? stockKernel(kernelName, backendName) : tf.getKernel(kernelName, backendName);
+}
+
 /** Calls other kernels of one backend and frees every intermediate result but the kept ones. */
 class KernelCalls {
   private readonly made: Info[] = [];
@@ -52,7 +68,7 @@ class KernelCalls {
   ) {}
 
   run(kernelName: string, inputs: Record<string, Info> | Info[], attrs: Attrs = {}): Info {
-    const kernel = tf.getKernel(kernelName, this.backendName);
+    const kernel = internalKernel(kernelName, this.backendName);
     if (!kernel) throw new Error(`tlkit: the ${this.backendName} backend has no ${kernelName} kernel.`);
     const output = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs: attrs as tf.NamedAttrMap });
     const outputs = Array.isArray(output) ? output : [output];
@@ -328,10 +344,10 @@ function blockedFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, inf
 }
 
 /**
- * dW of an unpadded stride-1 convolution with 2–6 input channels and outputs a multiple of 8
- * (LeNet-5's second layer) by tlkit's WebAssembly loop (`wasm-filter-gradient-few.ts`): the
- * accumulators of a tap and 8 outputs stay in registers over the whole batch. Null when it does
- * not apply.
+ * dW of an unpadded stride-1 convolution with 2–6 input channels and outputs a multiple of 8 that
+ * the streamed loop does not take (an odd channel count, or outputs not a multiple of 16) by
+ * tlkit's WebAssembly loop (`wasm-filter-gradient-few.ts`): the accumulators of a tap and 8 outputs
+ * stay in registers over the whole batch. Null when it does not apply.
  */
 function fewChannelFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
@@ -387,10 +403,11 @@ function filterGradientInParts(
 }
 
 /**
- * A padded stride-1 layer as the unpadded blocked filter-gradient loop sees it: the same layer on
- * an input with its padding written out (`Conv2DInfo` with the padded input size and no padding).
- * Only for rows of at least {@link PADDED_LOOP_MIN_WIDTH} outputs, since the loop streams along
- * rows. ResNet-18 (width 16, 28 × 28, one thread, per-kernel profile): filter gradients of its
+ * A padded stride-1 layer as the unpadded loops (filter gradient, forward) see it: the same layer
+ * on an input with its padding written out (`Conv2DInfo` with the padded input size and no
+ * padding). Only for rows of at least {@link PADDED_LOOP_MIN_WIDTH} outputs: the copy is a pass
+ * over x, and short rows were not measured. With the row-streaming filter-gradient loop that the
+ * streamed one replaced, ResNet-18 (width 16, 28 × 28, one thread, per-kernel profile): filter gradients of its
  * 28 × 28 × 16 layers 118 → 62 and 113 → 61 ms per step, 14 × 14 × 32 73 → 50 and 66 → 54. The same
  * for the input gradient (dx of the padded input, cropped) measured no faster than the transposed
  * convolution (60 → 53, 56 → 58; 45 → 43, 42 → 46) and is not used.
@@ -503,9 +520,22 @@ function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
 const FORWARD_BLOCK = { pixels: 2, vectors: 4 } as const;
 
 /**
- * y of an unpadded stride-1 convolution with few input channels by tlkit's WebAssembly loop
- * (`wasm-convolution.ts`): register blocks of neighbouring columns × output channels accumulated over
- * the whole reduction. Null when it does not apply (then XNNPACK's kernel runs).
+ * Longest reduction (filter height × width × input channels) the forward loop takes: its block
+ * reads 16 outputs' filter values per term, so the filter slice (reduction × 64 bytes, 36 KiB
+ * here) stays in the L1 cache. Valid 3 × 3 layers, 16 × 18 × 18 × c → c, one thread, median ms,
+ * tfjs's kernel → the loop, two runs: reduction 144: 2.0 → 2.0, 2.1 → 1.2; 288: 7.7 → 9.3, 6.5 →
+ * 4.3; 576: 21.0 → 33.7, 21.4 → 16.2; 864: 32.5 → 24.6, 32.3 → 42.6; 1152: 151 → 70, 89 → 119;
+ * 2304: 371 → 592, 393 → 532 (the machine's speed swings within minutes; the layers the loop was
+ * measured on in training, LeNet-5's 150 and small-CNN's 288, gained 2× and 1.5×).
+ */
+const FORWARD_MAX_REDUCTION = 576;
+
+/**
+ * y of a stride-1 convolution with outputs a multiple of 16 and a reduction of at most
+ * {@link FORWARD_MAX_REDUCTION} by tlkit's WebAssembly loop (`wasm-convolution.ts`): register
+ * blocks of neighbouring columns × output channels accumulated over the whole reduction; a padded
+ * layer on x with its padding written out (rows of at least 8 outputs). Null when it does not
+ * apply (then XNNPACK's kernel runs).
  */
 function blockedForwardConvolution(backend: tf.KernelBackend, x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const { padInfo } = info;
@@ -514,6 +544,7 @@ function blockedForwardConvolution(backend: tf.KernelBackend, x: Info, filter: I
   const layer = padded ? withoutPadding(info) : info;
   if (!layer) return null;
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = layer;
+  if (filterHeight * filterWidth * inChannels > FORWARD_MAX_REDUCTION) return null;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32' || !hasHeap(backend)) return null;
   const compiled = blockedConvolution(backend, { inChannels, outChannels, filterHeight, filterWidth, ...FORWARD_BLOCK });
   if (!compiled) return null;
@@ -532,11 +563,13 @@ function blockedForwardConvolution(backend: tf.KernelBackend, x: Info, filter: I
 }
 
 /**
- * `Conv2D` with one input channel (a first layer on grey images), stride 1 and up to 12 outputs, by
- * tlkit's WebAssembly loop: four output pixels per SIMD lane group, each filter tap one vector load
- * of the zero-padded input row times the tap's broadcast weights. XNNPACK runs this convolution as
- * a GEMM whose reduction is one channel per tap (LeNet-5's first layer: 5.4–6.7 ms per forward
- * pass). Other convolutions, and output widths that are not a multiple of 4, go to tfjs's kernel.
+ * `Conv2D` of a model's layer: with several input channels, the blocked loop where it applies
+ * ({@link blockedForwardConvolution}); with one input channel (a first layer on grey images),
+ * stride 1 and up to 12 outputs, tlkit's one-channel loop: four output pixels per SIMD lane group,
+ * each filter tap one vector load of the zero-padded input row times the tap's broadcast weights.
+ * XNNPACK runs that convolution as a GEMM whose reduction is one channel per tap (LeNet-5's first
+ * layer: 5.4–6.7 ms per forward pass). Other convolutions, and one-channel ones whose output width
+ * is not a multiple of 4, go to tfjs's kernel.
  */
 function conv2d(backendName: string, fallback: tf.KernelFunc | undefined): tf.KernelFunc {
   return (args) => {
@@ -1430,8 +1463,8 @@ function fusedConv2d(backendName: string, fallback: tf.KernelFunc | undefined): 
   return (args) => {
     if (!fallback) throw new Error(`tlkit: no ${backendName} FusedConv2D kernel to fall back to.`);
     const { bias, preluActivationWeights } = args.inputs as { bias?: Info; preluActivationWeights?: Info };
-    const { activation } = args.attrs as { activation?: string };
-    if (bias || preluActivationWeights || (activation !== undefined && activation !== 'linear')) return fallback(args);
+    const { activation } = args.attrs as { activation?: string | null };
+    if (bias || preluActivationWeights || (activation != null && activation !== 'linear')) return fallback(args);
     return plain(args);
   };
 }
@@ -1479,6 +1512,12 @@ const factories: Record<WasmKernelName, (backendName: string, original: tf.Kerne
 
 /** tfjs's own kernels that tlkit replaced, by `backend:kernel` (the matmuls fall back to them). */
 const replaced = new Map<string, tf.KernelConfig | undefined>();
+
+/** tfjs's own kernel `kernelName` of a backend, also where tlkit registered its own. */
+function stockKernel(kernelName: string, backendName: string): tf.KernelConfig | undefined {
+  const key = `${backendName}:${kernelName}`;
+  return replaced.has(key) ? replaced.get(key) : tf.getKernel(kernelName, backendName);
+}
 
 /**
  * Registers tlkit's kernels for the wasm backend: the missing gradient kernels, and replacements

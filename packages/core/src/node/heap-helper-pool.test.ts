@@ -236,6 +236,27 @@ for (const threads of [2, 3]) describe(`tlkit wasm kernels with helper threads (
     });
   }
 
+  it('leave the forward loop to model layers: a large product (a 1 × 1 convolution inside the kernel) and a long reduction keep tfjs\'s kernel, equal to cpu', async () => {
+    const before = pool.byName.get('convolveBlocked') ?? 0;
+    const run = () =>
+      tf.tidy(() => {
+        // 256 × 256 × 256: above the small-product loop, so a 1 × 1 convolution made inside BatchMatMul.
+        const product = tf.matMul(tf.tensor(values(256 * 256, 4), [256, 256]), tf.tensor(values(256 * 256, 5), [256, 256]));
+        // 3 × 3 × 128 = 1152 terms per output: above FORWARD_MAX_REDUCTION.
+        const deep = tf.conv2d(tf.tensor(values(2 * 6 * 6 * 128, 6), [2, 6, 6, 128]) as tf.Tensor4D, tf.tensor(values(9 * 128 * 16, 7), [3, 3, 128, 16]) as tf.Tensor4D, 1, 'valid');
+        return [product.dataSync() as Float32Array, deep.dataSync() as Float32Array];
+      });
+    const onWasm = run();
+    expect((pool.byName.get('convolveBlocked') ?? 0) - before).toBe(0);
+    await tf.setBackend('cpu');
+    try {
+      const onCpu = run();
+      for (let output = 0; output < 2; output++) expect(relativeError(onWasm[output]!, onCpu[output]!)).toBeLessThan(1e-5);
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+
   it('are closed when a later set-up picks another backend', async () => {
     await setupNodeBackend({ backend: 'cpu', log: false });
     expect(heapHelperPool()).toBeNull();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
+import { validConvolution } from './fixtures/convolution-reference';
 import { convolveBlockedModuleBytes, type BlockedConvolutionShape, type ConvolveBlocked } from './wasm-convolution';
 
 /**
@@ -7,22 +8,6 @@ import { convolveBlockedModuleBytes, type BlockedConvolutionShape, type Convolve
  * written out in float64: whole register blocks, the columns after them, several output groups,
  * multiply-adds fused (relaxed SIMD, on in tests as in the Node set-up) and unfused.
  */
-function convolution(x: Float32Array, [batch, height, width, inChannels]: number[], w: Float32Array, [fh, fw, outChannels]: number[]): Float64Array {
-  const [outHeight, outWidth] = [height - fh + 1, width - fw + 1];
-  const y = new Float64Array(batch * outHeight * outWidth * outChannels);
-  for (let b = 0; b < batch; b++)
-    for (let r = 0; r < outHeight; r++)
-      for (let c = 0; c < outWidth; c++)
-        for (let o = 0; o < outChannels; o++) {
-          let sum = 0;
-          for (let i = 0; i < fh; i++)
-            for (let j = 0; j < fw; j++)
-              for (let k = 0; k < inChannels; k++) sum += x[((b * height + r + i) * width + c + j) * inChannels + k]! * w[((i * fw + j) * inChannels + k) * outChannels + o]!;
-          y[((b * outHeight + r) * outWidth + c) * outChannels + o] = sum;
-        }
-  return y;
-}
-
 function run(shape: BlockedConvolutionShape, fused: boolean, [batch, height, width]: number[], seed: number): { got: Float32Array; expected: Float64Array } {
   const { inChannels, outChannels, filterHeight: fh, filterWidth: fw } = shape;
   const rng = createRng(seed);
@@ -39,7 +24,7 @@ function run(shape: BlockedConvolutionShape, fused: boolean, [batch, height, wid
   const module = new WebAssembly.Module(convolveBlockedModuleBytes(false, shape, fused));
   const loop = new WebAssembly.Instance(module, { env: { memory } }).exports.convolveBlocked as ConvolveBlocked;
   loop(xAt, wAt, yAt, batch, outHeight, outWidth, height, width);
-  return { got: new Float32Array(memory.buffer, yAt, yLength).slice(), expected: convolution(x, [batch, height, width, inChannels], w, [fh, fw, outChannels]) };
+  return { got: new Float32Array(memory.buffer, yAt, yLength).slice(), expected: validConvolution(x, [batch, height, width, inChannels], w, [fh, fw, outChannels]) };
 }
 
 describe('blocked forward convolution loop', () => {

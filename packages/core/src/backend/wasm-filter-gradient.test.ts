@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
+import { validFilterGradient } from './fixtures/convolution-reference';
 import { type FilterGradientStreamed, filterGradientStreamedModuleBytes, type StreamedFilterGradientShape } from './wasm-filter-gradient';
 
 /**
@@ -8,20 +9,6 @@ import { type FilterGradientStreamed, filterGradientStreamedModuleBytes, type St
  * output channels, chunks that do and do not divide the batch, multiply-adds fused and unfused, and
  * adding into a dw that already holds values (how helper threads' partial sums are made).
  */
-function reference(x: Float32Array, [batch, height, width, inChannels]: number[], dy: Float32Array, [fh, fw, outChannels]: number[]): Float64Array {
-  const [outHeight, outWidth] = [height - fh + 1, width - fw + 1];
-  const dw = new Float64Array(fh * fw * inChannels * outChannels);
-  for (let b = 0; b < batch; b++)
-    for (let r = 0; r < outHeight; r++)
-      for (let c = 0; c < outWidth; c++)
-        for (let i = 0; i < fh; i++)
-          for (let j = 0; j < fw; j++)
-            for (let k = 0; k < inChannels; k++)
-              for (let o = 0; o < outChannels; o++)
-                dw[((i * fw + j) * inChannels + k) * outChannels + o]! += x[((b * height + r + i) * width + c + j) * inChannels + k]! * dy[((b * outHeight + r) * outWidth + c) * outChannels + o]!;
-  return dw;
-}
-
 describe('streamed filter-gradient loop', () => {
   const cases: [string, StreamedFilterGradientShape, number[], number][] = [
     ['LeNet-5 second layer, 6 → 16, 5 × 5, one image per chunk', { inChannels: 6, outChannels: 16, filterHeight: 5, filterWidth: 5, channels: 2, vectors: 4 }, [3, 9, 8], 1],
@@ -47,7 +34,7 @@ describe('streamed filter-gradient loop', () => {
         const loop = new WebAssembly.Instance(module, { env: { memory } }).exports.filterGradientStreamed as FilterGradientStreamed;
         loop(xAt, dyAt, dwAt, batch!, outHeight, outWidth, height!, width!, chunk);
         const got = new Float32Array(memory.buffer, dwAt, start.length);
-        const expected = reference(x, [batch!, height!, width!, inChannels], dy, [fh, fw, outChannels]);
+        const expected = validFilterGradient(x, [batch!, height!, width!, inChannels], dy, [fh, fw, outChannels]);
         let worst = 0;
         for (let index = 0; index < expected.length; index++) worst = Math.max(worst, Math.abs(got[index]! - start[index]! - expected[index]!) / (1 + Math.abs(expected[index]!)));
         expect(worst).toBeLessThan(1e-5);

@@ -449,43 +449,15 @@ describe('tlkit wasm kernels', () => {
     expect(wasm[0].values[6 * 17 + 4]).toBe(Math.fround(a[6 * 17 + 4] + b[4]));
   });
 
-  it('one-input-channel convolutions (the WebAssembly forward loop, and its fallbacks) equal cpu', async () => {
-    const cases: { x: number[]; f: number[]; mode: 'same' | 'valid' }[] = [
-      { x: [2, 8, 8, 1], f: [5, 5, 1, 6], mode: 'same' },
+  it('forward convolutions (the one-channel and blocked WebAssembly loops, padded or not, FusedConv2D without bias; their fallbacks) equal cpu and float64', async () => {
+    type Case = { x: number[]; f: number[]; mode: 'same' | 'valid'; fused?: 'plain' | 'bias-relu' };
+    const cases: Case[] = [
+      { x: [2, 8, 8, 1], f: [5, 5, 1, 6], mode: 'same' }, // the one-channel loop
       { x: [2, 7, 10, 1], f: [3, 3, 1, 5], mode: 'valid' },
       { x: [1, 6, 8, 1], f: [2, 3, 1, 12], mode: 'same' },
       { x: [2, 7, 9, 1], f: [3, 3, 1, 4], mode: 'valid' }, // output width 7: tfjs's kernel
       { x: [2, 8, 8, 1], f: [3, 3, 1, 16], mode: 'same' }, // 16 outputs: tfjs's kernel
-    ];
-    const run = async (backend: string) => {
-      await tf.setBackend(backend);
-      return tf.tidy(() =>
-        cases.map(({ x, f, mode }, index) => {
-          const shape4 = (shape: number[]) => shape as [number, number, number, number];
-          const y = tf.conv2d(tf.tensor4d(randomValues(outputSize(x), 90 + index), shape4(x)), tf.tensor4d(randomValues(outputSize(f), 95 + index), shape4(f)), 1, mode);
-          return { shape: y.shape, values: y.dataSync().slice() };
-        }),
-      );
-    };
-    const before = tf.memory().numTensors;
-    const wasm = await run('wasm');
-    expect(tf.memory().numTensors).toBe(before);
-    const cpu = await run('cpu');
-    await tf.setBackend('wasm');
-    wasm.forEach((result, index) => {
-      expect(result.shape).toEqual(cpu[index].shape);
-      expect(relativeError(result.values, cpu[index].values)).toBeLessThan(1e-6);
-    });
-    // Independent: the float64 definition at every output of the first case.
-    const [{ x, f, mode }] = cases;
-    const reference = convolution(Float64Array.from(randomValues(outputSize(x), 90)), x, Float64Array.from(randomValues(outputSize(f), 95)), f, [1, 1], mode);
-    expect(relativeError(wasm[0].values, reference)).toBeLessThan(1e-6);
-  });
-
-  it('convolutions with several input channels (the blocked forward loop, padded or not, and FusedConv2D without bias; their fallbacks) equal cpu and float64', async () => {
-    type Case = { x: number[]; f: number[]; mode: 'same' | 'valid'; fused?: 'plain' | 'bias-relu' };
-    const cases: Case[] = [
-      { x: [2, 9, 8, 6], f: [5, 5, 6, 16], mode: 'valid' }, // the loop: 2-column blocks and one column after them
+      { x: [2, 9, 8, 6], f: [5, 5, 6, 16], mode: 'valid' }, // the blocked loop: 2-column blocks and one column after them
       { x: [2, 8, 9, 8], f: [3, 3, 8, 16], mode: 'same' }, // padding written out, rows of 9 outputs
       { x: [1, 9, 10, 4], f: [2, 3, 4, 32], mode: 'same', fused: 'plain' }, // FusedConv2D, no bias: the loop
       { x: [2, 6, 6, 8], f: [3, 3, 8, 16], mode: 'same' }, // rows of 6 outputs: tfjs's kernel
@@ -515,8 +487,8 @@ describe('tlkit wasm kernels', () => {
       expect(result.shape).toEqual(cpu[index]!.shape);
       expect(relativeError(result.values, cpu[index]!.values), `case ${index}`).toBeLessThan(1e-6);
     });
-    // Independent: the float64 definition at every output of the loop's cases.
-    for (const index of [0, 1, 2]) {
+    // Independent: the float64 definition at every output of the loops' cases.
+    for (const index of [0, 1, 2, 5, 6, 7]) {
       const { x, f, mode } = cases[index]!;
       const reference = convolution(Float64Array.from(randomValues(outputSize(x), 60 + index)), x, Float64Array.from(randomValues(outputSize(f), 70 + index)), f, [1, 1], mode);
       expect(relativeError(wasm[index]!.values, reference), `case ${index}`).toBeLessThan(1e-6);

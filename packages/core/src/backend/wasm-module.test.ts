@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
+import { validFilterGradient, validInputGradient } from './fixtures/convolution-reference';
 import { setupBackend } from './setup';
 import { blockedInputGradient, convolveModuleBytes, type FilterGradientOneChannel, heapModule, inputGradientModuleBytes, instantiateOnBackend, moduleBytes, tapsModuleBytes } from './wasm-module';
 
@@ -39,34 +40,6 @@ function reference(x: Float32Array, [batch, height, width, channels]: number[], 
   return dx;
 }
 
-/** dW[i, j, o] = Σ_{b, r, c} xPadded[b, r + i, c + j] · dy[b, r, c, o], in float64. */
-function filterGradientReference(xPadded: Float32Array, [batch, height, width]: number[], dy: Float32Array, [outHeight, outWidth, channels]: number[], [fh, fw]: number[]): Float64Array {
-  const dw = new Float64Array(fh * fw * channels);
-  for (let b = 0; b < batch; b++)
-    for (let r = 0; r < outHeight; r++)
-      for (let c = 0; c < outWidth; c++)
-        for (let i = 0; i < fh; i++)
-          for (let j = 0; j < fw; j++)
-            for (let o = 0; o < channels; o++)
-              dw[(i * fw + j) * channels + o] += xPadded[(b * height + r + i) * width + c + j] * dy[((b * outHeight + r) * outWidth + c) * channels + o];
-  return dw;
-}
-
-/** dx[b, r + i, c + j, k] = Σ_o dy[b, r, c, o] · W[i, j, k, o] (unpadded stride-1 convolution), in float64. */
-function inputGradientReference(dy: Float32Array, [batch, outHeight, outWidth, outChannels]: number[], filter: Float32Array, [fh, fw, inChannels]: number[]): Float64Array {
-  const [height, width] = [outHeight + fh - 1, outWidth + fw - 1];
-  const dx = new Float64Array(batch * height * width * inChannels);
-  for (let b = 0; b < batch; b++)
-    for (let r = 0; r < outHeight; r++)
-      for (let c = 0; c < outWidth; c++)
-        for (let i = 0; i < fh; i++)
-          for (let j = 0; j < fw; j++)
-            for (let k = 0; k < inChannels; k++)
-              for (let o = 0; o < outChannels; o++)
-                dx[((b * height + r + i) * width + c + j) * inChannels + k] += dy[((b * outHeight + r) * outWidth + c) * outChannels + o] * filter[((i * fw + j) * inChannels + k) * outChannels + o];
-  return dx;
-}
-
 describe('tlkit wasm module', () => {
   // Each loop twice: multiply-adds fused (f32x4.relaxed_madd, the default where the runtime has
   // relaxed SIMD, as in these tests) and unfused (f32x4.mul + f32x4.add, the default elsewhere).
@@ -100,7 +73,7 @@ describe('tlkit wasm module', () => {
         compiled(offset(dyTensor), offset(filterTensor), offset(out), batch, outHeight, outWidth, height, width, fh, fw);
         return out.dataSync().slice();
       });
-      const expected = inputGradientReference(dy, dyShape, filter, [fh, fw, inChannels]);
+      const expected = validInputGradient(dy, filter, [batch, height, width, inChannels], [fh, fw, outChannels]);
       for (let index = 0; index < expected.length; index++) expect(dx[index]).toBeCloseTo(expected[index], 4);
     }
     expect(blockedInputGradient(backend, 12, 4, 4, 2)).toBeNull(); // 12 channels are not whole blocks of 8
@@ -127,7 +100,7 @@ describe('tlkit wasm module', () => {
         filterGradientOneChannel(offset(xTensor), offset(dyTensor), offset(out), batch, outHeight, outWidth, channels, fh, fw, width * 4, height * width * 4);
         return out.dataSync().slice();
       });
-      const expected = filterGradientReference(x, [batch, height, width], dy, [outHeight, outWidth, channels], [fh, fw]);
+      const expected = validFilterGradient(x, [batch, height, width, 1], dy, [fh, fw, channels]);
       for (let index = 0; index < expected.length; index++) expect(dw[index]).toBeCloseTo(expected[index], 4);
     }
   });

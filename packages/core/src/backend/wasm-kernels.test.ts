@@ -456,7 +456,8 @@ describe('tlkit wasm kernels', () => {
       { x: [2, 7, 10, 1], f: [3, 3, 1, 5], mode: 'valid' },
       { x: [1, 6, 8, 1], f: [2, 3, 1, 12], mode: 'same' },
       { x: [2, 7, 9, 1], f: [3, 3, 1, 4], mode: 'valid' }, // output width 7: tfjs's kernel
-      { x: [2, 8, 8, 1], f: [3, 3, 1, 16], mode: 'same' }, // 16 outputs: tfjs's kernel
+      { x: [2, 8, 8, 1], f: [3, 3, 1, 16], mode: 'same' }, // one channel, 16 outputs: the blocked loop
+      { x: [2, 9, 7, 1], f: [3, 3, 1, 32], mode: 'valid' }, // one channel, 32 outputs (small-CNN's first layer): the blocked loop
       { x: [2, 9, 8, 6], f: [5, 5, 6, 16], mode: 'valid' }, // the blocked loop: 2-column blocks and one column after them
       { x: [2, 8, 9, 8], f: [3, 3, 8, 16], mode: 'same' }, // padding written out, rows of 9 outputs
       { x: [1, 9, 10, 4], f: [2, 3, 4, 32], mode: 'same', fused: 'plain' }, // FusedConv2D, no bias: the loop
@@ -488,7 +489,7 @@ describe('tlkit wasm kernels', () => {
       expect(relativeError(result.values, cpu[index]!.values), `case ${index}`).toBeLessThan(1e-6);
     });
     // Independent: the float64 definition at every output of the loops' cases.
-    for (const index of [0, 1, 2, 5, 6, 7]) {
+    for (const index of [0, 1, 2, 4, 5, 6, 7, 8]) {
       const { x, f, mode } = cases[index]!;
       const reference = convolution(Float64Array.from(randomValues(outputSize(x), 60 + index)), x, Float64Array.from(randomValues(outputSize(f), 70 + index)), f, [1, 1], mode);
       expect(relativeError(wasm[index]!.values, reference), `case ${index}`).toBeLessThan(1e-6);

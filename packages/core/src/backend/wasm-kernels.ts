@@ -332,7 +332,7 @@ const FILTER_GRADIENT_CHUNK = 1;
  * 83–86 → 69–73 ms, LeNet-5's 3.1–3.6 (2–6-channel loop) → 2.3–2.7 ms. XNNPACK's form transposes x
  * and dy and packs one of them as its filter on every call. Null when it does not apply.
  */
-function blockedFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
+function streamedFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
   if (inChannels % 2 !== 0 || outChannels % 16 !== 0) return null;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
@@ -464,15 +464,15 @@ function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
     // roles can swap — dy (channels first) correlated with x as the filter gives dW rotated by
     // 180° — so the smaller of x and dy is packed; worth it once x has enough channels to fill
     // XNNPACK's output tiles (small-CNN's second layer: 176 vs 206 ms).
-    const compiled = oneChannelFilterGradient(backend, x, dy, info) ?? blockedFilterGradient(backend, x, dy, info) ?? fewChannelFilterGradientKernel(backend, x, dy, info);
+    const compiled = oneChannelFilterGradient(backend, x, dy, info) ?? streamedFilterGradientKernel(backend, x, dy, info) ?? fewChannelFilterGradientKernel(backend, x, dy, info);
     if (compiled) return compiled;
-    // A padded layer (ResNet's 'same' 3 × 3): the blocked loop on x with its padding written out.
+    // A padded layer (ResNet's 'same' 3 × 3): the streamed loop on x with its padding written out.
     const unpadded = withoutPadding(info);
     const { inChannels, outChannels, filterHeight, filterWidth } = info;
     const paddedLoop = unpadded && hasHeap(backend) && x.dtype === 'float32' && dy.dtype === 'float32' && inChannels % 2 === 0 && outChannels % 16 === 0;
     if (paddedLoop && streamedFilterGradient(backend, { inChannels, outChannels, filterHeight, filterWidth, channels: 2, vectors: 4 })) {
-      // blockedFilterGradient takes every such layer once its padding is written out.
-      return withCalls(backend, backendName, (calls) => blockedFilterGradient(backend, padImages(backend, calls, x, info.padInfo), dy, unpadded)!);
+      // streamedFilterGradientKernel takes every such layer once its padding is written out.
+      return withCalls(backend, backendName, (calls) => streamedFilterGradientKernel(backend, padImages(backend, calls, x, info.padInfo), dy, unpadded)!);
     }
     const swap =
       info.strideHeight === 1 &&

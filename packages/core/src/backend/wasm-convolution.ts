@@ -18,7 +18,7 @@
  * "Analytical modeling is enough for high-performance BLIS", ACM TOMS 2016.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
 import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, then counts). */
@@ -44,11 +44,6 @@ const VECTORS = 18; // v128: pixels · vectors accumulators, then vectors filter
 const { localGet: get, localSet: set, i32Const: constant } = op;
 const [ADD, SUB, MUL, GT_S] = [op.i32Add(), op.i32Sub(), op.i32Mul(), op.i32GtS()];
 
-/** for (counter = 0; counter < limit; counter += step) body; `limit` a local, or a constant when `fixed`. */
-function loop(counter: number, limit: number, body: number[], step = 1, fixed = false): number[] {
-  return [...constant(0), ...set(counter), ...loopWhileBelow(counter, fixed ? constant(limit) : get(limit), step, body)];
-}
-
 function body(shape: BlockedConvolutionShape, fused: boolean): number[] {
   const { inChannels, outChannels, filterHeight, filterWidth, pixels, vectors } = shape;
   const [inBytes, outBytes, groupBytes] = [4 * inChannels, 4 * outChannels, 16 * vectors];
@@ -73,15 +68,15 @@ function body(shape: BlockedConvolutionShape, fused: boolean): number[] {
       for (let v = 0; v < vectors; v++) term.push(...multiplyAddInto(accumulator(p, v), get(splat), get(weight(v)), fused));
     }
     term.push(...get(XA), ...constant(4), ...ADD, ...set(XA), ...get(WA), ...constant(outBytes), ...ADD, ...set(WA));
-    const filterRow = loop(T, filterWidth * inChannels, term, 1, true);
+    const filterRow = loopFromZero(T, constant(filterWidth * inChannels), 1, term);
     return [
       ...clear,
-      ...loop(I, filterHeight, [
+      ...loopFromZero(I, constant(filterHeight), 1, [
         // xa = x + ((b · inHeight + r + i) · inWidth + c) · inBytes; wa = w + i · filterWidth · inChannels · outBytes + g · groupBytes
         ...get(B), ...get(IN_HEIGHT), ...MUL, ...get(R), ...ADD, ...get(I), ...ADD, ...get(IN_WIDTH), ...MUL, ...get(C), ...ADD, ...constant(inBytes), ...MUL, ...get(X), ...ADD, ...set(XA),
         ...get(I), ...constant(filterWidth * inChannels * outBytes), ...MUL, ...get(W), ...ADD, ...get(G), ...constant(groupBytes), ...MUL, ...ADD, ...set(WA),
         ...filterRow,
-      ], 1, true),
+      ]),
       // ya = y + ((b · outHeight + r) · outWidth + c) · outBytes + g · groupBytes
       ...get(B), ...get(OUT_HEIGHT), ...MUL, ...get(R), ...ADD, ...get(OUT_WIDTH), ...MUL, ...get(C), ...ADD, ...constant(outBytes), ...MUL, ...get(Y), ...ADD, ...get(G), ...constant(groupBytes), ...MUL, ...ADD, ...set(YA),
       ...store,
@@ -94,7 +89,7 @@ function body(shape: BlockedConvolutionShape, fused: boolean): number[] {
     ...op.block(), ...op.loop(), ...get(C), ...get(LIMIT), ...GT_S, ...op.brIf(1), ...block(pixels), ...get(C), ...constant(pixels), ...ADD, ...set(C), ...op.br(0), ...op.end(), ...op.end(),
     ...loopWhileBelow(C, get(OUT_WIDTH), 1, block(1)),
   ];
-  return loop(B, BATCH, loop(R, OUT_HEIGHT, loop(G, outChannels / (4 * vectors), perGroup, 1, true)));
+  return loopFromZero(B, get(BATCH), 1, loopFromZero(R, get(OUT_HEIGHT), 1, loopFromZero(G, constant(outChannels / (4 * vectors)), 1, perGroup)));
 }
 
 /**

@@ -16,7 +16,7 @@
  * added to.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { assembleModule, loopFromZero, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
 import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets and counts). */
@@ -44,11 +44,6 @@ const ACCUMULATORS = 19; // v128: [channel · 2 + half], then dy halves and a sp
 const { localGet: get, localSet: set, i32Const: constant } = op;
 const [ADD, MUL] = [op.i32Add(), op.i32Mul()];
 
-/** for (counter = 0; counter < limit; counter += step) body; `limit` a local, or a constant when `fixed`. */
-function loop(counter: number, limit: number, body: number[], step = 1, fixed = false): number[] {
-  return [...constant(0), ...set(counter), ...loopWhileBelow(counter, fixed ? constant(limit) : get(limit), step, body)];
-}
-
 function body(inChannels: number, outChannels: number, fused: boolean): number[] {
   const accumulator = (channel: number, half: number) => ACCUMULATORS + channel * 2 + half;
   const [low, high, splat] = [ACCUMULATORS + 2 * inChannels, ACCUMULATORS + 2 * inChannels + 1, ACCUMULATORS + 2 * inChannels + 2];
@@ -66,7 +61,7 @@ function body(inChannels: number, outChannels: number, fused: boolean): number[]
     // xa = x + ((b · inHeight + r + i) · inWidth + j) · inBytes; da = dy + (b · outHeight + r) · outWidth · outBytes + q · 4
     ...get(B), ...get(IN_HEIGHT), ...MUL, ...get(R), ...ADD, ...get(I), ...ADD, ...get(IN_WIDTH), ...MUL, ...get(J), ...ADD, ...constant(inBytes), ...MUL, ...get(X), ...ADD, ...set(XA),
     ...get(B), ...get(OUT_HEIGHT), ...MUL, ...get(R), ...ADD, ...get(OUT_WIDTH), ...MUL, ...constant(outBytes), ...MUL, ...get(DY), ...ADD, ...get(Q), ...constant(4), ...MUL, ...ADD, ...set(DA),
-    ...loop(C, OUT_WIDTH, perPixel),
+    ...loopFromZero(C, get(OUT_WIDTH), 1, perPixel),
   ];
   const zero: number[] = [];
   const store: number[] = [];
@@ -77,12 +72,12 @@ function body(inChannels: number, outChannels: number, fused: boolean): number[]
     }
   const perBlock = [
     ...zero,
-    ...loop(B, BATCH, loop(R, OUT_HEIGHT, perRow)),
+    ...loopFromZero(B, get(BATCH), 1, loopFromZero(R, get(OUT_HEIGHT), 1, perRow)),
     // wa = dw + (i · filterWidth + j) · inChannels · outBytes + q · 4
     ...get(I), ...get(FILTER_WIDTH), ...MUL, ...get(J), ...ADD, ...constant(inChannels * outBytes), ...MUL, ...get(DW), ...ADD, ...get(Q), ...constant(4), ...MUL, ...ADD, ...set(WA),
     ...store,
   ];
-  return loop(I, FILTER_HEIGHT, loop(J, FILTER_WIDTH, loop(Q, outChannels, perBlock, 8, true)));
+  return loopFromZero(I, get(FILTER_HEIGHT), 1, loopFromZero(J, get(FILTER_WIDTH), 1, loopFromZero(Q, constant(outChannels), 8, perBlock)));
 }
 
 /**

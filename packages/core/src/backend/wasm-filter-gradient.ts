@@ -15,7 +15,7 @@
  * per output row as in the row-streaming 4 × 16 loop this one replaced. A chunk of 0 counts as 1.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
 import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, then counts). */
@@ -51,11 +51,6 @@ const VECTORS = 21; // v128: channels · vectors accumulators, then vectors dy v
 const { localGet: get, localSet: set, i32Const: constant } = op;
 const [ADD, MUL, GT_S] = [op.i32Add(), op.i32Mul(), op.i32GtS()];
 
-/** for (counter = 0; counter < limit; counter += step) body, `limit` a constant. */
-function constantLoop(counter: number, limit: number, step: number, body: number[]): number[] {
-  return [...constant(0), ...set(counter), ...loopWhileBelow(counter, constant(limit), step, body)];
-}
-
 function body(shape: StreamedFilterGradientShape, fused: boolean): number[] {
   const { inChannels, outChannels, filterHeight, filterWidth, channels, vectors } = shape;
   const [inBytes, outBytes] = [4 * inChannels, 4 * outChannels];
@@ -88,14 +83,14 @@ function body(shape: StreamedFilterGradientShape, fused: boolean): number[] {
     ...get(I), ...constant(filterWidth), ...MUL, ...get(J), ...ADD, ...constant(inChannels), ...MUL, ...get(K), ...ADD, ...constant(outBytes), ...MUL, ...get(DW), ...ADD, ...get(Q), ...constant(4), ...MUL, ...ADD, ...set(WA),
     ...load,
     ...get(FIRST), ...set(B),
-    ...loopWhileBelow(B, get(END), 1, [...constant(0), ...set(R), ...loopWhileBelow(R, get(OUT_HEIGHT), 1, perRow)]),
+    ...loopWhileBelow(B, get(END), 1, loopFromZero(R, get(OUT_HEIGHT), 1, perRow)),
     ...store,
   ];
   const perChunk = [
     // end = min(first + chunk, batch)
     ...get(FIRST), ...get(CHUNK), ...ADD, ...set(END),
     ...get(END), ...get(BATCH), ...GT_S, ...op.ifVoid(), ...get(BATCH), ...set(END), ...op.end(),
-    ...constantLoop(I, filterHeight, 1, constantLoop(J, filterWidth, 1, constantLoop(K, inChannels, channels, constantLoop(Q, outChannels, 4 * vectors, perBlock)))),
+    ...loopFromZero(I, constant(filterHeight), 1, loopFromZero(J, constant(filterWidth), 1, loopFromZero(K, constant(inChannels), channels, loopFromZero(Q, constant(outChannels), 4 * vectors, perBlock)))),
     ...get(END), ...set(FIRST),
   ];
   // A chunk of 0 would never advance: it counts as 1.

@@ -12,7 +12,7 @@
  * (4 broadcast a values and 2 b vectors per step); the rows after the last whole block go one by one.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
+import { assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
 import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, counts and byte strides). */
@@ -54,12 +54,12 @@ function block(height: number, fused: boolean): number[] {
     const address = [...get(M), ...constant(row), ...ADD, ...get(COLUMN_BYTES), ...MUL, ...get(C), ...ADD, ...get(N), ...constant(4), ...MUL, ...ADD];
     store.push(...address, ...get(accumulator(row, 0)), ...op.v128Store(0), ...address, ...get(accumulator(row, 1)), ...op.v128Store(16));
   }
-  return [...start, ...constant(0), ...set(K), ...loopWhileBelow(K, get(INNER), 1, step), ...store];
+  return [...start, ...loopFromZero(K, get(INNER), 1, step), ...store];
 }
 
 function body(fused: boolean): number[] {
   const columns = [...get(COLUMN_BYTES), ...constant(2), ...op.i32ShrU()];
-  const overColumns = (height: number) => [...constant(0), ...set(N), ...loopWhileBelow(N, columns, 8, block(height, fused))];
+  const overColumns = (height: number) => loopFromZero(N, columns, 8, block(height, fused));
   return [
     // rowLimit = rows − 4 (signed): whole 4-row blocks while m ≤ rowLimit, then single rows
     ...get(ROWS), ...constant(4), ...SUB, ...set(ROW_LIMIT),

@@ -27,7 +27,7 @@
  *   the heap; dx must hold zeros); a window whose maximum is −∞ or NaN gets none.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
+import { assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
 import { recordSource } from './heap-helpers';
 
 /** The backend's Emscripten module: its memory is `asm.memory` (one thread) or `wasmMemory` (threaded). */
@@ -132,7 +132,7 @@ function candidate(extra: number[][]): number[] {
 
 /** for (counter = 0; counter < limit; counter++) body — as block/loop/br_if. */
 function countedLoop(counter: number, limit: number, body: number[]): number[] {
-  return [I32_CONST, 0, ...set(counter), ...loopWhileBelow(counter, get(limit), 1, body)];
+  return loopFromZero(counter, get(limit), 1, body);
 }
 
 /**
@@ -322,7 +322,7 @@ function filterGradientBody(fused: boolean): number[] {
 
 /** for (counter = 0; counter < limit; counter += step) body. */
 function steppedLoop(counter: number, limit: number, step: number, body: number[]): number[] {
-  return [I32_CONST, 0, ...set(counter), ...loopWhileBelow(counter, get(limit), step, body)];
+  return loopFromZero(counter, get(limit), step, body);
 }
 
 /**
@@ -571,7 +571,7 @@ function inputGradientBody(inChannels: number, outChannels: number, pixels: numb
   const splat = N_V128 + pixels * vectors + vectors;
   const constant = (value: number) => [I32_CONST, ...signedLeb(value)];
   // for (counter = 0; counter < limit; counter += step) body, limit a constant.
-  const constantLoop = (counter: number, limit: number, step: number, body: number[]) => [I32_CONST, 0, ...set(counter), ...loopWhileBelow(counter, constant(limit), step, body)];
+  const constantLoop = (counter: number, limit: number, step: number, body: number[]) => loopFromZero(counter, constant(limit), step, body);
   const block = (count: number): number[] => {
     const load: number[] = [];
     const store: number[] = [];

@@ -174,6 +174,11 @@ export function loopWhileBelow(counter: number, limit: readonly number[], step: 
   ];
 }
 
+/** `for (counter = 0; counter < limit; counter += step) body` ({@link loopWhileBelow} from 0). @internal */
+export function loopFromZero(counter: number, limit: readonly number[], step: number, body: readonly number[]): number[] {
+  return [...op.i32Const(0), ...op.localSet(counter), ...loopWhileBelow(counter, limit, step, body)];
+}
+
 /** One exported function: parameter and result types, extra locals, body (without the final `end`). */
 export interface AssembledFunction {
   readonly name: string;

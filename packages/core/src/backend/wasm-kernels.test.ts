@@ -219,6 +219,14 @@ function outputSize(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** The four (transposeA, transposeB) cases of a matrix product. */
+const TRANSPOSE_CASES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+
 describe('tlkit wasm kernels', () => {
   it('are registered for wasm by the set-up call, and tfjs has no filter gradient of its own there', () => {
     for (const name of WASM_KERNELS) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
@@ -568,12 +576,7 @@ describe('tlkit wasm kernels', () => {
       [2, 5, 9, 11],
       [1, 64, 40, 12],
     ]) {
-      for (const [transposeA, transposeB] of [
-        [false, false],
-        [true, false],
-        [false, true],
-        [true, true],
-      ] as const) {
+      for (const [transposeA, transposeB] of TRANSPOSE_CASES) {
         if (batch > 1 && transposeA) continue; // a batched, transposed left operand goes to tfjs's kernel
         const a = randomValues(batch * rows * inner, 31);
         const b = randomValues(inner * columns, 32);
@@ -600,12 +603,7 @@ describe('tlkit wasm kernels', () => {
   });
 
   it('matrix products (all four transpose cases) and the fused dense product match cpu and finite differences', async () => {
-    for (const [transposeA, transposeB] of [
-      [false, false],
-      [true, false],
-      [false, true],
-      [true, true],
-    ] as const) {
+    for (const [transposeA, transposeB] of TRANSPOSE_CASES) {
       const shapeA = transposeA ? [7, 5] : [5, 7];
       const shapeB = transposeB ? [3, 7] : [7, 3];
       const inputs = [

@@ -238,7 +238,7 @@ function rotateFilter(calls: KernelCalls, filter: Info, layout: 'swapChannels' |
  */
 function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
-  if (inChannels !== 1 || info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  if (inChannels !== 1 || !isStrideOne(info)) return null;
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
   const paddedHeight = outHeight + filterHeight - 1;
   const paddedWidth = outWidth + filterWidth - 1;
@@ -333,14 +333,18 @@ const FILTER_GRADIENT_CHUNK = 1;
  * and dy and packs one of them as its filter on every call. Null when it does not apply.
  */
 function streamedFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
-  const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
+  if (!isStrideOne(info)) return null;
+  // A padded layer (ResNet's 'same' 3 × 3) runs the loop on x with its padding written out.
+  const padded = isPadded(info.padInfo);
+  const layer = padded ? withoutPadding(info) : info;
+  if (!layer) return null;
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = layer;
   if (inChannels % 2 !== 0 || outChannels % 16 !== 0) return null;
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
   const compiled = streamedFilterGradient(backend, { inChannels, outChannels, filterHeight, filterWidth, channels: 2, vectors: 4 });
   if (!compiled) return null;
-  return filterGradientInParts(backend, compiled, x, dy, info, [outHeight, outWidth, inHeight, inWidth, FILTER_GRADIENT_CHUNK], true);
+  const run = (input: Info) => filterGradientInParts(backend, compiled, input, dy, layer, [outHeight, outWidth, inHeight, inWidth, FILTER_GRADIENT_CHUNK], true);
+  return padded ? withCalls(backend, 'wasm', (calls) => run(padImages(backend, calls, x, info.padInfo))) : run(x);
 }
 
 /**
@@ -351,8 +355,7 @@ function streamedFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: In
  */
 function fewChannelFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
+  if (!isStrideOne(info) || isPadded(padInfo)) return null;
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !hasHeap(backend)) return null;
   const compiled = fewChannelFilterGradient(backend, inChannels, outChannels);
   if (!compiled) return null;
@@ -402,6 +405,16 @@ function filterGradientInParts(
   return gradient;
 }
 
+/** Stride 1 and dilation 1 in both directions. */
+function isStrideOne(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
+}
+
+/** Whether a layer has padding on any side. */
+function isPadded({ top, left, bottom, right }: tf.backend_util.PadInfo): boolean {
+  return top !== 0 || left !== 0 || bottom !== 0 || right !== 0;
+}
+
 /**
  * A padded stride-1 layer as the unpadded loops (filter gradient, forward) see it: the same layer
  * on an input with its padding written out (`Conv2DInfo` with the padded input size and no
@@ -414,8 +427,7 @@ function filterGradientInParts(
  */
 function withoutPadding(info: tf.backend_util.Conv2DInfo): tf.backend_util.Conv2DInfo | null {
   const { padInfo } = info;
-  if (padInfo.top === 0 && padInfo.left === 0 && padInfo.bottom === 0 && padInfo.right === 0) return null;
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  if (!isPadded(padInfo) || !isStrideOne(info)) return null;
   if (padInfo.top < 0 || padInfo.left < 0 || padInfo.bottom < 0 || padInfo.right < 0 || info.outWidth < PADDED_LOOP_MIN_WIDTH) return null;
   return {
     ...info,
@@ -466,14 +478,6 @@ function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
     // XNNPACK's output tiles (small-CNN's second layer: 176 vs 206 ms).
     const compiled = oneChannelFilterGradient(backend, x, dy, info) ?? streamedFilterGradientKernel(backend, x, dy, info) ?? fewChannelFilterGradientKernel(backend, x, dy, info);
     if (compiled) return compiled;
-    // A padded layer (ResNet's 'same' 3 × 3): the streamed loop on x with its padding written out.
-    const unpadded = withoutPadding(info);
-    const { inChannels, outChannels, filterHeight, filterWidth } = info;
-    const paddedLoop = unpadded && hasHeap(backend) && x.dtype === 'float32' && dy.dtype === 'float32' && inChannels % 2 === 0 && outChannels % 16 === 0;
-    if (paddedLoop && streamedFilterGradient(backend, { inChannels, outChannels, filterHeight, filterWidth, channels: 2, vectors: 4 })) {
-      // streamedFilterGradientKernel takes every such layer once its padding is written out.
-      return withCalls(backend, backendName, (calls) => streamedFilterGradientKernel(backend, padImages(backend, calls, x, info.padInfo), dy, unpadded)!);
-    }
     const swap =
       info.strideHeight === 1 &&
       info.strideWidth === 1 &&
@@ -539,7 +543,7 @@ const FORWARD_MAX_REDUCTION = 576;
  */
 function blockedForwardConvolution(backend: tf.KernelBackend, x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const { padInfo } = info;
-  const padded = padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0;
+  const padded = isPadded(padInfo);
   // A padded layer runs the loop on x with its padding written out, as the filter gradient does.
   const layer = padded ? withoutPadding(info) : info;
   if (!layer) return null;
@@ -586,14 +590,11 @@ function conv2d(backendName: string, fallback: tf.KernelFunc | undefined): tf.Ke
     };
     const [fh, fw, inChannels, outChannels] = filter.shape;
     const ones = (value: [number, number] | number | undefined) => value === undefined || (Array.isArray(value) ? value[0] === 1 && value[1] === 1 : value === 1);
-    if (x.shape.length === 4 && ones(strides) && ones(dilations) && (dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast')) {
-      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], 1, 1, pad, dimRoundingMode);
-      const blocked = blockedForwardConvolution(backend, x, filter, info);
-      if (blocked) return blocked;
-    }
-    if (x.shape.length !== 4 || inChannels !== 1 || x.dtype !== 'float32' || filter.dtype !== 'float32' || !hasHeap(backend)) return fallback(args);
-    if (!ones(strides) || !ones(dilations) || (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast')) return fallback(args);
+    if (x.shape.length !== 4 || !ones(strides) || !ones(dilations) || (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast')) return fallback(args);
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], 1, 1, pad, dimRoundingMode);
+    const blocked = blockedForwardConvolution(backend, x, filter, info);
+    if (blocked) return blocked;
+    if (inChannels !== 1 || x.dtype !== 'float32' || filter.dtype !== 'float32' || !hasHeap(backend)) return fallback(args);
     const { batchSize, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
     const paddedHeight = outHeight + fh - 1;
     const paddedWidth = outWidth + fw - 1;
@@ -666,8 +667,7 @@ function blockedConvolutionInputGradient(backend: tf.KernelBackend, dy: Info, fi
   if (2 * paddedChannels > 3 * inChannels) return null;
   const compact = paddedChannels === inChannels ? null : heapModule(backend);
   if (paddedChannels !== inChannels && !compact) return null;
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  if (padInfo.top !== 0 || padInfo.left !== 0 || padInfo.bottom !== 0 || padInfo.right !== 0) return null;
+  if (!isStrideOne(info) || isPadded(padInfo)) return null;
   if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || !hasHeap(backend)) return null;
   const compiled = blockedInputGradient(backend, paddedChannels, outChannels, pixels, vectors);
   if (!compiled) return null;

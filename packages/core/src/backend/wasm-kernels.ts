@@ -391,14 +391,13 @@ function filterGradientInParts(
   const [xAt, dyAt] = [heapOffset(backend, x), heapOffset(backend, dy)];
   const outputAt = (part: number) => (part === 0 ? heapOffset(backend, gradient) : heapOffset(backend, partials!) + (part - 1) * gradientSize * 4);
   try {
-    runInParts(
-      loop,
-      ranges.map(([start, count], part) => [xAt + start * xImageBytes, dyAt + start * dyImageBytes, outputAt(part), count, ...rest]),
-    );
-    if (partials) addPartials(backend, gradient, partials, gradientSize);
-  } catch (error) {
-    backend.disposeData(gradient.dataId);
-    throw error;
+    freeOnThrow(backend, gradient, () => {
+      runInParts(
+        loop,
+        ranges.map(([start, count], part) => [xAt + start * xImageBytes, dyAt + start * dyImageBytes, outputAt(part), count, ...rest]),
+      );
+      if (partials) addPartials(backend, gradient, partials, gradientSize);
+    });
   } finally {
     if (partials) backend.disposeData(partials.dataId);
   }
@@ -1367,9 +1366,10 @@ function foldsToOneProduct(a: Info, b: Info, transposeA: boolean): boolean {
 const SMALL_PRODUCT_MULTIPLY_ADDS = 1 << 23;
 
 /**
- * A small 2-D product by tlkit's WebAssembly loop: the right operand copied once into rows padded
- * to whole 8-column blocks (and transposed on the way when `transposeB`), the left read in place
- * with strides (transposed or not), the result compacted when padded. Null when it does not apply.
+ * A small 2-D product by tlkit's WebAssembly loop: the right operand read in place when its rows
+ * are whole 8-column blocks already, else copied once into rows padded to them (and transposed on
+ * the way when `transposeB`), the left read in place with strides (transposed or not), the result
+ * compacted when padded. Null when it does not apply.
  */
 function smallProduct(backend: tf.KernelBackend, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
   if (!hasHeap(backend) || !foldsToOneProduct(a, b, transposeA)) return null;

@@ -162,10 +162,9 @@ function maxPoolGradVectorColumn(): number[] {
   // ch = 0, 16, … while ch + 16 ≤ channelBytes; then, if channels are not a multiple of 4, one
   // chunk at channelBytes − 16 (byte offsets).
   return [
-    I32_CONST, 0, ...set(CH),
-    ...loopWhileBelow(CH, [...get(CHANNEL_BYTES), I32_CONST, 12, 0x6b /* i32.sub */], 16, chunk),
+    ...loopFromZero(CH, [...get(CHANNEL_BYTES), I32_CONST, 12, ...op.i32Sub()], 16, chunk),
     ...get(CHANNEL_BYTES), I32_CONST, 15, I32_AND, IF, VOID,
-    ...get(CHANNEL_BYTES), I32_CONST, 16, 0x6b, ...set(CH), ...chunk,
+    ...get(CHANNEL_BYTES), I32_CONST, 16, ...op.i32Sub(), ...set(CH), ...chunk,
     END,
     ...increment(MAXIMA, get(CHANNEL_BYTES)),
     ...increment(DY, get(CHANNEL_BYTES)),

@@ -38,7 +38,7 @@ import { streamedFilterGradient } from './wasm-filter-gradient';
 import { fewChannelFilterGradient } from './wasm-filter-gradient-few';
 import { blockedConvolution } from './wasm-convolution';
 import { heapGemm } from './wasm-gemm';
-import { blockedInputGradient, heapByteOffset, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
+import { blockedInputGradient, hasHeap, type HeapBackend, heapByteOffset, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -825,17 +825,6 @@ function depthwiseBackpropFilter(backendName: string): tf.KernelFunc {
       return calls.transpose(calls.reshape(product, [channels, fh, fw, multiplier]), [1, 2, 0, 3]);
     });
   };
-}
-
-/** Direct views of a backend's tensor memory (tfjs's wasm backend has them; others copy). */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): Info;
-  typedArrayFromHeap(info: Info): Float32Array | Int32Array | Uint8Array;
-}
-
-function hasHeap(backend: tf.KernelBackend): backend is tf.KernelBackend & HeapBackend {
-  const candidate = backend as unknown as Partial<HeapBackend>;
-  return typeof candidate.makeOutput === 'function' && typeof candidate.typedArrayFromHeap === 'function';
 }
 
 /**

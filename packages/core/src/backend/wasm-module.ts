@@ -514,6 +514,18 @@ export function instantiateOnBackend(backend: tf.KernelBackend, bytes: (shared: 
   }
 }
 
+/** Direct views of a backend's tensor memory (tfjs's wasm backend has them; others copy). @internal */
+export interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Whether `backend` allocates on and exposes its heap ({@link HeapBackend}). @internal */
+export function hasHeap(backend: tf.KernelBackend): backend is tf.KernelBackend & HeapBackend {
+  const candidate = backend as unknown as Partial<HeapBackend>;
+  return typeof candidate.makeOutput === 'function' && typeof candidate.typedArrayFromHeap === 'function';
+}
+
 /** Byte offset in the wasm backend's heap of the data behind `dataId`. @internal */
 export function heapByteOffset(backend: tf.KernelBackend, dataId: object): number {
   return (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(dataId).memoryOffset;

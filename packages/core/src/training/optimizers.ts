@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { TlkitError } from '../errors';
 import type { StoredArray } from '../state';
 import { type AdamStep, wasmAdamStep } from '../backend/wasm-adam';
-import { heapByteOffset } from '../backend/wasm-module';
+import { type HeapBackend, heapByteOffset } from '../backend/wasm-module';
 
 /**
  * Gradient-descent optimisers owned by core's loop. tfjs has its own, but the loop needs per-variable
@@ -258,7 +258,7 @@ export function createHeapAdamOptimizer(options: z.output<typeof optimizerSchema
         const rate = options.learningRate * scale;
         const slot = slotFor(variable);
         slot.steps++;
-        const next = tf.engine().makeTensorFromTensorInfo((backend as unknown as HeapOutputs).makeOutput([...variable.shape], 'float32'));
+        const next = tf.engine().makeTensorFromTensorInfo((backend as unknown as HeapBackend).makeOutput([...variable.shape], 'float32'));
         const at = (tensor: tf.Tensor) => heapByteOffset(backend, tensor.dataId);
         try {
           adamStep(
@@ -307,11 +307,6 @@ export function createHeapAdamOptimizer(options: z.output<typeof optimizerSchema
       slots.clear();
     },
   };
-}
-
-/** The wasm backend's allocation of an output on its heap. */
-interface HeapOutputs {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
 /** The update rules as tensor operations (backends whose memory is not the host's: webgl, native). @internal */

@@ -64,7 +64,7 @@ function body(shape: BlockedConvolutionShape, fused: boolean): number[] {
     const term: number[] = [];
     for (let v = 0; v < vectors; v++) term.push(...get(WA), ...op.v128Load(16 * v), ...set(weight(v)));
     for (let p = 0; p < count; p++) {
-      term.push(...get(XA), ...op.f32Load(p * inBytes), ...op.f32x4Splat(), ...set(splat));
+      term.push(...get(XA), ...op.v128Load32Splat(p * inBytes), ...set(splat));
       for (let v = 0; v < vectors; v++) term.push(...multiplyAddInto(accumulator(p, v), get(splat), get(weight(v)), fused));
     }
     term.push(...get(XA), ...constant(4), ...ADD, ...set(XA), ...get(WA), ...constant(outBytes), ...ADD, ...set(WA));

@@ -51,7 +51,7 @@ function body(inChannels: number, outChannels: number, fused: boolean): number[]
   const outBytes = 4 * outChannels;
   const perPixel = [...get(DA), ...op.v128Load(0), ...set(low), ...get(DA), ...op.v128Load(16), ...set(high)];
   for (let channel = 0; channel < inChannels; channel++) {
-    perPixel.push(...get(XA), ...op.f32Load(4 * channel), ...op.f32x4Splat(), ...set(splat));
+    perPixel.push(...get(XA), ...op.v128Load32Splat(4 * channel), ...set(splat));
     for (const [half, gradient] of [[0, low], [1, high]] as const) {
       perPixel.push(...multiplyAddInto(accumulator(channel, half), get(splat), get(gradient), fused));
     }

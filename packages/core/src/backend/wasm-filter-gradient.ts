@@ -60,7 +60,7 @@ function body(shape: StreamedFilterGradientShape, fused: boolean): number[] {
   const perPixel: number[] = [];
   for (let v = 0; v < vectors; v++) perPixel.push(...get(DA), ...op.v128Load(16 * v), ...set(gradient(v)));
   for (let p = 0; p < channels; p++) {
-    perPixel.push(...get(XA), ...op.f32Load(4 * p), ...op.f32x4Splat(), ...set(splat));
+    perPixel.push(...get(XA), ...op.v128Load32Splat(4 * p), ...set(splat));
     for (let v = 0; v < vectors; v++) perPixel.push(...multiplyAddInto(accumulator(p, v), get(splat), get(gradient(v)), fused));
   }
   perPixel.push(...get(XA), ...constant(inBytes), ...ADD, ...set(XA), ...get(DA), ...constant(outBytes), ...ADD, ...set(DA));

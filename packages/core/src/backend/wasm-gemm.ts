@@ -41,7 +41,7 @@ function block(height: number, fused: boolean): number[] {
   start.push(...get(N), ...constant(4), ...MUL, ...get(B), ...ADD, ...set(BA));
   const step = [...get(BA), ...op.v128Load(0), ...set(low), ...get(BA), ...op.v128Load(16), ...set(high)];
   for (let row = 0; row < height; row++) {
-    step.push(...get(rowAddresses[row]!), ...op.f32Load(), ...op.f32x4Splat(), ...set(splat));
+    step.push(...get(rowAddresses[row]!), ...op.v128Load32Splat(), ...set(splat));
     for (const [half, vector] of [[0, low], [1, high]] as const) {
       step.push(...multiplyAddInto(accumulator(row, half), get(splat), get(vector), fused));
     }

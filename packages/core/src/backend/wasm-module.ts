@@ -360,7 +360,7 @@ function tapsGradientBody(outChannels: number, tapBlocks: number, fused: boolean
   const perPixel: number[] = [];
   for (let block = 0; block < tapBlocks; block++) perPixel.push(...get(P_XA), ...v128LoadAt(16 * block), ...set(input(block)));
   for (let o = 0; o < outChannels; o++) {
-    perPixel.push(...get(P_DA), ...f32LoadAt(4 * o), ...F32X4_SPLAT, ...set(splat));
+    perPixel.push(...get(P_DA), ...op.v128Load32Splat(4 * o), ...set(splat));
     for (let block = 0; block < tapBlocks; block++) {
       perPixel.push(...multiplyAddInto(accumulator(block, o), get(input(block)), get(splat), fused));
     }
@@ -385,7 +385,6 @@ function tapsGradientBody(outChannels: number, tapBlocks: number, fused: boolean
 
 const v128LoadAt = (offset: number) => [0xfd, 0x00, 0x02, ...unsignedLeb(offset)];
 const v128StoreAt = (offset: number) => [0xfd, 0x0b, 0x02, ...unsignedLeb(offset)];
-const f32LoadAt = (offset: number) => [0x2a, 0x02, ...unsignedLeb(offset)];
 
 /** A module with the one function filterGradientTaps for (outChannels, tapBlocks). */
 export function tapsModuleBytes(shared: boolean, outChannels: number, tapBlocks: number, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
@@ -594,7 +593,7 @@ function inputGradientBody(inChannels: number, outChannels: number, pixels: numb
     const perOutput: number[] = [];
     for (let v = 0; v < vectors; v++) perOutput.push(...get(N_WA), ...v128LoadAt(16 * v), ...set(weight(v)));
     for (let p = 0; p < count; p++) {
-      perOutput.push(...get(N_DA), ...f32LoadAt(p * outBytes), ...F32X4_SPLAT, ...set(splat));
+      perOutput.push(...get(N_DA), ...op.v128Load32Splat(p * outBytes), ...set(splat));
       for (let v = 0; v < vectors; v++) {
         perOutput.push(...multiplyAddInto(accumulator(p, v), get(splat), get(weight(v)), fused));
       }

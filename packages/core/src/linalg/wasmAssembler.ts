@@ -81,6 +81,8 @@ export const op = {
   f64Mul: () => [0xa2],
   v128Load: (offset = 0) => [0xfd, ...unsignedLeb(0x00), 3, ...unsignedLeb(offset)],
   v128Store: (offset = 0) => [0xfd, ...unsignedLeb(0x0b), 3, ...unsignedLeb(offset)],
+  /** One f32 from memory in all four lanes (one `vbroadcastss` from memory on x86-64 with AVX). */
+  v128Load32Splat: (offset = 0) => [0xfd, ...unsignedLeb(0x09), 2, ...unsignedLeb(offset)],
   v128Load64Splat: (offset = 0) => [0xfd, ...unsignedLeb(0x0a), 3, ...unsignedLeb(offset)],
   v128Zero: () => [0xfd, ...unsignedLeb(0x0c), ...new Array<number>(16).fill(0)],
   f64x2Splat: () => [0xfd, ...unsignedLeb(0x14)],

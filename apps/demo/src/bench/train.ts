@@ -60,6 +60,8 @@ type LayerSpec =
 const INPUT: [number, number, number] = [28, 28, 1];
 const CLASSES = 10;
 const BATCH = 64;
+/** Seconds a timed wasm run warms up before its window (see `timeTraining`). */
+const WARM_UP_SECONDS = 1.5;
 /** Batch sizes of the stock cpu backend (its cost per sample does not depend on the batch). */
 const CPU_BATCH: Record<'lenet' | 'smallCnn', number> = { lenet: 16, smallCnn: 1 };
 
@@ -151,9 +153,15 @@ function networkBackbone(key: NetworkKey) {
 
 const backbones = { lenet: networkBackbone('lenet'), smallCnn: networkBackbone('smallCnn') };
 
-/** Times and losses stamped by the step timer, and the step at which it stops the run. */
+/** Times and losses stamped by the step timer, and when it stops the run. */
 interface StepRecord {
-  readonly stopAt: number;
+  /** Steps timed once the warm-up is over. */
+  readonly steps: number;
+  /** The warm-up lasts at least this many steps and this many milliseconds (from the first stamp). */
+  readonly warmUpSteps: number;
+  readonly warmUpMs: number;
+  /** Index of the stamp the timed window starts at, once the warm-up is over. */
+  measureFrom: number | undefined;
   readonly times: number[];
   readonly losses: number[];
   /** Whether the timer recomputes and reads each step's task loss (the loss check); timed runs do not. */
@@ -183,8 +191,13 @@ const stepTimer = definePlugin({
               tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(batch.source.y, CLASSES), outputs.source.logits).dataSync()[0]),
             );
           }
-          record.times.push(performance.now());
-          if (record.times.length > record.stopAt) throw new StopRun();
+          const now = performance.now();
+          record.times.push(now);
+          const stamp = record.times.length - 1;
+          if (record.measureFrom === undefined && stamp >= record.warmUpSteps && now - record.times[0] >= record.warmUpMs) {
+            record.measureFrom = stamp;
+          }
+          if (record.measureFrom !== undefined && stamp >= record.measureFrom + record.steps) throw new StopRun();
           return undefined;
         },
       };
@@ -200,28 +213,54 @@ function syntheticImages(count: number, seed: number) {
   return { X, y: Array.from({ length: count }, (_, index) => index % CLASSES), shape: INPUT };
 }
 
+/** How long a timed run warms up before its window, and how many steps the window holds. */
+interface TimingPlan {
+  readonly steps: number;
+  /** At least this many whole steps before the window (default 0). */
+  readonly warmUpSteps?: number;
+  /** And at least this many seconds from the first step's stamp (default 0). */
+  readonly warmUpSeconds?: number;
+}
+
+/** Batches in a timed run's synthetic data; the run goes over it epoch after epoch until the timer stops it. */
+const DATA_BATCHES = 24;
+
 /**
- * Trains `warmup + steps + 1` steps of `batch` on the active backend; returns samples/s over the
- * last `steps`. The time stamps fall in each step's forward pass, so `warmup` 1 leaves the whole
- * first step out, backward pass included: on wasm that one assembles and compiles tlkit's
- * per-shape WebAssembly loops and runs them once in V8's baseline tier (small-CNN: 1.0–1.5 s
- * against 0.3–0.6 s for a later step).
+ * Trains `batch`-sample steps on the active backend until the timer has `steps` steps after the
+ * warm-up; returns samples/s over those steps (`samplesPerSec`) and over every step after the
+ * first (`samplesPerSecFromSecondStep`, the window this bench used until 2026-11-23).
+ *
+ * The time stamps fall in each step's forward pass, so a warm-up of one step leaves the whole first
+ * step out, backward pass included: on wasm that one assembles tlkit's per-shape WebAssembly loops
+ * and runs them once in V8's baseline tier (small-CNN: 1.0–1.5 s against 0.3–0.6 s for a later
+ * step). V8 keeps compiling for about a second after that (the JavaScript of tfjs's engine and
+ * layers, and hot WebAssembly functions, on background threads): LeNet-5's steps 2–40 took
+ * 25–46 ms against 17–19 ms from step 40 on in one process, 29–46 against 28.5–29 in another, on
+ * 2026-11-23. A warm-up of 1.5 s leaves that out, as a training run of minutes does.
  */
 async function timeTraining(
   network: NetworkKey,
   batch: number,
-  steps: number,
+  plan: TimingPlan,
   recordLosses = false,
-  warmup = 0,
-): Promise<{ samplesPerSec: number; losses: number[] }> {
+): Promise<{ samplesPerSec: number; samplesPerSecFromSecondStep: number; warmUpSteps: number; losses: number[] }> {
   registerBackbone(backbones[network]);
-  const id = `${network}-${tf.getBackend()}-${batch}-${steps}-${Math.random()}`;
-  const record: StepRecord = { stopAt: warmup + steps, times: [], losses: [], recordLosses };
+  const id = `${network}-${tf.getBackend()}-${batch}-${plan.steps}-${Math.random()}`;
+  const record: StepRecord = {
+    steps: plan.steps,
+    warmUpSteps: plan.warmUpSteps ?? 0,
+    warmUpMs: 1000 * (plan.warmUpSeconds ?? 0),
+    measureFrom: undefined,
+    times: [],
+    losses: [],
+    recordLosses,
+  };
   records.set(id, record);
   // Every class present (the head's width comes from the labels), even for a tiny cpu run.
-  const source = syntheticImages(Math.max(batch * (warmup + steps + 1), CLASSES), 11);
+  const source = syntheticImages(Math.max(batch * DATA_BATCHES, CLASSES), 11);
   const task = { source, target: { X: source.X, shape: INPUT }, problem: 'classification' as const };
-  const pipeline = compose(stepTimer.create({ id }), trainer({ backbone: { use: NETWORKS[network].name }, epochs: 1, batchSize: batch }));
+  // Epochs enough for any warm-up: the timer ends the run.
+  const pipeline = compose(stepTimer.create({ id }), trainer({ backbone: { use: NETWORKS[network].name }, epochs: 100_000, batchSize: batch }));
   tf.engine().startScope();
   try {
     await pipeline.fit(task, { seed: 5 });
@@ -234,8 +273,11 @@ async function timeTraining(
     tf.engine().endScope();
     records.delete(id);
   }
-  const seconds = (record.times[warmup + steps] - record.times[warmup]) / 1000;
-  return { samplesPerSec: (batch * steps) / seconds, losses: record.losses };
+  const { times } = record;
+  const from = record.measureFrom!;
+  const last = from + plan.steps;
+  const perSecond = (first: number) => (batch * (last - first)) / ((times[last] - times[first]) / 1000);
+  return { samplesPerSec: perSecond(from), samplesPerSecFromSecondStep: last > 1 ? perSecond(1) : perSecond(from), warmUpSteps: from, losses: record.losses };
 }
 
 function largestRelativeDifference(a: readonly number[], b: readonly number[]): number {
@@ -258,16 +300,17 @@ export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
   for (const network of Object.keys(NETWORKS) as NetworkKey[]) {
     const { label, layers } = NETWORKS[network];
     const flops = trainingFlopsPerSample(layers);
-    const wasmSteps = network === 'lenet' ? (quick ? 6 : 40) : quick ? 3 : 15;
+    const plan: TimingPlan = { steps: network === 'lenet' ? (quick ? 6 : 60) : quick ? 3 : 15, warmUpSteps: 1, warmUpSeconds: quick ? 0 : WARM_UP_SECONDS };
 
-    const byThreads = new Map<number, number>();
+    const byThreads = new Map<number, Awaited<ReturnType<typeof timeTraining>>>();
     for (const threads of [1, cores]) {
       if (byThreads.has(threads)) continue;
       await setupNodeBackend({ backend: 'wasm', threads, log: false });
-      byThreads.set(threads, (await timeTraining(network, BATCH, wasmSteps, false, 1)).samplesPerSec);
+      byThreads.set(threads, await timeTraining(network, BATCH, plan));
     }
     const defaultInfo = await setupNodeBackend({ backend: 'wasm', log: false });
-    const wasm = byThreads.get(defaultInfo.threads) ?? (await timeTraining(network, BATCH, wasmSteps, false, 1)).samplesPerSec;
+    const defaultRun = byThreads.get(defaultInfo.threads) ?? (await timeTraining(network, BATCH, plan));
+    const wasm = defaultRun.samplesPerSec;
 
     await setupBackend({ backend: 'cpu', log: false });
     // Stock cpu's convolution gradients cost the same per sample at any batch size (scalar loops
@@ -277,19 +320,24 @@ export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
     const cpuBatch = CPU_BATCH[network];
     const cpuSteps = 1;
     const cpuStarted = performance.now();
-    const cpu = await timeTraining(network, cpuBatch, cpuSteps, true);
+    const cpu = await timeTraining(network, cpuBatch, { steps: cpuSteps }, true);
     cpuSeconds += (performance.now() - cpuStarted) / 1000;
     // The cpu run's losses against a wasm run on the same batches (same seed, same data).
     await setupNodeBackend({ backend: 'wasm', log: false });
-    const wasmSameBatches = await timeTraining(network, cpuBatch, cpuSteps, true);
+    const wasmSameBatches = await timeTraining(network, cpuBatch, { steps: cpuSteps }, true);
     const lossCheck = largestRelativeDifference(wasmSameBatches.losses, cpu.losses);
 
     const gflopsOf = (samplesPerSec: number) => (samplesPerSec * flops) / 1e9;
-    const threadKeys = Object.fromEntries([...byThreads].map(([threads, value]) => [`wasmThreads${threads}`, value]));
+    const threadKeys = Object.fromEntries([...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, run.samplesPerSec]));
+    const threadKeysFromSecondStep = Object.fromEntries([...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, run.samplesPerSecFromSecondStep]));
     context.log(
       `  ${label.padEnd(9)} wasm ${wasm.toFixed(0).padStart(6)} samples/s (default, ${defaultInfo.threads} thread${defaultInfo.threads > 1 ? 's' : ''})  ` +
-        [...byThreads].map(([threads, value]) => `${threads} thread${threads > 1 ? 's' : ''} ${value.toFixed(0)}`).join('  ') +
+        [...byThreads].map(([threads, run]) => `${threads} thread${threads > 1 ? 's' : ''} ${run.samplesPerSec.toFixed(0)}`).join('  ') +
         `  cpu ${cpu.samplesPerSec.toFixed(2)}${cpuBatch !== BATCH ? ` (batch ${cpuBatch})` : ''}`,
+    );
+    context.log(
+      `  ${''.padEnd(9)} timed over ${plan.steps} steps after a warm-up of ${[...byThreads].map(([, run]) => run.warmUpSteps).join(' / ')} steps; ` +
+        `from the second step on: ${[...byThreads].map(([, run]) => run.samplesPerSecFromSecondStep.toFixed(0)).join(' / ')} samples/s`,
     );
     context.log(
       `  ${''.padEnd(9)} ${(flops / 1e6).toFixed(2)} MFLOP/sample → ${gflopsOf(wasm).toFixed(1)} GFLOP/s` +
@@ -297,12 +345,14 @@ export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
     );
     figures[network] = {
       samplesPerSec: { wasm, cpu: cpu.samplesPerSec, ...threadKeys },
+      samplesPerSecFromSecondStep: { wasm: defaultRun.samplesPerSecFromSecondStep, ...threadKeysFromSecondStep },
+      warmUp: { seconds: plan.warmUpSeconds, steps: Object.fromEntries([...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, run.warmUpSteps])), timedSteps: plan.steps },
       wasmThreads: defaultInfo.threads,
       cpuBatch,
       mflopPerSample: flops / 1e6,
-      gflops: Object.fromEntries([['wasm', gflopsOf(wasm)], ...[...byThreads].map(([threads, value]) => [`wasmThreads${threads}`, gflopsOf(value)])]),
+      gflops: Object.fromEntries([['wasm', gflopsOf(wasm)], ...[...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, gflopsOf(run.samplesPerSec)])]),
       fractionOfBlas: blas
-        ? Object.fromEntries([['wasm', gflopsOf(wasm) / blas], ...[...byThreads].map(([threads, value]) => [`wasmThreads${threads}`, gflopsOf(value) / blas])])
+        ? Object.fromEntries([['wasm', gflopsOf(wasm) / blas], ...[...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, gflopsOf(run.samplesPerSec) / blas])])
         : null,
       lossCheck,
     };

@@ -254,13 +254,16 @@ describe('tlkit wasm kernels', () => {
     { x: [2, 8, 7, 3], f: [3, 2, 3, 4], stride: [2, 2], mode: 'same' },
     { x: [2, 9, 8, 3], f: [3, 3, 3, 4], stride: [2, 3], mode: 'valid' },
     { x: [2, 6, 6, 1], f: [5, 5, 1, 2], stride: [1, 1], mode: 'same' },
-    // One input channel: the filter gradient by tlkit's WebAssembly loops (taps in SIMD lanes for up
-    // to 16 accumulators, outputs in SIMD lanes above that).
+    // One input channel: the filter gradient by tlkit's WebAssembly loops (taps in SIMD lanes, one
+    // pass per group of outputs: one group of 3; 3 + 3; 5 + 5 + 5 + 5; 4; 4 + 4; 4 + 3; filters
+    // wider than 24 taps: outputs in SIMD lanes).
     { x: [2, 9, 8, 1], f: [5, 5, 1, 3], stride: [1, 1], mode: 'same' },
     { x: [2, 8, 9, 1], f: [3, 6, 1, 6], stride: [1, 1], mode: 'valid' },
     { x: [2, 6, 7, 1], f: [3, 3, 1, 20], stride: [1, 1], mode: 'valid' },
     { x: [2, 7, 6, 1], f: [3, 3, 1, 4], stride: [1, 1], mode: 'valid' },
     { x: [3, 6, 5, 1], f: [5, 4, 1, 8], stride: [1, 1], mode: 'same' },
+    { x: [2, 7, 8, 1], f: [3, 3, 1, 7], stride: [1, 1], mode: 'valid' },
+    { x: [1, 2, 28, 1], f: [1, 25, 1, 4], stride: [1, 1], mode: 'valid' },
     // Unpadded stride 1, an even number of input channels, outputs a multiple of 16: the forward and
     // filter-gradient WebAssembly loops (blocked, streamed).
     { x: [2, 7, 6, 8], f: [3, 3, 8, 16], stride: [1, 1], mode: 'valid' },

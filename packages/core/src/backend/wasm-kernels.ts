@@ -228,13 +228,40 @@ function rotateFilter(calls: KernelCalls, filter: Info, layout: 'swapChannels' |
 }
 
 /**
+ * Accumulators per pass of the one-channel taps loop (tap blocks × outputs of a group). Loop alone,
+ * one thread, interleaved in one process, LeNet-5's first layer (2 tap blocks, 6 outputs): 6
+ * outputs in one pass (12 accumulators) 2.59 ms, groups of 4 (8) 2.23, of 3 (6) 1.96, of 2 (4)
+ * 3.02; small-CNN's (1 tap block, 32 outputs): groups of 16 3.95 ms, of 8 3.14, of 6 3.06, of 4
+ * 4.00, against 5.7 for the four-outputs-per-step loop it had used (its 32 accumulators did not
+ * fit).
+ */
+const TAPS_ACCUMULATORS = 6;
+
+/**
+ * The output groups `[first, size]` of the one-channel taps loop: as few passes as keep each within
+ * {@link TAPS_ACCUMULATORS} accumulators, sizes as even as possible (at most two distinct sizes, so
+ * at most two assembled loops). Null when one tap block alone is too many.
+ */
+function tapsOutputGroups(outChannels: number, tapBlocks: number): [number, number][] | null {
+  const largest = Math.floor(TAPS_ACCUMULATORS / tapBlocks);
+  if (largest < 1) return null;
+  const passes = Math.ceil(outChannels / largest);
+  const size = Math.ceil(outChannels / passes);
+  const groups: [number, number][] = [];
+  for (let first = 0; first < outChannels; first += size) groups.push([first, Math.min(size, outChannels - first)]);
+  return groups;
+}
+
+/**
  * dW of a convolution with one input channel (a first layer on grey images) by tlkit's
- * WebAssembly loop: for every output pixel and filter tap, the input value times that pixel's dy
- * row, four output channels per SIMD step, added into dW (x zero-padded first). XNNPACK's form —
- * x correlated with dy, batch in the channel slot — packs all of dy as its filter on every call and
- * has few output pixels to spread over: small-CNN's first layer (32 outputs) 29–34 → 5.2–5.4 ms
- * per step. Null when it does not apply (more input channels, output channels not a multiple of
- * four, strides, dilations, no heap module).
+ * WebAssembly loops (x zero-padded first). The taps loop: four horizontal filter taps per SIMD
+ * step, broadcast dy values, the sums of a group of outputs in registers along each input row
+ * ({@link tapsOutputGroups}), one pass per group. Filters wider than 24 taps go to the per-pixel
+ * loop (four output channels per SIMD step, added into dW in memory; output channels a multiple
+ * of four). XNNPACK's form — x correlated with dy, batch in the channel slot — packs all of dy as
+ * its filter on every call and has few output pixels to spread over: small-CNN's first layer (32
+ * outputs) took 29–34 ms per step there, 5.2–5.4 with the per-pixel loop. Null when it does not
+ * apply (more input channels, strides, dilations, no heap module).
  */
 function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padInfo } = info;
@@ -245,10 +272,12 @@ function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, 
   const bottom = paddedHeight - inHeight - padInfo.top;
   const right = paddedWidth - inWidth - padInfo.left;
   if (padInfo.top < 0 || padInfo.left < 0 || bottom < 0 || right < 0) return null;
-  // Few outputs (LeNet-5's 6): four horizontal taps per SIMD step, all accumulators in registers.
+  // Four horizontal taps per SIMD step, the accumulators of a group of outputs in registers.
   const tapBlocks = Math.ceil(filterWidth / 4);
-  const taps = tapsFilterGradient(backend, outChannels, tapBlocks);
-  if (taps) {
+  const groups = tapsOutputGroups(outChannels, tapBlocks);
+  const loops = groups && groups.map(([, size]) => tapsFilterGradient(backend, outChannels, tapBlocks, size));
+  if (groups && loops && loops.every((loop) => loop !== null)) {
+    const taps = loops[0]!;
     return withCalls(backend, 'wasm', (calls) => {
       // One extra zero row under each image: the last taps of a row read up to three values past it.
       const padded = calls.run(
@@ -265,9 +294,11 @@ function oneChannelFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, 
       const imageBytes = (paddedHeight + 1) * rowBytes;
       const dyImageBytes = outHeight * outWidth * outChannels * 4;
       const [xAt, dyAt, sumsAt] = [heapOffset(backend, padded), heapOffset(backend, dy), heapOffset(backend, sums)];
-      runInParts(
-        taps,
-        ranges.map(([start, count], part) => [xAt + start * imageBytes, dyAt + start * dyImageBytes, sumsAt + part * sumSize * 4, count, outHeight, outWidth, filterHeight, rowBytes, imageBytes]),
+      groups.forEach(([first], index) =>
+        runInParts(
+          loops[index]!,
+          ranges.map(([start, count], part) => [xAt + start * imageBytes, dyAt + start * dyImageBytes + 4 * first, sumsAt + (part * sumSize + 4 * first) * 4, count, outHeight, outWidth, filterHeight, rowBytes, imageBytes]),
+        ),
       );
       const gradient = calls.adopt(backend.makeOutput([filterHeight, filterWidth, 1, outChannels], 'float32'));
       const target = backend.typedArrayFromHeap(gradient) as Float32Array;

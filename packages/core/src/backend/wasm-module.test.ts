@@ -113,8 +113,8 @@ describe('tlkit wasm module', () => {
       [16, 1],
       [1, 1],
     ]) {
-      expect(WebAssembly.validate(tapsModuleBytes(false, outputs, blocks, fused))).toBe(true);
-      expect(WebAssembly.validate(tapsModuleBytes(true, outputs, blocks, fused))).toBe(true);
+      expect(WebAssembly.validate(tapsModuleBytes(false, outputs, blocks, outputs, fused))).toBe(true);
+      expect(WebAssembly.validate(tapsModuleBytes(true, outputs, blocks, outputs, fused))).toBe(true);
     }
     for (const outputs of [1, 6, 12]) {
       expect(WebAssembly.validate(convolveModuleBytes(false, outputs, fused))).toBe(true);

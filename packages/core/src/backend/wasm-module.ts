@@ -337,29 +337,31 @@ export function moduleBytes(shared: boolean, fused = relaxedSimdAvailable()): Ui
 }
 
 // Locals of filterGradientTaps(xPadded, dy, sums, batch, outHeight, outWidth, filterHeight,
-// rowBytes, imageBytes), assembled for one (outChannels, tapBlocks): the filter gradient of a
-// stride-1 convolution with one input channel, four horizontal taps per SIMD lane group:
-// sums[i][block][o][lane] += Σ xPadded[b, r + i, c + 4·block + lane] · dy[b, r, c, o]. The
-// tapBlocks · outChannels accumulators (at most 16) stay in locals along each input row.
+// rowBytes, imageBytes), assembled for one (outChannels, tapBlocks, group): the filter gradient of
+// a stride-1 convolution with one input channel, four horizontal taps per SIMD lane group:
+// sums[i][block][o][lane] += Σ xPadded[b, r + i, c + 4·block + lane] · dy[b, r, c, o] for the
+// `group` outputs o from the one dy and sums point at (the caller offsets them by 4 · o0 and
+// 16 · o0 bytes for a group starting at o0; dy pixels and sums blocks keep outChannels' strides).
+// The tapBlocks · group accumulators stay in locals along each input row.
 const [P_X, P_DY, P_SUMS, P_BATCH, P_OUT_HEIGHT, P_OUT_WIDTH, P_FILTER_HEIGHT, P_ROW_BYTES, P_IMAGE_BYTES] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 const [P_B, P_R, P_I, P_C, P_XA, P_DA, P_WA, P_DY_ROW] = [9, 10, 11, 12, 13, 14, 15, 16];
 const P_V128 = 17; // accumulators, then tapBlocks inputs, then one splat
 
-function tapsGradientBody(outChannels: number, tapBlocks: number, fused: boolean): number[] {
-  const accumulator = (block: number, o: number) => P_V128 + block * outChannels + o;
-  const input = (block: number) => P_V128 + tapBlocks * outChannels + block;
-  const splat = P_V128 + tapBlocks * outChannels + tapBlocks;
+function tapsGradientBody(outChannels: number, tapBlocks: number, group: number, fused: boolean): number[] {
+  const accumulator = (block: number, o: number) => P_V128 + block * group + o;
+  const input = (block: number) => P_V128 + tapBlocks * group + block;
+  const splat = P_V128 + tapBlocks * group + tapBlocks;
   const load: number[] = [];
   const store: number[] = [];
   for (let block = 0; block < tapBlocks; block++)
-    for (let o = 0; o < outChannels; o++) {
+    for (let o = 0; o < group; o++) {
       const offset = 16 * (block * outChannels + o);
       load.push(...get(P_WA), ...v128LoadAt(offset), ...set(accumulator(block, o)));
       store.push(...get(P_WA), ...get(accumulator(block, o)), ...v128StoreAt(offset));
     }
   const perPixel: number[] = [];
   for (let block = 0; block < tapBlocks; block++) perPixel.push(...get(P_XA), ...v128LoadAt(16 * block), ...set(input(block)));
-  for (let o = 0; o < outChannels; o++) {
+  for (let o = 0; o < group; o++) {
     perPixel.push(...get(P_DA), ...op.v128Load32Splat(4 * o), ...set(splat));
     for (let block = 0; block < tapBlocks; block++) {
       perPixel.push(...multiplyAddInto(accumulator(block, o), get(input(block)), get(splat), fused));
@@ -386,9 +388,9 @@ function tapsGradientBody(outChannels: number, tapBlocks: number, fused: boolean
 const v128LoadAt = (offset: number) => [0xfd, 0x00, 0x02, ...unsignedLeb(offset)];
 const v128StoreAt = (offset: number) => [0xfd, 0x0b, 0x02, ...unsignedLeb(offset)];
 
-/** A module with the one function filterGradientTaps for (outChannels, tapBlocks). */
-export function tapsModuleBytes(shared: boolean, outChannels: number, tapBlocks: number, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [{ name: 'filterGradientTaps', parameters: Array<number>(9).fill(I32), results: [], locals: [[8, I32], [tapBlocks * outChannels + tapBlocks + 1, V128]], body: tapsGradientBody(outChannels, tapBlocks, fused) }]);
+/** A module with the one function filterGradientTaps for (outChannels, tapBlocks, group; group defaults to every output). */
+export function tapsModuleBytes(shared: boolean, outChannels: number, tapBlocks: number, group = outChannels, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
+  return assembleModule({ shared }, [{ name: 'filterGradientTaps', parameters: Array<number>(9).fill(I32), results: [], locals: [[8, I32], [tapBlocks * group + tapBlocks + 1, V128]], body: tapsGradientBody(outChannels, tapBlocks, group, fused) }]);
 }
 
 // Locals of convolveOneChannel(xPadded, weights, y, batch, outHeight, outWidth, filterHeight,
@@ -476,13 +478,14 @@ export type FilterGradientTaps = (
 const tapsModules = new WeakMap<tf.KernelBackend, Map<string, FilterGradientTaps | null>>();
 
 /**
- * filterGradientTaps assembled for (outChannels, tapBlocks) on a backend's memory, or null
- * (accumulators would not fit: more than 16; or no memory). One per backend and shape. @internal
+ * filterGradientTaps assembled for (outChannels, tapBlocks, group) on a backend's memory, or null
+ * (accumulators would not fit: tapBlocks · group more than 16; a group of 0 or more than
+ * outChannels; or no memory). One per backend and shape. @internal
  */
-export function tapsFilterGradient(backend: tf.KernelBackend, outChannels: number, tapBlocks: number): FilterGradientTaps | null {
-  if (tapBlocks * outChannels > 16) return null;
-  return perBackendAndShape(tapsModules, backend, `${outChannels}x${tapBlocks}`, () => {
-    const exports = instantiateOnBackend(backend, (shared) => tapsModuleBytes(shared, outChannels, tapBlocks));
+export function tapsFilterGradient(backend: tf.KernelBackend, outChannels: number, tapBlocks: number, group = outChannels): FilterGradientTaps | null {
+  if (tapBlocks * group > 16 || group < 1 || group > outChannels) return null;
+  return perBackendAndShape(tapsModules, backend, `${outChannels}x${tapBlocks}x${group}`, () => {
+    const exports = instantiateOnBackend(backend, (shared) => tapsModuleBytes(shared, outChannels, tapBlocks, group));
     return exports ? (exports.filterGradientTaps as FilterGradientTaps) : null;
   });
 }

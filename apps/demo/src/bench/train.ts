@@ -11,10 +11,12 @@
  * The last dense 10 is core's task head; the rest is a backbone registered under `bench-lenet5` /
  * `bench-small-cnn`. Inputs are seeded uniform noise with labels i mod 10 (throughput does not
  * depend on the pixel values). A training step of the bench (`bench-step-timer`) stamps the time at
- * every step's forward pass; samples/s = batch × k / (t_{k+1} − t_1) on wasm, so set-up and the
- * whole first (warm-up) step, backward pass included, are excluded (until 2026-11-22 it was
- * t_k − t_0, which counted the first backward pass, where tlkit's WebAssembly loops are assembled
- * and first run in V8's baseline tier: small-CNN figures were up to a fifth low). The cpu
+ * every step's forward pass; on wasm, samples/s = batch × k / (t_{m+k} − t_m) over k steps after a
+ * warm-up: m is the first stamp at least 1.5 s after t_1, so set-up, the whole first step (backward
+ * pass included, where tlkit's WebAssembly loops are assembled and first run in V8's baseline tier:
+ * until 2026-11-22 the window started at t_0, and small-CNN figures were up to a fifth low) and the
+ * second or so in which V8 keeps compiling are excluded (until 2026-11-23 the window was
+ * t_1 … t_{k+1}, still reported as `samplesPerSecFromSecondStep`). The cpu
  * reference keeps t_k − t_0 (one step there takes seconds; nothing is compiled). Only the two runs of the loss check also recompute and read back each step's
  * task loss (about ten kernels and a synchronous read per step, which the timed runs leave out).
  * Backends:
@@ -157,7 +159,7 @@ const backbones = { lenet: networkBackbone('lenet'), smallCnn: networkBackbone('
 interface StepRecord {
   /** Steps timed once the warm-up is over. */
   readonly steps: number;
-  /** The warm-up lasts at least this many steps and this many milliseconds (from the first stamp). */
+  /** The warm-up lasts at least this many steps and this many milliseconds (from the end of the first step). */
   readonly warmUpSteps: number;
   readonly warmUpMs: number;
   /** Index of the stamp the timed window starts at, once the warm-up is over. */
@@ -194,7 +196,9 @@ const stepTimer = definePlugin({
           const now = performance.now();
           record.times.push(now);
           const stamp = record.times.length - 1;
-          if (record.measureFrom === undefined && stamp >= record.warmUpSteps && now - record.times[0] >= record.warmUpMs) {
+          // Milliseconds count from the second stamp (the end of the first step, where the loops are compiled).
+          const warmUpStart = record.times[Math.min(1, record.warmUpSteps)]!;
+          if (record.measureFrom === undefined && stamp >= record.warmUpSteps && now - warmUpStart >= record.warmUpMs) {
             record.measureFrom = stamp;
           }
           if (record.measureFrom !== undefined && stamp >= record.measureFrom + record.steps) throw new StopRun();
@@ -218,32 +222,37 @@ interface TimingPlan {
   readonly steps: number;
   /** At least this many whole steps before the window (default 0). */
   readonly warmUpSteps?: number;
-  /** And at least this many seconds from the first step's stamp (default 0). */
+  /** And at least this many seconds from the end of the first step (default 0). */
   readonly warmUpSeconds?: number;
 }
 
 /** Batches in a timed run's synthetic data; the run goes over it epoch after epoch until the timer stops it. */
 const DATA_BATCHES = 24;
 
+/** What a timed run gives back. */
+interface TimedRun {
+  readonly samplesPerSec: number;
+  readonly samplesPerSecFromSecondStep: number;
+  /** Steps before the timed window (its first stamp's index). */
+  readonly warmUpSteps: number;
+  readonly losses: number[];
+}
+
 /**
  * Trains `batch`-sample steps on the active backend until the timer has `steps` steps after the
- * warm-up; returns samples/s over those steps (`samplesPerSec`) and over every step after the
- * first (`samplesPerSecFromSecondStep`, the window this bench used until 2026-11-23).
+ * warm-up; returns samples/s over those steps (`samplesPerSec`) and over the window this bench
+ * used until 2026-11-23, the `steps` steps after the first (`samplesPerSecFromSecondStep`; the
+ * same as `samplesPerSec` for a run without a warm-up).
  *
  * The time stamps fall in each step's forward pass, so a warm-up of one step leaves the whole first
  * step out, backward pass included: on wasm that one assembles tlkit's per-shape WebAssembly loops
  * and runs them once in V8's baseline tier (small-CNN: 1.0–1.5 s against 0.3–0.6 s for a later
  * step). V8 keeps compiling for about a second after that (the JavaScript of tfjs's engine and
- * layers, and hot WebAssembly functions, on background threads): LeNet-5's steps 2–40 took
- * 25–46 ms against 17–19 ms from step 40 on in one process, 29–46 against 28.5–29 in another, on
- * 2026-11-23. A warm-up of 1.5 s leaves that out, as a training run of minutes does.
+ * layers, and hot WebAssembly functions, on background threads; per-step times in
+ * docs/backends.md, "Sixth pass"): a warm-up of 1.5 s after the first step leaves that out too, as
+ * a training run of minutes does.
  */
-async function timeTraining(
-  network: NetworkKey,
-  batch: number,
-  plan: TimingPlan,
-  recordLosses = false,
-): Promise<{ samplesPerSec: number; samplesPerSecFromSecondStep: number; warmUpSteps: number; losses: number[] }> {
+async function timeTraining(network: NetworkKey, batch: number, plan: TimingPlan, recordLosses = false): Promise<TimedRun> {
   registerBackbone(backbones[network]);
   const id = `${network}-${tf.getBackend()}-${batch}-${plan.steps}-${Math.random()}`;
   const record: StepRecord = {
@@ -273,11 +282,13 @@ async function timeTraining(
     tf.engine().endScope();
     records.delete(id);
   }
-  const { times } = record;
-  const from = record.measureFrom!;
-  const last = from + plan.steps;
-  const perSecond = (first: number) => (batch * (last - first)) / ((times[last] - times[first]) / 1000);
-  return { samplesPerSec: perSecond(from), samplesPerSecFromSecondStep: last > 1 ? perSecond(1) : perSecond(from), warmUpSteps: from, losses: record.losses };
+  const { times, measureFrom: from } = record;
+  if (from === undefined || times.length <= from + plan.steps) {
+    throw new Error(`bench: the ${network} run on ${tf.getBackend()} ended after ${times.length} steps, before its timed window`);
+  }
+  const perSecond = (first: number) => (batch * plan.steps) / ((times[first + plan.steps]! - times[first]!) / 1000);
+  const samplesPerSec = perSecond(from);
+  return { samplesPerSec, samplesPerSecFromSecondStep: from >= 1 ? perSecond(1) : samplesPerSec, warmUpSteps: from, losses: record.losses };
 }
 
 function largestRelativeDifference(a: readonly number[], b: readonly number[]): number {
@@ -302,7 +313,7 @@ export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
     const flops = trainingFlopsPerSample(layers);
     const plan: TimingPlan = { steps: network === 'lenet' ? (quick ? 6 : 60) : quick ? 3 : 15, warmUpSteps: 1, warmUpSeconds: quick ? 0 : WARM_UP_SECONDS };
 
-    const byThreads = new Map<number, Awaited<ReturnType<typeof timeTraining>>>();
+    const byThreads = new Map<number, TimedRun>();
     for (const threads of [1, cores]) {
       if (byThreads.has(threads)) continue;
       await setupNodeBackend({ backend: 'wasm', threads, log: false });
@@ -328,8 +339,10 @@ export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
     const lossCheck = largestRelativeDifference(wasmSameBatches.losses, cpu.losses);
 
     const gflopsOf = (samplesPerSec: number) => (samplesPerSec * flops) / 1e9;
-    const threadKeys = Object.fromEntries([...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, run.samplesPerSec]));
-    const threadKeysFromSecondStep = Object.fromEntries([...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, run.samplesPerSecFromSecondStep]));
+    // { wasmThreads1: …, wasmThreads<cores>: … } of one figure of each thread count's run.
+    const perThreads = <T>(figure: (run: TimedRun) => T) => Object.fromEntries([...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, figure(run)]));
+    const threadKeys = perThreads((run) => run.samplesPerSec);
+    const threadKeysFromSecondStep = perThreads((run) => run.samplesPerSecFromSecondStep);
     context.log(
       `  ${label.padEnd(9)} wasm ${wasm.toFixed(0).padStart(6)} samples/s (default, ${defaultInfo.threads} thread${defaultInfo.threads > 1 ? 's' : ''})  ` +
         [...byThreads].map(([threads, run]) => `${threads} thread${threads > 1 ? 's' : ''} ${run.samplesPerSec.toFixed(0)}`).join('  ') +
@@ -346,13 +359,13 @@ export async function benchTrain(context: BenchContext): Promise<BenchFigures> {
     figures[network] = {
       samplesPerSec: { wasm, cpu: cpu.samplesPerSec, ...threadKeys },
       samplesPerSecFromSecondStep: { wasm: defaultRun.samplesPerSecFromSecondStep, ...threadKeysFromSecondStep },
-      warmUp: { seconds: plan.warmUpSeconds, steps: Object.fromEntries([...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, run.warmUpSteps])), timedSteps: plan.steps },
+      warmUp: { seconds: plan.warmUpSeconds, steps: { wasm: defaultRun.warmUpSteps, ...perThreads((run) => run.warmUpSteps) }, timedSteps: plan.steps },
       wasmThreads: defaultInfo.threads,
       cpuBatch,
       mflopPerSample: flops / 1e6,
-      gflops: Object.fromEntries([['wasm', gflopsOf(wasm)], ...[...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, gflopsOf(run.samplesPerSec)])]),
+      gflops: { wasm: gflopsOf(wasm), ...perThreads((run) => gflopsOf(run.samplesPerSec)) },
       fractionOfBlas: blas
-        ? Object.fromEntries([['wasm', gflopsOf(wasm) / blas], ...[...byThreads].map(([threads, run]) => [`wasmThreads${threads}`, gflopsOf(run.samplesPerSec) / blas])])
+        ? { wasm: gflopsOf(wasm) / blas, ...perThreads((run) => gflopsOf(run.samplesPerSec) / blas) }
         : null,
       lossCheck,
     };

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { validFilterGradient, validInputGradient } from './fixtures/convolution-reference';
 import { setupBackend } from './setup';
+import { filterGradientFewModuleBytes } from './wasm-filter-gradient-few';
+import { gemmModuleBytes } from './wasm-gemm';
 import { blockedInputGradient, convolveModuleBytes, type FilterGradientOneChannel, heapModule, inputGradientModuleBytes, instantiateOnBackend, moduleBytes, tapsModuleBytes } from './wasm-module';
 
 /**
@@ -108,14 +110,21 @@ describe('tlkit wasm module', () => {
   it.each([false, true])('assembles to valid WebAssembly, with plain and with shared memory (fused: %s)', (fused) => {
     expect(WebAssembly.validate(moduleBytes(false, fused))).toBe(true);
     expect(WebAssembly.validate(moduleBytes(true, fused))).toBe(true);
-    for (const [outputs, blocks] of [
-      [6, 2],
-      [16, 1],
-      [1, 1],
+    for (const [outputs, blocks, group] of [
+      [6, 2, 6],
+      [6, 2, 3],
+      [16, 1, 16],
+      [32, 1, 6],
+      [7, 2, 1],
+      [1, 1, 1],
     ]) {
-      expect(WebAssembly.validate(tapsModuleBytes(false, outputs, blocks, outputs, fused))).toBe(true);
-      expect(WebAssembly.validate(tapsModuleBytes(true, outputs, blocks, outputs, fused))).toBe(true);
+      expect(WebAssembly.validate(tapsModuleBytes(false, outputs, blocks, group, fused))).toBe(true);
+      expect(WebAssembly.validate(tapsModuleBytes(true, outputs, blocks, group, fused))).toBe(true);
     }
+    expect(WebAssembly.validate(gemmModuleBytes(false, fused))).toBe(true);
+    expect(WebAssembly.validate(gemmModuleBytes(true, fused))).toBe(true);
+    expect(WebAssembly.validate(filterGradientFewModuleBytes(false, 3, 8, fused))).toBe(true);
+    expect(WebAssembly.validate(filterGradientFewModuleBytes(true, 3, 8, fused))).toBe(true);
     for (const outputs of [1, 6, 12]) {
       expect(WebAssembly.validate(convolveModuleBytes(false, outputs, fused))).toBe(true);
       expect(WebAssembly.validate(convolveModuleBytes(true, outputs, fused))).toBe(true);

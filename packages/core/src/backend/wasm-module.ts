@@ -7,7 +7,8 @@
  * so nothing is downloaded or compiled by a toolchain.
  *
  * A second, per-shape module (`tapsModuleBytes`, `tapsFilterGradient`) holds the one-input-channel
- * filter gradient with the taps of a filter row in SIMD lanes, unrolled for its output count; a
+ * filter gradient with the taps of a filter row in SIMD lanes, unrolled for one group of outputs
+ * (assembled per output count, tap blocks and group size); a
  * third (`inputGradientModuleBytes`, `blockedInputGradient`) the input gradient of an unpadded
  * stride-1 convolution with a register block of dx columns × input channels, assembled per
  * (input channels, output channels, block).

@@ -206,14 +206,16 @@ for (const threads of [2, 3]) describe(`tlkit wasm kernels with helper threads (
   }
 
   // Each case takes paths whose batch is split over the threads (wasm-kernels.ts), named: the
-  // one-channel forward loop and filter gradient with taps in lanes (LeNet-5's first layer), the
-  // one-channel filter gradient (32 outputs), the blocked forward loop and the streamed filter
+  // one-channel forward loop and filter gradient with taps in lanes (LeNet-5's first layer; 32
+  // outputs in six groups), the per-pixel one-channel filter gradient (a filter 25 taps wide), the
+  // blocked forward loop and the streamed filter
   // gradient (outputs a multiple of 16), the blocked input gradient, also padded to whole channel
   // blocks (6 → 8), the few-channel filter gradient (3 → 8), and the 2 × 2 max-pool gradient.
   // Batch 2 with 3 threads leaves one thread without a part.
   const cases: [string, [number, number, number, number], [number, number, number, number], 'same' | 'valid', boolean, string[]][] = [
     ['1 → 6 channels, 5 × 5 same, max-pool', [5, 12, 12, 1], [5, 5, 1, 6], 'same', true, ['convolveOneChannel', 'filterGradientTaps', 'maxPoolGradTwoByTwo']],
-    ['1 → 32 channels, 3 × 3 valid', [5, 10, 10, 1], [3, 3, 1, 32], 'valid', false, ['filterGradientOneChannel']],
+    ['1 → 32 channels, 3 × 3 valid', [5, 10, 10, 1], [3, 3, 1, 32], 'valid', false, ['filterGradientTaps']],
+    ['1 → 8 channels, 2 × 25 valid', [5, 4, 30, 1], [2, 25, 1, 8], 'valid', false, ['filterGradientOneChannel']],
     ['32 → 64 channels, 3 × 3 valid, max-pool', [3, 8, 8, 32], [3, 3, 32, 64], 'valid', true, ['convolveBlocked', 'filterGradientStreamed', 'inputGradientBlocked', 'maxPoolGradTwoByTwo']],
     ['6 → 16 channels, 5 × 5 valid', [5, 10, 10, 6], [5, 5, 6, 16], 'valid', false, ['convolveBlocked', 'inputGradientBlocked', 'filterGradientStreamed']],
     ['batch of 2, 32 → 16 channels, 3 × 3 valid', [2, 6, 6, 32], [3, 3, 32, 16], 'valid', false, ['convolveBlocked', 'filterGradientStreamed', 'inputGradientBlocked']],

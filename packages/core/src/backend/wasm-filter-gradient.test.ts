@@ -6,7 +6,8 @@ import { type FilterGradientStreamed, filterGradientStreamedModuleBytes, type St
 /**
  * The streamed filter-gradient loop, run on a memory of its own, against dW written out in float64
  * (dw[i, j, k, o] = Σ_{b, r, c} x[b, r + i, c + j, k] · dy[b, r, c, o]): several blocks of input and
- * output channels, chunks that do and do not divide the batch, multiply-adds fused and unfused, and
+ * output channels, image order with chunks that do and do not divide the batch and row order,
+ * multiply-adds fused and unfused, and
  * adding into a dw that already holds values (how helper threads' partial sums are made).
  */
 describe('streamed filter-gradient loop', () => {
@@ -15,9 +16,11 @@ describe('streamed filter-gradient loop', () => {
     ['4 → 32 (two output blocks), 3 × 2, chunks of 2 over 3 images', { inChannels: 4, outChannels: 32, filterHeight: 3, filterWidth: 2, channels: 2, vectors: 4 }, [3, 6, 7], 2],
     ['3 → 8 with 3 × 2 blocks, a chunk larger than the batch', { inChannels: 3, outChannels: 8, filterHeight: 2, filterWidth: 3, channels: 3, vectors: 2 }, [2, 5, 6], 8],
   ];
-  for (const [name, shape, [batch, height, width], chunk] of cases)
-    for (const fused of [false, true])
-      it(`${name} (fused: ${fused}) adds the float64 gradient into dw`, () => {
+  for (const [name, blockShape, [batch, height, width], chunk] of cases)
+    for (const order of ['images', 'rows'] as const)
+      for (const fused of [false, true])
+      it(`${name}, ${order} order (fused: ${fused}) adds the float64 gradient into dw`, () => {
+        const shape = { ...blockShape, order };
         const { inChannels, outChannels, filterHeight: fh, filterWidth: fw } = shape;
         const [outHeight, outWidth] = [height! - fh + 1, width! - fw + 1];
         const rng = createRng(3);

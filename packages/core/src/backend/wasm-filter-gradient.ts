@@ -7,12 +7,17 @@
  * `filterGradientStreamed(x, dy, dw, batch, outHeight, outWidth, inHeight, inWidth, chunk)` — byte
  * offsets, then counts; NHWC x with `inChannels` channels, dy with `outChannels` — adds the
  * gradient of the `batch` images into dw (so dw starts at zero, or holds a partial sum). For each
- * chunk of `chunk` images, filter tap, block of `channels` input channels and block of 4 ·
- * `vectors` outputs, the channels × vectors accumulators stay in SIMD registers while every pixel
- * of the chunk streams past (per pixel: `vectors` dy loads, `channels` broadcasts of x, channels ×
- * vectors multiply-adds). The chunk keeps the images' x and dy in the L2 cache across the
- * taps and blocks that read them again; accumulators are loaded and stored once per chunk, not once
- * per output row as in the row-streaming 4 × 16 loop this one replaced. A chunk of 0 counts as 1.
+ * filter tap, block of `channels` input channels and block of 4 · `vectors` outputs, the
+ * channels × vectors accumulators stay in SIMD registers while pixels stream past (per pixel:
+ * `vectors` dy loads, `channels` broadcasts of x, channels × vectors multiply-adds), in one of
+ * two orders:
+ * - `images`: over every pixel of a chunk of `chunk` images, the blocks one after another (the
+ *   chunk's x and dy are read again by every block: from the L1 cache for small images);
+ * - `rows`: over one output row, every block of the row before the next row, so the row's dy and
+ *   the x rows under it stay in the L1 cache, and the accumulators go to and from dw (the L2
+ *   cache) once per row and block. Per block and pixel the other order reads a dy line and an x
+ *   line from L2 once the image no longer fits in L1 (small-CNN's second layer: 233 KB per image).
+ * A chunk of 0 counts as 1.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
@@ -41,6 +46,11 @@ export interface StreamedFilterGradientShape {
   readonly channels: number;
   /** SIMD vectors of 4 outputs per register block; outChannels must be a multiple of 4 · vectors. */
   readonly vectors: number;
+  /**
+   * `images` (default): each block's accumulators stream over a chunk of whole images; `rows`:
+   * over one output row, every block of the row before the next (chunk ignored).
+   */
+  readonly order?: 'images' | 'rows';
 }
 
 const [I32, V128] = [VALUE_I32, VALUE_V128];
@@ -86,6 +96,17 @@ function body(shape: StreamedFilterGradientShape, fused: boolean): number[] {
     ...loopWhileBelow(B, get(END), 1, loopFromZero(R, get(OUT_HEIGHT), 1, perRow)),
     ...store,
   ];
+  if (shape.order === 'rows') {
+    // for each image and output row: every (tap, channel block, output block) over the row's pixels
+    const perBlockRow = [
+      ...get(I), ...constant(filterWidth), ...MUL, ...get(J), ...ADD, ...constant(inChannels), ...MUL, ...get(K), ...ADD, ...constant(outBytes), ...MUL, ...get(DW), ...ADD, ...get(Q), ...constant(4), ...MUL, ...ADD, ...set(WA),
+      ...load,
+      ...perRow,
+      ...store,
+    ];
+    const blocks = loopFromZero(I, constant(filterHeight), 1, loopFromZero(J, constant(filterWidth), 1, loopFromZero(K, constant(inChannels), channels, loopFromZero(Q, constant(outChannels), 4 * vectors, perBlockRow))));
+    return [...constant(0), ...set(B), ...loopWhileBelow(B, get(BATCH), 1, loopFromZero(R, get(OUT_HEIGHT), 1, blocks))];
+  }
   const perChunk = [
     // end = min(first + chunk, batch)
     ...get(FIRST), ...get(CHUNK), ...ADD, ...set(END),
@@ -124,9 +145,9 @@ const loops = new WeakMap<tf.KernelBackend, Map<string, FilterGradientStreamed |
  * into its blocks or the backend's memory cannot be reached. One per backend and shape. @internal
  */
 export function streamedFilterGradient(backend: tf.KernelBackend, shape: StreamedFilterGradientShape): FilterGradientStreamed | null {
-  const { inChannels, outChannels, filterHeight, filterWidth, channels, vectors } = shape;
+  const { inChannels, outChannels, filterHeight, filterWidth, channels, vectors, order = 'images' } = shape;
   if (channels < 1 || vectors < 1 || inChannels % channels !== 0 || outChannels % (4 * vectors) !== 0) return null;
-  return perBackendAndShape(loops, backend, `${inChannels}x${outChannels}x${filterHeight}x${filterWidth}x${channels}x${vectors}`, () => {
+  return perBackendAndShape(loops, backend, `${inChannels}x${outChannels}x${filterHeight}x${filterWidth}x${channels}x${vectors}x${order}`, () => {
     const exports = instantiateOnBackend(backend, (shared) => filterGradientStreamedModuleBytes(shared, shape));
     return exports ? (exports.filterGradientStreamed as FilterGradientStreamed) : null;
   });

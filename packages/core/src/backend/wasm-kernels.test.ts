@@ -574,12 +574,14 @@ describe('tlkit wasm kernels', () => {
     for (let r = 0; r < 4; r++) for (let c = 0; c < 6; c++) expect(out[r * 6 + c]).toBe(x[(r % 2) * 3 + (c % 3)]);
   });
 
-  it('small matrix products (tlkit\'s loop: 4-row blocks, single rows, columns padded to 8) equal a float64 product', () => {
+  it('small matrix products (tlkit\'s loop: 4-row blocks, single rows, columns padded to 8; transposed left operands with few columns as the transposed product) equal a float64 product', () => {
     for (const [batch, rows, inner, columns] of [
       [1, 13, 9, 17],
       [1, 4, 1, 8],
       [2, 5, 9, 11],
       [1, 64, 40, 12],
+      [1, 96, 9, 10], // transposeA: the transposed product (96 rows in whole blocks, 10 columns)
+      [1, 160, 5, 3],
     ]) {
       for (const [transposeA, transposeB] of TRANSPOSE_CASES) {
         if (batch > 1 && transposeA) continue; // a batched, transposed left operand goes to tfjs's kernel

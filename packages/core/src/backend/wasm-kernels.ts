@@ -1403,6 +1403,34 @@ function foldsToOneProduct(a: Info, b: Info, transposeA: boolean): boolean {
 const SMALL_PRODUCT_MULTIPLY_ADDS = 1 << 23;
 
 /**
+ * aᵀ · b for a left operand stored transposed (a: [K × M], b: [K × N]) with few columns N that are
+ * not whole 8-column blocks and many rows M that are: the weight gradient of a narrow dense layer
+ * over wide features (small-CNN's head, 9216 → 10: dW = xᵀ · dy). The loop computes the transposed
+ * result, (aᵀ b)ᵀ = bᵀ a, with a read in place as its right operand (no padding, M columns in whole
+ * blocks) and b read with strides as its left; the transpose loop then writes M × N. The direct
+ * form pads N to 16 and reads a with a stride of M floats per step. Null when it does not apply.
+ */
+function narrowTransposedProduct(backend: tf.KernelBackend, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
+  if (!transposeA || transposeB || !hasHeap(backend) || !foldsToOneProduct(a, b, transposeA)) return null;
+  const [inner, rows] = a.shape.slice(-2) as [number, number];
+  const columns = b.shape[b.shape.length - 1]!;
+  if (columns % 8 === 0 || rows % 8 !== 0 || rows < 8 * columns || rows * inner * columns > SMALL_PRODUCT_MULTIPLY_ADDS) return null;
+  const gemm = heapGemm(backend);
+  const transposer = heapModule(backend);
+  if (!gemm || !transposer) return null;
+  const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return withCalls(backend, 'wasm', (calls) => {
+    const transposed = calls.adopt(backend.makeOutput([columns * rows], 'float32'));
+    const result = calls.adopt(backend.makeOutput([...batchShape, rows, columns], 'float32'));
+    // transposed[n, m] = Σ_k b[k, n] · a[k, m]: left operand b (row n: 4 bytes on, step k: a row of b), right a as stored.
+    gemm(heapOffset(backend, b), heapOffset(backend, a), heapOffset(backend, transposed), columns, inner, rows * 4, 4, columns * 4);
+    // result[m, n] = transposed[n, m]
+    transposer.transposeFour(heapOffset(backend, transposed), heapOffset(backend, result), 1, 1, rows, columns, 0, 0, 4, rows * 4);
+    return result;
+  });
+}
+
+/**
  * A small 2-D product by tlkit's WebAssembly loop: the right operand read in place when its rows
  * are whole 8-column blocks already, else copied once into rows padded to them (and transposed on
  * the way when `transposeB`), the left read in place with strides (transposed or not), the result
@@ -1460,7 +1488,7 @@ function batchMatMul(backendName: string, fallback: tf.KernelFunc | undefined): 
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     if (!foldsToOneProduct(a, b, transposeA) && fallback) return fallback(args);
     if (backendName === 'wasm') {
-      const small = smallProduct(backend, a, b, transposeA, transposeB);
+      const small = narrowTransposedProduct(backend, a, b, transposeA, transposeB) ?? smallProduct(backend, a, b, transposeA, transposeB);
       if (small) return small;
     }
     return withCalls(backend, backendName, (calls) => matMulAsConvolution(calls, a, b, transposeA, transposeB));

@@ -16,7 +16,7 @@
  * - `rows`: over one output row, every block of the row before the next row, so the row's dy and
  *   the x rows under it stay in the L1 cache, and the accumulators go to and from dw (the L2
  *   cache) once per row and block. Per block and pixel the other order reads a dy line and an x
- *   line from L2 once the image no longer fits in L1 (small-CNN's second layer: 233 KB per image).
+ *   line from L2 once the image no longer fits in L1 (small-CNN's second layer: 228.5 KiB per image).
  * A chunk of 0 counts as 1.
  */
 import type * as tf from '@tensorflow/tfjs';

@@ -278,7 +278,7 @@ describe('tlkit wasm kernels', () => {
     // Unpadded stride 1 (LeNet-5's second layer, 6 → 16: the streamed loop); 2–6 input channels with
     // outputs a multiple of 8 but not of 16, or an odd count: the few-channel filter-gradient loop.
     { x: [2, 9, 8, 6], f: [5, 5, 6, 16], stride: [1, 1], mode: 'valid' },
-    // An image whose x and dy take more than 32 KB (37 KB): the streamed loop row by row.
+    // An image whose x and dy take more than 32 KiB (36.3 KiB): the streamed loop row by row.
     { x: [1, 16, 16, 24], f: [3, 3, 24, 16], stride: [1, 1], mode: 'valid' },
     { x: [3, 6, 7, 2], f: [3, 2, 2, 8], stride: [1, 1], mode: 'valid' },
     { x: [1, 5, 5, 5], f: [2, 3, 5, 24], stride: [1, 1], mode: 'valid' },

@@ -362,10 +362,10 @@ const FILTER_GRADIENT_CHUNK = 1;
  * (its `rows` order: the row's dy and x rows stay in the L1 cache) instead of image by image (every
  * block rereads the image, from L2 once it no longer fits in L1). The loop alone, one thread,
  * interleaved, images → rows, ms per call, with each image's x + dy: small-CNN's second layer
- * (16 images, 233 KB) 36.0 → 27.4 and 23.1 → 18.5; ResNet-18 width 16's 28 × 28 × 16 layers
- * (32 images, 108 KB) 7.3 → 6.5; 14 × 14 × 32 (58 KB) 13.1 → 11.9; 7 × 7 × 64 (33 KB) 10.6 → 10.2;
- * 16 × 16 × 16 → 32 (41 KB) 5.6 → 4.5; LeNet-5's second layer (64 images, 11 KB) 2.37 → 2.74 and
- * 2.10 → 2.10.
+ * (16 images, 228.5 KiB) 36.0 → 27.4 and 23.1 → 18.5; ResNet-18 width 16's 28 × 28 × 16 layers
+ * (32 images, x padded: 105.3 KiB) 7.3 → 6.5; 14 × 14 × 32 (56.5 KiB) 13.1 → 11.9; 7 × 7 × 64
+ * (32.5 KiB) 10.6 → 10.2; a 16 × 16 × 16 → 32 layer (52.3 KiB) 5.6 → 4.5; LeNet-5's second layer
+ * (64 images, 10.8 KiB) 2.37 → 2.74 and 2.10 → 2.10.
  */
 const ROW_ORDER_IMAGE_BYTES = 32 * 1024;
 

@@ -19,7 +19,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { assembleModule, loopWhileBelow, op, VALUE_F32, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
-import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
+import { loopOnBackend } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, element count, float32 scalars). */
 export type AdamStep = (
@@ -110,8 +110,5 @@ const steps = new WeakMap<tf.KernelBackend, Map<string, AdamStep | null>>();
 
 /** adamStep on a wasm backend's heap, or null when the backend has no reachable memory. @internal */
 export function wasmAdamStep(backend: tf.KernelBackend): AdamStep | null {
-  return perBackendAndShape(steps, backend, '', () => {
-    const exports = instantiateOnBackend(backend, adamModuleBytes);
-    return exports ? (exports.adamStep as AdamStep) : null;
-  });
+  return loopOnBackend(steps, backend, '', 'adamStep', adamModuleBytes);
 }

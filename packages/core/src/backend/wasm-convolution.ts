@@ -18,8 +18,8 @@
  * "Analytical modeling is enough for high-performance BLIS", ACM TOMS 2016.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
-import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
+import { loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable } from '../linalg/wasmAssembler';
+import { loopModuleBytes, loopOnBackend } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, then counts). */
 export type ConvolveBlocked = (x: number, w: number, y: number, batch: number, outHeight: number, outWidth: number, inHeight: number, inWidth: number) => void;
@@ -36,7 +36,6 @@ export interface BlockedConvolutionShape {
   readonly vectors: number;
 }
 
-const [I32, V128] = [VALUE_I32, VALUE_V128];
 const [X, W, Y, BATCH, OUT_HEIGHT, OUT_WIDTH, IN_HEIGHT, IN_WIDTH] = [0, 1, 2, 3, 4, 5, 6, 7];
 const [B, R, G, C, I, T, XA, WA, YA, LIMIT] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
 const VECTORS = 18; // v128: pixels · vectors accumulators, then vectors filter values, then a splat
@@ -97,18 +96,7 @@ function body(shape: BlockedConvolutionShape, fused: boolean): number[] {
  * SIMD's `f32x4.relaxed_madd` (default: when the runtime has it). @internal
  */
 export function convolveBlockedModuleBytes(shared: boolean, shape: BlockedConvolutionShape, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [
-    {
-      name: 'convolveBlocked',
-      parameters: Array<number>(8).fill(I32),
-      results: [],
-      locals: [
-        [10, I32],
-        [shape.pixels * shape.vectors + shape.vectors + 1, V128],
-      ],
-      body: body(shape, fused),
-    },
-  ]);
+  return loopModuleBytes(shared, 'convolveBlocked', { parameters: 8, i32: 10, v128: shape.pixels * shape.vectors + shape.vectors + 1 }, body(shape, fused));
 }
 
 const loops = new WeakMap<tf.KernelBackend, Map<string, ConvolveBlocked | null>>();
@@ -120,8 +108,5 @@ const loops = new WeakMap<tf.KernelBackend, Map<string, ConvolveBlocked | null>>
 export function blockedConvolution(backend: tf.KernelBackend, shape: BlockedConvolutionShape): ConvolveBlocked | null {
   const { inChannels, outChannels, filterHeight, filterWidth, pixels, vectors } = shape;
   if (outChannels % (4 * vectors) !== 0 || pixels < 1 || vectors < 1) return null;
-  return perBackendAndShape(loops, backend, `${inChannels}x${outChannels}x${filterHeight}x${filterWidth}x${pixels}x${vectors}`, () => {
-    const exports = instantiateOnBackend(backend, (shared) => convolveBlockedModuleBytes(shared, shape));
-    return exports ? (exports.convolveBlocked as ConvolveBlocked) : null;
-  });
+  return loopOnBackend(loops, backend, `${inChannels}x${outChannels}x${filterHeight}x${filterWidth}x${pixels}x${vectors}`, 'convolveBlocked', (shared) => convolveBlockedModuleBytes(shared, shape));
 }

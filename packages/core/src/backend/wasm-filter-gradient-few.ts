@@ -16,8 +16,8 @@
  * added to.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopFromZero, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
-import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
+import { loopFromZero, multiplyAddInto, op, relaxedSimdAvailable } from '../linalg/wasmAssembler';
+import { loopModuleBytes, loopOnBackend } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets and counts). */
 export type FilterGradientFew = (
@@ -36,7 +36,6 @@ export type FilterGradientFew = (
 /** Input channels the loop is assembled for (more would not fit the registers). */
 export const FEW_INPUT_CHANNELS = { min: 2, max: 6 } as const;
 
-const [I32, V128] = [VALUE_I32, VALUE_V128];
 const [X, DY, DW, BATCH, OUT_HEIGHT, OUT_WIDTH, IN_HEIGHT, IN_WIDTH, FILTER_HEIGHT, FILTER_WIDTH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 const [I, J, Q, B, R, C, XA, DA, WA] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
 const ACCUMULATORS = 19; // v128: [channel · 2 + half], then dy halves and a splat
@@ -85,18 +84,7 @@ function body(inChannels: number, outChannels: number, fused: boolean): number[]
  * multiply-adds as relaxed SIMD's `f32x4.relaxed_madd` (default: when the runtime has it). @internal
  */
 export function filterGradientFewModuleBytes(shared: boolean, inChannels: number, outChannels: number, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [
-    {
-      name: 'filterGradientFew',
-      parameters: Array<number>(10).fill(I32),
-      results: [],
-      locals: [
-        [9, I32],
-        [2 * inChannels + 3, V128],
-      ],
-      body: body(inChannels, outChannels, fused),
-    },
-  ]);
+  return loopModuleBytes(shared, 'filterGradientFew', { parameters: 10, i32: 9, v128: 2 * inChannels + 3 }, body(inChannels, outChannels, fused));
 }
 
 const loops = new WeakMap<tf.KernelBackend, Map<string, FilterGradientFew | null>>();
@@ -108,8 +96,5 @@ const loops = new WeakMap<tf.KernelBackend, Map<string, FilterGradientFew | null
  */
 export function fewChannelFilterGradient(backend: tf.KernelBackend, inChannels: number, outChannels: number): FilterGradientFew | null {
   if (inChannels < FEW_INPUT_CHANNELS.min || inChannels > FEW_INPUT_CHANNELS.max || outChannels < 8 || outChannels % 8 !== 0) return null;
-  return perBackendAndShape(loops, backend, `${inChannels}x${outChannels}`, () => {
-    const exports = instantiateOnBackend(backend, (shared) => filterGradientFewModuleBytes(shared, inChannels, outChannels));
-    return exports ? (exports.filterGradientFew as FilterGradientFew) : null;
-  });
+  return loopOnBackend(loops, backend, `${inChannels}x${outChannels}`, 'filterGradientFew', (shared) => filterGradientFewModuleBytes(shared, inChannels, outChannels));
 }

@@ -20,8 +20,8 @@
  * A chunk of 0 counts as 1.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
-import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
+import { loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable } from '../linalg/wasmAssembler';
+import { loopModuleBytes, loopOnBackend } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, then counts). */
 export type FilterGradientStreamed = (
@@ -53,7 +53,6 @@ export interface StreamedFilterGradientShape {
   readonly order?: 'images' | 'rows';
 }
 
-const [I32, V128] = [VALUE_I32, VALUE_V128];
 const [X, DY, DW, BATCH, OUT_HEIGHT, OUT_WIDTH, IN_HEIGHT, IN_WIDTH, CHUNK] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 const [FIRST, END, I, J, K, Q, B, R, C, XA, DA, WA] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
 const VECTORS = 21; // v128: channels · vectors accumulators, then vectors dy values, then a splat
@@ -124,18 +123,7 @@ function body(shape: StreamedFilterGradientShape, fused: boolean): number[] {
  * relaxed SIMD's `f32x4.relaxed_madd` (default: when the runtime has it). @internal
  */
 export function filterGradientStreamedModuleBytes(shared: boolean, shape: StreamedFilterGradientShape, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [
-    {
-      name: 'filterGradientStreamed',
-      parameters: Array<number>(9).fill(I32),
-      results: [],
-      locals: [
-        [12, I32],
-        [shape.channels * shape.vectors + shape.vectors + 1, V128],
-      ],
-      body: body(shape, fused),
-    },
-  ]);
+  return loopModuleBytes(shared, 'filterGradientStreamed', { parameters: 9, i32: 12, v128: shape.channels * shape.vectors + shape.vectors + 1 }, body(shape, fused));
 }
 
 const loops = new WeakMap<tf.KernelBackend, Map<string, FilterGradientStreamed | null>>();
@@ -147,8 +135,7 @@ const loops = new WeakMap<tf.KernelBackend, Map<string, FilterGradientStreamed |
 export function streamedFilterGradient(backend: tf.KernelBackend, shape: StreamedFilterGradientShape): FilterGradientStreamed | null {
   const { inChannels, outChannels, filterHeight, filterWidth, channels, vectors, order = 'images' } = shape;
   if (channels < 1 || vectors < 1 || inChannels % channels !== 0 || outChannels % (4 * vectors) !== 0) return null;
-  return perBackendAndShape(loops, backend, `${inChannels}x${outChannels}x${filterHeight}x${filterWidth}x${channels}x${vectors}x${order}`, () => {
-    const exports = instantiateOnBackend(backend, (shared) => filterGradientStreamedModuleBytes(shared, shape));
-    return exports ? (exports.filterGradientStreamed as FilterGradientStreamed) : null;
-  });
+  return loopOnBackend(loops, backend, `${inChannels}x${outChannels}x${filterHeight}x${filterWidth}x${channels}x${vectors}x${order}`, 'filterGradientStreamed', (shared) =>
+    filterGradientStreamedModuleBytes(shared, shape),
+  );
 }

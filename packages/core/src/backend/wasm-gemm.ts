@@ -15,13 +15,12 @@
  * head product, 10 × 64 · 64 × 9216, 1.78 → 1.42 and 2.01 → 1.54 ms; LeNet-5's products within 4 %).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, VALUE_I32, VALUE_V128 } from '../linalg/wasmAssembler';
-import { instantiateOnBackend, perBackendAndShape } from './wasm-module';
+import { loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable } from '../linalg/wasmAssembler';
+import { loopModuleBytes, loopOnBackend } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, counts and byte strides). */
 export type Gemm = (a: number, b: number, c: number, rows: number, inner: number, columnBytes: number, aRowBytes: number, aColumnBytes: number) => void;
 
-const [I32, V128] = [VALUE_I32, VALUE_V128];
 const [A, B, C, ROWS, INNER, COLUMN_BYTES, A_ROW, A_COLUMN] = [0, 1, 2, 3, 4, 5, 6, 7];
 const [M, N, K, ROW_LIMIT, A0, A1, A2, A3, BA] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
 const V = 17; // v128: 8 accumulators [row · 2 + half], 2 b halves, 1 splat
@@ -74,26 +73,12 @@ function body(fused: boolean): number[] {
 
 /** The module's bytes; `fused`: multiply-adds as `f32x4.relaxed_madd` (default: when the runtime has it). @internal */
 export function gemmModuleBytes(shared: boolean, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [
-    {
-      name: 'gemm',
-      parameters: Array<number>(8).fill(I32),
-      results: [],
-      locals: [
-        [9, I32],
-        [11, V128],
-      ],
-      body: body(fused),
-    },
-  ]);
+  return loopModuleBytes(shared, 'gemm', { parameters: 8, i32: 9, v128: 11 }, body(fused));
 }
 
 const gemms = new WeakMap<tf.KernelBackend, Map<string, Gemm | null>>();
 
 /** gemm on a backend's heap, or null when its memory cannot be reached. @internal */
 export function heapGemm(backend: tf.KernelBackend): Gemm | null {
-  return perBackendAndShape(gemms, backend, '', () => {
-    const exports = instantiateOnBackend(backend, gemmModuleBytes);
-    return exports ? (exports.gemm as Gemm) : null;
-  });
+  return loopOnBackend(gemms, backend, '', 'gemm', gemmModuleBytes);
 }

@@ -391,7 +391,7 @@ const v128StoreAt = (offset: number) => [0xfd, 0x0b, 0x02, ...unsignedLeb(offset
 
 /** A module with the one function filterGradientTaps for (outChannels, tapBlocks, group; group defaults to every output). */
 export function tapsModuleBytes(shared: boolean, outChannels: number, tapBlocks: number, group = outChannels, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [{ name: 'filterGradientTaps', parameters: Array<number>(9).fill(I32), results: [], locals: [[8, I32], [tapBlocks * group + tapBlocks + 1, V128]], body: tapsGradientBody(outChannels, tapBlocks, group, fused) }]);
+  return loopModuleBytes(shared, 'filterGradientTaps', { parameters: 9, i32: 8, v128: tapBlocks * group + tapBlocks + 1 }, tapsGradientBody(outChannels, tapBlocks, group, fused));
 }
 
 // Locals of convolveOneChannel(xPadded, weights, y, batch, outHeight, outWidth, filterHeight,
@@ -435,7 +435,7 @@ function convolveBody(outChannels: number, fused: boolean): number[] {
 
 /** A module with the one function convolveOneChannel for outChannels. */
 export function convolveModuleBytes(shared: boolean, outChannels: number, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [{ name: 'convolveOneChannel', parameters: Array<number>(10).fill(I32), results: [], locals: [[8, I32], [outChannels + 1, V128]], body: convolveBody(outChannels, fused) }]);
+  return loopModuleBytes(shared, 'convolveOneChannel', { parameters: 10, i32: 8, v128: outChannels + 1 }, convolveBody(outChannels, fused));
 }
 
 /** Signature of convolveOneChannel (byte offsets, counts, byte strides of the padded x). */
@@ -457,10 +457,7 @@ const convolveModules = new WeakMap<tf.KernelBackend, Map<string, ConvolveOneCha
 /** convolveOneChannel assembled for outChannels (at most 12) on a backend's memory, or null. @internal */
 export function oneChannelConvolution(backend: tf.KernelBackend, outChannels: number): ConvolveOneChannel | null {
   if (outChannels > 12) return null;
-  return perBackendAndShape(convolveModules, backend, String(outChannels), () => {
-    const exports = instantiateOnBackend(backend, (shared) => convolveModuleBytes(shared, outChannels));
-    return exports ? (exports.convolveOneChannel as ConvolveOneChannel) : null;
-  });
+  return loopOnBackend(convolveModules, backend, String(outChannels), 'convolveOneChannel', (shared) => convolveModuleBytes(shared, outChannels));
 }
 
 /** Signature of filterGradientTaps (byte offsets, counts, byte strides of the padded x). */
@@ -485,10 +482,7 @@ const tapsModules = new WeakMap<tf.KernelBackend, Map<string, FilterGradientTaps
  */
 export function tapsFilterGradient(backend: tf.KernelBackend, outChannels: number, tapBlocks: number, group = outChannels): FilterGradientTaps | null {
   if (tapBlocks * group > 16 || group < 1 || group > outChannels) return null;
-  return perBackendAndShape(tapsModules, backend, `${outChannels}x${tapBlocks}x${group}`, () => {
-    const exports = instantiateOnBackend(backend, (shared) => tapsModuleBytes(shared, outChannels, tapBlocks, group));
-    return exports ? (exports.filterGradientTaps as FilterGradientTaps) : null;
-  });
+  return loopOnBackend(tapsModules, backend, `${outChannels}x${tapBlocks}x${group}`, 'filterGradientTaps', (shared) => tapsModuleBytes(shared, outChannels, tapBlocks, group));
 }
 
 export function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | null {
@@ -534,12 +528,34 @@ export function heapByteOffset(backend: tf.KernelBackend, dataId: object): numbe
   return (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(dataId).memoryOffset;
 }
 
-/** One assembled function per backend and shape `key`, made once by `make` (null included). @internal */
-export function perBackendAndShape<T>(cache: WeakMap<tf.KernelBackend, Map<string, T | null>>, backend: tf.KernelBackend, key: string, make: () => T | null): T | null {
+/**
+ * Export `name` of the module `bytes` builds, instantiated on `backend`'s memory
+ * ({@link instantiateOnBackend}) once per backend and shape `key` in `cache`; null, cached too, when
+ * the memory cannot be reached or the module does not instantiate. @internal
+ */
+export function loopOnBackend<T>(
+  cache: WeakMap<tf.KernelBackend, Map<string, T | null>>,
+  backend: tf.KernelBackend,
+  key: string,
+  name: string,
+  bytes: (shared: boolean) => Uint8Array<ArrayBuffer>,
+): T | null {
   let byShape = cache.get(backend);
   if (!byShape) cache.set(backend, (byShape = new Map()));
-  if (!byShape.has(key)) byShape.set(key, make());
+  if (!byShape.has(key)) {
+    const exports = instantiateOnBackend(backend, bytes);
+    byShape.set(key, exports ? (exports[name] as T) : null);
+  }
   return byShape.get(key)!;
+}
+
+/**
+ * The bytes of a module, its memory imported (`shared`: tfjs's threaded binary's), exporting one
+ * loop `name` with `counts.parameters` i32 parameters (byte offsets and counts) and no result, its
+ * locals `counts.i32` i32 values then `counts.v128` v128 values. @internal
+ */
+export function loopModuleBytes(shared: boolean, name: string, counts: { parameters: number; i32: number; v128: number }, body: number[]): Uint8Array<ArrayBuffer> {
+  return assembleModule({ shared }, [{ name, parameters: Array<number>(counts.parameters).fill(I32), results: [], locals: [[counts.i32, I32], [counts.v128, V128]], body }]);
 }
 
 /**
@@ -643,7 +659,7 @@ function inputGradientBody(inChannels: number, outChannels: number, pixels: numb
 
 /** A module with the one function inputGradientBlocked for (inChannels, outChannels, pixels, vectors). */
 export function inputGradientModuleBytes(shared: boolean, inChannels: number, outChannels: number, pixels: number, vectors: number, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [{ name: 'inputGradientBlocked', parameters: Array<number>(10).fill(I32), results: [], locals: [[14, I32], [pixels * vectors + vectors + 1, V128]], body: inputGradientBody(inChannels, outChannels, pixels, vectors, fused) }]);
+  return loopModuleBytes(shared, 'inputGradientBlocked', { parameters: 10, i32: 14, v128: pixels * vectors + vectors + 1 }, inputGradientBody(inChannels, outChannels, pixels, vectors, fused));
 }
 
 /** Signature of inputGradientBlocked (byte offsets and counts). */
@@ -669,8 +685,7 @@ const inputGradientModules = new WeakMap<tf.KernelBackend, Map<string, InputGrad
  */
 export function blockedInputGradient(backend: tf.KernelBackend, inChannels: number, outChannels: number, pixels: number, vectors: number): InputGradientBlocked | null {
   if (inChannels % (4 * vectors) !== 0 || outChannels < 1 || pixels < 1) return null;
-  return perBackendAndShape(inputGradientModules, backend, `${inChannels}x${outChannels}x${pixels}x${vectors}`, () => {
-    const exports = instantiateOnBackend(backend, (shared) => inputGradientModuleBytes(shared, inChannels, outChannels, pixels, vectors));
-    return exports ? (exports.inputGradientBlocked as InputGradientBlocked) : null;
-  });
+  return loopOnBackend(inputGradientModules, backend, `${inChannels}x${outChannels}x${pixels}x${vectors}`, 'inputGradientBlocked', (shared) =>
+    inputGradientModuleBytes(shared, inChannels, outChannels, pixels, vectors),
+  );
 }

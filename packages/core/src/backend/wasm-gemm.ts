@@ -28,14 +28,24 @@ const V = 17; // v128: 8 accumulators [row · 2 + half], 2 b halves, 1 splat
 const { localGet: get, localSet: set, i32Const: constant } = op;
 const [ADD, SUB, MUL, GT_S] = [op.i32Add(), op.i32Sub(), op.i32Mul(), op.i32GtS()];
 
-/** The block of `height` rows (1 or 4) × 8 columns at rows m…, columns n… */
-function block(height: number, fused: boolean): number[] {
+/** c + (m + row) · columnBytes + n · 4 */
+function resultAddress(row: number): number[] {
+  return [...get(M), ...constant(row), ...ADD, ...get(COLUMN_BYTES), ...MUL, ...get(C), ...ADD, ...get(N), ...constant(4), ...MUL, ...ADD];
+}
+
+/** The block of `height` rows (1 or 4) × 8 columns at rows m…, columns n…; `accumulate`: starts from c's values (c += a · b). */
+function block(height: number, fused: boolean, accumulate: boolean): number[] {
   const accumulator = (row: number, half: number) => V + row * 2 + half;
   const [low, high, splat] = [V + 8, V + 9, V + 10];
   const rowAddresses = [A0, A1, A2, A3].slice(0, height);
   const start: number[] = [];
   for (let row = 0; row < height; row++) {
-    start.push(...op.v128Zero(), ...set(accumulator(row, 0)), ...op.v128Zero(), ...set(accumulator(row, 1)));
+    if (accumulate) {
+      const address = resultAddress(row);
+      start.push(...address, ...op.v128Load(0), ...set(accumulator(row, 0)), ...address, ...op.v128Load(16), ...set(accumulator(row, 1)));
+    } else {
+      start.push(...op.v128Zero(), ...set(accumulator(row, 0)), ...op.v128Zero(), ...set(accumulator(row, 1)));
+    }
     // a_row = a + (m + row) · aRowBytes
     start.push(...get(M), ...constant(row), ...ADD, ...get(A_ROW), ...MUL, ...get(A), ...ADD, ...set(rowAddresses[row]!));
   }
@@ -52,28 +62,38 @@ function block(height: number, fused: boolean): number[] {
   step.push(...get(BA), ...get(COLUMN_BYTES), ...ADD, ...set(BA));
   const store: number[] = [];
   for (let row = 0; row < height; row++) {
-    // c + (m + row) · columnBytes + n · 4
-    const address = [...get(M), ...constant(row), ...ADD, ...get(COLUMN_BYTES), ...MUL, ...get(C), ...ADD, ...get(N), ...constant(4), ...MUL, ...ADD];
+    const address = resultAddress(row);
     store.push(...address, ...get(accumulator(row, 0)), ...op.v128Store(0), ...address, ...get(accumulator(row, 1)), ...op.v128Store(16));
   }
   return [...start, ...loopFromZero(K, get(INNER), 1, step), ...store];
 }
 
-function body(fused: boolean): number[] {
+function body(fused: boolean, accumulate = false): number[] {
   const columns = [...get(COLUMN_BYTES), ...constant(2), ...op.i32ShrU()];
   // For each 8-column block (its slice of b stays in the L1 cache): whole 4-row blocks while
   // m ≤ rowLimit = rows − 4 (signed), then single rows.
   const overRows = [
     ...constant(0), ...set(M),
-    ...op.block(), ...op.loop(), ...get(M), ...get(ROW_LIMIT), ...GT_S, ...op.brIf(1), ...block(4, fused), ...get(M), ...constant(4), ...ADD, ...set(M), ...op.br(0), ...op.end(), ...op.end(),
-    ...loopWhileBelow(M, get(ROWS), 1, block(1, fused)),
+    ...op.block(), ...op.loop(), ...get(M), ...get(ROW_LIMIT), ...GT_S, ...op.brIf(1), ...block(4, fused, accumulate), ...get(M), ...constant(4), ...ADD, ...set(M), ...op.br(0), ...op.end(), ...op.end(),
+    ...loopWhileBelow(M, get(ROWS), 1, block(1, fused, accumulate)),
   ];
   return [...get(ROWS), ...constant(4), ...SUB, ...set(ROW_LIMIT), ...loopFromZero(N, columns, 8, overRows)];
 }
 
+/** Locals of the gemm function beyond its 8 i32 parameters. @internal */
+export const GEMM_LOCALS = { i32: 9, v128: 11 } as const;
+
+/**
+ * The gemm function's body (no final `end`), for modules that call it (`wasm-winograd.ts`);
+ * `accumulate`: c += a · b instead of c = a · b. @internal
+ */
+export function gemmBody(fused: boolean, accumulate = false): number[] {
+  return body(fused, accumulate);
+}
+
 /** The module's bytes; `fused`: multiply-adds as `f32x4.relaxed_madd` (default: when the runtime has it). @internal */
 export function gemmModuleBytes(shared: boolean, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return loopModuleBytes(shared, 'gemm', { parameters: 8, i32: 9, v128: 11 }, body(fused));
+  return loopModuleBytes(shared, 'gemm', { parameters: 8, ...GEMM_LOCALS }, body(fused));
 }
 
 const gemms = new WeakMap<tf.KernelBackend, Map<string, Gemm | null>>();

@@ -289,6 +289,10 @@ describe('tlkit wasm kernels', () => {
     // ≥ 16 input channels and a smaller x than dy: the filter gradient with x as the filter.
     { x: [2, 5, 5, 16], f: [3, 3, 16, 24], stride: [1, 1], mode: 'same' },
     { x: [1, 6, 5, 16], f: [3, 2, 16, 40], stride: [1, 1], mode: 'valid' },
+    // 3 × 3 with ≥ 1024 channel pairs and whole 2 × 2 output tiles: Winograd's F(2 × 2, 3 × 3) for
+    // the forward pass and the input gradient (dy padded by 2, or by 1 for 'same').
+    { x: [2, 6, 8, 32], f: [3, 3, 32, 32], stride: [1, 1], mode: 'valid' },
+    { x: [1, 8, 8, 32], f: [3, 3, 32, 32], stride: [1, 1], mode: 'same' },
   ];
   for (const { x, f, stride, mode } of convolutionCases) {
     it(`conv2d gradients (x ${x}, filter ${f}, stride ${stride}, ${mode}) match cpu and finite differences`, async () => {

@@ -38,6 +38,7 @@ import { streamedFilterGradient } from './wasm-filter-gradient';
 import { fewChannelFilterGradient } from './wasm-filter-gradient-few';
 import { blockedConvolution } from './wasm-convolution';
 import { heapGemm } from './wasm-gemm';
+import { heapWinograd, heapWinogradFilterGradient, winogradFilter, winogradFilterGradientFinish } from './wasm-winograd';
 import { blockedInputGradient, hasHeap, type HeapBackend, heapByteOffset, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
 
 type Info = tf.TensorInfo;
@@ -523,7 +524,11 @@ function conv2dBackpropFilter(backendName: string): tf.KernelFunc {
     // roles can swap — dy (channels first) correlated with x as the filter gives dW rotated by
     // 180° — so the smaller of x and dy is packed; worth it once x has enough channels to fill
     // XNNPACK's output tiles (small-CNN's second layer: 176 vs 206 ms).
-    const compiled = oneChannelFilterGradient(backend, x, dy, info) ?? streamedFilterGradientKernel(backend, x, dy, info) ?? fewChannelFilterGradientKernel(backend, x, dy, info);
+    const compiled =
+      winogradFilterGradientKernel(backend, x, dy, info) ??
+      oneChannelFilterGradient(backend, x, dy, info) ??
+      streamedFilterGradientKernel(backend, x, dy, info) ??
+      fewChannelFilterGradientKernel(backend, x, dy, info);
     if (compiled) return compiled;
     const swap =
       info.strideHeight === 1 &&
@@ -614,6 +619,137 @@ function blockedForwardConvolution(backend: tf.KernelBackend, x: Info, filter: I
 }
 
 /**
+ * Smallest inChannels · outChannels for which a 3 × 3 layer runs as Winograd's F(2 × 2, 3 × 3)
+ * (`wasm-winograd.ts`): its 16 products per block of tiles need reductions and outputs long enough
+ * for the gemm loop's blocks. small-CNN's second layer (32 · 64) and its input gradient (64 · 32),
+ * 64 images, loop alone on one thread: 30.4 against 48.5 ms and 34.6 against 57.5 ms (minima of
+ * 15, the direct forward loop on the same shapes); ResNet-18 width 16's 16 · 16 layers: 3.3 against
+ * 3.9 ms.
+ */
+const WINOGRAD_MIN_CHANNEL_PRODUCT = 1024;
+
+/**
+ * Tiles per block of the Winograd loops (whole tile rows, at least one): a block's transformed
+ * input and products (16 · tiles · (inChannels + outChannels) floats: 216 KiB for 32 → 64 channels)
+ * stay in L2. small-CNN's second layer, 64 images, one thread, loop alone (minimum of 15): forward
+ * 28.8 ms with blocks of 24 tiles against 30.4–56.2 with 144; the filter gradient 33.1 against 46.7–57.6.
+ */
+const WINOGRAD_BLOCK_TILES = 36;
+
+/**
+ * Whether a stride-1, unpadded 3 × 3 layer (`inChannels` → `outChannels`, output `outHeight` ×
+ * `outWidth`) runs as Winograd's F(2 × 2, 3 × 3): channels in whole SIMD vectors (inputs a multiple
+ * of 4, outputs of 8), an even output size (whole 2 × 2 tiles), enough channels, and the loop on
+ * the backend's heap.
+ */
+function winogradApplies(backend: tf.KernelBackend, filterHeight: number, filterWidth: number, inChannels: number, outChannels: number, outHeight: number, outWidth: number): boolean {
+  if (filterHeight !== 3 || filterWidth !== 3 || inChannels % 4 !== 0 || outChannels % 8 !== 0) return false;
+  if (outHeight % 2 !== 0 || outWidth % 2 !== 0 || outHeight === 0 || outWidth === 0) return false;
+  if (inChannels * outChannels < WINOGRAD_MIN_CHANNEL_PRODUCT || !hasHeap(backend)) return false;
+  return heapWinograd(backend) !== null;
+}
+
+/**
+ * y = the valid 3 × 3 convolution of `input` (NHWC, padding already written out) by Winograd's
+ * F(2 × 2, 3 × 3) (Lavin & Gray, CVPR 2016; `wasm-winograd.ts`), the filter transformed in
+ * float64 first: `filter` as tfjs stores it ([3, 3, in, out]), or with `transposed` the filter of
+ * the convolution whose input gradient this is ([3, 3, out, in] of that layer, rotated by 180°).
+ * Images are independent: helper threads take parts of the batch, each with its own scratch.
+ */
+function winogradConvolution(backend: tf.KernelBackend & HeapBackend, calls: KernelCalls, input: Info, filter: Info, transposed: boolean, outChannels: number): Info {
+  const [batch, inHeight, inWidth, inChannels] = input.shape as [number, number, number, number];
+  const [outHeight, outWidth] = [inHeight - 2, inWidth - 2];
+  const convolve = heapWinograd(backend)!;
+  const [down, across] = [outHeight / 2, outWidth / 2];
+  const rowsPerBlock = Math.max(1, Math.min(down, Math.floor(WINOGRAD_BLOCK_TILES / across)));
+  const ranges = splitRange(batch, parallelParts(convolve, NANOSECONDS_PER.multiplyAdd * batch * down * across * 16 * inChannels * outChannels));
+  const [vFloats, mFloats] = [16 * rowsPerBlock * across * inChannels, 16 * rowsPerBlock * across * outChannels];
+  const transformed = calls.adopt(backend.makeOutput([16 * inChannels * outChannels], 'float32'));
+  const scratch = calls.adopt(backend.makeOutput([ranges.length * (vFloats + mFloats)], 'float32'));
+  const y = calls.adopt(backend.makeOutput([batch, outHeight, outWidth, outChannels], 'float32'));
+  // Views after the allocations (a growing heap replaces the buffer).
+  winogradFilter(backend.typedArrayFromHeap(filter) as Float32Array, inChannels, outChannels, backend.typedArrayFromHeap(transformed) as Float32Array, transposed);
+  const [inputAt, transformedAt, scratchAt, yAt] = [heapOffset(backend, input), heapOffset(backend, transformed), heapOffset(backend, scratch), heapOffset(backend, y)];
+  const [rowBytes, yRowBytes] = [inWidth * inChannels * 4, outWidth * outChannels * 4];
+  const [imageBytes, yImageBytes] = [inHeight * rowBytes, outHeight * yRowBytes];
+  runInParts(
+    convolve,
+    ranges.map(([start, count], part) => {
+      const v = scratchAt + part * (vFloats + mFloats) * 4;
+      return [inputAt + start * imageBytes, transformedAt, yAt + start * yImageBytes, v, v + vFloats * 4, count, down, across, rowBytes, imageBytes, yRowBytes, yImageBytes, rowsPerBlock, inChannels * 4, outChannels * 4];
+    }),
+  );
+  return y;
+}
+
+/**
+ * `Conv2DBackpropFilter` of a stride-1 3 × 3 layer by Winograd's minimal filtering in its
+ * F(3 × 3, 2 × 2) form (Lavin & Gray, CVPR 2016, §4: the filter gradient is a convolution of x with
+ * dy as the filter, taken 2 × 2 tile of dy at a time): per block of tiles, x's 4 × 4 patches and
+ * dy's tiles are transformed and their 16 products (channels × tiles times tiles × outputs) summed
+ * into 16 · inChannels · outChannels floats per part of the batch; the parts are added in order
+ * and transformed back in float64 ({@link winogradFilterGradientFinish}). Padded layers run on x
+ * with its padding written out. Null when it does not apply ({@link winogradApplies}).
+ */
+function winogradFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
+  const padded = isPadded(info.padInfo);
+  const layer = padded ? withoutPadding(info) : info;
+  if (!layer || !isStrideOne(layer) || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
+  const { batchSize, inChannels, outChannels, outHeight, outWidth, filterHeight, filterWidth } = layer;
+  if (!winogradApplies(backend, filterHeight, filterWidth, inChannels, outChannels, outHeight, outWidth) || !hasHeap(backend)) return null;
+  const gradient = heapWinogradFilterGradient(backend);
+  if (!gradient) return null;
+  return withCalls(backend, 'wasm', (calls) => {
+    const input = padded ? padImages(backend, calls, x, info.padInfo) : x;
+    const [inHeight, inWidth] = [outHeight + 2, outWidth + 2];
+    const [down, across] = [outHeight / 2, outWidth / 2];
+    const rowsPerBlock = Math.max(1, Math.min(down, Math.floor(WINOGRAD_BLOCK_TILES / across)));
+    const ranges = splitRange(batchSize, parallelParts(gradient, NANOSECONDS_PER.multiplyAdd * batchSize * down * across * 16 * inChannels * outChannels));
+    const sumFloats = 16 * inChannels * outChannels;
+    const [vFloats, uFloats] = [16 * rowsPerBlock * across * inChannels, 16 * rowsPerBlock * across * outChannels];
+    const sums = calls.adopt(backend.makeOutput([ranges.length * sumFloats], 'float32'));
+    const scratch = calls.adopt(backend.makeOutput([ranges.length * (vFloats + uFloats)], 'float32'));
+    const dw = calls.adopt(backend.makeOutput([3, 3, inChannels, outChannels], 'float32'));
+    (backend.typedArrayFromHeap(sums) as Float32Array).fill(0);
+    const [inputAt, dyAt, sumsAt, scratchAt] = [heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, sums), heapOffset(backend, scratch)];
+    const [rowBytes, dyRowBytes] = [inWidth * inChannels * 4, outWidth * outChannels * 4];
+    const [imageBytes, dyImageBytes] = [inHeight * rowBytes, outHeight * dyRowBytes];
+    runInParts(
+      gradient,
+      ranges.map(([start, count], part) => {
+        const v = scratchAt + part * (vFloats + uFloats) * 4;
+        return [inputAt + start * imageBytes, dyAt + start * dyImageBytes, sumsAt + part * sumFloats * 4, v, v + vFloats * 4, count, down, across, rowBytes, imageBytes, dyRowBytes, dyImageBytes, rowsPerBlock, inChannels * 4, outChannels * 4];
+      }),
+    );
+    winogradFilterGradientFinish(backend.typedArrayFromHeap(sums) as Float32Array, ranges.length, inChannels, outChannels, backend.typedArrayFromHeap(dw) as Float32Array);
+    return dw;
+  });
+}
+
+/** `Conv2D` by Winograd's F(2 × 2, 3 × 3) where it applies ({@link winogradApplies}; padded layers with the padding written out), else null. */
+function winogradForwardConvolution(backend: tf.KernelBackend, x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info | null {
+  const padded = isPadded(info.padInfo);
+  const layer = padded ? withoutPadding(info) : info;
+  if (!layer || !isStrideOne(layer) || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  if (!winogradApplies(backend, layer.filterHeight, layer.filterWidth, layer.inChannels, layer.outChannels, layer.outHeight, layer.outWidth) || !hasHeap(backend)) return null;
+  return withCalls(backend, 'wasm', (calls) => winogradConvolution(backend, calls, padded ? padImages(backend, calls, x, info.padInfo) : x, filter, false, layer.outChannels));
+}
+
+/**
+ * `Conv2DBackpropInput` of a stride-1 3 × 3 layer by Winograd's F(2 × 2, 3 × 3) where it applies:
+ * dx is the valid convolution of dy, zero-padded by 2 − the layer's padding on each side, with the
+ * filter rotated by 180° and its channel axes swapped. Else null.
+ */
+function winogradInputGradient(backend: tf.KernelBackend, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info | null {
+  const { padInfo, filterHeight, filterWidth, inChannels, outChannels, inHeight, inWidth } = info;
+  if (!isStrideOne(info) || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const pad = { top: filterHeight - 1 - padInfo.top, bottom: filterHeight - 1 - padInfo.bottom, left: filterWidth - 1 - padInfo.left, right: filterWidth - 1 - padInfo.right };
+  if (pad.top < 0 || pad.bottom < 0 || pad.left < 0 || pad.right < 0) return null;
+  if (!winogradApplies(backend, filterHeight, filterWidth, outChannels, inChannels, inHeight, inWidth) || !hasHeap(backend)) return null;
+  return withCalls(backend, 'wasm', (calls) => winogradConvolution(backend, calls, padImages(backend, calls, dy, pad), filter, true, inChannels));
+}
+
+/**
  * `Conv2D` of a model's layer: the blocked loop where it applies ({@link blockedForwardConvolution};
  * outputs a multiple of 16, also with one input channel: small-CNN's first layer 11.0 → 1.9 ms per
  * call on one thread); else, with one input channel (a first layer on grey images), stride 1 and
@@ -639,6 +775,8 @@ function conv2d(backendName: string, fallback: tf.KernelFunc | undefined): tf.Ke
     const ones = (value: [number, number] | number | undefined) => value === undefined || (Array.isArray(value) ? value[0] === 1 && value[1] === 1 : value === 1);
     if (x.shape.length !== 4 || !ones(strides) || !ones(dilations) || (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast')) return fallback(args);
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], 1, 1, pad, dimRoundingMode);
+    const winograd = winogradForwardConvolution(backend, x, filter, info);
+    if (winograd) return winograd;
     const blocked = blockedForwardConvolution(backend, x, filter, info);
     if (blocked) return blocked;
     if (inChannels !== 1 || x.dtype !== 'float32' || filter.dtype !== 'float32' || !hasHeap(backend)) return fallback(args);
@@ -761,6 +899,8 @@ function conv2dBackpropInput(backendName: string): tf.KernelFunc {
     };
     requireChannelsLast(dataFormat, 'Conv2DBackpropInput');
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+    const winograd = winogradInputGradient(backend, dy, filter, info);
+    if (winograd) return winograd;
     const compiled = blockedConvolutionInputGradient(backend, dy, filter, info);
     if (compiled) return compiled;
     return withCalls(backend, backendName, (calls) => {

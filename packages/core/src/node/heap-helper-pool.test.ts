@@ -216,7 +216,9 @@ for (const threads of [2, 3]) describe(`tlkit wasm kernels with helper threads (
     ['1 → 6 channels, 5 × 5 same, max-pool', [5, 12, 12, 1], [5, 5, 1, 6], 'same', true, ['convolveOneChannel', 'filterGradientTaps', 'maxPoolGradTwoByTwo']],
     ['1 → 32 channels, 3 × 3 valid', [5, 10, 10, 1], [3, 3, 1, 32], 'valid', false, ['filterGradientTaps']],
     ['1 → 8 channels, 2 × 25 valid', [5, 4, 30, 1], [2, 25, 1, 8], 'valid', false, ['filterGradientOneChannel']],
-    ['32 → 64 channels, 3 × 3 valid, max-pool', [3, 8, 8, 32], [3, 3, 32, 64], 'valid', true, ['convolveBlocked', 'filterGradientStreamed', 'inputGradientBlocked', 'maxPoolGradTwoByTwo']],
+    ['32 → 64 channels, 3 × 3 valid, odd output (no whole Winograd tiles), max-pool', [3, 9, 9, 32], [3, 3, 32, 64], 'valid', true, ['convolveBlocked', 'filterGradientStreamed', 'inputGradientBlocked', 'maxPoolGradTwoByTwo']],
+    ['32 → 64 channels, 3 × 3 valid (Winograd: forward, input and filter gradients)', [3, 8, 8, 32], [3, 3, 32, 64], 'valid', false, ['winogradConvolve', 'winogradFilterGradient']],
+    ['32 → 32 channels, 3 × 3 same (Winograd on the padded input and on dy padded by 1)', [3, 8, 8, 32], [3, 3, 32, 32], 'same', false, ['winogradConvolve', 'winogradFilterGradient']],
     ['6 → 16 channels, 5 × 5 valid', [5, 10, 10, 6], [5, 5, 6, 16], 'valid', false, ['convolveBlocked', 'inputGradientBlocked', 'filterGradientStreamed']],
     ['batch of 2, 32 → 16 channels, 3 × 3 valid', [2, 6, 6, 32], [3, 3, 32, 16], 'valid', false, ['convolveBlocked', 'filterGradientStreamed', 'inputGradientBlocked']],
     ['3 → 8 channels, 3 × 3 valid', [5, 10, 10, 3], [3, 3, 3, 8], 'valid', false, ['filterGradientFew']],
@@ -244,8 +246,8 @@ for (const threads of [2, 3]) describe(`tlkit wasm kernels with helper threads (
       tf.tidy(() => {
         // 256 × 256 × 256: above the small-product loop, so a 1 × 1 convolution made inside BatchMatMul.
         const product = tf.matMul(tf.tensor(values(256 * 256, 4), [256, 256]), tf.tensor(values(256 * 256, 5), [256, 256]));
-        // 3 × 3 × 128 = 1152 terms per output: above FORWARD_MAX_REDUCTION.
-        const deep = tf.conv2d(tf.tensor(values(2 * 6 * 6 * 128, 6), [2, 6, 6, 128]) as tf.Tensor4D, tf.tensor(values(9 * 128 * 16, 7), [3, 3, 128, 16]) as tf.Tensor4D, 1, 'valid');
+        // 3 × 3 × 128 = 1152 terms per output: above FORWARD_MAX_REDUCTION (5 × 5 outputs: no whole Winograd tiles).
+        const deep = tf.conv2d(tf.tensor(values(2 * 7 * 7 * 128, 6), [2, 7, 7, 128]) as tf.Tensor4D, tf.tensor(values(9 * 128 * 16, 7), [3, 3, 128, 16]) as tf.Tensor4D, 1, 'valid');
         return [product.dataSync() as Float32Array, deep.dataSync() as Float32Array];
       });
     const onWasm = run();

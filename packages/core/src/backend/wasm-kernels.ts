@@ -496,13 +496,21 @@ function padImages(backend: tf.KernelBackend & HeapBackend, calls: KernelCalls, 
   const out = calls.adopt(backend.makeOutput([batch, paddedHeight, paddedWidth, channels], x.dtype));
   const target = backend.typedArrayFromHeap(out) as Float32Array;
   const source = backend.typedArrayFromHeap(x) as Float32Array;
-  target.fill(0);
   const row = width * channels;
-  for (let b = 0; b < batch; b++)
+  const paddedRow = paddedWidth * channels;
+  for (let b = 0; b < batch; b++) {
+    const image = b * paddedHeight * paddedRow;
+    // Only the padding is zeroed (the heap is not): the rows above and below, and each row's ends.
+    target.fill(0, image, image + pad.top * paddedRow);
+    target.fill(0, image + (pad.top + height) * paddedRow, image + paddedHeight * paddedRow);
     for (let r = 0; r < height; r++) {
+      const start = image + (r + pad.top) * paddedRow;
       const from = (b * height + r) * row;
-      target.set(source.subarray(from, from + row), ((b * paddedHeight + r + pad.top) * paddedWidth + pad.left) * channels);
+      target.fill(0, start, start + pad.left * channels);
+      target.set(source.subarray(from, from + row), start + pad.left * channels);
+      target.fill(0, start + (pad.left + width) * channels, start + paddedRow);
     }
+  }
   return out;
 }
 

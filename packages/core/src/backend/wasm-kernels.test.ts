@@ -341,6 +341,29 @@ describe('tlkit wasm kernels', () => {
     });
   }
 
+  it('an input gradient whose dy does not fit the declared input shape (tfjs checks only depths) keeps the declared shape, as on cpu', async () => {
+    // dy 8 × 8 with a valid 3 × 3 filter implies a 10 × 10 input; 8 × 8 is declared. Winograd's path
+    // derives dx's size from dy, so it must step aside.
+    const run = () =>
+      tf.tidy(() => {
+        const dy = tf.tensor(randomValues(8 * 8 * 64, 5), [1, 8, 8, 64]) as tf.Tensor4D;
+        const filter = tf.tensor(randomValues(9 * 32 * 64, 6), [3, 3, 32, 64]) as tf.Tensor4D;
+        const dx = tf.conv2dTranspose(dy, filter, [1, 8, 8, 32], 1, 'valid');
+        return { shape: dx.shape, values: dx.dataSync() as Float32Array };
+      });
+    const onWasm = run();
+    await tf.setBackend('cpu');
+    try {
+      const onCpu = run();
+      expect(onWasm.shape).toEqual([1, 8, 8, 32]);
+      expect(onWasm.shape).toEqual(onCpu.shape);
+      // The values of such a call are not defined (cpu reads dy as if it had the implied size), so only shapes are compared.
+      expect(onWasm.values.length).toBe(onCpu.values.length);
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+
   it('depthwise backprop kernels with dilation 2 match finite differences (tfjs gradients refuse dilation; the kernels do not)', () => {
     const x = [1, 9, 8, 2];
     const f = [3, 2, 2, 2];

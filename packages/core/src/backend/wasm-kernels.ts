@@ -38,7 +38,7 @@ import { streamedFilterGradient } from './wasm-filter-gradient';
 import { fewChannelFilterGradient } from './wasm-filter-gradient-few';
 import { blockedConvolution } from './wasm-convolution';
 import { heapGemm } from './wasm-gemm';
-import { heapWinograd, heapWinogradFilterGradient, winogradFilter, winogradFilterGradientFinish } from './wasm-winograd';
+import { heapWinograd, winogradFilter, winogradFilterGradientFinish } from './wasm-winograd';
 import { blockedInputGradient, hasHeap, type HeapBackend, heapByteOffset, heapModule, oneChannelConvolution, tapsFilterGradient } from './wasm-module';
 
 type Info = tf.TensorInfo;
@@ -631,16 +631,19 @@ function blockedForwardConvolution(backend: tf.KernelBackend, x: Info, filter: I
  * (`wasm-winograd.ts`): its 16 products per block of tiles need reductions and outputs long enough
  * for the gemm loop's blocks. small-CNN's second layer (32 · 64) and its input gradient (64 · 32),
  * 64 images, loop alone on one thread: 30.4 against 48.5 ms and 34.6 against 57.5 ms (minima of
- * 15, the direct forward loop on the same shapes); ResNet-18 width 16's 16 · 16 layers: 3.3 against
- * 3.9 ms.
+ * 15, the direct forward loop on the same shapes). ResNet-18 width 16's 16 · 16 layers (32 images
+ * of 30 × 30, padded) gained less, 3.3 against 3.9 ms for the loop alone, before the padding
+ * copies the input gradient adds; they keep the direct loops.
  */
 const WINOGRAD_MIN_CHANNEL_PRODUCT = 1024;
 
 /**
  * Tiles per block of the Winograd loops (whole tile rows, at least one): a block's transformed
- * input and products (16 · tiles · (inChannels + outChannels) floats: 216 KiB for 32 → 64 channels)
- * stay in L2. small-CNN's second layer, 64 images, one thread, loop alone (minimum of 15): forward
- * 28.8 ms with blocks of 24 tiles against 30.4–56.2 with 144; the filter gradient 33.1 against 46.7–57.6.
+ * input and products (16 · tiles · (inChannels + outChannels) floats: 216 KiB for 36 tiles of
+ * 32 → 64 channels) stay in L2. small-CNN's second layer (12 tiles a row), 64 images, one thread,
+ * loop alone, minimum of 15 in a noisy half hour: forward 28.4–29.3 ms with blocks of 2 or 3 tile
+ * rows (24, 36 tiles) against 30.4–56.2 with whole images (144); the filter gradient 33.1–59.8
+ * against 46.7–57.6.
  */
 const WINOGRAD_BLOCK_TILES = 36;
 
@@ -667,7 +670,7 @@ function winogradApplies(backend: tf.KernelBackend, filterHeight: number, filter
 function winogradConvolution(backend: tf.KernelBackend & HeapBackend, calls: KernelCalls, input: Info, filter: Info, transposed: boolean, outChannels: number): Info {
   const [batch, inHeight, inWidth, inChannels] = input.shape as [number, number, number, number];
   const [outHeight, outWidth] = [inHeight - 2, inWidth - 2];
-  const convolve = heapWinograd(backend)!;
+  const convolve = heapWinograd(backend)!.convolve;
   const [down, across] = [outHeight / 2, outWidth / 2];
   const rowsPerBlock = Math.max(1, Math.min(down, Math.floor(WINOGRAD_BLOCK_TILES / across)));
   const ranges = splitRange(batch, parallelParts(convolve, NANOSECONDS_PER.multiplyAdd * batch * down * across * 16 * inChannels * outChannels));
@@ -705,8 +708,8 @@ function winogradFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: In
   if (!layer || !isStrideOne(layer) || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
   const { batchSize, inChannels, outChannels, outHeight, outWidth, filterHeight, filterWidth } = layer;
   if (!winogradApplies(backend, filterHeight, filterWidth, inChannels, outChannels, outHeight, outWidth) || !hasHeap(backend)) return null;
-  const gradient = heapWinogradFilterGradient(backend);
-  if (!gradient) return null;
+  const gradient = heapWinograd(backend)!.filterGradient;
+  if (dy.shape[0] !== batchSize || dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== outChannels) return null;
   return withCalls(backend, 'wasm', (calls) => {
     const input = padded ? padImages(backend, calls, x, info.padInfo) : x;
     const [inHeight, inWidth] = [outHeight + 2, outWidth + 2];
@@ -753,6 +756,8 @@ function winogradInputGradient(backend: tf.KernelBackend, dy: Info, filter: Info
   if (!isStrideOne(info) || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const pad = { top: filterHeight - 1 - padInfo.top, bottom: filterHeight - 1 - padInfo.bottom, left: filterWidth - 1 - padInfo.left, right: filterWidth - 1 - padInfo.right };
   if (pad.top < 0 || pad.bottom < 0 || pad.left < 0 || pad.right < 0) return null;
+  // dx's size follows from dy's here, so dy must be the size the declared input gives (tfjs checks only depths).
+  if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth || dy.shape[3] !== outChannels) return null;
   if (!winogradApplies(backend, filterHeight, filterWidth, outChannels, inChannels, inHeight, inWidth) || !hasHeap(backend)) return null;
   return withCalls(backend, 'wasm', (calls) => winogradConvolution(backend, calls, padImages(backend, calls, dy, pad), filter, true, inChannels));
 }

@@ -27,6 +27,27 @@ function directConvolution(x: Float32Array, w: Float32Array, batch: number, heig
   return { y, scale };
 }
 
+/**
+ * A memory holding buffers of `sizes` floats, each followed by a guard of 16 floats, everything
+ * NaN at first: a loop that reads outside what the test fills gets NaN into its results, and one
+ * that writes past a buffer overwrites a guard.
+ */
+function guardedMemory(sizes: readonly number[]) {
+  const offsets: number[] = [];
+  const guards: number[] = [];
+  let end = 0;
+  for (const size of sizes) {
+    offsets.push(end);
+    end += 4 * size;
+    guards.push(end);
+    end += 4 * 16;
+  }
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) + 1 });
+  new Float32Array(memory.buffer).fill(Number.NaN);
+  const guardsIntact = () => guards.every((at) => new Float32Array(memory.buffer, at, 16).every((value) => Number.isNaN(value)));
+  return { memory, offsets, guardsIntact };
+}
+
 describe('Winograd F(2 × 2, 3 × 3) filter transform', () => {
   it('turns a filter of ones into the outer product of G’s row sums (1, 3/2, 1/2, 1)', () => {
     const ones = new Float32Array(9).fill(1);
@@ -76,20 +97,12 @@ describe('Winograd F(2 × 2, 3 × 3) convolution loop', () => {
         const [outHeight, outWidth] = [height - 2, width - 2];
         const [down, across] = [outHeight / 2, outWidth / 2];
         const blockTiles = rowsPerBlock * across;
-        // x, u, y, a guard after y, v, m
-        const sizes = [x.length, 16 * inChannels * outChannels, batch * outHeight * outWidth * outChannels, 16, 16 * blockTiles * inChannels, 16 * blockTiles * outChannels];
-        const offsets: number[] = [];
-        let end = 0;
-        for (const size of sizes) {
-          offsets.push(end);
-          end += 4 * size;
-        }
-        const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) + 1 });
-        const [xAt, uAt, yAt, guardAt, vAt, mAt] = offsets as [number, number, number, number, number, number];
+        // x, u, y, v, m, each followed by a guard of 16 floats
+        const sizes = [x.length, 16 * inChannels * outChannels, batch * outHeight * outWidth * outChannels, 16 * blockTiles * inChannels, 16 * blockTiles * outChannels];
+        const { memory, offsets, guardsIntact } = guardedMemory(sizes);
+        const [xAt, uAt, yAt, vAt, mAt] = offsets as [number, number, number, number, number];
         new Float32Array(memory.buffer, xAt, x.length).set(x);
         winogradFilter(w, inChannels, outChannels, new Float32Array(memory.buffer, uAt, sizes[1]));
-        // The loop must not write past the output.
-        new Float32Array(memory.buffer, guardAt, 16).fill(12345);
         const convolve = new WebAssembly.Instance(new WebAssembly.Module(winogradModuleBytes(false, fused)), { env: { memory } }).exports.winogradConvolve as WinogradConvolve;
         const rowBytes = width * inChannels * 4;
         const yRowBytes = outWidth * outChannels * 4;
@@ -99,7 +112,7 @@ describe('Winograd F(2 × 2, 3 × 3) convolution loop', () => {
         let worst = 0;
         for (let index = 0; index < y.length; index++) worst = Math.max(worst, Math.abs(y[index]! - expected.y[index]!) / expected.scale[index]!);
         expect(worst).toBeLessThan(1e-6);
-        expect(Array.from(new Float32Array(memory.buffer, guardAt, 16)).every((value) => value === 12345)).toBe(true);
+        expect(guardsIntact()).toBe(true);
       });
 });
 
@@ -124,18 +137,13 @@ describe('Winograd F(3 × 3, 2 × 2) filter-gradient loop', () => {
         const [down, across] = [outHeight / 2, outWidth / 2];
         const blockTiles = rowsPerBlock * across;
         const sumFloats = 16 * inChannels * outChannels;
-        // x, dy, sums (one block per part), v, u
+        // x, dy, sums (one block per part), v, u, each followed by a guard of 16 floats
         const sizes = [x.length, dy.length, parts * sumFloats, 16 * blockTiles * inChannels, 16 * blockTiles * outChannels];
-        const offsets: number[] = [];
-        let end = 0;
-        for (const size of sizes) {
-          offsets.push(end);
-          end += 4 * size;
-        }
-        const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) + 1 });
+        const { memory, offsets, guardsIntact } = guardedMemory(sizes);
         const [xAt, dyAt, sumsAt, vAt, uAt] = offsets as [number, number, number, number, number];
         new Float32Array(memory.buffer, xAt, x.length).set(x);
         new Float32Array(memory.buffer, dyAt, dy.length).set(dy);
+        new Float32Array(memory.buffer, sumsAt, parts * sumFloats).fill(0);
         const gradient = new WebAssembly.Instance(new WebAssembly.Module(winogradModuleBytes(false, fused)), { env: { memory } }).exports.winogradFilterGradient as WinogradFilterGradient;
         const [rowBytes, dyRowBytes] = [width * inChannels * 4, outWidth * outChannels * 4];
         const first = Math.ceil(batch / parts);
@@ -162,5 +170,6 @@ describe('Winograd F(3 × 3, 2 × 2) filter-gradient loop', () => {
                 worst = Math.max(worst, Math.abs(dw[((i * 3 + j) * inChannels + c) * outChannels + k]! - sum) / magnitude);
               }
         expect(worst).toBeLessThan(1e-6);
+        expect(guardsIntact()).toBe(true);
       });
 });

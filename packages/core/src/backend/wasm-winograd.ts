@@ -26,7 +26,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { assembleModule, loopFromZero, op, relaxedSimdAvailable } from '../linalg/wasmAssembler';
 import { GEMM_LOCALS, gemmBody } from './wasm-gemm';
-import { loopOnBackend } from './wasm-module';
+import { instantiateOnBackend } from './wasm-module';
 
 /** Signature of the exported driver (byte offsets, counts, byte strides). */
 export type WinogradConvolve = (
@@ -301,13 +301,6 @@ export function winogradModuleBytes(shared: boolean, fused = relaxedSimdAvailabl
   ]);
 }
 
-const drivers = new WeakMap<tf.KernelBackend, Map<string, WinogradConvolve | null>>();
-
-/** winogradConvolve on a backend's heap, or null when its memory cannot be reached. @internal */
-export function heapWinograd(backend: tf.KernelBackend): WinogradConvolve | null {
-  return loopOnBackend(drivers, backend, '', 'winogradConvolve', winogradModuleBytes);
-}
-
 /** Signature of the exported filter-gradient driver (the forward driver's, with dy and the products' sums m first). */
 export type WinogradFilterGradient = (
   x: number,
@@ -327,11 +320,24 @@ export type WinogradFilterGradient = (
   outBytes: number,
 ) => void;
 
-const filterGradients = new WeakMap<tf.KernelBackend, Map<string, WinogradFilterGradient | null>>();
+/** The two drivers of one instance of the module. */
+export interface WinogradLoops {
+  readonly convolve: WinogradConvolve;
+  readonly filterGradient: WinogradFilterGradient;
+}
 
-/** winogradFilterGradient on a backend's heap, or null when its memory cannot be reached. @internal */
-export function heapWinogradFilterGradient(backend: tf.KernelBackend): WinogradFilterGradient | null {
-  return loopOnBackend(filterGradients, backend, '', 'winogradFilterGradient', winogradModuleBytes);
+const instances = new WeakMap<tf.KernelBackend, WinogradLoops | null>();
+
+/** The module instantiated once on a backend's heap, or null when its memory cannot be reached. @internal */
+export function heapWinograd(backend: tf.KernelBackend): WinogradLoops | null {
+  if (!instances.has(backend)) {
+    const exports = instantiateOnBackend(backend, winogradModuleBytes);
+    instances.set(
+      backend,
+      exports ? { convolve: exports.winogradConvolve as WinogradConvolve, filterGradient: exports.winogradFilterGradient as WinogradFilterGradient } : null,
+    );
+  }
+  return instances.get(backend)!;
 }
 
 /**

@@ -180,7 +180,9 @@ for (const threads of [2, 3]) describe(`tlkit wasm kernels with helper threads (
   }
 
   /** y, dL/dx and dL/dW of L = Σ w ⊙ maxPool?(relu?(conv2d(x, W))) on the active backend. */
-  function convolutionAndGradients(xShape: [number, number, number, number], filterShape: [number, number, number, number], padding: 'same' | 'valid', pool2: boolean): Float32Array[] {
+  type Padding = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+
+  function convolutionAndGradients(xShape: [number, number, number, number], filterShape: [number, number, number, number], padding: Padding, pool2: boolean): Float32Array[] {
     return tf.tidy(() => {
       const x = tf.tensor(values(xShape.reduce((a, b) => a * b), 1), xShape) as tf.Tensor4D;
       const filter = tf.tensor(values(filterShape.reduce((a, b) => a * b), 2), filterShape) as tf.Tensor4D;
@@ -212,13 +214,15 @@ for (const threads of [2, 3]) describe(`tlkit wasm kernels with helper threads (
   // gradient (outputs a multiple of 16), the blocked input gradient, also padded to whole channel
   // blocks (6 → 8), the few-channel filter gradient (3 → 8), and the 2 × 2 max-pool gradient.
   // Batch 2 with 3 threads leaves one thread without a part.
-  const cases: [string, [number, number, number, number], [number, number, number, number], 'same' | 'valid', boolean, string[]][] = [
+  const cases: [string, [number, number, number, number], [number, number, number, number], Padding, boolean, string[]][] = [
     ['1 → 6 channels, 5 × 5 same, max-pool', [5, 12, 12, 1], [5, 5, 1, 6], 'same', true, ['convolveOneChannel', 'filterGradientTaps', 'maxPoolGradTwoByTwo']],
     ['1 → 32 channels, 3 × 3 valid', [5, 10, 10, 1], [3, 3, 1, 32], 'valid', false, ['filterGradientTaps']],
     ['1 → 8 channels, 2 × 25 valid', [5, 4, 30, 1], [2, 25, 1, 8], 'valid', false, ['filterGradientOneChannel']],
     ['32 → 64 channels, 3 × 3 valid, odd output (no whole Winograd tiles), max-pool', [3, 9, 9, 32], [3, 3, 32, 64], 'valid', true, ['convolveBlocked', 'filterGradientStreamed', 'inputGradientBlocked', 'maxPoolGradTwoByTwo']],
     ['32 → 64 channels, 3 × 3 valid (Winograd: forward, input and filter gradients)', [3, 8, 8, 32], [3, 3, 32, 64], 'valid', false, ['winogradConvolve', 'winogradFilterGradient']],
     ['32 → 32 channels, 3 × 3 same (Winograd on the padded input and on dy padded by 1)', [3, 8, 8, 32], [3, 3, 32, 32], 'same', false, ['winogradConvolve', 'winogradFilterGradient']],
+    ['32 → 32 channels, 3 × 3, padding 0 / 2 rows and 2 / 0 columns (Winograd, dy padded 2 / 0 and 0 / 2)', [3, 8, 8, 32], [3, 3, 32, 32], [[0, 0], [0, 2], [2, 0], [0, 0]], false, ['winogradConvolve', 'winogradFilterGradient']],
+    ['32 → 32 channels, 3 × 3, padding 1 / 0 rows and 1 / 1 columns (7 × 8 outputs: only the 8 × 8 input gradient on Winograd)', [3, 8, 8, 32], [3, 3, 32, 32], [[0, 0], [1, 0], [1, 1], [0, 0]], false, ['winogradConvolve', 'convolveBlocked', 'filterGradientStreamed']],
     ['6 → 16 channels, 5 × 5 valid', [5, 10, 10, 6], [5, 5, 6, 16], 'valid', false, ['convolveBlocked', 'inputGradientBlocked', 'filterGradientStreamed']],
     ['batch of 2, 32 → 16 channels, 3 × 3 valid', [2, 6, 6, 32], [3, 3, 32, 16], 'valid', false, ['convolveBlocked', 'filterGradientStreamed', 'inputGradientBlocked']],
     ['3 → 8 channels, 3 × 3 valid', [5, 10, 10, 3], [3, 3, 3, 8], 'valid', false, ['filterGradientFew']],
@@ -239,6 +243,16 @@ for (const threads of [2, 3]) describe(`tlkit wasm kernels with helper threads (
       }
     });
   }
+
+  it('3 × 3 layers with whole 2 × 2 tiles: the forward pass (run twice by the gradient), the input gradient and the filter gradient all on Winograd\'s loops, split over the threads', async () => {
+    const before = new Map(pool.byName);
+    convolutionAndGradients([3, 8, 8, 32], [3, 3, 32, 64], 'valid', false);
+    const helpersPerCall = Math.min(threads, 3) - 1;
+    const jobs = (loop: string) => (pool.byName.get(loop) ?? 0) - (before.get(loop) ?? 0);
+    expect(jobs('winogradConvolve')).toBe(3 * helpersPerCall);
+    expect(jobs('winogradFilterGradient')).toBe(helpersPerCall);
+    expect(jobs('convolveBlocked') + jobs('inputGradientBlocked') + jobs('filterGradientStreamed')).toBe(0);
+  });
 
   it('leave the forward loop to model layers: a large product (a 1 × 1 convolution inside the kernel) and a long reduction keep tfjs\'s kernel, equal to cpu', async () => {
     const before = pool.byName.get('convolveBlocked') ?? 0;

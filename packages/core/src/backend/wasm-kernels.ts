@@ -670,27 +670,59 @@ function winogradApplies(backend: tf.KernelBackend, filterHeight: number, filter
 function winogradConvolution(backend: tf.KernelBackend & HeapBackend, calls: KernelCalls, input: Info, filter: Info, transposed: boolean, outChannels: number): Info {
   const [batch, inHeight, inWidth, inChannels] = input.shape as [number, number, number, number];
   const [outHeight, outWidth] = [inHeight - 2, inWidth - 2];
-  const convolve = heapWinograd(backend)!.convolve;
-  const [down, across] = [outHeight / 2, outWidth / 2];
-  const rowsPerBlock = Math.max(1, Math.min(down, Math.floor(WINOGRAD_BLOCK_TILES / across)));
-  const ranges = splitRange(batch, parallelParts(convolve, NANOSECONDS_PER.multiplyAdd * batch * down * across * 16 * inChannels * outChannels));
-  const [vFloats, mFloats] = [16 * rowsPerBlock * across * inChannels, 16 * rowsPerBlock * across * outChannels];
+  const plan = winogradPlan(heapWinograd(backend)!.convolve, batch, outHeight, outWidth, inChannels, outChannels);
   const transformed = calls.adopt(backend.makeOutput([16 * inChannels * outChannels], 'float32'));
-  const scratch = calls.adopt(backend.makeOutput([ranges.length * (vFloats + mFloats)], 'float32'));
+  const scratch = calls.adopt(backend.makeOutput([plan.ranges.length * plan.scratchFloats], 'float32'));
   const y = calls.adopt(backend.makeOutput([batch, outHeight, outWidth, outChannels], 'float32'));
   // Views after the allocations (a growing heap replaces the buffer).
   winogradFilter(backend.typedArrayFromHeap(filter) as Float32Array, inChannels, outChannels, backend.typedArrayFromHeap(transformed) as Float32Array, transposed);
-  const [inputAt, transformedAt, scratchAt, yAt] = [heapOffset(backend, input), heapOffset(backend, transformed), heapOffset(backend, scratch), heapOffset(backend, y)];
-  const [rowBytes, yRowBytes] = [inWidth * inChannels * 4, outWidth * outChannels * 4];
-  const [imageBytes, yImageBytes] = [inHeight * rowBytes, outHeight * yRowBytes];
+  const transformedAt = heapOffset(backend, transformed);
+  runWinogradDriver(plan, heapOffset(backend, input), () => transformedAt, heapOffset(backend, y), heapOffset(backend, scratch));
+  return y;
+}
+
+/** How a Winograd driver runs over a batch: tiles, tile rows per block, parts of the batch, scratch per part. */
+interface WinogradPlan {
+  readonly driver: (...args: number[]) => void;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly rowsPerBlock: number;
+  readonly ranges: readonly [number, number][];
+  /** Floats of v (the transformed input) per part; the tile-sized scratch follows it. */
+  readonly vFloats: number;
+  /** Floats of scratch per part: v and the tile-sized products (or dy's transforms). */
+  readonly scratchFloats: number;
+}
+
+function winogradPlan(driver: (...args: number[]) => void, batch: number, outHeight: number, outWidth: number, inChannels: number, outChannels: number): WinogradPlan {
+  const [down, across] = [outHeight / 2, outWidth / 2];
+  const rowsPerBlock = Math.max(1, Math.min(down, Math.floor(WINOGRAD_BLOCK_TILES / across)));
+  const ranges = splitRange(batch, parallelParts(driver, NANOSECONDS_PER.multiplyAdd * batch * down * across * 16 * inChannels * outChannels));
+  const vFloats = 16 * rowsPerBlock * across * inChannels;
+  return { driver, inChannels, outChannels, outHeight, outWidth, rowsPerBlock, ranges, vFloats, scratchFloats: vFloats + 16 * rowsPerBlock * across * outChannels };
+}
+
+/**
+ * Runs a plan's driver over its parts of the batch (helper threads take all but the first):
+ * x (the valid layer's input, NHWC) at `inputAt`, the per-image `second` buffer (y, or dy) at
+ * `secondAt`, `fixedAt(part)` (the transformed filter, or that part's sums), scratch per part.
+ */
+function runWinogradDriver(plan: WinogradPlan, inputAt: number, fixedAt: (part: number) => number, secondAt: number, scratchAt: number): void {
+  const { driver, inChannels, outChannels, outHeight, outWidth, rowsPerBlock, ranges, vFloats, scratchFloats } = plan;
+  const [rowBytes, secondRowBytes] = [(outWidth + 2) * inChannels * 4, outWidth * outChannels * 4];
+  const [imageBytes, secondImageBytes] = [(outHeight + 2) * rowBytes, outHeight * secondRowBytes];
   runInParts(
-    convolve,
+    driver,
     ranges.map(([start, count], part) => {
-      const v = scratchAt + part * (vFloats + mFloats) * 4;
-      return [inputAt + start * imageBytes, transformedAt, yAt + start * yImageBytes, v, v + vFloats * 4, count, down, across, rowBytes, imageBytes, yRowBytes, yImageBytes, rowsPerBlock, inChannels * 4, outChannels * 4];
+      const v = scratchAt + part * scratchFloats * 4;
+      return [
+        inputAt + start * imageBytes, fixedAt(part), secondAt + start * secondImageBytes, v, v + vFloats * 4,
+        count, outHeight / 2, outWidth / 2, rowBytes, imageBytes, secondRowBytes, secondImageBytes, rowsPerBlock, inChannels * 4, outChannels * 4,
+      ];
     }),
   );
-  return y;
 }
 
 /**
@@ -712,27 +744,15 @@ function winogradFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: In
   if (dy.shape[0] !== batchSize || dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== outChannels) return null;
   return withCalls(backend, 'wasm', (calls) => {
     const input = padded ? padImages(backend, calls, x, info.padInfo) : x;
-    const [inHeight, inWidth] = [outHeight + 2, outWidth + 2];
-    const [down, across] = [outHeight / 2, outWidth / 2];
-    const rowsPerBlock = Math.max(1, Math.min(down, Math.floor(WINOGRAD_BLOCK_TILES / across)));
-    const ranges = splitRange(batchSize, parallelParts(gradient, NANOSECONDS_PER.multiplyAdd * batchSize * down * across * 16 * inChannels * outChannels));
+    const plan = winogradPlan(gradient, batchSize, outHeight, outWidth, inChannels, outChannels);
     const sumFloats = 16 * inChannels * outChannels;
-    const [vFloats, uFloats] = [16 * rowsPerBlock * across * inChannels, 16 * rowsPerBlock * across * outChannels];
-    const sums = calls.adopt(backend.makeOutput([ranges.length * sumFloats], 'float32'));
-    const scratch = calls.adopt(backend.makeOutput([ranges.length * (vFloats + uFloats)], 'float32'));
+    const sums = calls.adopt(backend.makeOutput([plan.ranges.length * sumFloats], 'float32'));
+    const scratch = calls.adopt(backend.makeOutput([plan.ranges.length * plan.scratchFloats], 'float32'));
     const dw = calls.adopt(backend.makeOutput([3, 3, inChannels, outChannels], 'float32'));
     (backend.typedArrayFromHeap(sums) as Float32Array).fill(0);
-    const [inputAt, dyAt, sumsAt, scratchAt] = [heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, sums), heapOffset(backend, scratch)];
-    const [rowBytes, dyRowBytes] = [inWidth * inChannels * 4, outWidth * outChannels * 4];
-    const [imageBytes, dyImageBytes] = [inHeight * rowBytes, outHeight * dyRowBytes];
-    runInParts(
-      gradient,
-      ranges.map(([start, count], part) => {
-        const v = scratchAt + part * (vFloats + uFloats) * 4;
-        return [inputAt + start * imageBytes, dyAt + start * dyImageBytes, sumsAt + part * sumFloats * 4, v, v + vFloats * 4, count, down, across, rowBytes, imageBytes, dyRowBytes, dyImageBytes, rowsPerBlock, inChannels * 4, outChannels * 4];
-      }),
-    );
-    winogradFilterGradientFinish(backend.typedArrayFromHeap(sums) as Float32Array, ranges.length, inChannels, outChannels, backend.typedArrayFromHeap(dw) as Float32Array);
+    const sumsAt = heapOffset(backend, sums);
+    runWinogradDriver(plan, heapOffset(backend, input), (part) => sumsAt + part * sumFloats * 4, heapOffset(backend, dy), heapOffset(backend, scratch));
+    winogradFilterGradientFinish(backend.typedArrayFromHeap(sums) as Float32Array, plan.ranges.length, inChannels, outChannels, backend.typedArrayFromHeap(dw) as Float32Array);
     return dw;
   });
 }

@@ -149,7 +149,7 @@ describe('Winograd F(3 × 3, 2 × 2) filter-gradient loop', () => {
         const first = Math.ceil(batch / parts);
         for (let part = 0; part < parts; part++) {
           const [start, count] = part === 0 ? [0, first] : [first, batch - first];
-          gradient(xAt + start * height * rowBytes, dyAt + start * outHeight * dyRowBytes, sumsAt + part * sumFloats * 4, vAt, uAt, count, down, across, rowBytes, height * rowBytes, dyRowBytes, outHeight * dyRowBytes, rowsPerBlock, inChannels * 4, outChannels * 4);
+          gradient(xAt + start * height * rowBytes, sumsAt + part * sumFloats * 4, dyAt + start * outHeight * dyRowBytes, vAt, uAt, count, down, across, rowBytes, height * rowBytes, dyRowBytes, outHeight * dyRowBytes, rowsPerBlock, inChannels * 4, outChannels * 4);
         }
         const dw = new Float32Array(9 * inChannels * outChannels);
         winogradFilterGradientFinish(new Float32Array(memory.buffer, sumsAt, parts * sumFloats), parts, inChannels, outChannels, dw);

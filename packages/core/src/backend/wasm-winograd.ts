@@ -65,42 +65,62 @@ function loopByLocal(counter: number, limit: readonly number[], step: number, bo
   ];
 }
 
-// Driver: parameters 0–14 as in the signature, then locals.
-const [DX, DU, DY, DV, DM, DBATCH, DDOWN, DACROSS, DROW, DIMAGE, DYROW, DYIMAGE, DBLOCK, DCH, DOUT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
-const [DB, DXI, DYI, DTR, DROWS, DTILES, DXIX, DVS, DMS, DUS] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+// Both drivers: parameters (x, fixed, second, v, scratch, batch, tilesDown, tilesAcross, rowBytes,
+// imageBytes, secondRowBytes, secondImageBytes, rowsPerBlock, channelBytes, outBytes): x and
+// `second` (y, or dy) advance image by image; `fixed` is the transformed filter (or the products'
+// sums), `scratch` the products (or dy's transforms). Then the loop locals.
+const [PX, PFIXED, PSECOND, PV, PSCRATCH, PBATCH, PDOWN, PACROSS, PROW, PIMAGE, PSROW, PSIMAGE, PBLOCK, PCH, POUT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+const [LB, LXI, LSI, LTR, LROWS, LTILES, LXIX, LVS, LOS, LFS] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+const DRIVER_LOCALS = 10;
 
-function driverBody(): number[] {
-  const perBlock = [
+/**
+ * A driver's body: for every image, for every block of `rowsPerBlock` tile rows (the last one
+ * shorter), `perBlock`, with rows (LROWS) and tiles (LTILES) of the block, the image's x and
+ * `second` at the block's first row (inputAt, secondAt), and the strides of the 16 blocks of
+ * v (LVS: block tiles · channelBytes), of the tile-sized scratch (LOS: block tiles · outBytes), and
+ * of the channels × outputs blocks (LFS: channels · outBytes).
+ */
+function tiledDriver(perBlock: (inputAt: number[], secondAt: number[]) => number[]): number[] {
+  const inputAt = [...get(LXI), ...get(LTR), ...constant(2), ...MUL, ...get(PROW), ...MUL, ...ADD];
+  const secondAt = [...get(LSI), ...get(LTR), ...constant(2), ...MUL, ...get(PSROW), ...MUL, ...ADD];
+  const block = [
     // rows = min(rowsPerBlock, tilesDown − tr); tiles = rows · tilesAcross
-    ...get(DBLOCK), ...get(DDOWN), ...get(DTR), ...SUB, ...get(DDOWN), ...get(DTR), ...SUB, ...get(DBLOCK), ...GT_S, ...op.select(), ...set(DROWS),
-    ...get(DROWS), ...get(DACROSS), ...MUL, ...set(DTILES),
-    // inputTransform(xImage + tr · 2 · rowBytes, v, rows, tilesAcross, rowBytes, channelBytes, vStride)
-    ...get(DXI), ...get(DTR), ...constant(2), ...MUL, ...get(DROW), ...MUL, ...ADD,
-    ...get(DV), ...get(DROWS), ...get(DACROSS), ...get(DROW), ...get(DCH), ...get(DVS), ...op.call(INPUT_TRANSFORM),
-    // 16 products: gemm(v + ξ · vStride, u + ξ · uStride, m + ξ · mStride, tiles, channels, outBytes, channelBytes, 4)
-    ...loopFromZero(DXIX, constant(16), 1, [
-      ...get(DV), ...get(DXIX), ...get(DVS), ...MUL, ...ADD,
-      ...get(DU), ...get(DXIX), ...get(DUS), ...MUL, ...ADD,
-      ...get(DM), ...get(DXIX), ...get(DMS), ...MUL, ...ADD,
-      ...get(DTILES), ...get(DCH), ...constant(2), ...op.i32ShrU(), ...get(DOUT), ...get(DCH), ...constant(4),
-      ...op.call(GEMM),
-    ]),
-    // outputTransform(m, yImage + tr · 2 · yRowBytes, rows, tilesAcross, yRowBytes, outBytes, mStride)
-    ...get(DM), ...get(DYI), ...get(DTR), ...constant(2), ...MUL, ...get(DYROW), ...MUL, ...ADD,
-    ...get(DROWS), ...get(DACROSS), ...get(DYROW), ...get(DOUT), ...get(DMS), ...op.call(OUTPUT_TRANSFORM),
+    ...get(PBLOCK), ...get(PDOWN), ...get(LTR), ...SUB, ...get(PDOWN), ...get(LTR), ...SUB, ...get(PBLOCK), ...GT_S, ...op.select(), ...set(LROWS),
+    ...get(LROWS), ...get(PACROSS), ...MUL, ...set(LTILES),
+    ...perBlock(inputAt, secondAt),
   ];
   return [
-    // vStride = rowsPerBlock · tilesAcross · channelBytes; mStride likewise with outBytes; uStride = channels · outBytes
-    ...get(DBLOCK), ...get(DACROSS), ...MUL, ...get(DCH), ...MUL, ...set(DVS),
-    ...get(DBLOCK), ...get(DACROSS), ...MUL, ...get(DOUT), ...MUL, ...set(DMS),
-    ...get(DCH), ...constant(2), ...op.i32ShrU(), ...get(DOUT), ...MUL, ...set(DUS),
-    ...loopFromZero(DB, get(DBATCH), 1, [
-      ...get(DX), ...get(DB), ...get(DIMAGE), ...MUL, ...ADD, ...set(DXI),
-      ...get(DY), ...get(DB), ...get(DYIMAGE), ...MUL, ...ADD, ...set(DYI),
-      ...constant(0), ...set(DTR),
-      ...loopByLocal(DTR, get(DDOWN), DBLOCK, perBlock),
+    ...get(PBLOCK), ...get(PACROSS), ...MUL, ...get(PCH), ...MUL, ...set(LVS),
+    ...get(PBLOCK), ...get(PACROSS), ...MUL, ...get(POUT), ...MUL, ...set(LOS),
+    ...get(PCH), ...constant(2), ...op.i32ShrU(), ...get(POUT), ...MUL, ...set(LFS),
+    ...loopFromZero(LB, get(PBATCH), 1, [
+      ...get(PX), ...get(LB), ...get(PIMAGE), ...MUL, ...ADD, ...set(LXI),
+      ...get(PSECOND), ...get(LB), ...get(PSIMAGE), ...MUL, ...ADD, ...set(LSI),
+      ...constant(0), ...set(LTR),
+      ...loopByLocal(LTR, get(PDOWN), PBLOCK, block),
     ]),
   ];
+}
+
+/** `base + ξ · stride` for the 16 blocks' loop. */
+function blockAt(base: number, stride: number): number[] {
+  return [...get(base), ...get(LXIX), ...get(stride), ...MUL, ...ADD];
+}
+
+/** The forward driver: (x, u, y, v, m, …): input transform, 16 products M[ξ] = V[ξ] · U[ξ], output transform. */
+function driverBody(): number[] {
+  return tiledDriver((inputAt, secondAt) => [
+    // inputTransform(x at the block, v, rows, tilesAcross, rowBytes, channelBytes, vStride)
+    ...inputAt, ...get(PV), ...get(LROWS), ...get(PACROSS), ...get(PROW), ...get(PCH), ...get(LVS), ...op.call(INPUT_TRANSFORM),
+    // gemm(v + ξ · vStride, u + ξ · uStride, m + ξ · mStride, tiles, channels, outBytes, channelBytes, 4)
+    ...loopFromZero(LXIX, constant(16), 1, [
+      ...blockAt(PV, LVS), ...blockAt(PFIXED, LFS), ...blockAt(PSCRATCH, LOS),
+      ...get(LTILES), ...get(PCH), ...constant(2), ...op.i32ShrU(), ...get(POUT), ...get(PCH), ...constant(4),
+      ...op.call(GEMM),
+    ]),
+    // outputTransform(m, y at the block, rows, tilesAcross, yRowBytes, outBytes, mStride)
+    ...get(PSCRATCH), ...secondAt, ...get(LROWS), ...get(PACROSS), ...get(PSROW), ...get(POUT), ...get(LOS), ...op.call(OUTPUT_TRANSFORM),
+  ]);
 }
 
 // inputTransform(x, v, rows, across, rowBytes, channelBytes, vStride), then locals.
@@ -250,62 +270,44 @@ function gradientTransformBody(): number[] {
   ];
 }
 
-// Filter-gradient driver: (x, dy, m, v, u, batch, tilesDown, tilesAcross, rowBytes, imageBytes,
-// dyRowBytes, dyImageBytes, rowsPerBlock, channelBytes, outBytes), then locals.
-const [FX, FDY, FM, FV, FU, FBATCH, FDOWN, FACROSS, FROW, FIMAGE, FDYROW, FDYIMAGE, FBLOCK, FCH, FOUT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
-const [FB, FXI, FDYI, FTR, FROWS, FTILES, FXIX, FVS, FUS, FMS] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
-
+/**
+ * The filter-gradient driver: (x, m, dy, v, u, …): input transform of x, G-transform of dy, 16
+ * products summed into m: m[ξ] += V[ξ]ᵀ · U[ξ] (channels × tiles times tiles × outputs; V read
+ * transposed in place).
+ */
 function filterGradientDriverBody(): number[] {
-  const perBlock = [
-    ...get(FBLOCK), ...get(FDOWN), ...get(FTR), ...SUB, ...get(FDOWN), ...get(FTR), ...SUB, ...get(FBLOCK), ...GT_S, ...op.select(), ...set(FROWS),
-    ...get(FROWS), ...get(FACROSS), ...MUL, ...set(FTILES),
-    // inputTransform(xImage + tr · 2 · rowBytes, v, rows, tilesAcross, rowBytes, channelBytes, vStride)
-    ...get(FXI), ...get(FTR), ...constant(2), ...MUL, ...get(FROW), ...MUL, ...ADD,
-    ...get(FV), ...get(FROWS), ...get(FACROSS), ...get(FROW), ...get(FCH), ...get(FVS), ...op.call(INPUT_TRANSFORM),
-    // gradientTransform(dyImage + tr · 2 · dyRowBytes, u, rows, tilesAcross, dyRowBytes, outBytes, uStride)
-    ...get(FDYI), ...get(FTR), ...constant(2), ...MUL, ...get(FDYROW), ...MUL, ...ADD,
-    ...get(FU), ...get(FROWS), ...get(FACROSS), ...get(FDYROW), ...get(FOUT), ...get(FUS), ...op.call(GRADIENT_TRANSFORM),
-    // 16 products summed into m: m[ξ] += V[ξ]ᵀ · U[ξ] (channels × tiles times tiles × outputs; V read transposed in place)
-    ...loopFromZero(FXIX, constant(16), 1, [
-      ...get(FV), ...get(FXIX), ...get(FVS), ...MUL, ...ADD,
-      ...get(FU), ...get(FXIX), ...get(FUS), ...MUL, ...ADD,
-      ...get(FM), ...get(FXIX), ...get(FMS), ...MUL, ...ADD,
-      ...get(FCH), ...constant(2), ...op.i32ShrU(), ...get(FTILES), ...get(FOUT), ...constant(4), ...get(FCH),
+  return tiledDriver((inputAt, secondAt) => [
+    ...inputAt, ...get(PV), ...get(LROWS), ...get(PACROSS), ...get(PROW), ...get(PCH), ...get(LVS), ...op.call(INPUT_TRANSFORM),
+    // gradientTransform(dy at the block, u, rows, tilesAcross, dyRowBytes, outBytes, uStride)
+    ...secondAt, ...get(PSCRATCH), ...get(LROWS), ...get(PACROSS), ...get(PSROW), ...get(POUT), ...get(LOS), ...op.call(GRADIENT_TRANSFORM),
+    // gemmAccumulate(v + ξ · vStride, u + ξ · uStride, m + ξ · mStride, channels, tiles, outBytes, 4, channelBytes)
+    ...loopFromZero(LXIX, constant(16), 1, [
+      ...blockAt(PV, LVS), ...blockAt(PSCRATCH, LOS), ...blockAt(PFIXED, LFS),
+      ...get(PCH), ...constant(2), ...op.i32ShrU(), ...get(LTILES), ...get(POUT), ...constant(4), ...get(PCH),
       ...op.call(GEMM_ACCUMULATE),
     ]),
-  ];
-  return [
-    ...get(FBLOCK), ...get(FACROSS), ...MUL, ...get(FCH), ...MUL, ...set(FVS),
-    ...get(FBLOCK), ...get(FACROSS), ...MUL, ...get(FOUT), ...MUL, ...set(FUS),
-    ...get(FCH), ...constant(2), ...op.i32ShrU(), ...get(FOUT), ...MUL, ...set(FMS),
-    ...loopFromZero(FB, get(FBATCH), 1, [
-      ...get(FX), ...get(FB), ...get(FIMAGE), ...MUL, ...ADD, ...set(FXI),
-      ...get(FDY), ...get(FB), ...get(FDYIMAGE), ...MUL, ...ADD, ...set(FDYI),
-      ...constant(0), ...set(FTR),
-      ...loopByLocal(FTR, get(FDOWN), FBLOCK, perBlock),
-    ]),
-  ];
+  ]);
 }
 
 /** The module's bytes (memory imported; `shared` for tfjs's threaded binary). @internal */
 export function winogradModuleBytes(shared: boolean, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
   const i32s = (count: number) => Array<number>(count).fill(I32);
   return assembleModule({ shared }, [
-    { name: 'winogradConvolve', parameters: i32s(15), results: [], locals: [[10, I32]], body: driverBody() },
+    { name: 'winogradConvolve', parameters: i32s(15), results: [], locals: [[DRIVER_LOCALS, I32]], body: driverBody() },
     { name: 'winogradInputTransform', parameters: i32s(7), results: [], locals: [[12, I32], [12, V128]], body: inputTransformBody() },
     { name: 'winogradGemm', parameters: i32s(8), results: [], locals: [[GEMM_LOCALS.i32, I32], [GEMM_LOCALS.v128, V128]], body: gemmBody(fused) },
     { name: 'winogradOutputTransform', parameters: i32s(7), results: [], locals: [[8, I32], [12, V128]], body: outputTransformBody() },
-    { name: 'winogradFilterGradient', parameters: i32s(15), results: [], locals: [[10, I32]], body: filterGradientDriverBody() },
+    { name: 'winogradFilterGradient', parameters: i32s(15), results: [], locals: [[DRIVER_LOCALS, I32]], body: filterGradientDriverBody() },
     { name: 'winogradGradientTransform', parameters: i32s(7), results: [], locals: [[6, I32], [6, V128]], body: gradientTransformBody() },
     { name: 'winogradGemmAccumulate', parameters: i32s(8), results: [], locals: [[GEMM_LOCALS.i32, I32], [GEMM_LOCALS.v128, V128]], body: gemmBody(fused, true) },
   ]);
 }
 
-/** Signature of the exported filter-gradient driver (the forward driver's, with dy and the products' sums m first). */
+/** Signature of the exported filter-gradient driver (the forward driver's, with the products' sums m and dy in u's and y's places). */
 export type WinogradFilterGradient = (
   x: number,
-  dy: number,
   m: number,
+  dy: number,
   v: number,
   u: number,
   batch: number,

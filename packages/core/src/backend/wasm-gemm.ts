@@ -16,7 +16,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable } from '../linalg/wasmAssembler';
-import { loopModuleBytes, loopOnBackend } from './wasm-module';
+import { type LoopLocals, loopModuleBytes, loopOnBackend } from './wasm-module';
 
 /** Signature of the exported loop (byte offsets, counts and byte strides). */
 export type Gemm = (a: number, b: number, c: number, rows: number, inner: number, columnBytes: number, aRowBytes: number, aColumnBytes: number) => void;
@@ -80,8 +80,8 @@ function body(fused: boolean, accumulate = false): number[] {
   return [...get(ROWS), ...constant(4), ...SUB, ...set(ROW_LIMIT), ...loopFromZero(N, columns, 8, overRows)];
 }
 
-/** Locals of the gemm function beyond its 8 i32 parameters. @internal */
-export const GEMM_LOCALS = { i32: 9, v128: 11 } as const;
+/** The gemm function's 8 i32 parameters and its locals. @internal */
+export const GEMM_LOCALS: LoopLocals = { parameters: 8, i32: 9, v128: 11 };
 
 /**
  * The gemm function's body (no final `end`), for modules that call it (`wasm-winograd.ts`);
@@ -93,7 +93,7 @@ export function gemmBody(fused: boolean, accumulate = false): number[] {
 
 /** The module's bytes; `fused`: multiply-adds as `f32x4.relaxed_madd` (default: when the runtime has it). @internal */
 export function gemmModuleBytes(shared: boolean, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  return loopModuleBytes(shared, 'gemm', { parameters: 8, ...GEMM_LOCALS }, body(fused));
+  return loopModuleBytes(shared, 'gemm', GEMM_LOCALS, body(fused));
 }
 
 const gemms = new WeakMap<tf.KernelBackend, Map<string, Gemm | null>>();

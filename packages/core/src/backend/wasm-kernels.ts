@@ -384,7 +384,7 @@ function streamedFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: In
   if (!isStrideOne(info)) return null;
   // A padded layer (ResNet's 'same' 3 × 3) runs the loop on x with its padding written out.
   const padded = isPadded(info.padInfo);
-  const layer = padded ? withoutPadding(info) : info;
+  const layer = unpaddedLayer(info);
   if (!layer) return null;
   const { inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = layer;
   if (inChannels % 2 !== 0 || outChannels % 16 !== 0) return null;
@@ -464,18 +464,19 @@ function isPadded({ top, left, bottom, right }: tf.backend_util.PadInfo): boolea
 }
 
 /**
- * A padded stride-1 layer as the unpadded loops (filter gradient, forward) see it: the same layer
- * on an input with its padding written out (`Conv2DInfo` with the padded input size and no
- * padding). Only for rows of at least {@link PADDED_LOOP_MIN_WIDTH} outputs: the copy is a pass
+ * A layer as the unpadded loops (filter gradient, forward) see it: an unpadded layer as it is; a
+ * padded stride-1 layer as the same layer on an input with its padding written out (`Conv2DInfo`
+ * with the padded input size and no padding), else null. Only for rows of at least {@link PADDED_LOOP_MIN_WIDTH} outputs: the copy is a pass
  * over x, and short rows were not measured. With the row-streaming filter-gradient loop that the
  * streamed one replaced, ResNet-18 (width 16, 28 × 28, one thread, per-kernel profile): filter gradients of its
  * 28 × 28 × 16 layers 118 → 62 and 113 → 61 ms per step, 14 × 14 × 32 73 → 50 and 66 → 54. The same
  * for the input gradient (dx of the padded input, cropped) measured no faster than the transposed
  * convolution (60 → 53, 56 → 58; 45 → 43, 42 → 46) and is not used.
  */
-function withoutPadding(info: tf.backend_util.Conv2DInfo): tf.backend_util.Conv2DInfo | null {
+function unpaddedLayer(info: tf.backend_util.Conv2DInfo): tf.backend_util.Conv2DInfo | null {
   const { padInfo } = info;
-  if (!isPadded(padInfo) || !isStrideOne(info)) return null;
+  if (!isPadded(padInfo)) return info;
+  if (!isStrideOne(info)) return null;
   if (padInfo.top < 0 || padInfo.left < 0 || padInfo.bottom < 0 || padInfo.right < 0 || info.outWidth < PADDED_LOOP_MIN_WIDTH) return null;
   return {
     ...info,
@@ -485,7 +486,7 @@ function withoutPadding(info: tf.backend_util.Conv2DInfo): tf.backend_util.Conv2
   };
 }
 
-/** Rows shorter than this keep XNNPACK's forms for padded layers (see {@link withoutPadding}). */
+/** Rows shorter than this keep XNNPACK's forms for padded layers (see {@link unpaddedLayer}). */
 const PADDED_LOOP_MIN_WIDTH = 8;
 
 /** x [b, h, w, c] with `pad` zero rows and columns written around each image: [b, h + top + bottom, w + left + right, c]. */
@@ -605,7 +606,7 @@ function blockedForwardConvolution(backend: tf.KernelBackend, x: Info, filter: I
   const { padInfo } = info;
   const padded = isPadded(padInfo);
   // A padded layer runs the loop on x with its padding written out, as the filter gradient does.
-  const layer = padded ? withoutPadding(info) : info;
+  const layer = unpaddedLayer(info);
   if (!layer) return null;
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = layer;
   if (filterHeight * filterWidth * inChannels > FORWARD_MAX_REDUCTION) return null;
@@ -653,7 +654,15 @@ const WINOGRAD_BLOCK_TILES = 36;
  * of 4, outputs of 8), an even output size (whole 2 × 2 tiles), enough channels, and the loop on
  * the backend's heap.
  */
-function winogradApplies(backend: tf.KernelBackend, filterHeight: number, filterWidth: number, inChannels: number, outChannels: number, outHeight: number, outWidth: number): boolean {
+function winogradApplies(
+  backend: tf.KernelBackend,
+  filterHeight: number,
+  filterWidth: number,
+  inChannels: number,
+  outChannels: number,
+  outHeight: number,
+  outWidth: number,
+): backend is tf.KernelBackend & HeapBackend {
   if (filterHeight !== 3 || filterWidth !== 3 || inChannels % 4 !== 0 || outChannels % 8 !== 0) return false;
   if (outHeight % 2 !== 0 || outWidth % 2 !== 0 || outHeight === 0 || outWidth === 0) return false;
   if (inChannels * outChannels < WINOGRAD_MIN_CHANNEL_PRODUCT || !hasHeap(backend)) return false;
@@ -736,10 +745,10 @@ function runWinogradDriver(plan: WinogradPlan, inputAt: number, fixedAt: (part: 
  */
 function winogradFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const padded = isPadded(info.padInfo);
-  const layer = padded ? withoutPadding(info) : info;
+  const layer = unpaddedLayer(info);
   if (!layer || !isStrideOne(layer) || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
   const { batchSize, inChannels, outChannels, outHeight, outWidth, filterHeight, filterWidth } = layer;
-  if (!winogradApplies(backend, filterHeight, filterWidth, inChannels, outChannels, outHeight, outWidth) || !hasHeap(backend)) return null;
+  if (!winogradApplies(backend, filterHeight, filterWidth, inChannels, outChannels, outHeight, outWidth)) return null;
   const gradient = heapWinograd(backend)!.filterGradient;
   if (dy.shape[0] !== batchSize || dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== outChannels) return null;
   return withCalls(backend, 'wasm', (calls) => {
@@ -760,9 +769,9 @@ function winogradFilterGradientKernel(backend: tf.KernelBackend, x: Info, dy: In
 /** `Conv2D` by Winograd's F(2 × 2, 3 × 3) where it applies ({@link winogradApplies}; padded layers with the padding written out), else null. */
 function winogradForwardConvolution(backend: tf.KernelBackend, x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info | null {
   const padded = isPadded(info.padInfo);
-  const layer = padded ? withoutPadding(info) : info;
+  const layer = unpaddedLayer(info);
   if (!layer || !isStrideOne(layer) || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
-  if (!winogradApplies(backend, layer.filterHeight, layer.filterWidth, layer.inChannels, layer.outChannels, layer.outHeight, layer.outWidth) || !hasHeap(backend)) return null;
+  if (!winogradApplies(backend, layer.filterHeight, layer.filterWidth, layer.inChannels, layer.outChannels, layer.outHeight, layer.outWidth)) return null;
   return withCalls(backend, 'wasm', (calls) => winogradConvolution(backend, calls, padded ? padImages(backend, calls, x, info.padInfo) : x, filter, false, layer.outChannels));
 }
 
@@ -778,7 +787,7 @@ function winogradInputGradient(backend: tf.KernelBackend, dy: Info, filter: Info
   if (pad.top < 0 || pad.bottom < 0 || pad.left < 0 || pad.right < 0) return null;
   // dx's size follows from dy's here, so dy must be the size the declared input gives (tfjs checks only depths).
   if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth || dy.shape[3] !== outChannels) return null;
-  if (!winogradApplies(backend, filterHeight, filterWidth, outChannels, inChannels, inHeight, inWidth) || !hasHeap(backend)) return null;
+  if (!winogradApplies(backend, filterHeight, filterWidth, outChannels, inChannels, inHeight, inWidth)) return null;
   return withCalls(backend, 'wasm', (calls) => winogradConvolution(backend, calls, padImages(backend, calls, dy, pad), filter, true, inChannels));
 }
 

@@ -28,7 +28,7 @@
  *   the heap; dx must hold zeros); a window whose maximum is −∞ or NaN gets none.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
+import { type AssembledFunction, assembleModule, loopFromZero, loopWhileBelow, multiplyAddInto, op, relaxedSimdAvailable, signedLeb, unsignedLeb } from '../linalg/wasmAssembler';
 import { recordSource } from './heap-helpers';
 
 /** The backend's Emscripten module: its memory is `asm.memory` (one thread) or `wasmMemory` (threaded). */
@@ -554,8 +554,20 @@ export function loopOnBackend<T>(
  * loop `name` with `counts.parameters` i32 parameters (byte offsets and counts) and no result, its
  * locals `counts.i32` i32 values then `counts.v128` v128 values. @internal
  */
-export function loopModuleBytes(shared: boolean, name: string, counts: { parameters: number; i32: number; v128: number }, body: number[]): Uint8Array<ArrayBuffer> {
-  return assembleModule({ shared }, [{ name, parameters: Array<number>(counts.parameters).fill(I32), results: [], locals: [[counts.i32, I32], [counts.v128, V128]], body }]);
+export function loopModuleBytes(shared: boolean, name: string, counts: LoopLocals, body: number[]): Uint8Array<ArrayBuffer> {
+  return assembleModule({ shared }, [loopFunction(name, counts, body)]);
+}
+
+/** A loop's i32 parameters (byte offsets and counts), then its i32 and v128 locals. @internal */
+export interface LoopLocals {
+  readonly parameters: number;
+  readonly i32: number;
+  readonly v128: number;
+}
+
+/** One loop function for {@link assembleModule}: `counts.parameters` i32 parameters, no result, the locals of `counts`. @internal */
+export function loopFunction(name: string, counts: LoopLocals, body: readonly number[]): AssembledFunction {
+  return { name, parameters: Array<number>(counts.parameters).fill(I32), results: [], locals: [[counts.i32, I32], [counts.v128, V128]], body };
 }
 
 /**

@@ -1,31 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
+import { validConvolution, validFilterGradient } from './fixtures/convolution-reference';
 import { type WinogradConvolve, type WinogradFilterGradient, winogradFilter, winogradFilterGradientFinish, winogradModuleBytes } from './wasm-winograd';
 
-/** y[b, r, c, k] = Σ_{i, j, ch} x[b, r + i, c + j, ch] · w[i, j, ch, k] in float64, with Σ |terms| for the tolerance. */
-function directConvolution(x: Float32Array, w: Float32Array, batch: number, height: number, width: number, inChannels: number, outChannels: number) {
-  const [outHeight, outWidth] = [height - 2, width - 2];
-  const y = new Float64Array(batch * outHeight * outWidth * outChannels);
-  const scale = new Float64Array(y.length);
-  for (let b = 0; b < batch; b++)
-    for (let r = 0; r < outHeight; r++)
-      for (let c = 0; c < outWidth; c++)
-        for (let k = 0; k < outChannels; k++) {
-          let sum = 0;
-          let magnitude = 0;
-          for (let i = 0; i < 3; i++)
-            for (let j = 0; j < 3; j++)
-              for (let ch = 0; ch < inChannels; ch++) {
-                const term = x[((b * height + r + i) * width + c + j) * inChannels + ch]! * w[((i * 3 + j) * inChannels + ch) * outChannels + k]!;
-                sum += term;
-                magnitude += Math.abs(term);
-              }
-          const at = ((b * outHeight + r) * outWidth + c) * outChannels + k;
-          y[at] = sum;
-          scale[at] = magnitude;
-        }
-  return { y, scale };
+/**
+ * The largest |got − expected| / Σ |terms| over every output: `expected` is a float64 reference of
+ * the fixture, `scale` the same reference on the operands' magnitudes (Σ |a · b| = Σ |a| · |b|).
+ */
+function worstScaledError(got: ArrayLike<number>, expected: Float64Array, scale: Float64Array): number {
+  let worst = 0;
+  for (let index = 0; index < expected.length; index++) worst = Math.max(worst, Math.abs(got[index]! - expected[index]!) / scale[index]!);
+  return worst;
 }
+
+const magnitudes = (values: Float32Array) => values.map(Math.abs);
 
 /**
  * A memory holding buffers of `sizes` floats, each followed by a guard of 16 floats, everything
@@ -108,10 +96,10 @@ describe('Winograd F(2 × 2, 3 × 3) convolution loop', () => {
         const yRowBytes = outWidth * outChannels * 4;
         convolve(xAt, uAt, yAt, vAt, mAt, batch, down, across, rowBytes, height * rowBytes, yRowBytes, outHeight * yRowBytes, rowsPerBlock, inChannels * 4, outChannels * 4);
         const y = new Float32Array(memory.buffer, yAt, sizes[2]);
-        const expected = directConvolution(x, w, batch, height, width, inChannels, outChannels);
-        let worst = 0;
-        for (let index = 0; index < y.length; index++) worst = Math.max(worst, Math.abs(y[index]! - expected.y[index]!) / expected.scale[index]!);
-        expect(worst).toBeLessThan(1e-6);
+        const [xShape, filterShape] = [[batch, height, width, inChannels], [3, 3, outChannels]];
+        const expected = validConvolution(x, xShape, w, filterShape);
+        const scale = validConvolution(magnitudes(x), xShape, magnitudes(w), filterShape);
+        expect(worstScaledError(y, expected, scale)).toBeLessThan(1e-6);
         expect(guardsIntact()).toBe(true);
       });
 });
@@ -153,22 +141,10 @@ describe('Winograd F(3 × 3, 2 × 2) filter-gradient loop', () => {
         }
         const dw = new Float32Array(9 * inChannels * outChannels);
         winogradFilterGradientFinish(new Float32Array(memory.buffer, sumsAt, parts * sumFloats), parts, inChannels, outChannels, dw);
-        let worst = 0;
-        for (let i = 0; i < 3; i++)
-          for (let j = 0; j < 3; j++)
-            for (let c = 0; c < inChannels; c++)
-              for (let k = 0; k < outChannels; k++) {
-                let sum = 0;
-                let magnitude = 0;
-                for (let b = 0; b < batch; b++)
-                  for (let r = 0; r < outHeight; r++)
-                    for (let s = 0; s < outWidth; s++) {
-                      const term = x[((b * height + r + i) * width + s + j) * inChannels + c]! * dy[((b * outHeight + r) * outWidth + s) * outChannels + k]!;
-                      sum += term;
-                      magnitude += Math.abs(term);
-                    }
-                worst = Math.max(worst, Math.abs(dw[((i * 3 + j) * inChannels + c) * outChannels + k]! - sum) / magnitude);
-              }
+        const [xShape, filterShape] = [[batch, height, width, inChannels], [3, 3, outChannels]];
+        const expected = validFilterGradient(x, xShape, dy, filterShape);
+        const scale = validFilterGradient(magnitudes(x), xShape, magnitudes(dy), filterShape);
+        const worst = worstScaledError(dw, expected, scale);
         expect(worst).toBeLessThan(1e-6);
         expect(guardsIntact()).toBe(true);
       });

@@ -26,7 +26,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { assembleModule, loopFromZero, op, relaxedSimdAvailable } from '../linalg/wasmAssembler';
 import { GEMM_LOCALS, gemmBody } from './wasm-gemm';
-import { instantiateOnBackend } from './wasm-module';
+import { instantiateOnBackend, loopFunction } from './wasm-module';
 
 /** Signature of the exported driver (byte offsets, counts, byte strides). */
 export type WinogradConvolve = (
@@ -47,23 +47,10 @@ export type WinogradConvolve = (
   outBytes: number,
 ) => void;
 
-const I32 = 0x7f;
-const V128 = 0x7b;
 const { localGet: get, localSet: set, i32Const: constant } = op;
 const [ADD, SUB, MUL, GT_S] = [op.i32Add(), op.i32Sub(), op.i32Mul(), op.i32GtS()];
 const [FADD, FSUB] = [op.f32x4Add(), op.f32x4Sub()];
 const [INPUT_TRANSFORM, GEMM, OUTPUT_TRANSFORM, GRADIENT_TRANSFORM, GEMM_ACCUMULATE] = [1, 2, 3, 5, 6];
-
-/** `while (counter < limit) { body; counter += step }` with step a local (unsigned compare). */
-function loopByLocal(counter: number, limit: readonly number[], step: number, body: readonly number[]): number[] {
-  return [
-    ...op.block(), ...op.loop(),
-    ...get(counter), ...limit, ...op.i32GeU(), ...op.brIf(1),
-    ...body,
-    ...get(counter), ...get(step), ...ADD, ...set(counter),
-    ...op.br(0), ...op.end(), ...op.end(),
-  ];
-}
 
 // Both drivers: parameters (x, fixed, second, v, scratch, batch, tilesDown, tilesAcross, rowBytes,
 // imageBytes, secondRowBytes, secondImageBytes, rowsPerBlock, channelBytes, outBytes): x and
@@ -96,8 +83,7 @@ function tiledDriver(perBlock: (inputAt: number[], secondAt: number[]) => number
     ...loopFromZero(LB, get(PBATCH), 1, [
       ...get(PX), ...get(LB), ...get(PIMAGE), ...MUL, ...ADD, ...set(LXI),
       ...get(PSECOND), ...get(LB), ...get(PSIMAGE), ...MUL, ...ADD, ...set(LSI),
-      ...constant(0), ...set(LTR),
-      ...loopByLocal(LTR, get(PDOWN), PBLOCK, block),
+      ...loopFromZero(LTR, get(PDOWN), get(PBLOCK), block),
     ]),
   ];
 }
@@ -291,15 +277,16 @@ function filterGradientDriverBody(): number[] {
 
 /** The module's bytes (memory imported; `shared` for tfjs's threaded binary). @internal */
 export function winogradModuleBytes(shared: boolean, fused = relaxedSimdAvailable()): Uint8Array<ArrayBuffer> {
-  const i32s = (count: number) => Array<number>(count).fill(I32);
+  const driver = { parameters: 15, i32: DRIVER_LOCALS, v128: 0 };
+  const transform = (i32: number, v128: number) => ({ parameters: 7, i32, v128 });
   return assembleModule({ shared }, [
-    { name: 'winogradConvolve', parameters: i32s(15), results: [], locals: [[DRIVER_LOCALS, I32]], body: driverBody() },
-    { name: 'winogradInputTransform', parameters: i32s(7), results: [], locals: [[12, I32], [12, V128]], body: inputTransformBody() },
-    { name: 'winogradGemm', parameters: i32s(8), results: [], locals: [[GEMM_LOCALS.i32, I32], [GEMM_LOCALS.v128, V128]], body: gemmBody(fused) },
-    { name: 'winogradOutputTransform', parameters: i32s(7), results: [], locals: [[8, I32], [12, V128]], body: outputTransformBody() },
-    { name: 'winogradFilterGradient', parameters: i32s(15), results: [], locals: [[DRIVER_LOCALS, I32]], body: filterGradientDriverBody() },
-    { name: 'winogradGradientTransform', parameters: i32s(7), results: [], locals: [[6, I32], [6, V128]], body: gradientTransformBody() },
-    { name: 'winogradGemmAccumulate', parameters: i32s(8), results: [], locals: [[GEMM_LOCALS.i32, I32], [GEMM_LOCALS.v128, V128]], body: gemmBody(fused, true) },
+    loopFunction('winogradConvolve', driver, driverBody()),
+    loopFunction('winogradInputTransform', transform(12, 12), inputTransformBody()),
+    loopFunction('winogradGemm', GEMM_LOCALS, gemmBody(fused)),
+    loopFunction('winogradOutputTransform', transform(8, 12), outputTransformBody()),
+    loopFunction('winogradFilterGradient', driver, filterGradientDriverBody()),
+    loopFunction('winogradGradientTransform', transform(6, 6), gradientTransformBody()),
+    loopFunction('winogradGemmAccumulate', GEMM_LOCALS, gemmBody(fused, true)),
   ]);
 }
 

@@ -157,9 +157,10 @@ export function relaxedSimdAvailable(): boolean {
 
 /**
  * `while (counter < limit) { body; counter += step }` with an unsigned compare, from the counter's
- * current value (set it first); `limit` is the instructions that push the bound. @internal
+ * current value (set it first); `limit` is the instructions that push the bound, `step` a constant
+ * or the instructions that push it (e.g. a local's value). @internal
  */
-export function loopWhileBelow(counter: number, limit: readonly number[], step: number, body: readonly number[]): number[] {
+export function loopWhileBelow(counter: number, limit: readonly number[], step: number | readonly number[], body: readonly number[]): number[] {
   return [
     ...op.block(),
     ...op.loop(),
@@ -169,7 +170,7 @@ export function loopWhileBelow(counter: number, limit: readonly number[], step: 
     ...op.brIf(1),
     ...body,
     ...op.localGet(counter),
-    ...op.i32Const(step),
+    ...(typeof step === 'number' ? op.i32Const(step) : step),
     ...op.i32Add(),
     ...op.localSet(counter),
     ...op.br(0),
@@ -179,7 +180,7 @@ export function loopWhileBelow(counter: number, limit: readonly number[], step: 
 }
 
 /** `for (counter = 0; counter < limit; counter += step) body` ({@link loopWhileBelow} from 0). @internal */
-export function loopFromZero(counter: number, limit: readonly number[], step: number, body: readonly number[]): number[] {
+export function loopFromZero(counter: number, limit: readonly number[], step: number | readonly number[], body: readonly number[]): number[] {
   return [...op.i32Const(0), ...op.localSet(counter), ...loopWhileBelow(counter, limit, step, body)];
 }
 

@@ -78,7 +78,8 @@ export const NANOSECONDS_PER = { multiplyAdd: 0.3, poolElement: 5 } as const;
  * it costs about 50 µs, and more: after an XNNPACK kernel, tfjs's own pthread keeps spinning on
  * the other core for a while (measured: a 2 ms loop split in two right after a matMul took 2.1 ms,
  * against 1.1 ms without the matMul). LeNet-5's 2–6 ms loops got slower when split; small-CNN's
- * 12–240 ms ones faster.
+ * 12–240 ms ones faster. With tfjs's workers spinning 5,000 loads instead (node/worker-spin.ts),
+ * thresholds of 1 and 0.3 ms per part were still no faster for LeNet-5.
  */
 export const MIN_NANOSECONDS_PER_PART = 5e6;
 

@@ -12,6 +12,8 @@
  * - the core count the binary sees (`emscripten_num_logical_cores`) is 2 × the requested threads,
  *   so the pool gets exactly the requested size;
  * - the pool's workers are unref'd, so an idle pool does not keep the process alive.
+ * - the pool's workers spin 5,000 loads, not 1,000,000, before they sleep after an operation
+ *   (worker-spin.ts; `TLKIT_WASM_WORKER_SPIN` sets the count).
  *
  * The kernels stay tfjs's own (the backend object is tfjs's `BackendWasm`), so every kernel
  * registered for `'wasm'` — tfjs's and tlkit's — runs unchanged; XNNPACK splits convolutions,
@@ -26,6 +28,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
+import { resolveWorkerSpin, withWorkerSpin } from './worker-spin';
 
 /** The Emscripten module of the threaded binary, as far as tlkit touches it. */
 interface ThreadedModule {
@@ -77,6 +80,8 @@ export function resolveThreadCount(requested?: number): number {
 }
 
 let activeThreads = 0;
+/** The worker spin count of the binary tlkit registered. */
+let activeWorkerSpin = 0;
 /** tfjs's own wasm backend factory, kept to restore it for single-threaded use. */
 let stockFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;
 
@@ -106,7 +111,8 @@ function workerScriptPath(contents: string): string {
  * @internal
  */
 export async function registerThreadedWasmBackend(threads: number): Promise<string | null> {
-  if (activeThreads === threads && tf.findBackend('wasm')) return null;
+  const workerSpin = resolveWorkerSpin();
+  if (activeThreads === threads && activeWorkerSpin === workerSpin && tf.findBackend('wasm')) return null;
   let wasmPackage: typeof import('@tensorflow/tfjs-backend-wasm');
   let factory: ModuleFactory;
   let packageDirectory: string;
@@ -130,7 +136,8 @@ export async function registerThreadedWasmBackend(threads: number): Promise<stri
   } catch (error) {
     return `the pthread worker script could not be written to ${tmpdir()} (${(error as Error).message.split('\n')[0]})`;
   }
-  const binary = readFileSync(wasmFile);
+  // Workers that sleep soon after an operation leave the other cores to tlkit's helpers (worker-spin.ts).
+  const { binary } = withWorkerSpin(readFileSync(wasmFile), workerSpin);
 
   const initialise = async () => {
     const module = await factory({
@@ -170,6 +177,7 @@ export async function registerThreadedWasmBackend(threads: number): Promise<stri
   if (current !== undefined) tf.removeBackend('wasm');
   tf.registerBackend('wasm', initialise, 2);
   activeThreads = threads;
+  activeWorkerSpin = workerSpin;
   return null;
 }
 

@@ -74,14 +74,15 @@ function poolFor(fn: object): HeapHelperPool | null {
 export const NANOSECONDS_PER = { multiplyAdd: 0.3, poolElement: 5 } as const;
 
 /**
- * Estimated time (ns) below which a part is not worth a hand-off. Waking a helper and collecting
- * it costs about 50 µs, and more: after an XNNPACK kernel, tfjs's own pthread keeps spinning on
- * the other core for a while (measured: a 2 ms loop split in two right after a matMul took 2.1 ms,
- * against 1.1 ms without the matMul). LeNet-5's 2–6 ms loops got slower when split; small-CNN's
- * 12–240 ms ones faster. With tfjs's workers spinning 5,000 loads instead (node/worker-spin.ts),
- * thresholds of 1 and 0.3 ms per part were still no faster for LeNet-5.
+ * Estimated time (ns) below which a part is not worth a hand-off: 1 ms. Waking a helper and
+ * collecting it costs about 50 µs. While tfjs's pthread spun on the other core for about 2 ms
+ * after every XNNPACK kernel, LeNet-5's 2–6 ms loops got slower when split (a 2 ms loop split in
+ * two right after a matMul took 2.1 ms, against 1.1 ms without the matMul) and the threshold was
+ * 5 ms. With the workers spinning 5,000 loads instead (node/worker-spin.ts), 1 ms per part made
+ * LeNet-5's steps at two threads 15.9–17.0 → 14.8–15.2 ms, small-CNN's 95.8–99.1 → 92.5–93.2 and
+ * ResNet-18 width 16's 582.6–589.3 → 554.1–557.4 (interleaved runs; 0.5 ms was no better).
  */
-export const MIN_NANOSECONDS_PER_PART = 5e6;
+export const MIN_NANOSECONDS_PER_PART = 1e6;
 
 let minNanosecondsPerPart = MIN_NANOSECONDS_PER_PART;
 

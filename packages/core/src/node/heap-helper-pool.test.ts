@@ -163,7 +163,7 @@ for (const threads of [2, 3]) describe(`tlkit wasm kernels with helper threads (
     const started = heapHelperPool();
     expect(started?.size).toBe(threads - 1);
     pool = counting(started!);
-    // Split even these small test problems (the default leaves calls under about 10 ms whole).
+    // Split even these small test problems (the default leaves calls under about 2 ms whole).
     previousMinWork = setMinNanosecondsPerPart(0);
   });
   afterAll(async () => {

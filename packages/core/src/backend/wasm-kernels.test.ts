@@ -455,14 +455,15 @@ describe('tlkit wasm kernels', () => {
 
   it('bias additions ([..., c] + [c], either order) equal cpu bit for bit; other additions are untouched', async () => {
     const cases: { a: number[]; b: number[] }[] = [
-      { a: [4, 9, 9, 6], b: [6] }, // 324 rows of 6, added as 9 rows of 36 · 6
+      { a: [4, 9, 9, 6], b: [6] }, // 1944 values: 162 runs of the 12-value pattern (SIMD loop)
       { a: [6], b: [4, 9, 9, 6] },
       { a: [4, 9, 9, 6], b: [1, 1, 1, 6] },
-      { a: [64, 200], b: [200] }, // rows of 200 are long enough: tfjs's kernel
-      { a: [5, 13, 7, 11], b: [11] }, // 455 rows of 11, added as 35 rows of 13 · 11
+      { a: [64, 200], b: [200] }, // the SIMD loop, a pattern of 200
+      { a: [64, 10], b: [10] }, // 640 values: the SIMD loop, a pattern of 20
+      { a: [5, 13, 7, 11], b: [11] }, // 5005 values, not whole runs of 44: tiled, 35 rows of 13 · 11
       { a: [4, 9, 9, 6], b: [4, 9, 9, 6] }, // same shapes: tfjs's kernel
       { a: [4, 9, 9, 6], b: [4, 1, 1, 6] }, // another broadcast: tfjs's kernel
-      { a: [3, 5], b: [5] }, // small: tfjs's kernel
+      { a: [3, 5], b: [5] }, // 15 values, not whole runs of 20, small: tfjs's kernel
     ];
     const run = async (backend: string) => {
       await tf.setBackend(backend);

@@ -104,10 +104,13 @@ export const op = {
   f32Div: () => [0x95],
   f32x4Splat: () => [0xfd, ...unsignedLeb(0x13)],
   f32x4Eq: () => [0xfd, ...unsignedLeb(0x41)],
+  f32x4Ne: () => [0xfd, ...unsignedLeb(0x42)],
   f32x4Gt: () => [0xfd, ...unsignedLeb(0x44)],
   v128And: () => [0xfd, ...unsignedLeb(0x4e)],
   v128AndNot: () => [0xfd, ...unsignedLeb(0x4f)],
   v128Or: () => [0xfd, ...unsignedLeb(0x50)],
+  /** Four equal f32 lanes as a constant. */
+  f32x4Const: (value: number) => [0xfd, ...unsignedLeb(0x0c), ...Array.from({ length: 4 }, () => [...new Uint8Array(new Float32Array([value]).buffer)]).flat()],
   f32x4Sqrt: () => [0xfd, ...unsignedLeb(0xe3)],
   f32x4Add: () => [0xfd, ...unsignedLeb(0xe4)],
   f32x4Sub: () => [0xfd, ...unsignedLeb(0xe5)],

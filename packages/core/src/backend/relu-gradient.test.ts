@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRng } from '../rng';
+import { RELU_GRADIENT_KERNEL } from './relu-gradient';
+import { setupBackend } from './setup';
+import { registerWasmKernels, unregisterWasmKernels } from './wasm-kernels';
+
+let before: string;
+beforeAll(async () => {
+  before = tf.getBackend();
+  await setupBackend({ backend: 'wasm', log: false });
+});
+afterAll(async () => {
+  await setupBackend({ backend: before, log: false });
+});
+
+/** x with positives, negatives, ±0 and a NaN; 105 values (26 SIMD vectors and one left over). */
+function inputs(): { x: Float32Array; w: Float32Array } {
+  const rng = createRng(3);
+  const x = Float32Array.from({ length: 105 }, () => rng.normal());
+  x[0] = 0;
+  x[1] = -0;
+  x[7] = Number.NaN;
+  x[104] = -0.5; // the element after the whole vectors
+  const w = Float32Array.from({ length: 105 }, () => rng.normal());
+  return { x, w };
+}
+
+/** ∂/∂x Σ w ⊙ relu(x) on the active backend, and the kernels that ran. */
+async function reluGradientOnActive(): Promise<{ values: Float32Array; kernels: string[] }> {
+  const { x, w } = inputs();
+  let values = new Float32Array();
+  const profile = await tf.profile(() => {
+    tf.tidy(() => {
+      values = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.relu(input), tf.tensor(w, [3, 7, 5]))))(tf.tensor(x, [3, 7, 5])).dataSync() as Float32Array;
+    });
+  });
+  return { values, kernels: profile.kernels.map((kernel) => kernel.name) };
+}
+
+const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+
+describe("ReLU's gradient in one pass", () => {
+  it('runs tlkit’s kernel on wasm, equal to tfjs’s dy · step(x) on cpu bit for bit (signed zeros, NaN, the last element)', async () => {
+    const start = tf.memory().numTensors;
+    const wasm = await reluGradientOnActive();
+    expect(tf.memory().numTensors).toBe(start);
+    expect(wasm.kernels).toContain(RELU_GRADIENT_KERNEL);
+    expect(wasm.kernels).not.toContain('Step');
+    await tf.setBackend('cpu');
+    const cpu = await reluGradientOnActive();
+    await tf.setBackend('wasm');
+    expect(cpu.kernels).toContain('Step'); // tfjs's own gradient where tlkit's kernel is not registered
+    expect(cpu.kernels).not.toContain(RELU_GRADIENT_KERNEL);
+    const { x, w } = inputs();
+    for (let index = 0; index < x.length; index++) {
+      expect(same(wasm.values[index]!, cpu.values[index]!)).toBe(true);
+      // Independent: w where x > 0, w · 0 where x ≤ 0, NaN where x is NaN.
+      const expected = Number.isNaN(x[index]!) ? Number.NaN : w[index]! * (x[index]! > 0 ? 1 : 0);
+      expect(same(wasm.values[index]!, expected)).toBe(true);
+    }
+  });
+
+  it('differentiates once more: d/d(dy) is step(x) times the upstream gradient, d/dx is 0', () => {
+    const x = tf.tensor1d([2, -1, 0, 3, -4]);
+    const v = tf.tensor1d([1, 2, 3, 4, 5]);
+    const [dDy, dX] = tf.grads((dy: tf.Tensor, input: tf.Tensor) => tf.sum(tf.mul(v, tf.engine().runKernel(RELU_GRADIENT_KERNEL, { dy, x: input }, {}) as tf.Tensor)))([tf.tensor1d([1, 1, 1, 1, 1]), x]);
+    expect(Array.from(dDy!.dataSync())).toEqual([1, 0, 0, 4, 0]);
+    expect(Array.from(dX!.dataSync())).toEqual([0, 0, 0, 0, 0]);
+    tf.dispose([x, v, dDy!, dX!]);
+  });
+
+  it('gives tfjs’s gradient back when tlkit’s wasm kernels are unregistered, and takes it again on registering', async () => {
+    unregisterWasmKernels();
+    try {
+      const stock = await reluGradientOnActive();
+      expect(stock.kernels).toContain('Step');
+      expect(stock.kernels).not.toContain(RELU_GRADIENT_KERNEL);
+    } finally {
+      registerWasmKernels();
+    }
+    expect((await reluGradientOnActive()).kernels).toContain(RELU_GRADIENT_KERNEL);
+  });
+});

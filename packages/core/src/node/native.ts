@@ -62,7 +62,7 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
       const problem = await stock.load();
       if (problem) return problem;
       enableRelaxedSimd();
-      const wanted = resolveThreadCount(options.threads);
+      const wanted = await resolveThreadCount(options.threads);
       threads = 1;
       note = null;
       if (wanted > 1) {

@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -47,24 +47,78 @@ function hereUrl(): string {
 }
 
 /**
- * Threads for a default set-up: the cores not already busy with other processes, judged like
- * GNU OpenMP's dynamic thread count (`OMP_DYNAMIC`, which also reads the load average): cores −
- * (1-minute load average − 1), counting this process as one of the runnable ones, at least 1.
- * On an idle machine this is every core; where other processes keep the cores busy, XNNPACK's
+ * Cores the load average leaves idle: cores − (1-minute load average − 1), counting this process
+ * as one of the runnable ones, at least 1 — GNU OpenMP's dynamic thread count (`OMP_DYNAMIC`)
+ * reads the load average the same way. Where other processes keep the cores busy, XNNPACK's
  * per-operation thread hand-offs wait for descheduled threads, and one thread is faster (measured
  * here: LeNet-5 training at load average 4 on 2 cores ran at 670 samples/s on one thread and 365
- * on two).
+ * on two). The average trails the machine by about a minute, so {@link defaultThreadCount} takes
+ * it as the first look only.
  * @internal
  */
 export function idleCoreCount(cores = availableParallelism(), loadAverage = loadavg()[0]): number {
   return Math.max(1, Math.min(cores, Math.round(cores - Math.max(0, loadAverage - 1))));
 }
 
+/** The per-core counters of `os.cpus()` that {@link idleCoresBetween} reads (milliseconds). */
+export interface CpuSample {
+  readonly times: { readonly user: number; readonly nice: number; readonly sys: number; readonly idle: number; readonly irq: number };
+}
+
 /**
- * The threads to use: `requested`, else TLKIT_WASM_THREADS, else the idle cores
- * ({@link idleCoreCount}); at most 8 (the pthread workers tfjs's binary preallocates). @internal
+ * Idle cores between two `os.cpus()` samples: the idle share of all the listed CPUs' time, times
+ * `cores` (the CPUs this process may use, which a container can make fewer than those listed).
+ * Null when the samples cannot say (no CPUs, a different count, no time passed).
+ * @internal
  */
-export function resolveThreadCount(requested?: number): number {
+export function idleCoresBetween(before: readonly CpuSample[], after: readonly CpuSample[], cores: number): number | null {
+  if (before.length === 0 || before.length !== after.length) return null;
+  let idle = 0;
+  let total = 0;
+  before.forEach((first, index) => {
+    const second = after[index]!.times;
+    const passed = (key: keyof CpuSample['times']) => Math.max(0, second[key] - first.times[key]);
+    idle += passed('idle');
+    total += passed('user') + passed('nice') + passed('sys') + passed('idle') + passed('irq');
+  });
+  return total > 0 ? (cores * idle) / total : null;
+}
+
+/** How long {@link defaultThreadCount} watches the CPUs when the load average says they are busy. */
+export const IDLE_SAMPLE_MS = 200;
+
+/** Idle cores over the next `milliseconds` (this process sleeps meanwhile), or null (see {@link idleCoresBetween}). @internal */
+export async function sampleIdleCores(milliseconds = IDLE_SAMPLE_MS, cores = availableParallelism()): Promise<number | null> {
+  const before = cpus();
+  await new Promise((resolve) => setTimeout(resolve, milliseconds));
+  return idleCoresBetween(before, cpus(), cores);
+}
+
+/**
+ * Threads for a default set-up: every core when the load average says the machine is idle
+ * ({@link idleCoreCount}); else the cores that are idle now, watched for {@link IDLE_SAMPLE_MS}
+ * (rounded, at least 1), so a machine that has just finished a build — load average 4–5 for a
+ * minute after it, cores idle — still gets them; the load average's count where the CPUs cannot be
+ * watched. On 2 cores after this change LeNet-5, small-CNN and ResNet-18 all train at least as
+ * fast on two threads as on one (docs/backends.md, "Eighth pass").
+ * @internal
+ */
+export async function defaultThreadCount(
+  cores = availableParallelism(),
+  loadAverage = loadavg()[0],
+  sample: (cores: number) => Promise<number | null> = (count) => sampleIdleCores(IDLE_SAMPLE_MS, count),
+): Promise<number> {
+  const byLoad = idleCoreCount(cores, loadAverage);
+  if (byLoad === cores) return cores;
+  const idle = await sample(cores);
+  return idle === null ? byLoad : Math.max(1, Math.min(cores, Math.round(idle)));
+}
+
+/**
+ * The threads to use: `requested`, else TLKIT_WASM_THREADS, else {@link defaultThreadCount}; at
+ * most 8 (the pthread workers tfjs's binary preallocates). @internal
+ */
+export async function resolveThreadCount(requested?: number, idleCores: () => Promise<number> = () => defaultThreadCount()): Promise<number> {
   const variable = process.env.TLKIT_WASM_THREADS?.trim();
   if (requested === undefined && variable) {
     const fromEnvironment = Number(variable);
@@ -76,7 +130,7 @@ export function resolveThreadCount(requested?: number): number {
     requested = fromEnvironment;
   }
   // tfjs's binary preallocates 8 pthread workers; more would be created on demand, blocking.
-  return Math.min(8, requested ?? idleCoreCount());
+  return Math.min(8, requested ?? (await idleCores()));
 }
 
 let activeThreads = 0;

@@ -86,6 +86,20 @@ export const MIN_NANOSECONDS_PER_PART = 1e6;
 
 let minNanosecondsPerPart = MIN_NANOSECONDS_PER_PART;
 
+/**
+ * The threshold while tfjs's pool workers spin their built-in count after every operator (the
+ * worker-spin rewrite not applied: `TLKIT_WASM_WORKER_SPIN` long, or a binary it does not know):
+ * the 5 ms per part measured then.
+ */
+export const SPINNING_POOL_NANOSECONDS_PER_PART = 5e6;
+
+let poolWorkersSpin = false;
+
+/** Tells {@link parallelParts} whether tfjs's pool workers spin long after each operator. @internal */
+export function setPoolWorkersSpin(spinning: boolean): void {
+  poolWorkersSpin = spinning;
+}
+
 /** Sets the hand-off threshold (tests split small calls with 0); returns the previous value. @internal */
 export function setMinNanosecondsPerPart(nanoseconds: number): number {
   const previous = minNanosecondsPerPart;
@@ -96,12 +110,14 @@ export function setMinNanosecondsPerPart(nanoseconds: number): number {
 /**
  * How many parts a call of `fn` estimated to take `nanoseconds` on one thread should run in: 1 +
  * the helper threads when `fn` is a tlkit loop on the pool's memory and every part gets at least
- * {@link MIN_NANOSECONDS_PER_PART}, fewer when the call is shorter, else 1. @internal
+ * {@link MIN_NANOSECONDS_PER_PART} ({@link SPINNING_POOL_NANOSECONDS_PER_PART} while tfjs's pool
+ * workers spin long), fewer when the call is shorter, else 1. @internal
  */
 export function parallelParts(fn: object, nanoseconds: number): number {
   const threads = 1 + (poolFor(fn)?.size ?? 0);
   if (minNanosecondsPerPart <= 0) return threads;
-  return Math.max(1, Math.min(threads, Math.floor(nanoseconds / minNanosecondsPerPart)));
+  const threshold = poolWorkersSpin ? Math.max(minNanosecondsPerPart, SPINNING_POOL_NANOSECONDS_PER_PART) : minNanosecondsPerPart;
+  return Math.max(1, Math.min(threads, Math.floor(nanoseconds / threshold)));
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
-import { RELU_GRADIENT_KERNEL } from './relu-gradient';
+import { RELU_GRADIENT_KERNEL, reluGradientKernel, reluGradientLoopOn } from './relu-gradient';
 import { setupBackend } from './setup';
 import { registerWasmKernels, unregisterWasmKernels } from './wasm-kernels';
 
@@ -14,7 +14,7 @@ afterAll(async () => {
   await setupBackend({ backend: before, log: false });
 });
 
-/** x with positives, negatives, ±0 and a NaN; 105 values (26 SIMD vectors and one left over). */
+/** x with positives, negatives, ±0 and NaN; 105 values (26 SIMD vectors and one left over). */
 function inputs(): { x: Float32Array; w: Float32Array } {
   const rng = createRng(3);
   const x = Float32Array.from({ length: 105 }, () => rng.normal());
@@ -24,6 +24,24 @@ function inputs(): { x: Float32Array; w: Float32Array } {
   x[104] = -0.5; // the element after the whole vectors
   const w = Float32Array.from({ length: 105 }, () => rng.normal());
   return { x, w };
+}
+
+/** A backend with a heap in plain arrays (no WebAssembly memory: tlkit's loops cannot be built on it). */
+function arrayHeap(): tf.KernelBackend {
+  const arrays = new Map<object, Float32Array>();
+  return {
+    makeOutput: (shape: number[], dtype: tf.DataType) => {
+      const info = { dataId: {}, shape, dtype };
+      arrays.set(info.dataId, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+      return info;
+    },
+    typedArrayFromHeap: (info: tf.TensorInfo) => arrays.get(info.dataId)!,
+    write: (values: Float32Array) => {
+      const dataId = {};
+      arrays.set(dataId, values);
+      return dataId;
+    },
+  } as unknown as tf.KernelBackend;
 }
 
 /** ∂/∂x Σ w ⊙ relu(x) on the active backend, and the kernels that ran. */
@@ -78,6 +96,38 @@ describe("ReLU's gradient in one pass", () => {
       expect(stock.kernels).not.toContain(RELU_GRADIENT_KERNEL);
     } finally {
       registerWasmKernels();
+    }
+    expect((await reluGradientOnActive()).kernels).toContain(RELU_GRADIENT_KERNEL);
+  });
+
+  it('computes every element in JavaScript where the SIMD loop cannot be built, and the gradient then stays tfjs’s', () => {
+    const backend = arrayHeap() as tf.KernelBackend & { write(values: Float32Array): object };
+    expect(reluGradientLoopOn(backend)).toBe(false);
+    expect(reluGradientLoopOn(tf.backend())).toBe(true);
+    // 7 values: one whole vector and a tail of 3 holding NaN, a positive and −0.
+    const xValues = new Float32Array([1, -2, 0, 3, Number.NaN, 5, -0]);
+    const dyValues = new Float32Array([-1, 2, -3, 4, 5, -6, -7]);
+    const x = { dataId: backend.write(xValues), shape: [7], dtype: 'float32' as const };
+    const dy = { dataId: backend.write(dyValues), shape: [7], dtype: 'float32' as const };
+    const out = reluGradientKernel({ inputs: { dy, x }, backend, attrs: {} }) as tf.TensorInfo;
+    const values = Array.from((backend as unknown as { typedArrayFromHeap(info: tf.TensorInfo): Float32Array }).typedArrayFromHeap(out));
+    const expected = [-1, 0, -0, 4, Number.NaN, -6, -0];
+    values.forEach((value, index) => expect(same(value, expected[index]!)).toBe(true));
+    expect(() => reluGradientKernel({ inputs: { dy, x: { ...x, shape: [1, 7] } }, backend, attrs: {} })).toThrow(/float32 dy and x of one shape/);
+  });
+
+  it('keeps the gradient while another backend name still has the kernel', async () => {
+    registerWasmKernels('wasm-second');
+    unregisterWasmKernels('wasm-second');
+    expect((await reluGradientOnActive()).kernels).toContain(RELU_GRADIENT_KERNEL);
+    registerWasmKernels('wasm-second');
+    try {
+      unregisterWasmKernels();
+      expect(tf.getKernel(RELU_GRADIENT_KERNEL, 'wasm-second')).toBeDefined();
+      expect((await reluGradientOnActive()).kernels).toContain('Step'); // 'wasm' itself no longer has it
+    } finally {
+      registerWasmKernels();
+      unregisterWasmKernels('wasm-second');
     }
     expect((await reluGradientOnActive()).kernels).toContain(RELU_GRADIENT_KERNEL);
   });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../rng';
 import { setupBackend } from './setup';
-import { internalKernel, registerWasmKernels, tilePlan, unregisterWasmKernels, WASM_KERNELS } from './wasm-kernels';
+import { biasAddPath, internalKernel, registerWasmKernels, tilePlan, unregisterWasmKernels, WASM_KERNELS } from './wasm-kernels';
 
 /**
  * tlkit's wasm kernels against two independent references: tfjs's stock cpu backend, and central
@@ -454,17 +454,22 @@ describe('tlkit wasm kernels', () => {
   });
 
   it('bias additions ([..., c] + [c], either order) equal cpu bit for bit; other additions are untouched', async () => {
-    const cases: { a: number[]; b: number[] }[] = [
-      { a: [4, 9, 9, 6], b: [6] }, // 1944 values: 162 runs of the 12-value pattern (SIMD loop)
-      { a: [6], b: [4, 9, 9, 6] },
-      { a: [4, 9, 9, 6], b: [1, 1, 1, 6] },
-      { a: [64, 200], b: [200] }, // the SIMD loop, a pattern of 200
-      { a: [64, 10], b: [10] }, // 640 values: the SIMD loop, a pattern of 20
-      { a: [5, 13, 7, 11], b: [11] }, // 5005 values, not whole runs of 44: tiled, 35 rows of 13 · 11
-      { a: [4, 9, 9, 6], b: [4, 9, 9, 6] }, // same shapes: tfjs's kernel
-      { a: [4, 9, 9, 6], b: [4, 1, 1, 6] }, // another broadcast: tfjs's kernel
-      { a: [3, 5], b: [5] }, // 15 values, not whole runs of 20, small: tfjs's kernel
+    const cases: { a: number[]; b: number[]; path: 'simd' | 'tiled' | 'stock' }[] = [
+      { a: [4, 9, 9, 6], b: [6], path: 'simd' }, // 1944 values: 162 runs of the 12-value pattern
+      { a: [6], b: [4, 9, 9, 6], path: 'simd' },
+      { a: [4, 9, 9, 6], b: [1, 1, 1, 6], path: 'simd' },
+      { a: [64, 200], b: [200], path: 'simd' }, // a pattern of 200
+      { a: [64, 10], b: [10], path: 'simd' }, // 640 values, a pattern of 20
+      { a: [5, 13, 7, 11], b: [11], path: 'tiled' }, // 5005 values, not whole runs of 44: 35 rows of 13 · 11
+      { a: [4, 9, 9, 6], b: [4, 9, 9, 6], path: 'stock' }, // same shapes
+      { a: [4, 9, 9, 6], b: [4, 1, 1, 6], path: 'stock' }, // another broadcast
+      { a: [3, 5], b: [5], path: 'stock' }, // 15 values, not whole runs of 20, small
     ];
+    for (const { a, b, path } of cases) {
+      const [large, vector] = outputSize(a) >= outputSize(b) ? [a, b] : [b, a];
+      expect(biasAddPath({ shape: large, dtype: 'float32' }, { shape: vector, dtype: 'float32' })).toBe(path);
+    }
+    expect(biasAddPath({ shape: [4, 9, 9, 6], dtype: 'int32' }, { shape: [6], dtype: 'int32' })).toBe('stock');
     const run = async (backend: string) => {
       await tf.setBackend(backend);
       return tf.tidy(() =>

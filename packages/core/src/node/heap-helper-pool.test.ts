@@ -1,6 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heapHelperPool, type HeapHelperPool, MIN_NANOSECONDS_PER_PART, parallelParts, recordSource, runInParts, setHeapHelperPool, setMinNanosecondsPerPart, splitRange } from '../backend/heap-helpers';
+import {
+  heapHelperPool,
+  type HeapHelperPool,
+  MIN_NANOSECONDS_PER_PART,
+  parallelParts,
+  recordSource,
+  runInParts,
+  setHeapHelperPool,
+  setMinNanosecondsPerPart,
+  setPoolWorkersSpin,
+  SPINNING_POOL_NANOSECONDS_PER_PART,
+  splitRange,
+} from '../backend/heap-helpers';
 import { assembleModule, unsignedLeb } from '../linalg/wasmAssembler';
 import { createRng } from '../rng';
 import { startHeapHelperPool } from './heap-helper-pool';
@@ -140,6 +152,16 @@ describe('heap helper threads', () => {
     expect(parallelParts(fill, 2 * MIN_NANOSECONDS_PER_PART)).toBe(2);
     expect(parallelParts(fill, 100 * MIN_NANOSECONDS_PER_PART)).toBe(3);
     expect(parallelParts(() => {}, 100 * MIN_NANOSECONDS_PER_PART)).toBe(1); // not a tlkit loop
+    // While tfjs's pool workers spin long after each operator, parts need 5 ms each.
+    setPoolWorkersSpin(true);
+    try {
+      expect(MIN_NANOSECONDS_PER_PART).toBe(1e6);
+      expect(parallelParts(fill, 9e6)).toBe(1);
+      expect(parallelParts(fill, 2 * SPINNING_POOL_NANOSECONDS_PER_PART)).toBe(2);
+    } finally {
+      setPoolWorkersSpin(false);
+    }
+    expect(parallelParts(fill, 9e6)).toBe(3);
     setHeapHelperPool(null);
   });
 

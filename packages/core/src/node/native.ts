@@ -7,11 +7,12 @@ import {
   type SetupBackendOptions,
   wasmCandidate,
 } from '../backend/setup';
-import { heapHelperPool, setHeapHelperPool } from '../backend/heap-helpers';
+import { heapHelperPool, setHeapHelperPool, setPoolWorkersSpin } from '../backend/heap-helpers';
 import { backendMemory } from '../backend/wasm-module';
 import { startHeapHelperPool } from './heap-helper-pool';
 import { enableRelaxedSimd } from './relaxed-simd';
-import { registerThreadedWasmBackend, resolveThreadCount, restoreStockWasmBackend } from './wasm-threads';
+import { registerThreadedWasmBackend, resolveThreadCount, restoreStockWasmBackend, workerWait } from './wasm-threads';
+import { resolveWorkerSpin } from './worker-spin';
 
 /** True when an import failed because the package (or its native binding) is not installed. @internal */
 export function isMissingModule(error: unknown): boolean {
@@ -62,6 +63,7 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
       const problem = await stock.load();
       if (problem) return problem;
       enableRelaxedSimd();
+      resolveWorkerSpin(); // a bad TLKIT_WASM_WORKER_SPIN fails here, at any thread count
       const wanted = await resolveThreadCount(options.threads);
       threads = 1;
       note = null;
@@ -79,6 +81,7 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
           }
           if (started) threads = wanted;
           else note = 'single-threaded: the threaded wasm binary did not start';
+          if (started && workerWait() === 'unknown') note = "tfjs's pool workers spin as built (their wait was not found in this binary)";
         }
       }
       if (threads === 1) restoreStockWasmBackend();
@@ -87,6 +90,8 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
     async ready() {
       // tlkit's own WebAssembly loops run on the calling thread; helper threads take parts of
       // their batches when the threaded binary's memory is shared (heap-helpers.ts).
+      // Loops split from 1 ms per part, or 5 ms while tfjs's pool workers spin long after each operator.
+      setPoolWorkersSpin(threads > 1 && workerWait() !== 'short');
       const memory = threads > 1 ? backendMemory(tf.backend()) : null;
       const current = heapHelperPool();
       if (memory && current?.memory === memory && current.size === threads - 1) return;

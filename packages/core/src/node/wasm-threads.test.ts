@@ -13,15 +13,17 @@ describe('wasm thread count', () => {
     expect(idleCoreCount(4, 0.2)).toBe(4);
   });
 
-  it('counts idle cores between two samples of the CPU counters', () => {
+  it('counts idle cores between two samples of the CPU counters, over the wall time that passed', () => {
     const before = sample([1000, 5000], [2000, 7000]);
-    // Core 0 idle 200 of 200 ms, core 1 busy 150 and idle 50: 250 of 400 ms idle → 1.25 of 2 cores.
-    expect(idleCoresBetween(before, sample([1000, 5200], [2150, 7050]), 2)).toBeCloseTo(1.25, 12);
+    // 200 ms: core 0 idle 200 ms, core 1 idle 50 ms (busy 150) → 250 of 400 ms idle → 1.25 of 2 cores.
+    expect(idleCoresBetween(before, sample([1000, 5200], [2150, 7050]), 2, 200)).toBeCloseTo(1.25, 12);
+    // Time the counters do not show (stolen by a hypervisor) is not idle: 100 ms idle of 200 on each.
+    expect(idleCoresBetween(before, sample([1000, 5100], [2000, 7100]), 2, 200)).toBeCloseTo(1, 12);
     // Four CPUs listed, two usable by this process: the idle share of all of them, times 2.
-    expect(idleCoresBetween(sample([0, 0], [0, 0], [0, 0], [0, 0]), sample([0, 100], [0, 100], [100, 0], [0, 100]), 2)).toBeCloseTo(1.5, 12);
-    expect(idleCoresBetween([], [], 2)).toBeNull();
-    expect(idleCoresBetween(before, sample([1000, 5000]), 2)).toBeNull();
-    expect(idleCoresBetween(before, before, 2)).toBeNull(); // no time passed
+    expect(idleCoresBetween(sample([0, 0], [0, 0], [0, 0], [0, 0]), sample([0, 100], [0, 100], [100, 0], [0, 100]), 2, 100)).toBeCloseTo(1.5, 12);
+    expect(idleCoresBetween([], [], 2, 200)).toBeNull();
+    expect(idleCoresBetween(before, sample([1000, 5000]), 2, 200)).toBeNull();
+    expect(idleCoresBetween(before, before, 2, 0)).toBeNull(); // no time passed
   });
 
   it('uses every core when the load average says idle, else the cores idle now, else the load average’s count', async () => {
@@ -33,11 +35,16 @@ describe('wasm thread count', () => {
     expect(await defaultThreadCount(2, 0.5, watch(0))).toBe(2);
     expect(sampled).toBe(0); // idle by the load average: not watched
     expect(await defaultThreadCount(2, 4.5, watch(1.97))).toBe(2); // just after a build: cores idle now
+    expect(await defaultThreadCount(2, 4.5, watch(1.75))).toBe(2); // three quarters of the second core idle
+    expect(await defaultThreadCount(2, 4.5, watch(1.74))).toBe(1);
+    expect(await defaultThreadCount(2, 4.5, watch(1.5))).toBe(1); // the second core half busy
     expect(await defaultThreadCount(2, 4.5, watch(1.02))).toBe(1); // another process on one core
     expect(await defaultThreadCount(2, 4.5, watch(0.1))).toBe(1); // at least one
     expect(await defaultThreadCount(2, 4.5, watch(null))).toBe(1); // cannot watch: the load average's count
     expect(await defaultThreadCount(8, 3.4, watch(null))).toBe(6);
-    expect(sampled).toBe(5);
+    expect(sampled).toBe(8);
+    expect(await defaultThreadCount(16, 5, watch(0))).toBe(12); // 12 idle by the load average: more than the 8 used
+    expect(sampled).toBe(8);
   });
 
   it('takes the option first, then TLKIT_WASM_THREADS, then the idle cores, and caps at the 8 workers tfjs preallocates', async () => {

@@ -28,7 +28,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
-import { resolveWorkerSpin, withWorkerSpin } from './worker-spin';
+import { resolveWorkerSpin, withWorkerSpin, workerSpinSite } from './worker-spin';
 
 /** The Emscripten module of the threaded binary, as far as tlkit touches it. */
 interface ThreadedModule {
@@ -66,22 +66,19 @@ export interface CpuSample {
 }
 
 /**
- * Idle cores between two `os.cpus()` samples: the idle share of all the listed CPUs' time, times
- * `cores` (the CPUs this process may use, which a container can make fewer than those listed).
- * Null when the samples cannot say (no CPUs, a different count, no time passed).
+ * Idle cores between two `os.cpus()` samples taken `elapsedMs` apart: the listed CPUs' idle time
+ * over their wall time (so time stolen by a hypervisor, which `os.cpus()` does not count, is not
+ * taken for idle), times `cores` (the CPUs this process may use, which a container can make fewer
+ * than those listed). Null when the samples cannot say (no CPUs, a different count, no time passed).
  * @internal
  */
-export function idleCoresBetween(before: readonly CpuSample[], after: readonly CpuSample[], cores: number): number | null {
-  if (before.length === 0 || before.length !== after.length) return null;
+export function idleCoresBetween(before: readonly CpuSample[], after: readonly CpuSample[], cores: number, elapsedMs: number): number | null {
+  if (before.length === 0 || before.length !== after.length || !(elapsedMs > 0)) return null;
   let idle = 0;
-  let total = 0;
   before.forEach((first, index) => {
-    const second = after[index]!.times;
-    const passed = (key: keyof CpuSample['times']) => Math.max(0, second[key] - first.times[key]);
-    idle += passed('idle');
-    total += passed('user') + passed('nice') + passed('sys') + passed('idle') + passed('irq');
+    idle += Math.max(0, after[index]!.times.idle - first.times.idle);
   });
-  return total > 0 ? (cores * idle) / total : null;
+  return cores * Math.min(1, idle / (elapsedMs * before.length));
 }
 
 /** How long {@link defaultThreadCount} watches the CPUs when the load average says they are busy. */
@@ -90,17 +87,24 @@ export const IDLE_SAMPLE_MS = 200;
 /** Idle cores over the next `milliseconds` (this process sleeps meanwhile), or null (see {@link idleCoresBetween}). @internal */
 export async function sampleIdleCores(milliseconds = IDLE_SAMPLE_MS, cores = availableParallelism()): Promise<number | null> {
   const before = cpus();
+  const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, milliseconds));
-  return idleCoresBetween(before, cpus(), cores);
+  const after = cpus();
+  return idleCoresBetween(before, after, cores, performance.now() - started);
 }
 
 /**
- * Threads for a default set-up: every core when the load average says the machine is idle
- * ({@link idleCoreCount}); else the cores that are idle now, watched for {@link IDLE_SAMPLE_MS}
- * (rounded, at least 1), so a machine that has just finished a build — load average 4–5 for a
- * minute after it, cores idle — still gets them; the load average's count where the CPUs cannot be
- * watched. On 2 cores after this change LeNet-5, small-CNN and ResNet-18 all train at least as
- * fast on two threads as on one (docs/backends.md, "Eighth pass").
+ * Threads for a default set-up: every core (at most 8) when the load average says the machine is
+ * idle ({@link idleCoreCount}); else the cores that are idle now, watched for
+ * {@link IDLE_SAMPLE_MS}: a core counts when at least three quarters of it is idle (at least 1
+ * thread), so a machine that has just finished a build — load average 4–5 for a minute after it,
+ * cores idle — still gets them, and one whose second core is half busy does not; the load
+ * average's count where the CPUs cannot be watched. On this 2-core machine LeNet-5 and small-CNN
+ * train faster on two threads than on one since the worker spin was shortened (`pnpm bench` at
+ * 07:49 UTC on 2026-11-23: 5,878 against 5,086 and 794 against 485 samples/s).
+ * Limits: the load average is not read on Windows (always 0 there, so every core is used); in a
+ * container the watch sees the host's CPUs and scales their idle share to the cores this process
+ * may use.
  * @internal
  */
 export async function defaultThreadCount(
@@ -109,9 +113,9 @@ export async function defaultThreadCount(
   sample: (cores: number) => Promise<number | null> = (count) => sampleIdleCores(IDLE_SAMPLE_MS, count),
 ): Promise<number> {
   const byLoad = idleCoreCount(cores, loadAverage);
-  if (byLoad === cores) return cores;
+  if (byLoad >= Math.min(cores, 8)) return byLoad;
   const idle = await sample(cores);
-  return idle === null ? byLoad : Math.max(1, Math.min(cores, Math.round(idle)));
+  return idle === null ? byLoad : Math.max(1, Math.min(cores, Math.floor(idle + 0.25)));
 }
 
 /**
@@ -134,8 +138,22 @@ export async function resolveThreadCount(requested?: number, idleCores: () => Pr
 }
 
 let activeThreads = 0;
-/** The worker spin count of the binary tlkit registered. */
+/** The worker spin count asked for the binary tlkit registered. */
 let activeWorkerSpin = 0;
+/** How that binary's pool workers wait: 'short' (rewritten), 'built' (tfjs's count was asked for), 'unknown' (the wait was not found). */
+let activeWorkerWait: 'short' | 'built' | 'unknown' = 'built';
+
+/** Spin counts up to this leave the other cores free between operators (about 0.1 ms). */
+const SHORT_WORKER_SPIN = 50_000;
+
+/**
+ * How the pool workers of the threaded binary tlkit registered wait after an operator: `'short'`
+ * (rewritten to at most 50,000 loads), `'built'` (tfjs's count, or a long one, asked for) or
+ * `'unknown'` (the binary's wait was not found: tfjs's count). @internal
+ */
+export function workerWait(): 'short' | 'built' | 'unknown' {
+  return activeWorkerWait;
+}
 /** tfjs's own wasm backend factory, kept to restore it for single-threaded use. */
 let stockFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;
 
@@ -160,8 +178,9 @@ function workerScriptPath(contents: string): string {
 /**
  * Registers tfjs's `'wasm'` backend anew, backed by the threaded binary with `threads` threads
  * (1 = the same binary on the calling thread only). Replaces (and disposes) a wasm backend that is
- * already initialised with a different thread count. Returns a reason string when threads cannot
- * be used here (then nothing changed).
+ * already initialised with a different thread count (or worker spin count). Returns a reason
+ * string when threads cannot be used here (then nothing changed); throws a `TlkitError` for an
+ * invalid `TLKIT_WASM_WORKER_SPIN`.
  * @internal
  */
 export async function registerThreadedWasmBackend(threads: number): Promise<string | null> {
@@ -191,7 +210,9 @@ export async function registerThreadedWasmBackend(threads: number): Promise<stri
     return `the pthread worker script could not be written to ${tmpdir()} (${(error as Error).message.split('\n')[0]})`;
   }
   // Workers that sleep soon after an operation leave the other cores to tlkit's helpers (worker-spin.ts).
-  const { binary } = withWorkerSpin(readFileSync(wasmFile), workerSpin);
+  const file = readFileSync(wasmFile);
+  const { binary, patched } = withWorkerSpin(file, workerSpin);
+  const wait = workerSpinSite(file) < 0 ? 'unknown' : patched && workerSpin <= SHORT_WORKER_SPIN ? 'short' : 'built';
 
   const initialise = async () => {
     const module = await factory({
@@ -232,6 +253,7 @@ export async function registerThreadedWasmBackend(threads: number): Promise<stri
   tf.registerBackend('wasm', initialise, 2);
   activeThreads = threads;
   activeWorkerSpin = workerSpin;
+  activeWorkerWait = wait;
   return null;
 }
 

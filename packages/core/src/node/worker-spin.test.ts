@@ -49,8 +49,9 @@ describe('tfjs pthread workers’ spin count', () => {
   it('leaves a binary alone unless the site occurs exactly once with the loop’s step after it', () => {
     const none = bytes([0x41, 0xc0, 0x84, 0x3d, 0x21, 7], stepCode);
     const twice = bytes(site, stepCode, site, stepCode);
-    const noStep = bytes(site, [0x20, 7, 0x41, 4, 0x6b]);
-    for (const binary of [none, twice, noStep]) {
+    const noStep = bytes(site, [0x20, 7, 0x41, 4, 0x6b, 0x22, 7, 0x0d, 0]);
+    const otherCounter = bytes(site, [0x20, 8, 0x41, 5, 0x6b, 0x22, 8, 0x0d, 0]); // counts down another local
+    for (const binary of [none, twice, noStep, otherCounter]) {
       expect(workerSpinSite(binary)).toBe(-1);
       expect(withWorkerSpin(binary, 5000)).toEqual({ binary, patched: false });
     }

@@ -6,15 +6,16 @@
  * spinning through 1,000,000 atomic loads (`PTHREADPOOL_SPIN_WAIT_ITERATIONS`, about 2 ms here)
  * before it falls back to a futex wait, unless the last command carried
  * `PTHREADPOOL_FLAG_YIELD_WORKERS`, which tfjs never sets. In a training step of many small
- * operations that keeps the second core busy the whole step: measured on LeNet-5 at two threads,
- * the process used 46–58 ms of CPU per 27–35 ms step, against 29–34 ms per 21–27 ms step on one thread, and
+ * operations that keeps the second core busy the whole step: measured on LeNet-5 at two threads
+ * (three runs interleaved with one-thread runs, before this rewrite), the process used 46–58 ms of
+ * CPU per 27–35 ms step, against 29–34 ms per 21–27 ms step on one thread, and
  * tlkit's helper thread, V8's collector and compiler threads got what was left of that core.
  *
  * {@link withWorkerSpin} rewrites the one constant of that loop in the binary's bytes before it is
  * compiled (the workers run the same compiled module). The site is found by its code — the constant
  * followed by the test of the yield flag (`last_flags & 2`) that only the worker's wait has — and
- * must occur exactly once, with the loop's step of 5 after it; otherwise the binary is left as it
- * is. Nothing else changes: a worker that sleeps is woken by the futex the pool already signals.
+ * must occur exactly once, with the loop counting that constant's local down by 5 after it;
+ * otherwise the binary is left as it is. Nothing else changes: a worker that sleeps is woken by the futex the pool already signals.
  * @internal
  */
 import { TlkitError } from '../errors';
@@ -23,10 +24,10 @@ import { TlkitError } from '../errors';
 export const TFJS_WORKER_SPIN = 1_000_000;
 
 /**
- * tlkit's spin count: about 5 µs of atomic loads, a few tfjs operations' own dispatch cost. LeNet-5
- * at two threads, steps interleaved with one-thread runs: 1,000,000 (tfjs's) 33.6–33.7 ms per step,
- * 50,000 30.5–31.3, 5,000 27.4–28.0, against 26.9–27.2 on one thread (docs/backends.md, "Eighth
- * pass").
+ * tlkit's spin count: about 10 µs of atomic loads (1,000,000 take about 2 ms), about a tfjs
+ * operation's own dispatch cost. LeNet-5 at two threads, steps interleaved with one-thread runs:
+ * 1,000,000 (tfjs's) 33.6–33.7 ms per step, 50,000 30.5–31.3, 5,000 27.4–28.0, against 26.9–27.2
+ * on one thread (docs/backends.md, "Eighth pass").
  */
 export const WORKER_SPIN = 5_000;
 
@@ -39,8 +40,11 @@ const SPIN_STEP = 5;
  */
 const SITE: readonly (number | null)[] = [0x41, 0xc0, 0x84, 0x3d, 0x21, null, 0x20, null, 0x41, 0x02, 0x71, 0x45, 0x04, 0x40, 0x03, 0x40];
 
-/** The loop's `i32.const 5; i32.sub`, within this many bytes after the site. */
-const STEP_CODE = [0x41, SPIN_STEP, 0x6b];
+/**
+ * The loop's count-down of the counter the site sets (`local.get n; i32.const 5; i32.sub;
+ * local.tee n; br_if 0`), within this many bytes after the site.
+ */
+const stepCode = (counter: number): number[] => [0x20, counter, 0x41, SPIN_STEP, 0x6b, 0x22, counter, 0x0d, 0x00];
 const STEP_WITHIN = 160;
 
 function matchesAt(bytes: Uint8Array, at: number, pattern: readonly (number | null)[]): boolean {
@@ -63,8 +67,9 @@ export function workerSpinSite(binary: Uint8Array): number {
     found = at;
   }
   if (found < 0) return -1;
+  const step = stepCode(binary[found + 5]!);
   const after = binary.subarray(found + SITE.length, found + SITE.length + STEP_WITHIN);
-  for (let at = 0; at <= after.length - STEP_CODE.length; at++) if (matchesAt(after, at, STEP_CODE)) return found;
+  for (let at = 0; at <= after.length - step.length; at++) if (matchesAt(after, at, step)) return found;
   return -1;
 }
 

@@ -14,15 +14,17 @@ afterAll(async () => {
   await setupBackend({ backend: before, log: false });
 });
 
-/** x with positives, negatives, ±0 and NaN; 105 values (26 SIMD vectors and one left over). */
+/** x with positives, negatives, ±0 and NaN; 107 values (26 SIMD vectors and three left over: −0.5, NaN, 1.5). */
 function inputs(): { x: Float32Array; w: Float32Array } {
   const rng = createRng(3);
-  const x = Float32Array.from({ length: 105 }, () => rng.normal());
+  const x = Float32Array.from({ length: 107 }, () => rng.normal());
   x[0] = 0;
   x[1] = -0;
   x[7] = Number.NaN;
-  x[104] = -0.5; // the element after the whole vectors
-  const w = Float32Array.from({ length: 105 }, () => rng.normal());
+  x[104] = -0.5; // the elements after the whole vectors
+  x[105] = Number.NaN;
+  x[106] = 1.5;
+  const w = Float32Array.from({ length: 107 }, () => rng.normal());
   return { x, w };
 }
 
@@ -50,7 +52,7 @@ async function reluGradientOnActive(): Promise<{ values: ArrayLike<number>; kern
   let values: ArrayLike<number> = [];
   const profile = await tf.profile(() => {
     tf.tidy(() => {
-      values = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.relu(input), tf.tensor(w, [3, 7, 5]))))(tf.tensor(x, [3, 7, 5])).dataSync();
+      values = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.relu(input), tf.tensor(w, [107]))))(tf.tensor(x, [107])).dataSync();
     });
   });
   return { values, kernels: profile.kernels.map((kernel) => kernel.name) };

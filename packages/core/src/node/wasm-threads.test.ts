@@ -19,6 +19,9 @@ describe('wasm thread count', () => {
     expect(idleCoresBetween(before, sample([1000, 5200], [2150, 7050]), 2, 200)).toBeCloseTo(1.25, 12);
     // Time the counters do not show (stolen by a hypervisor) is not idle: 100 ms idle of 200 on each.
     expect(idleCoresBetween(before, sample([1000, 5100], [2000, 7100]), 2, 200)).toBeCloseTo(1, 12);
+    // This process's own threads (its collector, say) busy 120 ms of that: not another process's load.
+    expect(idleCoresBetween(before, sample([1000, 5200], [2150, 7050]), 2, 200, 120)).toBeCloseTo(1.85, 12);
+    expect(idleCoresBetween(before, sample([1000, 5200], [2150, 7050]), 2, 200, 500)).toBe(2); // at most every core
     // Four CPUs listed, two usable by this process: the idle share of all of them, times 2.
     expect(idleCoresBetween(sample([0, 0], [0, 0], [0, 0], [0, 0]), sample([0, 100], [0, 100], [100, 0], [0, 100]), 2, 100)).toBeCloseTo(1.5, 12);
     expect(idleCoresBetween([], [], 2, 200)).toBeNull();

@@ -66,15 +66,17 @@ export interface CpuSample {
 }
 
 /**
- * Idle cores between two `os.cpus()` samples taken `elapsedMs` apart: the listed CPUs' idle time
- * over their wall time (so time stolen by a hypervisor, which `os.cpus()` does not count, is not
- * taken for idle), times `cores` (the CPUs this process may use, which a container can make fewer
- * than those listed). Null when the samples cannot say (no CPUs, a different count, no time passed).
+ * Cores other processes leave idle between two `os.cpus()` samples taken `elapsedMs` apart: the
+ * listed CPUs' idle time, plus `ownBusyMs` (the CPU time this process's own threads used meanwhile:
+ * its collector, helper threads finishing), over their wall time (so time stolen by a hypervisor,
+ * which `os.cpus()` does not count, is not taken for idle), times `cores` (the CPUs this process
+ * may use, which a container can make fewer than those listed). Null when the samples cannot say
+ * (no CPUs, a different count, no time passed).
  * @internal
  */
-export function idleCoresBetween(before: readonly CpuSample[], after: readonly CpuSample[], cores: number, elapsedMs: number): number | null {
+export function idleCoresBetween(before: readonly CpuSample[], after: readonly CpuSample[], cores: number, elapsedMs: number, ownBusyMs = 0): number | null {
   if (before.length === 0 || before.length !== after.length || !(elapsedMs > 0)) return null;
-  let idle = 0;
+  let idle = Math.max(0, ownBusyMs);
   before.forEach((first, index) => {
     idle += Math.max(0, after[index]!.times.idle - first.times.idle);
   });
@@ -84,13 +86,15 @@ export function idleCoresBetween(before: readonly CpuSample[], after: readonly C
 /** How long {@link defaultThreadCount} watches the CPUs when the load average says they are busy. */
 export const IDLE_SAMPLE_MS = 200;
 
-/** Idle cores over the next `milliseconds` (this process sleeps meanwhile), or null (see {@link idleCoresBetween}). @internal */
+/** Cores other processes leave idle over the next `milliseconds` (this thread sleeps meanwhile), or null (see {@link idleCoresBetween}). @internal */
 export async function sampleIdleCores(milliseconds = IDLE_SAMPLE_MS, cores = availableParallelism()): Promise<number | null> {
   const before = cpus();
+  const own = process.cpuUsage();
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, milliseconds));
   const after = cpus();
-  return idleCoresBetween(before, after, cores, performance.now() - started);
+  const used = process.cpuUsage(own);
+  return idleCoresBetween(before, after, cores, performance.now() - started, (used.user + used.system) / 1000);
 }
 
 /**

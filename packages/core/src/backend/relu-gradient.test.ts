@@ -1,18 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onWasmBackend } from './fixtures/wasm-suite';
 import { createRng } from '../rng';
 import { RELU_GRADIENT_KERNEL, reluGradientKernel, reluGradientLoopOn } from './relu-gradient';
-import { setupBackend } from './setup';
 import { registerWasmKernels, unregisterWasmKernels } from './wasm-kernels';
 
-let before: string;
-beforeAll(async () => {
-  before = tf.getBackend();
-  await setupBackend({ backend: 'wasm', log: false });
-});
-afterAll(async () => {
-  await setupBackend({ backend: before, log: false });
-});
+onWasmBackend();
 
 /** x with positives, negatives, ±0 and NaN; 107 values (26 SIMD vectors and three left over: −0.5, NaN, 1.5). */
 function inputs(): { x: Float32Array; w: Float32Array } {

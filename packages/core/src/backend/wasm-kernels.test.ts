@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onWasmBackend } from './fixtures/wasm-suite';
 import { createRng } from '../rng';
-import { setupBackend } from './setup';
 import { biasAddPath, internalKernel, registerWasmKernels, tilePlan, unregisterWasmKernels, WASM_KERNELS } from './wasm-kernels';
 
 /**
@@ -11,14 +11,7 @@ import { biasAddPath, internalKernel, registerWasmKernels, tilePlan, unregisterW
  * so ∂L/∂θ is exactly what backpropagation computes.
  */
 
-let before: string;
-beforeAll(async () => {
-  before = tf.getBackend();
-  await setupBackend({ backend: 'wasm', log: false });
-});
-afterAll(async () => {
-  await setupBackend({ backend: before, log: false });
-});
+onWasmBackend();
 
 function randomValues(length: number, seed: number, round = false): Float32Array {
   const rng = createRng(seed);

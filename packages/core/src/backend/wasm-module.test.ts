@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onWasmBackend } from './fixtures/wasm-suite';
 import { createRng } from '../rng';
 import { validFilterGradient, validInputGradient } from './fixtures/convolution-reference';
-import { setupBackend } from './setup';
 import { filterGradientFewModuleBytes } from './wasm-filter-gradient-few';
 import { gemmModuleBytes } from './wasm-gemm';
 import { blockedInputGradient, convolveModuleBytes, type FilterGradientOneChannel, heapModule, inputGradientModuleBytes, instantiateOnBackend, moduleBytes, tapsModuleBytes } from './wasm-module';
@@ -14,14 +14,7 @@ import { blockedInputGradient, convolveModuleBytes, type FilterGradientOneChanne
  * order; none for a −∞ or NaN window) on random, tied, negative and −∞ windows.
  */
 
-let before: string;
-beforeAll(async () => {
-  before = tf.getBackend();
-  await setupBackend({ backend: 'wasm', log: false });
-});
-afterAll(async () => {
-  await setupBackend({ backend: before, log: false });
-});
+onWasmBackend();
 
 /** The rule, stated directly: for every window, the first (row-major) element equal to its maximum. */
 function reference(x: Float32Array, [batch, height, width, channels]: number[], dy: Float32Array): Float32Array {

@@ -11,11 +11,16 @@
  * the loops run as before).
  */
 
-/** A job for a helper thread: call export `name` of `module` (instantiated on `memory`) with `args`. */
+/**
+ * A job for a helper thread: call export `name` of `module` (instantiated on `memory`) with `args`;
+ * or, with `shared`, with each entry of that list the helper claims from the pool's counter (see
+ * {@link HeapHelperPool.share}).
+ */
 export interface HeapJob {
   readonly module: WebAssembly.Module;
   readonly name: string;
   readonly args: readonly number[];
+  readonly shared?: readonly (readonly number[])[];
 }
 
 /** Threads that run jobs on one shared backend memory. @internal */
@@ -29,6 +34,12 @@ export interface HeapHelperPool {
    * every job is done. Throws when a job failed or a helper did not answer.
    */
   run(jobs: readonly HeapJob[], own: () => void): void;
+  /**
+   * Runs export `name` of `module` once for every entry of `parts`: this thread (through `own`,
+   * given the entry's index) and up to `size` helpers each take the next unclaimed entry until none
+   * is left, so a helper that starts late or runs slowly takes fewer. Returns once all are done.
+   */
+  share(module: WebAssembly.Module, name: string, parts: readonly (readonly number[])[], own: (index: number) => void): void;
   /** Ends the helper threads. */
   close(): void;
 }
@@ -117,26 +128,32 @@ export function parallelParts(fn: object, nanoseconds: number): number {
   const threads = 1 + (poolFor(fn)?.size ?? 0);
   if (minNanosecondsPerPart <= 0) return threads;
   const threshold = poolWorkersSpin ? Math.max(minNanosecondsPerPart, SPINNING_POOL_NANOSECONDS_PER_PART) : minNanosecondsPerPart;
-  return Math.max(1, Math.min(threads, Math.floor(nanoseconds / threshold)));
+  const worth = Math.min(threads, Math.floor(nanoseconds / threshold));
+  return worth <= 1 ? 1 : worth * PARTS_PER_THREAD;
 }
 
 /**
- * Calls `fn(...args)` for every entry of `parts`: the first on this thread, the others on helper
- * threads at the same time when a pool can run `fn`, else one after another here. The parts must
- * write disjoint memory. @internal
+ * Parts per thread of a split call: the threads claim them one at a time
+ * ({@link HeapHelperPool.share}), so a helper that wakes late or runs on a busier core takes fewer
+ * instead of holding up the call.
+ */
+export const PARTS_PER_THREAD = 4;
+
+/**
+ * Calls `fn(...args)` once for every entry of `parts`: shared between this thread and the helper
+ * threads when a pool can run `fn` (each takes the next unclaimed entry, {@link HeapHelperPool.share}),
+ * else one after another here. The parts must write disjoint memory; which thread ran a part does
+ * not change any result (partial sums are kept per part and added in part order). @internal
  */
 export function runInParts(fn: (...args: number[]) => void, parts: readonly (readonly number[])[]): void {
   if (parts.length === 0) return;
   const pool = parts.length > 1 ? poolFor(fn) : null;
-  if (!pool || parts.length - 1 > pool.size) {
+  if (!pool) {
     for (const args of parts) fn(...args);
     return;
   }
   const { module, name } = sources.get(fn)!;
-  pool.run(
-    parts.slice(1).map((args) => ({ module, name, args })),
-    () => fn(...parts[0]!),
-  );
+  pool.share(module, name, parts, (index) => fn(...parts[index]!));
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type HeapHelperPool,
   MIN_NANOSECONDS_PER_PART,
   parallelParts,
+  PARTS_PER_THREAD,
   recordSource,
   runInParts,
   setHeapHelperPool,
@@ -89,14 +90,22 @@ describe('heap helper threads', () => {
     let wrong = 0;
     for (let i = 0; i < words.length; i++) if (words[i] !== i) wrong++;
     expect(wrong).toBe(0);
-    // Again, so the helpers' cached instances are used; then more parts than threads run here.
+    // Again, so the helpers' cached instances are used; then more parts than threads, shared out
+    // one at a time between this thread and both helpers.
     runInParts(fill, [
       [0, 5, 100],
       [20, 5, 200],
     ]);
     runInParts(fill, [[0, 1, 7], [4, 1, 8], [8, 1, 9], [12, 1, 10]]);
-    expect(pool.jobs).toBe(3);
+    expect(pool.jobs).toBe(5);
     expect(Array.from(new Int32Array(memory.buffer, 0, 10))).toEqual([7, 8, 9, 10, 104, 200, 201, 202, 203, 204]);
+    // Many small parts: each runs exactly once, whoever claims it (every word written once, by its part).
+    new Int32Array(memory.buffer, 0, 4000).fill(-1);
+    runInParts(fill, Array.from({ length: 400 }, (_, part) => [40 * part, 10, 10 * part]));
+    const shared = new Int32Array(memory.buffer, 0, 4000);
+    let misplaced = 0;
+    for (let part = 0; part < 400; part++) for (let k = 0; k < 10; k++) if (shared[10 * part + k] !== 10 * part + k) misplaced++;
+    expect(misplaced).toBe(0);
     setHeapHelperPool(null);
   });
 
@@ -144,24 +153,26 @@ describe('heap helper threads', () => {
     await expect(startHeapHelperPool(new WebAssembly.Memory({ initial: 1 }), 1)).rejects.toThrow(/BACKEND_UNAVAILABLE.*threaded wasm backend/);
   });
 
-  it('split only work worth a hand-off, into at most one part per thread', async () => {
+  it('split only work worth a hand-off, into PARTS_PER_THREAD parts per thread it is worth', async () => {
     const { memory, fill } = sharedTestModule();
     expect(parallelParts(fill, 100 * MIN_NANOSECONDS_PER_PART)).toBe(1); // no pool yet
     setHeapHelperPool(await startHeapHelperPool(memory, 2));
+    // Worth two or three threads: PARTS_PER_THREAD parts each, claimed one at a time.
+    expect(PARTS_PER_THREAD).toBe(4);
     expect(parallelParts(fill, MIN_NANOSECONDS_PER_PART)).toBe(1);
-    expect(parallelParts(fill, 2 * MIN_NANOSECONDS_PER_PART)).toBe(2);
-    expect(parallelParts(fill, 100 * MIN_NANOSECONDS_PER_PART)).toBe(3);
+    expect(parallelParts(fill, 2 * MIN_NANOSECONDS_PER_PART)).toBe(8);
+    expect(parallelParts(fill, 100 * MIN_NANOSECONDS_PER_PART)).toBe(12);
     expect(parallelParts(() => {}, 100 * MIN_NANOSECONDS_PER_PART)).toBe(1); // not a tlkit loop
     // While tfjs's pool workers spin long after each operator, parts need 5 ms each.
     setPoolWorkersSpin(true);
     try {
       expect(MIN_NANOSECONDS_PER_PART).toBe(1e6);
       expect(parallelParts(fill, 9e6)).toBe(1);
-      expect(parallelParts(fill, 2 * SPINNING_POOL_NANOSECONDS_PER_PART)).toBe(2);
+      expect(parallelParts(fill, 2 * SPINNING_POOL_NANOSECONDS_PER_PART)).toBe(8);
     } finally {
       setPoolWorkersSpin(false);
     }
-    expect(parallelParts(fill, 9e6)).toBe(3);
+    expect(parallelParts(fill, 9e6)).toBe(12);
     setHeapHelperPool(null);
   });
 

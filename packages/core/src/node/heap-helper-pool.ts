@@ -25,8 +25,9 @@ const FAILED = 2;
 /** The helper's script (CommonJS, evaluated by `new Worker(…, { eval: true })`). */
 const helperScript = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { port, control } = workerData;
+const { port, control, claims } = workerData;
 const words = new Int32Array(control);
+const counter = new Int32Array(claims);
 const instances = new Map();
 let done = 0;
 port.postMessage('ready');
@@ -47,7 +48,12 @@ for (;;) {
     try {
       const exports = instances.get(message.id);
       if (!exports) throw new Error('module ' + message.id + ' could not be instantiated');
-      exports[message.name](...message.args);
+      if (message.shared) {
+        // Take the next unclaimed entry of the shared list until none is left.
+        for (let index = Atomics.add(counter, 0, 1); index < message.shared.length; index = Atomics.add(counter, 0, 1)) exports[message.name](...message.shared[index]);
+      } else {
+        exports[message.name](...message.args);
+      }
     } catch (error) {
       Atomics.store(words, ${FAILED}, 1);
     }
@@ -90,11 +96,13 @@ export async function startHeapHelperPool(memory: WebAssembly.Memory, size: numb
   const moduleIds = new WeakMap<WebAssembly.Module, number>();
   let nextModuleId = 1;
   const helpers: Helper[] = [];
+  // The pool's claim counter: the next unclaimed entry of a shared list (share below).
+  const claims = new Int32Array(new SharedArrayBuffer(4));
   try {
     for (let index = 0; index < size; index++) {
       const { port1, port2 } = new MessageChannel();
       const words = new Int32Array(new SharedArrayBuffer(3 * 4));
-      const worker = new Worker(helperScript, { eval: true, workerData: { port: port2, control: words.buffer }, transferList: [port2] });
+      const worker = new Worker(helperScript, { eval: true, workerData: { port: port2, control: words.buffer, claims: claims.buffer }, transferList: [port2] });
       helpers.push({ worker, port: port1, words, known: new Set(), posted: 0 });
       await new Promise<void>((resolve, reject) => {
         port1.once('message', () => resolve());
@@ -130,7 +138,7 @@ export async function startHeapHelperPool(memory: WebAssembly.Memory, size: numb
             helper.port.postMessage({ kind: 'module', id, module: job.module, memory });
             helper.known.add(id);
           }
-          helper.port.postMessage({ kind: 'job', id, name: job.name, args: job.args });
+          helper.port.postMessage({ kind: 'job', id, name: job.name, args: job.args, shared: job.shared });
           helper.posted++;
           posted++;
           Atomics.store(helper.words, POSTED, helper.posted);
@@ -159,6 +167,14 @@ export async function startHeapHelperPool(memory: WebAssembly.Memory, size: numb
       if (helperFailed) {
         throw new TlkitError('BACKEND_UNAVAILABLE', "a heap helper thread failed to run its part of a WebAssembly loop; tlkit's loops run on one thread from now on.");
       }
+    },
+    share(module: WebAssembly.Module, name: string, parts: readonly (readonly number[])[], own: (index: number) => void): void {
+      // Entries are claimed one at a time: a helper that starts late or runs slowly takes fewer.
+      Atomics.store(claims, 0, 0);
+      const jobs = Array.from({ length: Math.min(helpers.length, parts.length - 1) }, () => ({ module, name, args: [], shared: parts }));
+      pool.run(jobs, () => {
+        for (let index = Atomics.add(claims, 0, 1); index < parts.length; index = Atomics.add(claims, 0, 1)) own(index);
+      });
     },
     close(): void {
       if (closed) return;

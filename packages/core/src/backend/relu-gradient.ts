@@ -19,10 +19,6 @@ export const RELU_GRADIENT_KERNEL = 'TlkitReluGrad';
 
 type Info = tf.TensorInfo;
 
-function size(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 /** Whether {@link reluGradientKernel} runs its SIMD loop on `backend` (its heap and tlkit's module are reachable). */
 export function reluGradientLoopOn(backend: tf.KernelBackend): boolean {
   return hasHeap(backend) && elementwiseLoops(backend) !== null;
@@ -39,7 +35,7 @@ export function reluGradientKernel({ inputs, backend: untypedBackend }: Paramete
     throw new Error(`tlkit: ${RELU_GRADIENT_KERNEL} takes float32 dy and x of one shape (got ${dy.dtype} [${dy.shape.join(', ')}] and ${x.dtype} [${x.shape.join(', ')}]).`);
   }
   if (!hasHeap(backend)) throw new Error(`tlkit: ${RELU_GRADIENT_KERNEL} runs on a backend with a wasm heap only.`);
-  const count = size(x.shape);
+  const count = tf.util.sizeFromShape(x.shape);
   const out = backend.makeOutput([...x.shape], 'float32');
   const loops = elementwiseLoops(backend);
   const whole = loops ? count - (count % 4) : 0;

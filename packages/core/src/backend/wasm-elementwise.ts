@@ -16,7 +16,7 @@
  * @internal
  */
 import type * as tf from '@tensorflow/tfjs';
-import { assembleModule, loopWhileBelow, op } from '../linalg/wasmAssembler';
+import { assembleModule, loopFromZero, loopWhileBelow, op } from '../linalg/wasmAssembler';
 import { instantiateOnBackend, loopFunction } from './wasm-module';
 
 /** biasAdd(x, pattern, y, periods, periodBytes), byte offsets and counts. */
@@ -31,28 +31,17 @@ export interface ElementwiseLoops {
 
 const { localGet: get, localSet: set } = op;
 
-// biasAdd: parameters X, PATTERN, Y, PERIODS, PERIOD_BYTES; i32 locals AT (byte offset into x and
-// y), END (periods · periodBytes), P (byte offset into the pattern).
+// biasAdd: parameters X, PATTERN, Y, PERIODS, PERIOD_BYTES; i32 locals AT (byte offset of a run
+// in x and y), END (periods · periodBytes), P (byte offset into the pattern and the run).
 const [X, PATTERN, Y, PERIODS, PERIOD_BYTES, AT, END, P] = [0, 1, 2, 3, 4, 5, 6, 7];
 
 function biasAddBody(): number[] {
-  const perVector = [
-    ...get(Y), ...get(AT), ...op.i32Add(),
-    ...get(X), ...get(AT), ...op.i32Add(), ...op.v128Load(),
-    ...get(PATTERN), ...get(P), ...op.i32Add(), ...op.v128Load(),
-    ...op.f32x4Add(),
-    ...op.v128Store(),
-    ...get(AT), ...op.i32Const(16), ...op.i32Add(), ...set(AT),
-  ];
+  const at = (base: number) => [...get(base), ...get(AT), ...op.i32Add(), ...get(P), ...op.i32Add()];
+  const perVector = [...at(Y), ...at(X), ...op.v128Load(), ...get(PATTERN), ...get(P), ...op.i32Add(), ...op.v128Load(), ...op.f32x4Add(), ...op.v128Store()];
   return [
     ...get(PERIODS), ...get(PERIOD_BYTES), ...op.i32Mul(), ...set(END),
-    ...op.i32Const(0), ...set(AT),
-    // while (at < end) for (p = 0; p < periodBytes; p += 16) { y[at] = x[at] + pattern[p]; at += 16 }
-    ...op.block(), ...op.loop(),
-    ...get(AT), ...get(END), ...op.i32GeU(), ...op.brIf(1),
-    ...op.i32Const(0), ...set(P),
-    ...loopWhileBelow(P, get(PERIOD_BYTES), 16, perVector),
-    ...op.br(0), ...op.end(), ...op.end(),
+    // for (at = 0; at < end; at += periodBytes) for (p = 0; p < periodBytes; p += 16) y[at + p] = x[at + p] + pattern[p]
+    ...loopFromZero(AT, get(END), get(PERIOD_BYTES), loopFromZero(P, get(PERIOD_BYTES), 16, perVector)),
   ];
 }
 

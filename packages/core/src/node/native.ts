@@ -63,12 +63,12 @@ function nodeWasmCandidate(options: SetupBackendOptions): BackendCandidate {
       const problem = await stock.load();
       if (problem) return problem;
       enableRelaxedSimd();
-      resolveWorkerSpin(); // a bad TLKIT_WASM_WORKER_SPIN fails here, at any thread count
+      const workerSpin = resolveWorkerSpin(); // a bad TLKIT_WASM_WORKER_SPIN fails here, at any thread count
       const wanted = await resolveThreadCount(options.threads);
       threads = 1;
       note = null;
       if (wanted > 1) {
-        const threadProblem = await registerThreadedWasmBackend(wanted);
+        const threadProblem = await registerThreadedWasmBackend(wanted, workerSpin);
         if (threadProblem) {
           note = `single-threaded: ${threadProblem}`;
         } else {

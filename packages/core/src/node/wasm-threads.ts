@@ -28,7 +28,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
-import { resolveWorkerSpin, withWorkerSpin, workerSpinSite } from './worker-spin';
+import { withWorkerSpin, WORKER_SPIN } from './worker-spin';
 
 /** The Emscripten module of the threaded binary, as far as tlkit touches it. */
 interface ThreadedModule {
@@ -182,13 +182,12 @@ function workerScriptPath(contents: string): string {
 /**
  * Registers tfjs's `'wasm'` backend anew, backed by the threaded binary with `threads` threads
  * (1 = the same binary on the calling thread only). Replaces (and disposes) a wasm backend that is
- * already initialised with a different thread count (or worker spin count). Returns a reason
- * string when threads cannot be used here (then nothing changed); throws a `TlkitError` for an
- * invalid `TLKIT_WASM_WORKER_SPIN`.
+ * already initialised with a different thread count (or worker spin count: `workerSpin` loads, see
+ * worker-spin.ts). Returns a reason string when threads cannot be used here (then nothing changed);
+ * throws a `TlkitError` for an invalid `workerSpin`.
  * @internal
  */
-export async function registerThreadedWasmBackend(threads: number): Promise<string | null> {
-  const workerSpin = resolveWorkerSpin();
+export async function registerThreadedWasmBackend(threads: number, workerSpin = WORKER_SPIN): Promise<string | null> {
   if (activeThreads === threads && activeWorkerSpin === workerSpin && tf.findBackend('wasm')) return null;
   let wasmPackage: typeof import('@tensorflow/tfjs-backend-wasm');
   let factory: ModuleFactory;
@@ -214,9 +213,8 @@ export async function registerThreadedWasmBackend(threads: number): Promise<stri
     return `the pthread worker script could not be written to ${tmpdir()} (${(error as Error).message.split('\n')[0]})`;
   }
   // Workers that sleep soon after an operation leave the other cores to tlkit's helpers (worker-spin.ts).
-  const file = readFileSync(wasmFile);
-  const { binary, patched } = withWorkerSpin(file, workerSpin);
-  const wait = workerSpinSite(file) < 0 ? 'unknown' : patched && workerSpin <= SHORT_WORKER_SPIN ? 'short' : 'built';
+  const { binary, patched, site } = withWorkerSpin(readFileSync(wasmFile), workerSpin);
+  const wait = site < 0 ? 'unknown' : patched && workerSpin <= SHORT_WORKER_SPIN ? 'short' : 'built';
 
   const initialise = async () => {
     const module = await factory({

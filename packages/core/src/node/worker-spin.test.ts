@@ -32,7 +32,7 @@ describe('tfjs pthread workers’ spin count', () => {
     expect(WebAssembly.validate(binary)).toBe(true);
     // The input is not modified; the stock count round-trips to the stock bytes.
     expect(readWorkerSpin(threaded, at)).toBe(TFJS_WORKER_SPIN);
-    expect(withWorkerSpin(threaded, TFJS_WORKER_SPIN)).toEqual({ binary: threaded, patched: false });
+    expect(withWorkerSpin(threaded, TFJS_WORKER_SPIN)).toEqual({ binary: threaded, patched: false, site: at });
   });
 
   it('encodes every count in the same three bytes (padded LEB128)', () => {
@@ -53,7 +53,7 @@ describe('tfjs pthread workers’ spin count', () => {
     const otherCounter = bytes(site, [0x20, 8, 0x41, 5, 0x6b, 0x22, 8, 0x0d, 0]); // counts down another local
     for (const binary of [none, twice, noStep, otherCounter]) {
       expect(workerSpinSite(binary)).toBe(-1);
-      expect(withWorkerSpin(binary, 5000)).toEqual({ binary, patched: false });
+      expect(withWorkerSpin(binary, 5000)).toEqual({ binary, patched: false, site: -1 });
     }
     expect(workerSpinSite(bytes(site, stepCode))).toBe(0);
   });

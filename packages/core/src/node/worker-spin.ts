@@ -80,20 +80,21 @@ export function readWorkerSpin(binary: Uint8Array, site: number): number {
 
 /**
  * A copy of `binary` whose pthread workers spin `iterations` loads before they sleep, or `binary`
- * itself (`patched: false`) when the site is not found exactly once or `iterations` is already
- * its count. `iterations`: a multiple of 5 from 5 to 1,000,000.
+ * itself (`patched: false`) when the site is not found exactly once (`site` −1, see
+ * {@link workerSpinSite}) or `iterations` is already its count. `iterations`: a multiple of 5 from
+ * 5 to 1,000,000.
  */
-export function withWorkerSpin(binary: Uint8Array<ArrayBuffer>, iterations: number): { binary: Uint8Array<ArrayBuffer>; patched: boolean } {
+export function withWorkerSpin(binary: Uint8Array<ArrayBuffer>, iterations: number): { binary: Uint8Array<ArrayBuffer>; patched: boolean; site: number } {
   requireSpin(iterations, 'iterations');
   const site = workerSpinSite(binary);
-  if (site < 0 || readWorkerSpin(binary, site) === iterations) return { binary, patched: false };
+  if (site < 0 || readWorkerSpin(binary, site) === iterations) return { binary, patched: false, site };
   const copy = new Uint8Array(binary);
   // The same three bytes, padded (continuation bits on the first two): WebAssembly accepts any
   // LEB128 length up to five bytes for an i32, and a value below 2^20 keeps the sign bit clear.
   copy[site + 1] = 0x80 | (iterations & 0x7f);
   copy[site + 2] = 0x80 | ((iterations >> 7) & 0x7f);
   copy[site + 3] = (iterations >> 14) & 0x3f;
-  return { binary: copy, patched: true };
+  return { binary: copy, patched: true, site };
 }
 
 function requireSpin(iterations: number, argument: string): void {

@@ -226,6 +226,43 @@ describe('tlkit run', () => {
   });
 });
 
+describe('tlkit usage errors', () => {
+  const runOptions = '--json, --plugin PKG, --backend NAME, --cache DIR, --out FILE, --quiet';
+
+  it.each([
+    [['run', 'x.json', '--seeds', '3'], `tlkit run: unknown option '--seeds'. tlkit run takes ${runOptions}. Run \`tlkit help\`.`],
+    [['run', 'x.json', '--seeds=3'], `tlkit run: unknown option '--seeds'. tlkit run takes ${runOptions}. Run \`tlkit help\`.`],
+    [['list', '--backend'], "tlkit list: option '--backend' needs a value: --backend NAME. tlkit list takes --plugin PKG, --json. Run `tlkit help`."],
+    [['demo', '--out'], "tlkit demo: option '--out' needs a value: --out FILE. tlkit demo takes --full, " + runOptions + '. Run `tlkit help`.'],
+    [['list', '--json=yes'], "tlkit list: option '--json' takes no value (got 'yes'). tlkit list takes --plugin PKG, --json. Run `tlkit help`."],
+    [['-x'], "tlkit: unknown option '-x'. Options: --json, --quiet, --plugin PKG, --backend NAME, --cache DIR, --out FILE, --full. Run `tlkit help`."],
+  ])('%j: one line naming the option and the command\'s options, exit 2, nothing run', async (argv, message) => {
+    const io = capture();
+    // A missing config (x.json) would fail with exit 1 if anything ran: the option is checked first.
+    expect(await runCli(argv, io.output)).toBe(2);
+    expect(io.stderr()).toBe(`${message}\n`);
+    expect(io.stdout()).toBe('');
+  });
+
+  it('names the option a string option swallowed as its value', async () => {
+    const io = capture();
+    expect(await runCli(['run', 'x.json', '--backend', '--json'], io.output)).toBe(2);
+    expect(io.stderr()).toMatch(/^tlkit run: option '--backend' needs a value: --backend NAME \('--json' follows it; .* --backend=VALUE\)\. tlkit run takes .*\n$/);
+    expect(io.stderr().split('\n')).toHaveLength(2);
+  });
+
+  it('uses exit 2 like the other usage errors, and 1 for a run stopped by a TlkitError', async () => {
+    const unknownCommand = capture();
+    expect(await runCli(['rnu'], unknownCommand.output)).toBe(2);
+    expect(unknownCommand.stderr()).toBe("tlkit: unknown command 'rnu'. Run tlkit help.\n");
+    const noConfig = capture();
+    expect(await runCli(['run', '--backend', 'cpu'], noConfig.output)).toBe(2);
+    const missing = capture();
+    expect(await runCli(['run', join(tmpdir(), 'tlkit-no-such-config.json'), '--backend', 'cpu', '--quiet'], missing.output)).toBe(1);
+    expect(missing.stderr()).toMatch(/^tlkit: \[DATA_NOT_FOUND\] cannot read config/);
+  });
+});
+
 describe('experiment config', () => {
   it('names each bad field', () => {
     expect(() => parseExperimentConfig({ dataset: 'x', pipelines: [{ name: 'a', steps: [{ use: 'knn' }] }], colour: 'red' })).toThrow(

@@ -6,7 +6,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isTlkitError, listBackbones, listPlugins, TlkitError } from '@tlkit/core';
 import { fileStorage, setupNodeBackend } from '@tlkit/core/node';
 import { CONFIG_HELP, type ExperimentConfig, parseExperimentConfig } from './config';
@@ -173,9 +173,75 @@ async function demoConfigs(full: boolean): Promise<string[]> {
   return paths;
 }
 
+/** The command-line options; every command accepts them all, and reads those {@link COMMAND_OPTIONS} lists. */
+const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  plugin: { type: 'string', multiple: true, default: [] },
+  backend: { type: 'string' },
+  cache: { type: 'string', default: '.tlkit-cache' },
+  out: { type: 'string' },
+  full: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+type OptionName = keyof typeof OPTIONS;
+
+/** The value placeholder of each string option, as HELP writes it (`--backend NAME`). */
+const VALUE_NAMES: Partial<Record<OptionName, string>> = { plugin: 'PKG', backend: 'NAME', cache: 'DIR', out: 'FILE' };
+
+/** The options each command reads, in HELP's order. */
+const COMMAND_OPTIONS: Record<'list' | 'run' | 'demo', readonly OptionName[]> = {
+  list: ['plugin', 'json'],
+  run: ['json', 'plugin', 'backend', 'cache', 'out', 'quiet'],
+  demo: ['full', 'json', 'plugin', 'backend', 'cache', 'out', 'quiet'],
+};
+
+const isOptionName = (name: string): name is OptionName => Object.hasOwn(OPTIONS, name);
+const formatOption = (name: OptionName): string => `--${name}${VALUE_NAMES[name] ? ` ${VALUE_NAMES[name]}` : ''}`;
+
 /**
- * Runs the CLI with `argv` (without `node cli.js`) and returns the exit code. Errors that are
- * `TlkitError`s are printed as one line on stderr (exit 1).
+ * One line for a command-line error that Node's `parseArgs` raised (`ERR_PARSE_ARGS_*`: an unknown
+ * option, a string option without a value, a value given to a boolean option), naming the option
+ * and listing the options of the command; null for any other error.
+ *
+ * @example
+ * ```ts
+ * describeArgumentError(error, ['run', 'x.json', '--seeds', '3']);
+ * // "tlkit run: unknown option '--seeds'. tlkit run takes --json, --plugin PKG, ... Run `tlkit help`."
+ * ```
+ */
+function describeArgumentError(error: unknown, argv: readonly string[]): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return null;
+  const end = argv.indexOf('--');
+  const command = (end === -1 ? argv : argv.slice(0, end)).find((argument): argument is keyof typeof COMMAND_OPTIONS =>
+    Object.hasOwn(COMMAND_OPTIONS, argument),
+  );
+  // The same arguments parsed leniently, to find the first offending option.
+  const { tokens } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  let problem: string | undefined;
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (!isOptionName(token.name)) {
+      problem = `unknown option '${token.rawName}'`;
+    } else if (OPTIONS[token.name].type === 'string' && (token.value === undefined || (!token.inlineValue && token.value.startsWith('-')))) {
+      const follower = token.value === undefined ? '' : ` ('${token.value}' follows it; a value that starts with '-' is written ${token.rawName}=VALUE)`;
+      problem = `option '${token.rawName}' needs a value: ${formatOption(token.name)}${follower}`;
+    } else if (OPTIONS[token.name].type === 'boolean' && token.value !== undefined) {
+      problem = `option '${token.rawName}' takes no value (got '${token.value}')`;
+    }
+    if (problem) break;
+  }
+  problem ??= String((error as Error).message).split('\n')[0];
+  const valid = command ? COMMAND_OPTIONS[command] : (Object.keys(OPTIONS) as OptionName[]).filter((name) => name !== 'help');
+  return `tlkit${command ? ` ${command}` : ''}: ${problem}. ${command ? `tlkit ${command} takes` : 'Options:'} ${valid.map(formatOption).join(', ')}. Run \`tlkit help\`.`;
+}
+
+/**
+ * Runs the CLI with `argv` (without `node cli.js`) and returns the exit code: 0 on success, 1
+ * when a `TlkitError` stops the run (printed as one line on stderr), 2 for a usage error (an
+ * unknown command or option, a missing config path; one line on stderr, nothing run).
  */
 export async function runCli(argv: string[], output: CliOutput = processOutput): Promise<number> {
   try {
@@ -190,20 +256,16 @@ export async function runCli(argv: string[], output: CliOutput = processOutput):
 }
 
 async function dispatch(argv: string[], output: CliOutput): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      plugin: { type: 'string', multiple: true, default: [] },
-      backend: { type: 'string' },
-      cache: { type: 'string', default: '.tlkit-cache' },
-      out: { type: 'string' },
-      full: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    const message = describeArgumentError(error, argv);
+    if (message === null) throw error;
+    output.stderr(`${message}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const options: CommonOptions = {
     json: values.json ?? false,
     quiet: values.quiet ?? false,

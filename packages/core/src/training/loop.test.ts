@@ -266,6 +266,72 @@ describe('core training loop', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  describe('a step that fails mid-batch frees everything the step allocated', () => {
+    /** A hook whose loss throws at `failAtStep`, or whose variable no loss depends on. */
+    const faultyHookPlugin = definePlugin({
+      name: 'test-faulty-hook',
+      kind: 'parameter',
+      role: 'training',
+      description: 'test: a loss that throws at a given step, or an unused trainable variable',
+      needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: false },
+      configSchema: z.object({ failAtStep: z.number().int().optional(), unusedVariable: z.boolean().default(false) }).strict(),
+      create: (options) => ({
+        doCreateHooks(): TrainingHooks {
+          let variable: tf.Variable | null = null;
+          let calls = 0;
+          return {
+            name: 'faulty',
+            setup() {
+              if (options.unusedVariable) variable = tf.tidy(() => tf.variable(tf.zeros([2]), true, `test_unused_${Math.random()}`));
+            },
+            trainableVariables: () => (variable ? [variable] : []),
+            loss(_batch, outputs, progress) {
+              calls++;
+              // Enough work on the tape that a leak would show: tfjs saves these inputs for the backward pass.
+              const term = tf.mean(tf.square(tf.relu(outputs.source.features))) as tf.Scalar;
+              if (progress.step === options.failAtStep) throw new Error(`test: loss failed at step ${progress.step} (call ${calls})`);
+              return term;
+            },
+            dispose() {
+              variable?.dispose();
+            },
+          };
+        },
+      }),
+    });
+    const faulty = (options: z.input<typeof faultyHookPlugin.configSchema>) => faultyHookPlugin.create(options);
+    const network = { epochs: 2, batchSize: 8, backbone: { use: 'mlp', hidden: [5] } };
+
+    it.each([0, 3])('a hook loss that throws at step %i: the error reaches the caller and numTensors is unchanged', async (failAtStep) => {
+      const before = tf.memory().numTensors;
+      await expect(compose(faulty({ failAtStep }), trainer(network)).fit(task(24), { seed: 2 })).rejects.toThrow(
+        new RegExp(`loss failed at step ${failAtStep} \\(call ${failAtStep + 1}\\)`),
+      );
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('a trainable variable no loss depends on: INVALID_CONFIG naming it, numTensors unchanged', async () => {
+      const before = tf.memory().numTensors;
+      const failure = await compose(faulty({ unusedVariable: true }), trainer(network))
+        .fit(task(24), { seed: 2 })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(TlkitError);
+      expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
+      expect((failure as TlkitError).message).toMatch(/weight 'test_unused_[0-9.]+' is trainable but no loss term depends on it/);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('after a failed run, the same pipeline trains as if nothing had happened (no stale gradient tape)', async () => {
+      const fresh = await compose(trainer(network)).fit(task(24), { seed: 5 });
+      const expected = Array.from(fresh.predictProba(task(24).targetTest.X).data);
+      fresh.dispose();
+      await expect(compose(faulty({ failAtStep: 1 }), trainer(network)).fit(task(24), { seed: 2 })).rejects.toThrow(/loss failed/);
+      const again = await compose(trainer(network)).fit(task(24), { seed: 5 });
+      expect(Array.from(again.predictProba(task(24).targetTest.X).data)).toEqual(expected);
+      again.dispose();
+    });
+  });
+
   it('rejects an unknown backbone by name with the known names listed', async () => {
     await expect(compose(trainer({ backbone: { use: 'no-such-net' } })).fit(task(20))).rejects.toThrow(/no backbone named 'no-such-net'.*mlp|UNKNOWN_PLUGIN/);
   });

@@ -354,7 +354,12 @@ export async function runTraining(
   } else if (options.initialModel) {
     let sourceHead: tf.LayersModel | undefined;
     if (options.initialModel.head) {
-      sourceHead = await copyLayersModel(options.initialModel.head);
+      try {
+        sourceHead = await copyLayersModel(options.initialModel.head);
+      } catch (error) {
+        disposeModel(model);
+        throw error;
+      }
       const headInput = sourceHead.inputs[0].shape;
       if (sourceHead.inputs.length !== 1 || headInput.length !== 2 || headInput[1] !== featureDim || sourceHead.outputs[0].shape.length !== 2) {
         sourceHead.dispose();
@@ -531,7 +536,7 @@ export async function runTraining(
       return out;
     };
 
-    const nextExtraBatch = (set: (typeof extraSets)[number]): LabeledBatch => {
+    const nextExtraBatch = (set: (typeof extraSets)[number], track: <T extends tf.Tensor>(tensor: T) => T): LabeledBatch => {
       const indices = new Int32Array(set.size);
       for (let k = 0; k < set.size; k++) {
         if (set.cursor >= set.order.length) {
@@ -540,7 +545,7 @@ export async function runTraining(
         }
         indices[k] = set.order[set.cursor++];
       }
-      return { x: set.batches.batch(indices), y: labelBatch(set.y, indices), indices };
+      return { x: track(set.batches.batch(indices)), y: track(labelBatch(set.y, indices)), indices };
     };
 
     let epoch = startEpoch;
@@ -573,102 +578,125 @@ export async function runTraining(
           stepsPerEpoch,
           progress: epochs * stepsPerEpoch > 1 ? globalStep / (epochs * stepsPerEpoch - 1) : 1,
         };
-        const batch: TrainingBatch = {
-          source: {
-            x: sourceBatches.batch(indices, augmentTransform(globalStep)),
-            y: labelBatch(data.train.y, indices),
-            weights: weightBatch(data.train.weights, indices),
-            indices,
-          },
-          ...(targetBatches
-            ? (() => {
-                const targetIndices = nextTargetIndices(indices.length);
-                return { target: { x: targetBatches.batch(targetIndices), indices: targetIndices } };
-              })()
-            : {}),
-          ...(extraSets.length > 0 ? { extra: Object.fromEntries(extraSets.map((set) => [set.name, nextExtraBatch(set)])) } : {}),
-        };
-        const candidates = [
-          ...trainableWithLayers(model),
-          ...hookVariables().map((variable) => ({ variable, layerName: '' })),
-        ];
-        const candidateScales = candidates.map(({ variable, layerName }) => {
-          let scale = 1;
-          for (const hook of hooks) {
-            const factor = hook.learningRateMultiplier?.(variable, layerName, progress);
-            if (factor !== undefined) scale *= factor;
-          }
-          return scale;
-        });
-        // A factor of 0 freezes a weight: leave it out of the gradient (no backward pass through
-        // a frozen backbone) and of the update (byte-identical weights, moments not advanced).
-        const variables = candidates.filter((_, index) => candidateScales[index] !== 0);
-        const scales = candidateScales.filter((scale) => scale !== 0);
+        // Everything this step allocates is freed in the finally below, also when a hook throws.
+        const stepTensors: tf.Tensor[] = [];
         const kept: tf.Tensor[] = [];
-        const termNames: string[] = [];
-        const lossFunction = () => {
-          const sourceFeatures = backbone.apply(batch.source.x, { training: true }) as tf.Tensor2D;
-          const sourceLogits = head.apply(sourceFeatures, { training: true }) as tf.Tensor2D;
-          let outputs: TrainingOutputs = { source: { features: sourceFeatures, logits: sourceLogits } };
-          if (batch.target) {
-            const targetFeatures = backbone.apply(batch.target.x, { training: true }) as tf.Tensor2D;
-            const targetLogits = head.apply(targetFeatures, { training: true }) as tf.Tensor2D;
-            outputs = { ...outputs, target: { features: targetFeatures, logits: targetLogits } };
-          }
-          if (batch.extra) {
-            const extra: Record<string, { features: tf.Tensor2D }> = {};
-            for (const [name, entry] of Object.entries(batch.extra)) {
-              extra[name] = { features: backbone.apply(entry.x, { training: true }) as tf.Tensor2D };
-            }
-            outputs = { ...outputs, extra };
-          }
-          const perSample = taskLossPerSample(sourceLogits, batch.source.y, problem, numClasses);
-          // Without sample weights every weight is 1: skip the product (same value, two kernels fewer).
-          const weighted = data.train.weights ? tf.mul(perSample, batch.source.weights) : perSample;
-          const taskLoss = tf.div(tf.sum(weighted), indices.length) as tf.Scalar;
-          const terms: tf.Scalar[] = [taskLoss];
-          termNames.push('task');
-          hooks.forEach((hook, index) => {
-            const term = hook.loss?.(batch, outputs, progress);
-            if (term) {
-              terms.push(term);
-              termNames.push(hookNames[index]);
-            }
-          });
-          kept.push(tf.keep(tf.stack(terms)));
-          if (problem === 'classification') {
-            kept.push(tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(sourceLogits, 1), batch.source.y), 'float32'))));
-          }
-          return tf.addN(terms) as tf.Scalar;
+        const track = <T extends tf.Tensor>(tensor: T): T => {
+          stepTensors.push(tensor);
+          return tensor;
         };
-        // Every weight frozen: the losses are still logged, no gradient is taken.
-        const { grads, value } =
-          variables.length > 0
-            ? tf.variableGrads(lossFunction, variables.map(({ variable }) => variable))
-            : { grads: {} as tf.NamedTensorMap, value: tf.tidy(lossFunction) };
-        const gradientList = variables.map(({ variable }) => {
-          const gradient = grads[variable.name];
-          if (!gradient) {
-            throw new TlkitError(
-              'INVALID_CONFIG',
-              `weight '${variable.name}' is trainable but no loss term depends on it; freeze it (layer.trainable = false or a learning-rate factor of 0) or add a loss that uses it.`,
-            );
-          }
-          return gradient;
-        });
-        optimizer.apply(
-          variables.map(({ variable }) => variable),
-          gradientList,
-          scales,
-        );
-        const termValues = kept[0].dataSync();
-        termNames.forEach((name, index) => sums.set(name, (sums.get(name) ?? 0) + termValues[index] * indices.length));
-        sums.set('total', (sums.get('total') ?? 0) + (value.dataSync()[0] ?? 0) * indices.length);
-        if (kept[1]) correct += kept[1].dataSync()[0];
-        seen += indices.length;
-        tf.dispose([...kept, value, ...Object.values(grads), batch.source.x, batch.source.y, batch.source.weights]);
-        if (batch.target) batch.target.x.dispose();
-        for (const entry of Object.values(batch.extra ?? {})) tf.dispose([entry.x, entry.y]);
+        try {
+          const batch: TrainingBatch = {
+            source: {
+              x: track(sourceBatches.batch(indices, augmentTransform(globalStep))),
+              y: track(labelBatch(data.train.y, indices)),
+              weights: track(weightBatch(data.train.weights, indices)),
+              indices,
+            },
+            ...(targetBatches
+              ? (() => {
+                  const targetIndices = nextTargetIndices(indices.length);
+                  return { target: { x: track(targetBatches.batch(targetIndices)), indices: targetIndices } };
+                })()
+              : {}),
+            ...(extraSets.length > 0 ? { extra: Object.fromEntries(extraSets.map((set) => [set.name, nextExtraBatch(set, track)])) } : {}),
+          };
+          const candidates = [
+            ...trainableWithLayers(model),
+            ...hookVariables().map((variable) => ({ variable, layerName: '' })),
+          ];
+          const candidateScales = candidates.map(({ variable, layerName }) => {
+            let scale = 1;
+            for (const hook of hooks) {
+              const factor = hook.learningRateMultiplier?.(variable, layerName, progress);
+              if (factor !== undefined) scale *= factor;
+            }
+            return scale;
+          });
+          // A factor of 0 freezes a weight: leave it out of the gradient (no backward pass through
+          // a frozen backbone) and of the update (byte-identical weights, moments not advanced).
+          const variables = candidates.filter((_, index) => candidateScales[index] !== 0);
+          const scales = candidateScales.filter((scale) => scale !== 0);
+          const termNames: string[] = [];
+          const lossFunction = () => {
+            const sourceFeatures = backbone.apply(batch.source.x, { training: true }) as tf.Tensor2D;
+            const sourceLogits = head.apply(sourceFeatures, { training: true }) as tf.Tensor2D;
+            let outputs: TrainingOutputs = { source: { features: sourceFeatures, logits: sourceLogits } };
+            if (batch.target) {
+              const targetFeatures = backbone.apply(batch.target.x, { training: true }) as tf.Tensor2D;
+              const targetLogits = head.apply(targetFeatures, { training: true }) as tf.Tensor2D;
+              outputs = { ...outputs, target: { features: targetFeatures, logits: targetLogits } };
+            }
+            if (batch.extra) {
+              const extra: Record<string, { features: tf.Tensor2D }> = {};
+              for (const [name, entry] of Object.entries(batch.extra)) {
+                extra[name] = { features: backbone.apply(entry.x, { training: true }) as tf.Tensor2D };
+              }
+              outputs = { ...outputs, extra };
+            }
+            const perSample = taskLossPerSample(sourceLogits, batch.source.y, problem, numClasses);
+            // Without sample weights every weight is 1: skip the product (same value, two kernels fewer).
+            const weighted = data.train.weights ? tf.mul(perSample, batch.source.weights) : perSample;
+            const taskLoss = tf.div(tf.sum(weighted), indices.length) as tf.Scalar;
+            const terms: tf.Scalar[] = [taskLoss];
+            termNames.push('task');
+            hooks.forEach((hook, index) => {
+              const term = hook.loss?.(batch, outputs, progress);
+              if (term) {
+                terms.push(term);
+                termNames.push(hookNames[index]);
+              }
+            });
+            kept.push(tf.keep(tf.stack(terms)));
+            if (problem === 'classification') {
+              kept.push(tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(sourceLogits, 1), batch.source.y), 'float32'))));
+            }
+            return tf.addN(terms) as tf.Scalar;
+          };
+          // A hook that throws inside the tape would strand the tensors tfjs saved for the backward
+          // pass: catch it, finish the pass on a zero that depends on one variable (tfjs requires a
+          // connection), so the backward pass frees them, then rethrow.
+          let lossFailed = false;
+          let lossError: unknown;
+          const guardedLoss = (): tf.Scalar => {
+            try {
+              return lossFunction();
+            } catch (error) {
+              lossFailed = true;
+              lossError = error;
+              return variables.length > 0 ? (tf.mul(tf.sum(variables[0].variable), 0) as tf.Scalar) : tf.scalar(0);
+            }
+          };
+          // Every weight frozen: the losses are still logged, no gradient is taken.
+          const { grads, value } =
+            variables.length > 0
+              ? tf.variableGrads(guardedLoss, variables.map(({ variable }) => variable))
+              : { grads: {} as tf.NamedTensorMap, value: tf.tidy(guardedLoss) };
+          stepTensors.push(value, ...Object.values(grads));
+          if (lossFailed) throw lossError;
+          const gradientList = variables.map(({ variable }) => {
+            const gradient = grads[variable.name];
+            if (!gradient) {
+              throw new TlkitError(
+                'INVALID_CONFIG',
+                `weight '${variable.name}' is trainable but no loss term depends on it; freeze it (layer.trainable = false or a learning-rate factor of 0) or add a loss that uses it.`,
+              );
+            }
+            return gradient;
+          });
+          optimizer.apply(
+            variables.map(({ variable }) => variable),
+            gradientList,
+            scales,
+          );
+          const termValues = kept[0].dataSync();
+          termNames.forEach((name, index) => sums.set(name, (sums.get(name) ?? 0) + termValues[index] * indices.length));
+          sums.set('total', (sums.get('total') ?? 0) + (value.dataSync()[0] ?? 0) * indices.length);
+          if (kept[1]) correct += kept[1].dataSync()[0];
+          seen += indices.length;
+        } finally {
+          tf.dispose([...kept, ...stepTensors]);
+        }
       }
 
       const losses: Record<string, number> = {};

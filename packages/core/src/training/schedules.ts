@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TlkitError } from '../errors';
 
 /**
  * Loss-weight schedules: how a training step's weight λ moves over a run. `progress` p runs
@@ -42,8 +43,27 @@ export const lossWeightSchema = z.union([
     }),
 ]);
 
-/** The value of a loss weight at `progress` ∈ [0, 1]. */
+/**
+ * The value of a loss weight at `progress` ∈ [0, 1] (values outside are clamped to it).
+ *
+ * @throws TlkitError `INVALID_ARGUMENT` when `weight` is not a {@link LossWeight} (checked with
+ *   {@link lossWeightSchema}) or `progress` is not a finite number.
+ */
 export function scheduleValue(weight: LossWeight, progress: number): number {
+  if (typeof progress !== 'number' || !Number.isFinite(progress)) {
+    throw new TlkitError('INVALID_ARGUMENT', `progress must be a finite number in [0, 1] (0 = first step, 1 = last); got ${String(progress)}.`, {
+      argument: 'progress',
+    });
+  }
+  const parsed = lossWeightSchema.safeParse(weight);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TlkitError(
+      'INVALID_ARGUMENT',
+      `weight ${JSON.stringify(weight)} is not a loss weight (${issue?.message ?? 'invalid'}); give a non-negative number, 'ganin', { type: 'ganin', gamma, max }, { type: 'linear', from, to } or { type: 'step', values, boundaries }.`,
+      { argument: 'weight' },
+    );
+  }
   const p = Math.min(1, Math.max(0, progress));
   if (typeof weight === 'number') return weight;
   if (weight === 'ganin') return 2 / (1 + Math.exp(-10 * p)) - 1;

@@ -102,7 +102,10 @@ export interface TrainingProgress {
   /** 0-based global step. */
   readonly step: number;
   readonly stepsPerEpoch: number;
-  /** `step / (epochs * stepsPerEpoch)`, in [0, 1]. */
+  /**
+   * 0 at the first step, 1 at the last: `step / (epochs · stepsPerEpoch − 1)` during batches (1 for
+   * a one-step run), and `(epoch + 1) / epochs` in `onEpochEnd`.
+   */
   readonly progress: number;
 }
 

@@ -3,7 +3,7 @@ import { compose, Matrix, predictWithHead, TlkitError, trainer, type TrainingPro
 import { describeStrategyConformance } from '@tlkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { fineTune } from './fine-tune';
-import { accuracy, fakeSetupContext, toyTask } from './internal/testing';
+import { accuracy, fakeSetupContext, recorder, recording, sameBytes, toyTask } from './internal/testing';
 import { lwf, lwfDistillationLoss, lwfPlugin } from './lwf';
 
 const progress: TrainingProgress = { epoch: 0, epochs: 1, step: 0, stepsPerEpoch: 1, progress: 0 };
@@ -123,6 +123,34 @@ describe('lwf', () => {
     hooks.dispose!();
     for (const model of [backbone, head, oldHead]) model.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('warm-up: for warmUpEpochs the backbone and the old head stay byte-identical while the new head trains, then all train jointly', async () => {
+    const before = tf.memory().numTensors;
+    const fitted = await compose(
+      lwf({ lambda: 1, warmUpEpochs: 2 }),
+      recorder('lwf-warm-up'),
+      trainer({ backbone: { use: 'mlp', hidden: [8, 6] }, epochs: 4, batchSize: 4, optimizer: { learningRate: 0.03 }, pretrain: { epochs: 2, seed: 5 } }),
+    ).fit(toyTask(), { seed: 1, trainOn: 'target' });
+    fitted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const { snapshots, losses } = recording('lwf-warm-up');
+    const [start, epoch0, epoch1, epoch2, epoch3] = snapshots;
+    const layers = ['backbone_dense0', 'backbone_dense1', 'head_dense', 'source_dense'];
+    expect([...start.keys()].sort()).toEqual(layers);
+    const changed = (from: Map<string, Float32Array[]>, to: Map<string, Float32Array[]>) =>
+      layers.filter((layer) => !sameBytes(from.get(layer)!, to.get(layer)!));
+    // Warm-up (epochs 0 and 1): only the new head moves; backbone and old head are as they started.
+    expect(changed(start, epoch0)).toEqual(['head_dense']);
+    expect(changed(epoch0, epoch1)).toEqual(['head_dense']);
+    expect(changed(start, epoch1)).toEqual(['head_dense']);
+    // From epoch 2 on everything trains jointly: the backbone and (through the distillation term) the old head move.
+    expect(changed(epoch1, epoch2)).toEqual(layers);
+    expect(changed(epoch2, epoch3)).toEqual(layers);
+    // The distillation term is left out during warm-up and logged after it.
+    expect(losses.map((logs) => 'lwf' in logs)).toEqual([false, false, true, true]);
+    expect(losses[2].lwf).toBeGreaterThan(0);
+    expect(Number.isFinite(losses[3].lwf)).toBe(true);
   });
 
   it('needs a pre-trained model', async () => {

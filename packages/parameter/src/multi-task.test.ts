@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compose, Matrix, networkHeads, predictWithHead, trainer, type TrainingProgress } from '@tlkit/core';
 import { describeStrategyConformance } from '@tlkit/core/testing';
 import { describe, expect, it } from 'vitest';
-import { accuracy, blobs, fakeSetupContext, toyTask } from './internal/testing';
+import { accuracy, blobs, fakeSetupContext, recorder, recording, toyTask } from './internal/testing';
 import { multiTask, multiTaskPlugin } from './multi-task';
 
 const progress: TrainingProgress = { epoch: 0, epochs: 1, step: 0, stepsPerEpoch: 1, progress: 0 };
@@ -68,6 +68,67 @@ describe('multiTask', () => {
     expect(accuracy(predictWithHead(fitted, source.X, 'source'), source.y)).toBeGreaterThan(0.8);
     expect(accuracy(fitted.predict(target.X), target.y)).toBeGreaterThan(0.6);
     fitted.dispose();
+  });
+});
+
+/** Mean softmax cross-entropy of `dense(relu(x·W₀ + b₀))` against `labels`, in float64, from recorded float32 weights. */
+function handCrossEntropy(rows: number[][], labels: number[], backbone: Float32Array[], head: Float32Array[]): number {
+  const [kernelB, biasB] = backbone;
+  const [kernelH, biasH] = head;
+  const hidden = biasB.length;
+  const classes = biasH.length;
+  let total = 0;
+  rows.forEach((row, i) => {
+    const features = Array.from({ length: hidden }, (_, j) => Math.max(0, biasB[j] + row.reduce((sum, value, k) => sum + value * kernelB[k * hidden + j], 0)));
+    const logits = Array.from({ length: classes }, (_, c) => biasH[c] + features.reduce((sum, f, k) => sum + f * kernelH[k * classes + c], 0));
+    const max = Math.max(...logits);
+    total += max + Math.log(logits.reduce((sum, logit) => sum + Math.exp(logit - max), 0)) - logits[labels[i]];
+  });
+  return total / rows.length;
+}
+
+describe('multiTask with label spaces of different sizes, end to end', () => {
+  it("a 3-class source task next to the run's 5-class task: a 3-wide and a 5-wide head, each task scored against its own", async () => {
+    // The run's task (labelled target): 5 classes, 25 rows, so one batch of 25 is one epoch.
+    // The extra task (source): 3 classes, 24 rows, so its batch (min(25, 24) rows) is the whole set every step.
+    const source = blobs(24, 11, { classes: 3, dim: 6 });
+    const labeled = blobs(25, 12, { classes: 5, dim: 6, shift: 1 });
+    const targetTest = blobs(100, 13, { classes: 5, dim: 6, shift: 1 });
+    const sourceTest = blobs(90, 14, { classes: 3, dim: 6 });
+    // numClasses is left to inference: max label + 1 over the labelled parts = 5.
+    const task = { source, target: { X: targetTest.X }, targetLabeled: labeled, problem: 'classification' as const };
+    const before = tf.memory().numTensors;
+    const fitted = await compose(
+      multiTask({ tasks: [{ data: 'source', weight: 0.5, numClasses: 3 }] }),
+      recorder('multi-task-label-spaces'),
+      trainer({ backbone: { use: 'mlp', hidden: [8] }, epochs: 40, batchSize: 32, optimizer: { learningRate: 0.03 } }),
+    ).fit(task, { seed: 2, trainOn: 'target' });
+    const { snapshots, losses } = recording('multi-task-label-spaces');
+    const start = snapshots[0];
+    // Head widths: the run's head has 5 outputs, the source task's head 3 (kernel 8 x C, bias C).
+    expect(networkHeads(fitted)).toEqual(['task', 'source']);
+    expect(start.get('head_dense')!.map((values) => values.length)).toEqual([8 * 5, 5]);
+    expect(start.get('source_dense')!.map((values) => values.length)).toEqual([8 * 3, 3]);
+    expect(fitted.predictProba(targetTest.X).cols).toBe(5);
+    // Epoch 0 is one step, its loss terms computed from the starting weights: the run's term is the
+    // 5-class cross-entropy of the target labels on the task head, multi-task's is 0.5 × the 3-class
+    // cross-entropy of the source labels on the source head.
+    const backbone = start.get('backbone_dense0')!;
+    const taskByHand = handCrossEntropy(labeled.X, labeled.y, backbone, start.get('head_dense')!);
+    const sourceByHand = handCrossEntropy(source.X, source.y, backbone, start.get('source_dense')!);
+    expect(losses[0].task).toBeCloseTo(taskByHand, 4);
+    expect(losses[0]['multi-task']).toBeCloseTo(0.5 * sourceByHand, 4);
+    expect(losses[0].total).toBeCloseTo(taskByHand + 0.5 * sourceByHand, 4);
+    // After training each head answers its own task, in its own class range (chance: 1/3 and 1/5).
+    const sourcePredictions = predictWithHead(fitted, sourceTest.X, 'source');
+    const targetPredictions = fitted.predict(targetTest.X);
+    expect(Math.max(...sourcePredictions)).toBe(2);
+    expect(Math.min(...sourcePredictions)).toBe(0);
+    expect(Math.max(...targetPredictions)).toBe(4);
+    expect(accuracy(sourcePredictions, sourceTest.y)).toBeGreaterThan(0.75);
+    expect(accuracy(targetPredictions, targetTest.y)).toBeGreaterThan(0.6);
+    fitted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

@@ -10,6 +10,7 @@ export { cloneModel, cutAtLayer, listLayers, withNewHead } from './surgery';
 export type { CutOptions, LayerSummary, NewHeadOptions } from './surgery';
 export { freezeBatchNorm, unfreezeBatchNorm } from './batch-norm';
 export type { BatchNormSelection } from './batch-norm';
+export { registerModelLayers } from './register-model-layers';
 
 /** Every backbone of @tlkit/models, for `registerBackbone(modelBackbones)`. */
 export const modelBackbones = [lenetBackbone, resnet18Backbone] as const;

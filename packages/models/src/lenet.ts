@@ -3,6 +3,7 @@ import { defineBackbone, deriveSeed, TlkitError } from '@tlkit/core';
 import { z } from 'zod';
 import { SeededDropout } from './internal/seeded-dropout';
 import { requireImageShape } from './internal/validate';
+import { registerModelLayers } from './register-model-layers';
 
 const lenetSchema = z
   .object({
@@ -38,7 +39,9 @@ export type LenetOptions = z.input<typeof lenetSchema>;
  *
  * Every kernel is Glorot-uniform with its own seed `deriveSeed(context.seed, layerName)`; biases
  * are zero. Layer names (after `context.namePrefix`): `conv1`, `pool1`, `conv2`, `pool2`,
- * `flatten`, `dense1`, `dense2`, ... and `dropout1`, ... when `dropout` > 0.
+ * `flatten`, `dense1`, `dense2`, ... and `dropout1`, ... when `dropout` > 0. The dropout layers are a
+ * tlkit class: a build with `dropout` > 0 registers it with tfjs ({@link registerModelLayers}), so
+ * the model can be cloned, saved and loaded again in the same process.
  * Input images need sides of at least `2 × (kernelSize + 1)` (12 for 5×5 kernels).
  *
  * @example
@@ -63,6 +66,9 @@ export const lenetBackbone = defineBackbone({
         { argument: 'inputShape', inputShape: [...context.inputShape] },
       );
     }
+    // The dropout layer is a tlkit class: register it, so the model can be cloned through JSON
+    // (core's trainer does) or saved and loaded again.
+    if (options.dropout > 0) registerModelLayers();
     const prefix = context.namePrefix;
     const glorot = (name: string) => tf.initializers.glorotUniform({ seed: deriveSeed(context.seed, name) });
     const pool = (name: string) =>

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed, TlkitError } from '@tlkit/core';
-import { registerCustomLayers } from './internal/seeded-dropout';
+import { registerModelLayers } from './register-model-layers';
 
 /** Options of {@link withNewHead}. */
 export interface NewHeadOptions {
@@ -208,7 +208,9 @@ export function listLayers(model: tf.LayersModel): LayerSummary[] {
 /**
  * A deep copy of `model`: the same architecture (layer names, configs, trainable flags) and a copy
  * of every weight, trainable or not (BN moving statistics included). Use it before
- * {@link withNewHead} or {@link cutAtLayer} to keep the original's weights untouched.
+ * {@link withNewHead} or {@link cutAtLayer} to keep the original's weights untouched. It rebuilds
+ * the architecture through tfjs's deserialiser, registering tlkit's layer classes first
+ * ({@link registerModelLayers}), so a dropout LeNet clones with no set-up.
  *
  * @example
  * ```ts
@@ -219,7 +221,7 @@ export async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel>
   if (!(model instanceof tf.LayersModel)) {
     throw new TlkitError('INVALID_ARGUMENT', 'model must be a tfjs LayersModel.', { argument: 'model' });
   }
-  registerCustomLayers();
+  registerModelLayers();
   const topology = model.toJSON(null, false) as unknown as tf.io.ModelJSON['modelTopology'];
   const copy = await tf.models.modelFromJSON({ modelTopology: topology });
   const weights = model.getWeights();

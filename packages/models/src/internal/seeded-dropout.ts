@@ -20,7 +20,9 @@ export interface SeededDropoutArgs {
  *
  * The call counter `k` is a non-trainable weight of the layer (`calls`, float32, exact up to 2²⁴
  * calls), so checkpoints and saved models carry it and a resumed run continues the sequence.
- * @internal
+ *
+ * Deserialising it needs the class registered with tfjs: `registerModelLayers()` does that (it is
+ * never done at import time). @internal
  */
 export class SeededDropout extends tf.layers.Layer {
   static readonly className = 'TlkitSeededDropout';
@@ -55,14 +57,4 @@ export class SeededDropout extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), rate: this.rate, seed: this.seed };
   }
-}
-
-tf.serialization.registerClass(SeededDropout);
-
-/**
- * Registers tlkit's custom layer classes with tfjs's deserialiser (idempotent). Called by the
- * loaders, so a bundler that drops unused modules cannot leave a saved model unloadable. @internal
- */
-export function registerCustomLayers(): void {
-  tf.serialization.registerClass(SeededDropout);
 }

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '@tlkit/core';
-import { registerCustomLayers } from '../internal/seeded-dropout';
+import { registerModelLayers } from '../register-model-layers';
 
 const MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
@@ -44,8 +44,9 @@ function expectedWeightBytes(specs: readonly tf.io.WeightsManifestEntry[]): numb
  * needs a native download; this one needs nothing but Node's `fs`.
  *
  * Saving creates the directory if needed and writes each file atomically (temporary file +
- * rename). Loading reads every path of the manifest (models sharded by the converter load too) and
- * checks the byte count against the manifest. `directory` may also be the path of a `model.json`.
+ * rename). Loading registers tlkit's layer classes with tfjs (`registerModelLayers`), reads every
+ * path of the manifest (models sharded by the converter load too) and checks the byte count
+ * against the manifest. `directory` may also be the path of a `model.json`.
  *
  * @throws TlkitError `DATA_NOT_FOUND` when the directory or `model.json` does not exist;
  *   `INVALID_ARTIFACT` when `model.json` is malformed, a weights path leaves the directory, or the
@@ -87,7 +88,8 @@ export function fileSystemIO(directory: string): tf.io.IOHandler {
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
-      registerCustomLayers();
+      // Before tfjs deserialises the topology: a saved dropout LeNet names tlkit's layer class.
+      registerModelLayers();
       const found = await stat(location.directory).catch(() => null);
       if (!found?.isDirectory()) {
         throw new TlkitError(
@@ -165,7 +167,8 @@ export async function saveModel(model: tf.LayersModel, directory: string): Promi
 /**
  * Loads a LayersModel saved by {@link saveModel}, by tfjs (`model.save(...)`) or by the
  * `tensorflowjs_converter` (Keras → tfjs layers format) from `directory` (or the path of its
- * `model.json`). Nothing is downloaded.
+ * `model.json`). Nothing is downloaded. tlkit's own layer classes (a `lenet`'s seeded dropout) are
+ * registered with tfjs first, so no set-up call is needed.
  *
  * @throws TlkitError `DATA_NOT_FOUND` for a missing directory or file, `INVALID_ARTIFACT` for a
  *   malformed one.

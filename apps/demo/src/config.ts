@@ -177,13 +177,14 @@ export function parseExperimentConfig(value: unknown, where = 'config'): Experim
 export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
   {
     "name": "office-1nn",                      optional title
+    "description": "1-NN on Office-Caltech",   optional notes (the protocol, what changed); not used by the run
     "dataset": "office_caltech10_surf",        a shipped dataset: office_caltech10_surf, mnist_usps, mnist_usps_jda
              | {"path": "DIR"},                or a folder of domain subfolders in the shipped format
                                                (DIR/<domain>/X.csv.gz|X.csv, y.csv, meta.json)
     "preprocess": "standard",                  standard (the dataset's published preprocessing) | l2 | zscore | none;
                                                applied per domain to the whole domain, before splits are taken
     "problem": "classification",               or "regression"
-    "pairs": "all" | [["caltech","amazon"], ...]
+    "pairs": "all" | [["caltech","amazon"], ["amazon","caltech"]]
                                                [SOURCE, TARGET] or [SOURCE, TARGET, TEST]; "all" = every ordered pair.
                                                A domain may name an official split: "usps:train", "usps:test".
                                                With TEST, the target is adapted to (unlabelled) and TEST is scored.
@@ -193,7 +194,7 @@ export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
                                                sit in a 20x20 box with a 4-pixel empty border, USPS digits fill the frame
     "seed": 0,                                 one run seed ...
     "seeds": [0, 1, 2],                        ... or several: tables show mean ± std over seeds
-    "targetLabeled": {"perClass": 3, "seed": 0},
+    "targetLabeled": {"perClass": 10, "seed": 0},
                                                draw that many labelled target samples per class (seeded; by default the
                                                run seed) for steps that declare they use target labels; every pipeline
                                                is then scored on the remaining target rows
@@ -210,7 +211,9 @@ export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
       {"name": "target-only", "trainOn": "target", "steps": [{"use": "logreg"}]},
       {"name": "fine-tune", "trainOn": "target", "steps": [{"use": "fine-tune", "freeze": "none"},
          {"use": "trainer", "backbone": {"use": "lenet"}, "epochs": 30, "pretrain": {"epochs": 5, "seed": 0}}]},
-      {"name": "fine-tune-cv", "trainOn": "target", "steps": [...],
+      {"name": "fine-tune-cv", "trainOn": "target", "steps": [{"use": "fine-tune", "freeze": "none"},
+         {"use": "trainer", "backbone": {"use": "lenet"}, "epochs": 30,
+          "pretrain": {"epochs": 5, "seed": 0, "optimizer": {"type": "adam", "learningRate": 0.001}}}],
        "select": {"folds": 5, "grid": {"steps[1].optimizer.learningRate": [0.0001, 0.001]}}}
     ]                                          steps use registry names (tlkit list) with that plugin's options;
                                                trainOn: source (default) | target | source+target — baselines trained on
@@ -229,5 +232,7 @@ export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
                                                mean accuracy (lowest mean squared error for regression; ties: first listed)
                                                is refitted on all labelled samples and scored on the test domain, which
                                                selection never sees. The choice and every candidate's score are in --json
-                                               (run.selection); run.seconds includes the selection fits
+                                               (run.selection); run.seconds includes the selection fits. A grid over the
+                                               "optimizer" of a trainer with "pretrain" needs pretrain's own "optimizer"
+                                               (as in fine-tune-cv): else pre-training would change with each candidate
   }`;

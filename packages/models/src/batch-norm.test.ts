@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { TlkitError } from '@tlkit/core';
 import { describe, expect, it } from 'vitest';
 import { freezeBatchNorm, resnet18Backbone, unfreezeBatchNorm } from './index';
 
@@ -56,6 +57,34 @@ describe('freezeBatchNorm', () => {
   it('names the BN layers when a requested one is not among them', () => {
     const model = tinyResNet();
     expect(() => freezeBatchNorm(model, { layers: ['conv1'] })).toThrow(/'conv1', which is not a BatchNormalization layer.*Known: bn1, stage1_block1_bn1/);
+    model.dispose();
+  });
+
+  it('rejects layers that are not an array of names (a bare string used to fail inside .map) and changes nothing', () => {
+    const model = tinyResNet();
+    const given = [
+      ['bn1', /got the string "bn1"/],
+      [['bn1', 7], /got \["bn1",7\]/],
+      [{ name: 'bn1' }, /got \{"name":"bn1"\}/],
+    ] as const;
+    for (const change of [freezeBatchNorm, unfreezeBatchNorm]) {
+      for (const [layers, shown] of given) {
+        let thrown: unknown;
+        try {
+          change(model, { layers: layers as unknown as string[] });
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(TlkitError);
+        expect(thrown).toMatchObject({ code: 'INVALID_ARGUMENT', details: { argument: 'options.layers' } });
+        expect((thrown as Error).message).toMatch(/options\.layers must be an array of layer names, e\.g\. \{ layers: \['bn1'\] \}/);
+        expect((thrown as Error).message).toMatch(shown);
+      }
+    }
+    // Nothing was frozen on the way: bn1 is still trainable and an array still works.
+    expect(model.getLayer('bn1').trainable).toBe(true);
+    expect(freezeBatchNorm(model, { layers: ['bn1'] })).toEqual(['bn1']);
+    expect(model.getLayer('bn1').trainable).toBe(false);
     model.dispose();
   });
 });

@@ -3,7 +3,10 @@ import { TlkitError } from '@tlkit/core';
 
 /** Options of {@link freezeBatchNorm} and {@link unfreezeBatchNorm}. */
 export interface BatchNormSelection {
-  /** Names of the BatchNormalization layers to change (default: every one, nested models included). */
+  /**
+   * Names of the BatchNormalization layers to change, as an array even for one layer
+   * (`['bn1']`); default: every one, nested models included.
+   */
   readonly layers?: readonly string[];
 }
 
@@ -30,6 +33,12 @@ function batchNormLayers(model: tf.LayersModel): tf.layers.Layer[] {
 function select(model: tf.LayersModel, selection: BatchNormSelection): tf.layers.Layer[] {
   if (!(model instanceof tf.LayersModel)) {
     throw new TlkitError('INVALID_ARGUMENT', 'model must be a tfjs LayersModel.', { argument: 'model' });
+  }
+  if (selection.layers !== undefined && (!Array.isArray(selection.layers) || selection.layers.some((name) => typeof name !== 'string'))) {
+    const given = typeof selection.layers === 'string' ? `the string ${JSON.stringify(selection.layers)}` : JSON.stringify(selection.layers);
+    throw new TlkitError('INVALID_ARGUMENT', `options.layers must be an array of layer names, e.g. { layers: ['bn1'] } for one layer; got ${given}.`, {
+      argument: 'options.layers',
+    });
   }
   const all = batchNormLayers(model);
   if (selection.layers === undefined) return all;
@@ -59,8 +68,9 @@ function select(model: tf.LayersModel, selection: BatchNormSelection): tf.layers
  * layers frozen. Undo with {@link unfreezeBatchNorm}.
  *
  * @param model any LayersModel (BN layers inside nested models are included).
- * @param options `layers`: names to freeze (default all).
- * @throws TlkitError `INVALID_ARGUMENT` naming the BN layers when a name is not one of them.
+ * @param options `layers`: an array of the names to freeze (default all).
+ * @throws TlkitError `INVALID_ARGUMENT` when `layers` is not an array of strings, or naming the BN
+ *   layers when a name is not one of them.
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '@tlkit/core';
+import { createRng, TlkitError } from '@tlkit/core';
 import { describe, expect, it } from 'vitest';
 import { cloneModel, cutAtLayer, lenetBackbone, listLayers, withNewHead } from './index';
 
@@ -16,6 +16,25 @@ const image = (count: number, seed: number) => {
 };
 
 const bytes = (tensor: tf.Tensor) => Buffer.from(tensor.dataSync().buffer);
+
+/** The error `call` throws (fails the test when it throws nothing). */
+function errorOf(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw');
+}
+
+/** Checks that `call` throws a TlkitError INVALID_ARGUMENT whose message and details name `argument`. */
+function expectInvalidArgument(call: () => unknown, argument: string, message: RegExp): void {
+  const error = errorOf(call);
+  expect(error).toBeInstanceOf(TlkitError);
+  expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { argument } });
+  expect((error as Error).message).toContain(argument);
+  expect((error as Error).message).toMatch(message);
+}
 
 describe('listLayers', () => {
   it('lists names, classes, output shapes and hand-computed parameter counts', () => {
@@ -102,6 +121,24 @@ describe('withNewHead', () => {
     body.dispose();
     model.dispose();
   });
+
+  it('rejects an unknown activation and a seed that is not an integer, before building anything', () => {
+    const model = classifier();
+    const tensors = tf.memory().numTensors;
+    const layers = model.layers.length;
+    expectInvalidArgument(() => withNewHead(model, 5, { activation: 'bogus' as 'linear' }), 'options.activation', /one of 'inherit', 'linear', 'softmax'; got "bogus"/);
+    // NaN used to act as seed 0 (deriveSeed takes seed >>> 0); fractions and strings are no seeds either.
+    for (const seed of [Number.NaN, 1.5, Number.POSITIVE_INFINITY, '3' as unknown as number]) {
+      expectInvalidArgument(() => withNewHead(model, 5, { seed }), 'options.seed', /must be an integer/);
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(model.layers).toHaveLength(layers);
+    // The accepted values still work: an explicit softmax, and negative integer seeds (as in core).
+    const softmax = withNewHead(model, 5, { activation: 'softmax', seed: -3, name: 'explicit' });
+    expect(softmax.getLayer('explicit').getConfig()['activation']).toBe('softmax');
+    softmax.dispose();
+    model.dispose();
+  });
 });
 
 describe('cutAtLayer', () => {
@@ -139,12 +176,17 @@ describe('cutAtLayer', () => {
       "no layer named 'dense3'. Known layers: input, conv1, pool1, conv2, pool2, flatten, dense1, dense2, head.",
     );
     expect(() => cutAtLayer(model, 'dense1', { output: 'global-average' })).toThrow(/needs a b × h × w × c output/);
+    // An unknown mode used to act as 'as-is'.
+    const tensors = tf.memory().numTensors;
+    expectInvalidArgument(() => cutAtLayer(model, 'pool2', { output: 'bogus' as 'flatten' }), 'options.output', /one of 'as-is', 'flatten', 'global-average'; got "bogus"/);
+    expect(tf.memory().numTensors).toBe(tensors);
     model.dispose();
   });
 });
 
 describe('cloneModel', () => {
   it('copies architecture and every weight byte for byte; the copy is independent', async () => {
+    const before = tf.memory().numTensors;
     const model = classifier();
     const copy = await cloneModel(model);
     expect(listLayers(copy)).toEqual(listLayers(model));
@@ -158,5 +200,6 @@ describe('cloneModel', () => {
     model.getWeights().forEach((weight, index) => expect(bytes(weight).equals(original[index])).toBe(true));
     copy.dispose();
     model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -2,9 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { deriveSeed, TlkitError } from '@tlkit/core';
 import { registerModelLayers } from './register-model-layers';
 
+/** Activations {@link withNewHead} accepts in `options.activation`. */
+const HEAD_ACTIVATIONS = ['inherit', 'linear', 'softmax'] as const;
+
+/** Output modes {@link cutAtLayer} accepts in `options.output`. */
+const CUT_OUTPUTS = ['as-is', 'flatten', 'global-average'] as const;
+
 /** Options of {@link withNewHead}. */
 export interface NewHeadOptions {
-  /** Seed of the new classifier's Glorot-uniform kernel (default 0). */
+  /** Seed of the new classifier's Glorot-uniform kernel, an integer (default 0). */
   readonly seed?: number;
   /** Name of the new classifier layer (default `'classifier'`). */
   readonly name?: string;
@@ -54,6 +60,16 @@ function shareLayers(source: tf.LayersModel, derived: tf.LayersModel): void {
   }
 }
 
+/** Throws `INVALID_ARGUMENT` naming `argument` and the allowed values when `value` is not one of them. */
+function requireOneOf<Allowed extends string>(value: unknown, allowed: readonly Allowed[], argument: string): asserts value is Allowed | undefined {
+  if (value !== undefined && !(allowed as readonly unknown[]).includes(value)) {
+    throw new TlkitError('INVALID_ARGUMENT', `${argument} must be one of ${allowed.map((option) => `'${option}'`).join(', ')}; got ${JSON.stringify(value)}.`, {
+      argument,
+      allowed: [...allowed],
+    });
+  }
+}
+
 function requireLayersModel(model: unknown, argument = 'model'): asserts model is tf.LayersModel {
   if (!(model instanceof tf.LayersModel)) {
     throw new TlkitError('INVALID_ARGUMENT', `${argument} must be a tfjs LayersModel (tf.model / tf.sequential / tf.loadLayersModel); got ${model === null ? 'null' : typeof model}.`, {
@@ -80,10 +96,12 @@ function requireLayersModel(model: unknown, argument = 'model'): asserts model i
  *
  * @param model a LayersModel with one output produced by a Dense layer.
  * @param numClasses units of the new classifier (a positive integer).
- * @param options `seed` (0), `name` ('classifier'), `activation` ('inherit').
+ * @param options `seed` (an integer, default 0), `name` ('classifier'), `activation` ('inherit',
+ *   or 'linear' / 'softmax').
  * @throws TlkitError `INVALID_ARGUMENT` when the last layer is not Dense (cut the model with
- *   {@link cutAtLayer} and add your own head), when `numClasses` is not a positive integer, or when
- *   `name` is taken by another layer.
+ *   {@link cutAtLayer} and add your own head), when `numClasses` is not a positive integer, when
+ *   `seed` is not an integer, when `activation` is not one of the three above, or when `name` is
+ *   taken by another layer.
  *
  * @example
  * ```ts
@@ -96,6 +114,10 @@ export function withNewHead(model: tf.LayersModel, numClasses: number, options: 
   if (!Number.isInteger(numClasses) || numClasses < 1) {
     throw new TlkitError('INVALID_ARGUMENT', `numClasses must be a positive integer; got ${numClasses}.`, { argument: 'numClasses' });
   }
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) {
+    throw new TlkitError('INVALID_ARGUMENT', `options.seed must be an integer (e.g. { seed: 0 }); got ${String(options.seed)}.`, { argument: 'options.seed' });
+  }
+  requireOneOf(options.activation, HEAD_ACTIVATIONS, 'options.activation');
   const output = model.outputs[0];
   const classifier = output.sourceLayer;
   if (classifier.getClassName() !== 'Dense' || output.inputs.length !== 1) {
@@ -113,6 +135,7 @@ export function withNewHead(model: tf.LayersModel, numClasses: number, options: 
   const activation = options.activation === undefined || options.activation === 'inherit' ? String(oldConfig['activation'] ?? 'linear') : options.activation;
   const head = tf.layers.dense({
     units: numClasses,
+    // 'linear', 'softmax' (checked above) or the old classifier's own, a name tfjs wrote itself.
     activation: activation as 'linear',
     useBias: oldConfig['useBias'] !== false,
     kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(options.seed ?? 0, 'head') }),
@@ -136,7 +159,8 @@ export function withNewHead(model: tf.LayersModel, numClasses: number, options: 
  * @param layerName a name from {@link listLayers}.
  * @param options `output` ('as-is' | 'flatten' | 'global-average'), `name`.
  * @throws TlkitError `INVALID_ARGUMENT` naming the known layers when `layerName` is not one of
- *   them, or when `'global-average'` meets an output that is not `b × h × w × c`.
+ *   them, when `output` is not one of the three modes, or when `'global-average'` meets an output
+ *   that is not `b × h × w × c`.
  *
  * @example
  * ```ts
@@ -145,6 +169,7 @@ export function withNewHead(model: tf.LayersModel, numClasses: number, options: 
  */
 export function cutAtLayer(model: tf.LayersModel, layerName: string, options: CutOptions = {}): tf.LayersModel {
   requireLayersModel(model);
+  requireOneOf(options.output, CUT_OUTPUTS, 'options.output');
   const layer = model.layers.find((candidate) => candidate.name === layerName);
   const known = model.layers.map((candidate) => candidate.name);
   if (!layer) {

@@ -219,6 +219,7 @@ export type {
   LabeledBatch,
   PretrainedState,
   TrainingBatch,
+  TrainingCheckContext,
   TrainingHooks,
   TrainingModel,
   TrainingOutputs,

@@ -61,6 +61,51 @@ export type FeatureExtractorOptions = z.input<typeof featureExtractorSchema>;
 
 const neverTargetLabels = { problems: ['classification', 'regression'] as const, targetLabels: 'never' as const, acceptsSampleWeights: false };
 
+/** Which backbone layers start frozen, when which unfreeze, and each layer's learning-rate factor. */
+function layerPlan(options: ParsedFineTune, backbone: tf.LayersModel) {
+  const layers = weightedLayers(backbone);
+  let frozenAtStart: Set<string>;
+  if (options.freeze === 'backbone') frozenAtStart = new Set(layers.map((entry) => entry.name));
+  else if (options.freeze === 'none') frozenAtStart = new Set();
+  else frozenAtStart = matchLayers(options.freeze, layers, 'fine-tune freeze');
+  const schedule = options.unfreeze.map((entry, index) => ({
+    epoch: entry.epoch,
+    names:
+      entry.layers === 'all'
+        ? new Set(layers.map((layer) => layer.name))
+        : typeof entry.layers === 'number'
+          ? topLayers(entry.layers, layers, `fine-tune unfreeze[${index}].layers`)
+          : matchLayers(entry.layers, layers, `fine-tune unfreeze[${index}].layers`),
+  }));
+  const layerFactor = new Map<string, number>();
+  const { backbone: backboneFactor, layerDecay } = options.learningRates;
+  layers.forEach((entry, index) => layerFactor.set(entry.name, backboneFactor * layerDecay ** (layers.length - 1 - index)));
+  for (const [pattern, factor] of Object.entries(options.learningRates.layers)) {
+    for (const layerName of matchLayers([pattern], layers, 'fine-tune learningRates.layers')) {
+      layerFactor.set(layerName, (layerFactor.get(layerName) ?? 1) * factor);
+    }
+  }
+  return { layers, frozenAtStart, schedule, layerFactor };
+}
+
+/** `head: 'keep'` needs a pre-trained source head with as many outputs as the task head. */
+function checkKeptHead(sourceOutputs: number | undefined, taskOutputs: number): void {
+  if (sourceOutputs === undefined) {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      "fine-tune head 'keep' starts the task head from the pre-trained source head, but the run has none; give the trainer a pretrain option (e.g. \"pretrain\": { \"epochs\": 5 }) or use head 'new'.",
+      { argument: 'head' },
+    );
+  }
+  if (sourceOutputs !== taskOutputs) {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      `fine-tune head 'keep' needs the source head's shape; the source task has ${sourceOutputs} outputs and this task ${taskOutputs}. Use head 'new'.`,
+      { argument: 'head' },
+    );
+  }
+}
+
 /**
  * The hooks of a fine-tuning schedule: frozen layers by epoch (learning-rate factor 0 leaves a
  * weight out of the gradient and the update), discriminative factors, BN layers in inference mode
@@ -71,7 +116,7 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
   let headLayers = new Set<string>();
   let frozenAtStart = new Set<string>();
   let schedule: { epoch: number; names: Set<string> }[] = [];
-  const layerFactor = new Map<string, number>();
+  let layerFactor = new Map<string, number>();
   const restorers: (() => void)[] = [];
   let currentEpoch = 0;
 
@@ -82,43 +127,23 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
 
   return {
     name,
+    check(context) {
+      layerPlan(options, context.backbone);
+      if (options.head === 'keep') checkKeptHead(context.sourceHead?.outputs, context.problem === 'classification' ? context.numClasses : 1);
+    },
     setup(context) {
-      layers = weightedLayers(context.model.backbone);
+      ({ layers, frozenAtStart, schedule, layerFactor } = layerPlan(options, context.model.backbone));
       headLayers = layerNamesOf(context.model.head);
-      if (options.freeze === 'backbone') frozenAtStart = new Set(layers.map((entry) => entry.name));
-      else if (options.freeze === 'none') frozenAtStart = new Set();
-      else frozenAtStart = matchLayers(options.freeze, layers, 'fine-tune freeze');
-      schedule = options.unfreeze.map((entry, index) => ({
-        epoch: entry.epoch,
-        names:
-          entry.layers === 'all'
-            ? new Set(layers.map((layer) => layer.name))
-            : typeof entry.layers === 'number'
-              ? topLayers(entry.layers, layers, `fine-tune unfreeze[${index}].layers`)
-              : matchLayers(entry.layers, layers, `fine-tune unfreeze[${index}].layers`),
-      }));
-      const { backbone, layerDecay } = options.learningRates;
-      layers.forEach((entry, index) => layerFactor.set(entry.name, backbone * layerDecay ** (layers.length - 1 - index)));
-      for (const [pattern, factor] of Object.entries(options.learningRates.layers)) {
-        for (const layerName of matchLayers([pattern], layers, 'fine-tune learningRates.layers')) {
-          layerFactor.set(layerName, (layerFactor.get(layerName) ?? 1) * factor);
-        }
-      }
       if (options.head === 'keep') {
         const pretrained = context.pretrained;
-        if (!pretrained?.head) {
-          throw new TlkitError(
-            'INVALID_CONFIG',
-            "fine-tune head 'keep' starts the task head from the pre-trained source head, but the run has none; give the trainer a pretrain option (e.g. \"pretrain\": { \"epochs\": 5 }) or use head 'new'.",
-            { argument: 'head' },
-          );
-        }
+        checkKeptHead(pretrained?.head ? pretrained.numClasses : undefined, context.problem === 'classification' ? context.numClasses : 1);
+        if (!pretrained?.head) return;
         const from = pretrained.head.weights;
         const to = context.model.head.weights;
         if (from.length !== to.length || from.some((weight, index) => weight.shape.join('x') !== to[index].shape.join('x'))) {
           throw new TlkitError(
             'INVALID_CONFIG',
-            `fine-tune head 'keep' needs the source head's shape; the source task has ${pretrained.numClasses} outputs and this task ${context.problem === 'classification' ? context.numClasses : 1}. Use head 'new'.`,
+            `fine-tune head 'keep' needs a source head of the task head's shape; the source head has weights ${from.map((weight) => `[${weight.shape.join(', ')}]`).join(', ')}, the task head ${to.map((weight) => `[${weight.shape.join(', ')}]`).join(', ')}. Use head 'new'.`,
             { argument: 'head' },
           );
         }

@@ -22,6 +22,24 @@ export type LwfOptions = z.input<typeof lwfSchema>;
 
 const RESPONSE_CHUNK = 512;
 
+/** LwF needs the old model, and responses recorded on the images the batches show. */
+function checkOldModel(hasOldHead: boolean, augmented: boolean): void {
+  if (!hasOldHead) {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      'lwf needs the old model (backbone and old head): give the trainer a pretrain option (e.g. "pretrain": { "epochs": 5 }), or initialModel with a head, so the run starts from a network trained on the source task.',
+      { argument: 'pretrain' },
+    );
+  }
+  if (augmented) {
+    throw new TlkitError(
+      'INVALID_CONFIG',
+      "lwf records the old model's responses on the training images once, before training, but the trainer's augment warps every batch, so the recorded responses would not belong to the images they are compared with; remove the trainer's augment (pretrain.augment is fine).",
+      { argument: 'augment' },
+    );
+  }
+}
+
 /**
  * The old-task loss of Learning without Forgetting for one batch: the mean over samples of the
  * cross-entropy between the temperature-softened recorded responses y'_o and the current ones ŷ'_o,
@@ -82,22 +100,13 @@ export const lwfPlugin = definePlugin({
       let newHeadLayers = new Set<string>();
       return {
         name: 'lwf',
+        check(context) {
+          checkOldModel(context.sourceHead !== undefined, context.augmented);
+        },
         setup(context) {
           const pretrained = context.pretrained;
-          if (!pretrained?.head) {
-            throw new TlkitError(
-              'INVALID_CONFIG',
-              'lwf needs the old model (backbone and old head): give the trainer a pretrain option (e.g. "pretrain": { "epochs": 5 }), or initialModel with a head, so the run starts from a network trained on the source task.',
-              { argument: 'pretrain' },
-            );
-          }
-          if (context.augmented) {
-            throw new TlkitError(
-              'INVALID_CONFIG',
-              "lwf records the old model's responses on the training images once, before training, but the trainer's augment warps every batch, so the recorded responses would not belong to the images they are compared with; remove the trainer's augment (pretrain.augment is fine).",
-              { argument: 'augment' },
-            );
-          }
+          checkOldModel(pretrained?.head !== undefined, context.augmented);
+          if (!pretrained?.head) return;
           oldHead = pretrained.head;
           // Without a distillation term nothing trains the old head: it stays frozen.
           oldHead.trainable = options.lambda > 0;

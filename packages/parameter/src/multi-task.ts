@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { definePlugin, TlkitError, type TrainingHooks } from '@tlkit/core';
+import { definePlugin, type Matrix, TlkitError, type TrainingHooks } from '@tlkit/core';
 import { z } from 'zod';
 
 const taskSchema = z
@@ -31,6 +31,42 @@ const multiTaskSchema = z
 
 /** Options of {@link multiTask}. */
 export type MultiTaskOptions = z.input<typeof multiTaskSchema>;
+
+type LabeledSet = { readonly X: Matrix; readonly y: Int32Array | Float64Array };
+
+/**
+ * A task's labelled set and the size of its label space (its own `numClasses`, else the source
+ * head's for the source task, else the run's), with every label checked to be in it.
+ */
+function taskSet(
+  task: z.output<typeof taskSchema>,
+  index: number,
+  sets: { readonly labeledSource?: LabeledSet; readonly targetLabeled?: LabeledSet; readonly numClasses: number },
+  sourceHeadOutputs: number | undefined,
+): { set: LabeledSet; classes: number } {
+  const set = task.data === 'source' ? sets.labeledSource : sets.targetLabeled;
+  if (!set) {
+    throw new TlkitError(
+      task.data === 'source' ? 'INVALID_ARGUMENT' : 'MISSING_TARGET_LABELS',
+      task.data === 'source'
+        ? 'multi-task: the run gives no labelled source set to the training loop; use the trainer.'
+        : 'multi-task tasks[].data "targetLabeled" needs labelled target samples: pass task.targetLabeled (the CLI: "targetLabeled": { "perClass": N }).',
+      { argument: `tasks[${index}].data` },
+    );
+  }
+  const classes = task.numClasses ?? (task.data === 'source' && sourceHeadOutputs !== undefined ? sourceHeadOutputs : sets.numClasses);
+  const labels = set.y;
+  for (let i = 0; i < labels.length; i++) {
+    if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes) {
+      throw new TlkitError(
+        'INVALID_ARGUMENT',
+        `multi-task tasks[${index}] (${task.data}) has label ${labels[i]} at row ${i}, outside 0..${classes - 1}; set tasks[${index}].numClasses to the size of its label space.`,
+        { argument: `tasks[${index}].numClasses` },
+      );
+    }
+  }
+  return { set, classes };
+}
 
 /** Mean softmax cross-entropy of `logits` against int32 labels. @internal */
 export function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
@@ -85,31 +121,14 @@ export const multiTaskPlugin = definePlugin({
       const hookSeed = context.seed;
       return {
         name: 'multi-task',
+        check(context) {
+          options.tasks.forEach((task, index) => taskSet(task, index, context, context.sourceHead?.outputs));
+        },
         setup(setup) {
           options.tasks.forEach((task, index) => {
-            const set = task.data === 'source' ? setup.labeledSource : setup.targetLabeled;
-            if (!set) {
-              throw new TlkitError(
-                task.data === 'source' ? 'INVALID_ARGUMENT' : 'MISSING_TARGET_LABELS',
-                task.data === 'source'
-                  ? 'multi-task: the run gives no labelled source set to the training loop; use the trainer.'
-                  : 'multi-task tasks[].data "targetLabeled" needs labelled target samples: pass task.targetLabeled (the CLI: "targetLabeled": { "perClass": N }).',
-                { argument: `tasks[${index}].data` },
-              );
-            }
+            const { set, classes } = taskSet(task, index, setup, setup.pretrained?.head ? setup.pretrained.numClasses : undefined);
             const sourceHead = task.data === 'source' ? setup.pretrained?.head : undefined;
-            const reuse = sourceHead !== undefined && (task.numClasses ?? setup.pretrained!.numClasses) === setup.pretrained!.numClasses;
-            const classes = task.numClasses ?? (sourceHead ? setup.pretrained!.numClasses : setup.numClasses);
-            const labels = set.y;
-            for (let i = 0; i < labels.length; i++) {
-              if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes) {
-                throw new TlkitError(
-                  'INVALID_ARGUMENT',
-                  `multi-task tasks[${index}] (${task.data}) has label ${labels[i]} at row ${i}, outside 0..${classes - 1}; set tasks[${index}].numClasses to the size of its label space.`,
-                  { argument: `tasks[${index}].numClasses` },
-                );
-              }
-            }
+            const reuse = sourceHead !== undefined && classes === setup.pretrained!.numClasses;
             let head: tf.LayersModel;
             let name = task.data === 'source' ? 'source' : 'target';
             if (reuse) {

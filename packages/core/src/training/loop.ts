@@ -15,6 +15,7 @@ import type {
   LabeledBatch,
   PretrainedState,
   TrainingBatch,
+  TrainingCheckContext,
   TrainingHooks,
   TrainingModel,
   TrainingOutputs,
@@ -383,21 +384,12 @@ export async function runTraining(
     };
   }
 
-  const hooks: TrainingHooks[] = [];
+  let hooks: TrainingHooks[];
   try {
-    for (const [index, step] of steps.entries()) {
-      hooks.push(
-        step.doCreateHooks({
-          ...context,
-          seed: deriveSeed(context.seed, 'hook', index, step.name),
-          rng: createRng(deriveSeed(context.seed, 'hook', index, step.name)),
-        }),
-      );
-    }
+    hooks = createHooks(steps, context);
   } catch (error) {
-    // A step that fails to create its hooks leaves nothing behind: the hooks made so far, the
-    // pre-trained snapshots and the model are freed.
-    for (const hook of hooks) hook.dispose?.();
+    // A step that fails to create its hooks leaves nothing behind: the pre-trained snapshots and
+    // the model are freed (createHooks frees the hooks it made).
     for (const snapshot of snapshots) snapshot.value.dispose();
     disposeModel(model);
     throw error;
@@ -481,6 +473,20 @@ export async function runTraining(
   };
 
   try {
+    checkHooks(hooks, steps, {
+      backbone,
+      problem,
+      numClasses,
+      inputShape,
+      featureDim,
+      source: data.train,
+      target: data.target,
+      ...(data.targetLabeled ? { targetLabeled: data.targetLabeled } : {}),
+      ...(data.labeledSource ? { labeledSource: data.labeledSource } : {}),
+      ...(data.imageShape ? { imageShape: data.imageShape } : {}),
+      augmented: options.augment !== undefined,
+      ...(pretrained?.head ? { sourceHead: { outputs: pretrained.numClasses } } : {}),
+    });
     for (const [index, hook] of hooks.entries()) {
       // Labelled target samples reach only the steps that declare they use them.
       if (steps[index].needs.targetLabels === 'never') {
@@ -766,6 +772,81 @@ export async function runTraining(
     throw error;
   } finally {
     disposeAll();
+  }
+}
+
+/** Each step's hooks, seeded per step; when one step fails, the hooks made so far are freed. */
+function createHooks(steps: readonly TrainingStrategy[], context: StepContext): TrainingHooks[] {
+  const hooks: TrainingHooks[] = [];
+  try {
+    for (const [index, step] of steps.entries()) {
+      hooks.push(
+        step.doCreateHooks({
+          ...context,
+          seed: deriveSeed(context.seed, 'hook', index, step.name),
+          rng: createRng(deriveSeed(context.seed, 'hook', index, step.name)),
+        }),
+      );
+    }
+  } catch (error) {
+    for (const hook of hooks) hook.dispose?.();
+    throw error;
+  }
+  return hooks;
+}
+
+/** Runs every hook's `check`; labelled target samples reach only the steps that declare they use them. */
+function checkHooks(hooks: readonly TrainingHooks[], steps: readonly TrainingStrategy[], checkContext: TrainingCheckContext): void {
+  for (const [index, hook] of hooks.entries()) {
+    if (!hook.check) continue;
+    if (steps[index].needs.targetLabels === 'never') {
+      const { targetLabeled: _hidden, ...withoutTargetLabels } = checkContext;
+      hook.check(withoutTargetLabels);
+    } else {
+      hook.check(checkContext);
+    }
+  }
+}
+
+/**
+ * Runs the training steps' `check`s against the run as it will be, before any training: the
+ * trainer calls it before pre-training, so a configuration error (an unknown layer name, LwF with
+ * `augment`, ...) does not come after minutes of it. Builds the backbone only when a hook has a
+ * check, and frees it and the hooks again.
+ * @internal Used by the `trainer`.
+ */
+export function checkTrainingSteps(
+  options: TrainingRunOptions,
+  data: TrainingData,
+  steps: readonly TrainingStrategy[],
+  context: StepContext,
+  sourceHeadOutputs: number | undefined,
+): void {
+  const hooks = createHooks(steps, context);
+  let built: tf.LayersModel | undefined;
+  try {
+    if (!hooks.some((hook) => hook.check)) return;
+    const inputShape = data.imageShape ? [...data.imageShape] : [data.train.X.cols];
+    const backbone =
+      options.initialModel?.backbone ??
+      (built = buildBackbone(options.backbone, { inputShape, seed: deriveSeed(context.seed, 'backbone'), namePrefix: 'backbone_' }));
+    checkHooks(hooks, steps, {
+      backbone,
+      problem: data.problem,
+      numClasses: data.numClasses,
+      inputShape,
+      featureDim: backbone.outputs[0].shape[1] as number,
+      source: data.train,
+      target: data.target,
+      ...(data.targetLabeled ? { targetLabeled: data.targetLabeled } : {}),
+      ...(data.labeledSource ? { labeledSource: data.labeledSource } : {}),
+      ...(data.imageShape ? { imageShape: data.imageShape } : {}),
+      augmented: options.augment !== undefined,
+      ...(sourceHeadOutputs !== undefined ? { sourceHead: { outputs: sourceHeadOutputs } } : {}),
+    });
+  } finally {
+    for (const hook of hooks) hook.dispose?.();
+    built?.dispose();
   }
 }
 

@@ -15,6 +15,7 @@ import { augmentationSchema } from './augment';
 import { BatchSource } from './batches';
 import {
   buildHead,
+  checkTrainingSteps,
   disposeModel,
   type InitialModel,
   type InitialWeights,
@@ -402,18 +403,21 @@ async function fitNetwork(
   context: StepContext,
   pretrain?: z.output<typeof pretrainSchema>,
 ): Promise<FittedNetwork> {
+  const trainingData = {
+    train: input.train,
+    target: input.target,
+    ...(input.targetLabeled ? { targetLabeled: input.targetLabeled } : {}),
+    labeledSource: input.source,
+    problem: context.problem,
+    numClasses: context.numClasses,
+    ...(context.shape ? { imageShape: context.shape } : {}),
+  };
+  // The training steps' checks run before pre-training, so a bad step fails in milliseconds.
+  if (pretrain) checkTrainingSteps(options, trainingData, input.trainingSteps, context, context.problem === 'classification' ? context.numClasses : 1);
   const pretrained = pretrain ? await pretrainOnSource(options, pretrain, input, context) : undefined;
   const result = await runTraining(
     { ...options, ...(pretrained ? { initialWeights: pretrained.weights } : {}) },
-    {
-      train: input.train,
-      target: input.target,
-      ...(input.targetLabeled ? { targetLabeled: input.targetLabeled } : {}),
-      labeledSource: input.source,
-      problem: context.problem,
-      numClasses: context.numClasses,
-      ...(context.shape ? { imageShape: context.shape } : {}),
-    },
+    trainingData,
     input.trainingSteps,
     context,
   );

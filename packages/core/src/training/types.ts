@@ -148,6 +148,33 @@ export interface TrainingSetupContext {
   readonly stepsPerEpoch: number;
 }
 
+/**
+ * What a hook's `check` sees: the run as it will be, before anything trains (the trainer calls
+ * `check` before pre-training, and the loop calls it again before `setup`). Read it; keep nothing.
+ */
+export interface TrainingCheckContext {
+  /** The backbone the run trains (untrained when the check runs before pre-training): its layers and shapes. */
+  readonly backbone: tf.LayersModel;
+  readonly problem: ProblemType;
+  readonly numClasses: number;
+  /** Shape of one input sample: `[d]` or `[h, w, c]`. */
+  readonly inputShape: readonly number[];
+  /** Width of the backbone's feature output. */
+  readonly featureDim: number;
+  readonly source: TrainingSetupContext['source'];
+  readonly target: TrainingSetupContext['target'];
+  readonly targetLabeled?: TrainingSetupContext['targetLabeled'];
+  readonly labeledSource?: TrainingSetupContext['labeledSource'];
+  readonly imageShape?: ImageShape;
+  /** True when the loop augments the training batches (trainer `augment`). */
+  readonly augmented: boolean;
+  /**
+   * The pre-trained source head the run will start from (trainer `pretrain`, or `initialModel`
+   * with a head): its number of outputs. Absent when the run has none.
+   */
+  readonly sourceHead?: { readonly outputs: number };
+}
+
 /** Metrics of one finished epoch. */
 export interface EpochLogs {
   /** Mean of each loss term over the epoch (`task` plus one per hook term). */
@@ -171,6 +198,12 @@ export interface TrainingHooks {
   readonly name?: string;
   /** True when `loss` needs a target batch in every step. */
   readonly needsTargetBatch?: boolean;
+  /**
+   * Rejects a configuration that cannot run (unknown layer names, a missing pre-trained head, ...)
+   * with a `TlkitError`, before any training: the trainer calls it before pre-training, so an error
+   * does not come after minutes of it. Synchronous, and allocates no tensors.
+   */
+  check?(context: TrainingCheckContext): void;
   /** Called once before the first epoch: add a discriminator, snapshot the model, freeze layers. */
   setup?(context: TrainingSetupContext): void | Promise<void>;
   /** Extra variables to optimise (a discriminator's weights). */

@@ -95,7 +95,8 @@ function buildTaskHead(featureDim: number, classes: number, seed: number, name: 
  *
  *   L = L_run + Σ_t w_t · CE_t(head_t(backbone(x_t)), y_t).
  *
- * Label spaces may differ in size (`numClasses` per task). Extra heads are named `'source'` and
+ * An extra task's label space may be smaller than the run's (`numClasses` per extra task); the
+ * run's own head is as wide as the task's `numClasses`. Extra heads are named `'source'` and
  * `'target'`; the fitted network predicts with them through `predictWithHead`.
  *
  * Options (defaults): `tasks` ([{ data: 'source', weight: 1 }]; entries `{ data: 'source' |

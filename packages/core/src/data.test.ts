@@ -85,3 +85,15 @@ describe('toMatrix', () => {
     cube.dispose();
   });
 });
+
+describe('Matrix.selectRows', () => {
+  it('copies the rows at the indices, in their order', () => {
+    const matrix = Matrix.fromRows([[0, 1], [2, 3], [4, 5]]);
+    expect(Array.from(matrix.selectRows([2, 0, 2]).data)).toEqual([4, 5, 0, 1, 4, 5]);
+  });
+
+  it.each([[[3]], [[-1]], [[1.5]], [[Number.NaN]]])('rejects index %j with INVALID_ARGUMENT naming indices', (indices) => {
+    const matrix = Matrix.fromRows([[0, 1], [2, 3], [4, 5]]);
+    expect(() => matrix.selectRows(indices)).toThrow(/selectRows: indices\[0\] = .* is not a row of this 3 x 2 matrix/);
+  });
+});

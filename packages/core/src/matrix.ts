@@ -100,11 +100,19 @@ export class Matrix {
     return out;
   }
 
-  /** The rows at the given indices, in that order. */
+  /**
+   * The rows at the given indices, in that order.
+   * @throws TlkitError `INVALID_ARGUMENT` for an index that is not an integer in `[0, rows)`.
+   */
   selectRows(indices: ArrayLike<number>): Matrix {
     const out = new Matrix(indices.length, this.cols);
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k];
+      if (!Number.isInteger(i) || i < 0 || i >= this.rows) {
+        throw new TlkitError('INVALID_ARGUMENT', `Matrix.selectRows: indices[${k}] = ${i} is not a row of this ${this.rows} x ${this.cols} matrix; give integers in [0, ${this.rows}).`, {
+          argument: 'indices',
+        });
+      }
       out.data.set(this.data.subarray(i * this.cols, (i + 1) * this.cols), k * this.cols);
     }
     return out;

@@ -1,34 +1,9 @@
 import { z } from 'zod';
+import { corePlugins } from './builtin-plugins';
 import { TlkitError } from './errors';
+import { store } from './registry-store';
 import { isPlugin, type Plugin } from './plugin';
 import { isStrategy, type Strategy, type StrategyRole } from './strategy';
-
-const REGISTRY_KEY = Symbol.for('tlkit.registry.v1');
-
-/** A named factory of something other than a strategy (backbones), kept beside the plugins. */
-export interface NamedComponent {
-  readonly name: string;
-  readonly description: string;
-}
-
-interface RegistryStore {
-  readonly plugins: Map<string, Plugin>;
-  readonly components: Map<string, Map<string, NamedComponent>>;
-}
-
-/**
- * The one registry of this JavaScript realm. It lives on `globalThis` under a `Symbol.for` key,
- * so the ESM and CJS copies of `@tlkit/core` (or two versions) share it.
- */
-function store(): RegistryStore {
-  const holder = globalThis as unknown as Record<symbol, RegistryStore | undefined>;
-  let registry = holder[REGISTRY_KEY];
-  if (!registry) {
-    registry = { plugins: new Map(), components: new Map() };
-    holder[REGISTRY_KEY] = registry;
-  }
-  return registry;
-}
 
 /**
  * Registers plugins so configs, the CLI and `loadPipeline` can find them by name.
@@ -41,7 +16,7 @@ export function registerPlugin(plugin: Plugin | readonly Plugin[], options: { re
     if (!isPlugin(entry)) {
       throw new TlkitError('INVALID_ARGUMENT', 'registerPlugin: expected a plugin made by definePlugin().');
     }
-    const existing = store().plugins.get(entry.name);
+    const existing = lookupPlugin(entry.name);
     if (existing && existing !== entry && !options.replace) {
       if (existing.kind === entry.kind && existing.role === entry.role && existing.description === entry.description) {
         continue; // the same plugin from another copy of its package (ESM + CJS)
@@ -55,16 +30,31 @@ export function registerPlugin(plugin: Plugin | readonly Plugin[], options: { re
   }
 }
 
-/** Removes a plugin by name (tests, hot reload). */
+/** A registered plugin, else one of core's own (which need no registration). */
+function lookupPlugin(name: string): Plugin | undefined {
+  return store().plugins.get(name) ?? corePlugins().find((plugin) => plugin.name === name);
+}
+
+/** Every known plugin by name: core's own, overridden by registered ones of the same name. */
+function knownPlugins(): Map<string, Plugin> {
+  const known = new Map<string, Plugin>(corePlugins().map((plugin) => [plugin.name, plugin]));
+  for (const [name, plugin] of store().plugins) known.set(name, plugin);
+  return known;
+}
+
+/** Removes a registered plugin by name (tests, hot reload); core's own plugins stay known. */
 export function unregisterPlugin(name: string): void {
   store().plugins.delete(name);
 }
 
-/** The plugin registered as `name`, or throws `UNKNOWN_PLUGIN` listing the known names. */
+/**
+ * The plugin registered as `name` (core's own — `knn`, `logreg`, `ridge`, `svm`, `svc`, `trainer`,
+ * `mlp` — are always known), or throws `UNKNOWN_PLUGIN` listing the known names.
+ */
 export function getPlugin(name: string): Plugin {
-  const plugin = store().plugins.get(name);
+  const plugin = lookupPlugin(name);
   if (!plugin) {
-    const known = [...store().plugins.keys()].sort();
+    const known = [...knownPlugins().keys()].sort();
     throw new TlkitError(
       'UNKNOWN_PLUGIN',
       `no plugin named '${name}' is registered. Known: ${known.length ? known.join(', ') : '(none)'}. Install and register its package (the CLI: --plugin PACKAGE or "plugins": [...] in the config).`,
@@ -74,45 +64,16 @@ export function getPlugin(name: string): Plugin {
   return plugin;
 }
 
-/** True when a plugin is registered under `name`. */
+/** True when a plugin is known under `name` (registered, or one of core's own). */
 export function hasPlugin(name: string): boolean {
-  return store().plugins.has(name);
+  return lookupPlugin(name) !== undefined;
 }
 
-/** All registered plugins, sorted by kind, then role, then name. */
+/** All known plugins (core's own and the registered ones), sorted by kind, then role, then name. */
 export function listPlugins(): Plugin[] {
-  return [...store().plugins.values()].sort(
+  return [...knownPlugins().values()].sort(
     (a, b) => a.kind.localeCompare(b.kind) || a.role.localeCompare(b.role) || a.name.localeCompare(b.name),
   );
-}
-
-/** Registers a named component (e.g. a backbone) in the given namespace. @internal */
-export function registerComponent<T extends NamedComponent>(namespace: string, component: T): void {
-  let space = store().components.get(namespace);
-  if (!space) {
-    space = new Map();
-    store().components.set(namespace, space);
-  }
-  space.set(component.name, component);
-}
-
-/** Looks a named component up, or throws `UNKNOWN_PLUGIN`. @internal */
-export function getComponent<T extends NamedComponent>(namespace: string, name: string): T {
-  const component = store().components.get(namespace)?.get(name);
-  if (!component) {
-    const known = [...(store().components.get(namespace)?.keys() ?? [])].sort();
-    throw new TlkitError(
-      'UNKNOWN_PLUGIN',
-      `no ${namespace} named '${name}' is registered. Known: ${known.length ? known.join(', ') : '(none)'}.`,
-      { name, known },
-    );
-  }
-  return component as T;
-}
-
-/** Every component of a namespace. @internal */
-export function listComponents<T extends NamedComponent>(namespace: string): T[] {
-  return [...(store().components.get(namespace)?.values() ?? [])] as T[];
 }
 
 /** A step written as JSON: `{ "use": "tca", "dim": 30 }`. */

@@ -65,8 +65,12 @@ export function cholesky(a: Matrix, options: CholeskyOptions = {}): Matrix {
  * upper triangle (plain row copies, no transposition), with the errors of {@link cholesky}.
  * @internal
  */
-export function choleskyUpperOfSymmetric(a: Matrix, jitter: number): Float64Array {
-  return choleskyUpper(a.data, a.rows, jitter, (index, pivot) => notPositiveDefinite(a, index, pivot, jitter), true);
+export function choleskyUpperOfSymmetric(
+  a: Matrix,
+  jitter: number,
+  caller: { routine: string; argument: string } = { routine: 'cholesky', argument: 'a' },
+): Float64Array {
+  return choleskyUpper(a.data, a.rows, jitter, (index, pivot) => notPositiveDefinite(a, index, pivot, jitter, caller), true);
 }
 
 /**
@@ -202,17 +206,25 @@ function transposeUpperIntoLower(upper: Float64Array, lower: Float64Array, n: nu
   }
 }
 
-function notPositiveDefinite(a: Matrix, index: number, pivot: number, jitter: number): TlkitError {
+function notPositiveDefinite(
+  a: Matrix,
+  index: number,
+  pivot: number,
+  jitter: number,
+  caller: { routine: string; argument: string } = { routine: 'cholesky', argument: 'a' },
+): TlkitError {
   const n = a.rows;
   let trace = 0;
   for (let i = 0; i < n; i++) trace += Math.abs(a.data[i * n + i]);
   const suggestion = Math.max((1e-8 * trace) / Math.max(n, 1), jitter * 10, Number.MIN_VALUE);
+  const { routine, argument } = caller;
+  const call = routine === 'cholesky' ? `cholesky(a, { jitter: ${suggestion.toExponential(2)} })` : `options.jitter: ${suggestion.toExponential(2)}`;
   return new TlkitError(
     'NUMERICAL_ERROR',
-    `cholesky: the matrix a${jitter > 0 ? ` + ${jitter} · I` : ''} is not positive definite (pivot ${index} is ${pivot}). ` +
-      `If it is positive semidefinite (a kernel or covariance matrix), add a ridge to its diagonal, e.g. cholesky(a, { jitter: ${suggestion.toExponential(2)} }); ` +
+    `${routine}: the matrix ${argument}${jitter > 0 ? ` + ${jitter} · I` : ''} is not positive definite (pivot ${index} is ${pivot}). ` +
+      `If it is positive semidefinite (a kernel or covariance matrix), add a ridge to its diagonal, e.g. ${call}; ` +
       `otherwise check that it is symmetric and built correctly.`,
-    { argument: 'a', index, pivot, suggestedJitter: suggestion },
+    { argument, index, pivot, suggestedJitter: suggestion },
   );
 }
 

@@ -83,6 +83,8 @@ describe('generalizedEigen', () => {
   it('reports a B that is not positive definite, and accepts it with a jitter', () => {
     const singular = Matrix.fromRows([[1, 1], [1, 1]]);
     expect(thrownCode(() => generalizedEigen(Matrix.identity(2), singular, 1))).toBe('NUMERICAL_ERROR');
+    // The error names b, the argument at fault, and the option that fixes it.
+    expect(() => generalizedEigen(Matrix.identity(2), singular, 1)).toThrow(/generalizedEigen: the matrix b is not positive definite .*options\.jitter/);
     const { values } = generalizedEigen(Matrix.identity(2), singular, 2, { jitter: 1 });
     // Eigenvalues of (singular + I)⁻¹ are 1/3 and 1, largest first.
     expect(maxAbsDifference(values, [1, 1 / 3])).toBeLessThan(1e-14);

@@ -105,7 +105,7 @@ export function generalizedEigen(
   const jitter = options.jitter ?? 0;
   requirePositive(jitter, 'options.jitter', routine, true);
   // B = L Lᵀ, kept as U = Lᵀ (upper triangle).
-  const u = choleskyUpperOfSymmetric(b, jitter);
+  const u = choleskyUpperOfSymmetric(b, jitter, { routine, argument: 'b' });
   const subspaceSize = options.subspaceSize ?? Math.min(n, Math.max(2 * k + 1, k + 20));
   let values: Float64Array;
   let rows: Float64Array; // eigenvectors y of C as rows (k x n)

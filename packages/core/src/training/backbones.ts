@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { TlkitError } from '../errors';
 import { parseConfig } from '../plugin';
-import { getComponent, listComponents, registerComponent } from '../registry';
+import { getComponent, listComponents, registerComponent } from '../registry-store';
 import { deriveSeed } from '../rng';
 
 const BACKBONE_NAMESPACE = 'backbone';

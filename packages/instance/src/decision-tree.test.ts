@@ -1,7 +1,7 @@
 import { createRng, Matrix } from '@tlkit/core';
 import { describeStrategyConformance } from '@tlkit/core/testing';
 import { describe, expect, it } from 'vitest';
-import { errorCode } from '../test/helpers';
+import { errorCode, stepContext } from '../test/helpers';
 import { decisionTree, decisionTreePlugin, fitDecisionTree, predictDecisionTree, predictDecisionTreeProba } from './decision-tree';
 
 const column = (values: number[]) => Matrix.fromRows(values.map((value) => [value]));
@@ -79,6 +79,29 @@ describe('decision-tree', () => {
     expect(await errorCode(() => fitDecisionTree(column([1, 2]), [0, 1], { numClasses: 2, weights: [0, 0] }))).toBe('INVALID_ARGUMENT');
     const tree = fitDecisionTree(column([1, 2]), [0, 1], { numClasses: 2 });
     expect(await errorCode(() => predictDecisionTree(tree, Matrix.fromRows([[1, 2]])))).toBe('DIMENSION_MISMATCH');
+  });
+});
+
+describe('decision-tree: a matrix edited in place between fits', () => {
+  it('refits it like a fresh matrix with the new values (no stale sort order)', async () => {
+    // x = 1..6 with labels 0 0 0 1 1 1: the stump cuts at 3.5. Negated in place, x = −1..−6 with the same
+    // labels: the cut moves to −3.5 and class 1 is now on the left (x ≤ −3.5).
+    const X = column([1, 2, 3, 4, 5, 6]);
+    const y = Int32Array.from([0, 0, 0, 1, 1, 1]);
+    const step = decisionTree({ maxDepth: 1 });
+    const fit = () => step.doFit({ source: { X, y }, target: { X }, train: { X, y }, trainingSteps: [] }, stepContext());
+    const before = await fit();
+    expect(before.info).toEqual({ depth: 1, leaves: 2 });
+    expect(Array.from(before.predict(X))).toEqual([0, 0, 0, 1, 1, 1]);
+    for (let i = 0; i < X.data.length; i++) X.data[i] = -X.data[i];
+    const after = await fit();
+    expect(after.info).toEqual({ depth: 1, leaves: 2 });
+    expect(Array.from(after.predict(X))).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(Array.from(after.predict(column([-3.4, -3.6])))).toEqual([0, 1]);
+    const direct = fitDecisionTree(X, y, { numClasses: 2, maxDepth: 1 });
+    const fresh = fitDecisionTree(column([-1, -2, -3, -4, -5, -6]), y, { numClasses: 2, maxDepth: 1 });
+    expect(direct.threshold[0]).toBe(-3.5);
+    expect(direct).toEqual(fresh);
   });
 });
 

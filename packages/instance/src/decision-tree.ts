@@ -14,6 +14,7 @@ import {
   TlkitError,
 } from '@tlkit/core';
 import { z } from 'zod';
+import { sortOrders } from './internal/sort-orders';
 
 /** Options of {@link fitDecisionTree}. */
 export interface DecisionTreeFitOptions {
@@ -45,25 +46,6 @@ export interface DecisionTreeModel {
   /** Depth actually reached. */
   readonly depth: number;
   readonly leaves: number;
-}
-
-const presortCache = new WeakMap<Matrix, Int32Array[]>();
-
-/** For every feature, the row indices sorted by that feature (cached per matrix object: boosting refits on the same X). */
-function presorted(X: Matrix): Int32Array[] {
-  const cached = presortCache.get(X);
-  if (cached) return cached;
-  const { rows, cols, data } = X;
-  const orders: Int32Array[] = [];
-  const keys = new Float64Array(rows);
-  for (let j = 0; j < cols; j++) {
-    for (let i = 0; i < rows; i++) keys[i] = data[i * cols + j];
-    const order = Int32Array.from({ length: rows }, (_, i) => i);
-    order.sort((a, b) => keys[a] - keys[b] || a - b);
-    orders.push(order);
-  }
-  presortCache.set(X, orders);
-  return orders;
 }
 
 interface NodeStats {
@@ -151,7 +133,8 @@ export function fitDecisionTree(X: Matrix, y: ArrayLike<number>, options: Decisi
   if (nodeStats[root].count === 0) {
     throw new TlkitError('INVALID_ARGUMENT', 'decision-tree: every sample has weight 0; give some samples a positive weight.', { argument: 'weights' });
   }
-  const orders = presorted(X);
+  // Reused across the rounds of a boosting run (which lends its merged matrix), else sorted afresh.
+  const orders = sortOrders(X);
   let frontier = [root];
   let depth = 0;
   for (let level = 0; level < maxDepth && frontier.length > 0; level++) {

@@ -22,6 +22,7 @@ import {
   type StoredArray,
   TlkitError,
 } from '@tlkit/core';
+import { lendForSortOrderReuse } from './sort-orders';
 
 /** Resolves the `base` option and checks it can be boosted. */
 export function resolveBaseLearner(option: StepOption, strategy: string, problem: ProblemType): EstimatorStrategy {
@@ -287,8 +288,22 @@ const ERROR_FLOOR = 1e-10;
  * εₜ = Σ_target wᵢeᵢ / Σ_target wᵢ capped at `maxError`, βₜ = εₜ / (1 − εₜ), and updates
  * wᵢ ← wᵢ·β^{eᵢ} on the source (β = 1 / (1 + √(2 ln n / N))) and wᵢ ← wᵢ / βₜ^{eᵢ} on the target.
  * Learners of the first half are disposed; on an error every kept learner is.
+ *
+ * The merged matrix is built by {@link mergeForBoosting} and never changed, so it is lent for
+ * sort-order reuse: a decision-tree base learner sorts its columns once per run, not once per round.
  */
-export async function runBoostingRounds(
+export function runBoostingRounds(
+  input: EstimatorFitInput,
+  context: StepContext,
+  base: EstimatorStrategy,
+  merged: MergedSet,
+  options: BoostingRoundOptions,
+  sampleErrors: (predictions: Int32Array | Float64Array, into: Float64Array) => void,
+): Promise<BoostingRounds> {
+  return lendForSortOrderReuse(merged.X, () => boostingRoundLoop(input, context, base, merged, options, sampleErrors));
+}
+
+async function boostingRoundLoop(
   input: EstimatorFitInput,
   context: StepContext,
   base: EstimatorStrategy,

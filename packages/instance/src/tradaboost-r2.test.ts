@@ -1,8 +1,8 @@
-import { compose, Matrix, ridge } from '@tlkit/core';
+import { compose, knn, logisticRegression, Matrix, ridge } from '@tlkit/core';
 import { describeStrategyConformance } from '@tlkit/core/testing';
 import { covariateShift } from '@tlkit/datasets';
 import { describe, expect, it } from 'vitest';
-import { errorCode } from '../test/helpers';
+import { errorCode, thrownError } from '../test/helpers';
 import { offsetRegressorPlugin, seenWeights } from '../test/mock-learners';
 import { decisionTree } from './decision-tree';
 import { adjustedErrors, tradaboostR2, tradaboostR2Plugin, weightedMedian } from './tradaboost-r2';
@@ -114,7 +114,20 @@ describe('tradaboost-r2 on a covariate-shift regression task', () => {
 describe('tradaboost-r2: bad configurations', () => {
   it('fails with the option named', async () => {
     expect(await errorCode(() => tradaboostR2({ loss: 'cubic' as never }))).toBe('INVALID_CONFIG');
-    expect(await errorCode(() => tradaboostR2({ base: { use: 'logreg' } }))).toMatch(/INVALID_CONFIG|UNKNOWN_PLUGIN/);
+  });
+
+  it('rejects a base learner for classification or without sample weights, by name and as a strategy, naming base', async () => {
+    for (const [base, reason] of [
+      [{ use: 'logreg' }, "tradaboost-r2.base: 'logreg' does not support regression"],
+      [logisticRegression(), "tradaboost-r2.base: 'logreg' does not support regression"],
+      [{ use: 'knn' }, "tradaboost-r2.base: 'knn' does not accept sample weights"],
+      [knn(), "tradaboost-r2.base: 'knn' does not accept sample weights"],
+    ] as const) {
+      const error = await thrownError(() => tradaboostR2({ base }));
+      expect(error.code).toBe('INVALID_CONFIG');
+      expect(error.message).toContain(reason);
+      expect(error.details.argument).toBe('base');
+    }
   });
 });
 

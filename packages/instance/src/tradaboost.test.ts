@@ -1,9 +1,9 @@
-import { compose, logisticRegression, Matrix, type ProgressEvent } from '@tlkit/core';
+import { compose, knn, logisticRegression, Matrix, type ProgressEvent, ridge } from '@tlkit/core';
 import { describeStrategyConformance } from '@tlkit/core/testing';
 import { preprocess, sampleLabeledPerClass, selectDomainRows } from '@tlkit/datasets';
 import { loadShippedDataset } from '@tlkit/datasets/node';
 import { describe, expect, it } from 'vitest';
-import { errorCode, stepContext } from '../test/helpers';
+import { errorCode, stepContext, thrownError } from '../test/helpers';
 import { seenWeights, thresholdRulePlugin } from '../test/mock-learners';
 import { decisionTree } from './decision-tree';
 import { tradaboost, tradaboostPlugin } from './tradaboost';
@@ -145,11 +145,24 @@ describe('tradaboost on real data and degenerate base learners', async () => {
 
 describe('tradaboost: bad configurations', () => {
   it('fails before any compute with the option and the fix named', async () => {
-    expect(await errorCode(() => tradaboost({ base: { use: 'knn' } }))).toMatch(/INVALID_CONFIG|UNKNOWN_PLUGIN/);
     expect(await errorCode(() => tradaboost({ rounds: 1 }))).toBe('INVALID_CONFIG');
     expect(await errorCode(() => tradaboost({ maxError: 0.5 }))).toBe('INVALID_CONFIG');
     const { targetLabeled: _dropped, ...withoutLabels } = tinyTask;
     expect(await errorCode(() => compose(tradaboost()).fit(withoutLabels))).toBe('MISSING_TARGET_LABELS');
+  });
+
+  it('rejects a base learner without sample weights or for regression, by name and as a strategy, naming base', async () => {
+    for (const [base, reason] of [
+      [{ use: 'knn' }, "tradaboost.base: 'knn' does not accept sample weights"],
+      [knn(), "tradaboost.base: 'knn' does not accept sample weights"],
+      [{ use: 'ridge' }, "tradaboost.base: 'ridge' does not support classification"],
+      [ridge(), "tradaboost.base: 'ridge' does not support classification"],
+    ] as const) {
+      const error = await thrownError(() => tradaboost({ base }));
+      expect(error.code).toBe('INVALID_CONFIG');
+      expect(error.message).toContain(reason);
+      expect(error.details.argument).toBe('base');
+    }
   });
 });
 

@@ -38,6 +38,17 @@ export async function errorCode(action: () => unknown): Promise<string | undefin
   return undefined;
 }
 
+/** The TlkitError a call throws (synchronously or by rejecting); fails the test when it throws nothing or something else. */
+export async function thrownError(action: () => unknown): Promise<TlkitError> {
+  try {
+    await action();
+  } catch (error) {
+    if (error instanceof TlkitError) return error;
+    throw new Error(`expected a TlkitError, got ${String(error)}`);
+  }
+  throw new Error('expected a TlkitError, but nothing was thrown');
+}
+
 /**
  * The KKT conditions of min ½xᵀHx − qᵀx on {0 ≤ x ≤ B, lo ≤ Σx ≤ hi}, checked from scratch: with
  * g = Hx − q, there is a multiplier ν of the sum constraint (ν > 0 only at Σx = hi, ν < 0 only at

@@ -1,8 +1,9 @@
-import { compose, logisticRegression, ridge } from '@tlkit/core';
+import { compose, knn, logisticRegression, ridge, svc, svm, TlkitError } from '@tlkit/core';
 import { describeStrategyConformance } from '@tlkit/core/testing';
 import { describe, expect, it } from 'vitest';
-import { correlation, errorCode, gaussianShift, stepContext } from '../test/helpers';
+import { correlation, errorCode, gaussianShift, stepContext, thrownError } from '../test/helpers';
 import { thresholdRulePlugin } from '../test/mock-learners';
+import { decisionTree } from './decision-tree';
 import { importanceWeighting, importanceWeightingConfigSchema, importanceWeightingPlugin } from './importance-weighting';
 
 const run = (input: ReturnType<typeof gaussianShift>, options: Record<string, unknown>) =>
@@ -50,8 +51,35 @@ describe('importance-weighting on a Gaussian shift with a known ratio w(x) = exp
     const tiny = gaussianShift(3, 3, 1, 1);
     expect(await errorCode(() => run(tiny, { folds: 5 }))).toBe('TOO_FEW_SAMPLES');
     expect(await errorCode(() => run(tiny, { folds: 1, classifier: thresholdRulePlugin.create() }))).toBe('INVALID_CONFIG');
-    expect(await errorCode(() => importanceWeighting({ classifier: { use: 'ridge' } }))).toMatch(/INVALID_CONFIG|UNKNOWN_PLUGIN/);
     expect(importanceWeightingConfigSchema.safeParse({ maxWeight: 0 }).success).toBe(false);
+  });
+
+  it('rejects a classifier for the wrong problem, by name and as a strategy, naming the option', async () => {
+    for (const classifier of [{ use: 'ridge' }, ridge()]) {
+      const error = await thrownError(() => importanceWeighting({ classifier }));
+      expect(error.code).toBe('INVALID_CONFIG');
+      expect(error.message).toContain("importance-weighting.classifier: 'ridge' cannot serve as a domain classifier");
+      expect(error.details.argument).toBe('classifier');
+    }
+  });
+
+  it("rejects core's SVMs (no probabilities) synchronously at creation, before any training", () => {
+    for (const classifier of [{ use: 'svm' }, svm(), { use: 'svc' }, svc({ C: 0.5 })]) {
+      let caught: unknown;
+      try {
+        importanceWeighting({ classifier });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(TlkitError);
+      expect((caught as TlkitError).code).toBe('INVALID_CONFIG');
+      expect((caught as TlkitError).message).toMatch(/importance-weighting\.classifier: 'sv[mc]' gives no probabilities/);
+      expect((caught as TlkitError).details.argument).toBe('classifier');
+    }
+    // Classifiers with probabilities are accepted.
+    for (const classifier of [{ use: 'logreg' }, { use: 'knn' }, knn(), decisionTree({ maxDepth: 2 })]) {
+      expect(importanceWeighting({ classifier }).name).toBe('importance-weighting');
+    }
   });
 });
 

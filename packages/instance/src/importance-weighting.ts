@@ -6,13 +6,18 @@ import {
   definePlugin,
   deriveSeed,
   type EstimatorStrategy,
+  getPlugin,
+  hasPlugin,
   type JsonValue,
   logisticRegression,
   Matrix,
+  type Plugin,
   resolveStep,
   type StepContext,
   type StepFitInput,
   stepOptionSchema,
+  svcPlugin,
+  svmPlugin,
   TlkitError,
   type WeightingResult,
 } from '@tlkit/core';
@@ -22,7 +27,7 @@ import { effectiveSampleSize, weightSummary } from './internal/weights';
 /** Options of the `'importance-weighting'` plugin. */
 export const importanceWeightingConfigSchema = z
   .object({
-    /** The probabilistic domain classifier (source = class 0, target = class 1); needs predictProba. */
+    /** The probabilistic domain classifier (source = class 0, target = class 1); needs predictProba (core's `svm` and `svc` have none and are rejected at creation). */
     classifier: stepOptionSchema.default(() => logisticRegression({ C: 0.1 })),
     /** Cross-fitting folds: each source weight comes from a classifier not trained on that sample (1 = fit on everything). */
     folds: z.number().int().min(1).max(50).default(5),
@@ -43,6 +48,13 @@ export const importanceWeightingConfigSchema = z
 export type ImportanceWeightingOptions = z.input<typeof importanceWeightingConfigSchema>;
 type ImportanceWeightingConfig = z.output<typeof importanceWeightingConfigSchema>;
 
+/**
+ * Core's classifiers that give no probabilities (no `predictProba`): the linear SVMs. The Strategy
+ * contract cannot say whether an estimator has probabilities before it is fitted, so other
+ * estimators are checked after the first fold's fit.
+ */
+const CLASSIFIERS_WITHOUT_PROBABILITIES: readonly Plugin[] = [svmPlugin, svcPlugin];
+
 function resolveClassifier(option: ImportanceWeightingConfig['classifier']): EstimatorStrategy {
   const classifier = resolveStep(option, 'estimator', 'importance-weighting.classifier') as EstimatorStrategy;
   if (!classifier.needs.problems.includes('classification') || classifier.needs.targetLabels === 'required' || classifier.needs.trainingHooks) {
@@ -52,7 +64,19 @@ function resolveClassifier(option: ImportanceWeightingConfig['classifier']): Est
       { argument: 'classifier' },
     );
   }
+  // Core's SVMs, unless another plugin was registered under their name.
+  if (hasPlugin(classifier.name) && CLASSIFIERS_WITHOUT_PROBABILITIES.includes(getPlugin(classifier.name))) {
+    throw noProbabilities(classifier.name);
+  }
   return classifier;
+}
+
+function noProbabilities(name: string): TlkitError {
+  return new TlkitError(
+    'INVALID_CONFIG',
+    `importance-weighting.classifier: '${name}' gives no probabilities; use a probabilistic classifier such as { use: 'logreg' } or { use: 'knn' }.`,
+    { argument: 'classifier' },
+  );
 }
 
 /** Fold ids 0..folds−1, assigned by shuffling each domain separately (stratified by domain). */
@@ -112,13 +136,7 @@ export async function fitImportanceWeights(
       { ...context, seed, rng: createRng(seed), numClasses: 2, problem: 'classification', progress: () => {} },
     );
     try {
-      if (!fitted.predictProba) {
-        throw new TlkitError(
-          'INVALID_CONFIG',
-          `importance-weighting.classifier: '${classifier.name}' gives no probabilities; use a probabilistic classifier such as { use: 'logreg' }.`,
-          { argument: 'classifier' },
-        );
-      }
+      if (!fitted.predictProba) throw noProbabilities(classifier.name);
       const rows = folds > 1 ? heldOut : Array.from({ length: ns + nt }, (_, i) => i);
       const probabilities = fitted.predictProba(folds > 1 ? pooled.selectRows(rows) : pooled);
       rows.forEach((i, k) => {

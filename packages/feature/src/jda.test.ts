@@ -1,11 +1,11 @@
-import { compose, createRng, knn, Matrix, matmulTransposeB, TlkitError } from '@tlkit/core';
+import { compose, createRng, knn, logisticRegression, Matrix, matmulTransposeB, TlkitError } from '@tlkit/core';
 import { describe, expect, it } from 'vitest';
 import office from '../../core/test/fixtures/office_C_to_A.json';
 import synthetic from '../../core/test/fixtures/synthetic_small.json';
 import { countEqual, officePair } from '../test/office';
 import { published } from '../test/published';
 import { jointFactor, normalizeMmdFactor } from './internal/mmd-matrix';
-import { fitJda, jda, jdaPlugin } from './jda';
+import { fitJda, jda, type JdaOptions, jdaPlugin } from './jda';
 import { tca } from './tca';
 
 const noProgress = { progress: () => {}, throwIfAborted: () => {}, storage: undefined as never };
@@ -78,6 +78,21 @@ describe('jda', () => {
     expect(events[0]).toBe(5); // every target sample gets its first pseudo-label
     expect(events[events.length - 1]).toBe(0);
     expect(info.iterations).toBeLessThan(10);
+  });
+
+  it("pseudo-labels with a classifier given by name exactly as with the strategy (core's estimators need no registration)", async () => {
+    const task = { source: { X: synthetic.Xs, y: synthetic.ys }, target: { X: synthetic.Xt }, problem: 'classification' as const };
+    const embedding = async (classifier?: JdaOptions['classifier']) => {
+      const fitted = await compose(jda({ dim: 2, iterations: 3, ...(classifier ? { classifier } : {}) }), knn({ k: 1 })).fit(task, { seed: 0 });
+      const Z = fitted.transform(Matrix.fromRows(synthetic.Xt), 'target');
+      fitted.dispose();
+      return Array.from(Z.data);
+    };
+    const byName = await embedding({ use: 'logreg', C: 1e-4 });
+    expect(byName).toEqual(await embedding(logisticRegression({ C: 1e-4 })));
+    // A very strongly regularised logistic regression (C = 1e-4) pseudo-labels differently from the default 1-NN.
+    expect(byName).not.toEqual(await embedding());
+    expect(await embedding({ use: 'knn', k: 1 })).toEqual(await embedding());
   });
 
   it('takes a nested classifier by config and refuses regression', async () => {

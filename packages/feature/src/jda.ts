@@ -3,17 +3,14 @@
  * with Joint Distribution Adaptation", ICCV 2013, pp. 2200–2207.
  */
 import {
-  baseEstimatorPlugins,
   createRng,
   definePlugin,
   deriveSeed,
   type EstimatorStrategy,
   type FittedMapping,
-  hasPlugin,
   knn,
   Matrix,
   resolveStep,
-  type StepConfig,
   type StepContext,
   type StepFitInput,
   type StepOption,
@@ -52,14 +49,9 @@ export type JdaOptions = z.input<typeof jdaConfigSchema>;
 
 const STRATEGY = 'jda';
 
-/** The classifier step; configs of core's base estimators resolve even when not registered. */
+/** The classifier step: 1-NN by default; core's estimators resolve by name (`{ use: 'logreg' }`) with no registration. */
 function classifierStep(option: StepOption | undefined): EstimatorStrategy {
   if (option === undefined) return knn({ k: 1 });
-  if (typeof option === 'object' && option !== null && 'use' in option && typeof option.use === 'string' && !hasPlugin(option.use)) {
-    const { use, ...rest } = option as StepConfig;
-    const plugin = baseEstimatorPlugins.find((candidate) => candidate.name === use);
-    if (plugin) return plugin.create(rest as never) as EstimatorStrategy;
-  }
   return resolveStep(option, 'estimator', 'classifier') as EstimatorStrategy;
 }
 

@@ -415,13 +415,8 @@ export async function runTraining(
     numClasses,
     inputShape,
     featureDim,
-    source: data.train,
-    target: data.target,
-    ...(data.targetLabeled ? { targetLabeled: data.targetLabeled } : {}),
-    ...(data.labeledSource ? { labeledSource: data.labeledSource } : {}),
+    ...dataForHooks(data, options),
     ...(pretrained ? { pretrained } : {}),
-    ...(data.imageShape ? { imageShape: data.imageShape } : {}),
-    augmented: options.augment !== undefined,
     addLabeledBatches(name, set) {
       const rowLength = inputShape.reduce((a, b) => a * b, 1);
       if (extraSets.some((entry) => entry.name === name)) {
@@ -479,12 +474,7 @@ export async function runTraining(
       numClasses,
       inputShape,
       featureDim,
-      source: data.train,
-      target: data.target,
-      ...(data.targetLabeled ? { targetLabeled: data.targetLabeled } : {}),
-      ...(data.labeledSource ? { labeledSource: data.labeledSource } : {}),
-      ...(data.imageShape ? { imageShape: data.imageShape } : {}),
-      augmented: options.augment !== undefined,
+      ...dataForHooks(data, options),
       ...(pretrained?.head ? { sourceHead: { outputs: pretrained.numClasses } } : {}),
     });
     for (const [index, hook] of hooks.entries()) {
@@ -775,6 +765,18 @@ export async function runTraining(
   }
 }
 
+/** The data part of the context hooks' `check` and `setup` see. */
+function dataForHooks(data: TrainingData, options: TrainingRunOptions) {
+  return {
+    source: data.train,
+    target: data.target,
+    ...(data.targetLabeled ? { targetLabeled: data.targetLabeled } : {}),
+    ...(data.labeledSource ? { labeledSource: data.labeledSource } : {}),
+    ...(data.imageShape ? { imageShape: data.imageShape } : {}),
+    augmented: options.augment !== undefined,
+  };
+}
+
 /** Each step's hooks, seeded per step; when one step fails, the hooks made so far are freed. */
 function createHooks(steps: readonly TrainingStrategy[], context: StepContext): TrainingHooks[] {
   const hooks: TrainingHooks[] = [];
@@ -836,12 +838,7 @@ export function checkTrainingSteps(
       numClasses: data.numClasses,
       inputShape,
       featureDim: backbone.outputs[0].shape[1] as number,
-      source: data.train,
-      target: data.target,
-      ...(data.targetLabeled ? { targetLabeled: data.targetLabeled } : {}),
-      ...(data.labeledSource ? { labeledSource: data.labeledSource } : {}),
-      ...(data.imageShape ? { imageShape: data.imageShape } : {}),
-      augmented: options.augment !== undefined,
+      ...dataForHooks(data, options),
       ...(sourceHeadOutputs !== undefined ? { sourceHead: { outputs: sourceHeadOutputs } } : {}),
     });
   } finally {

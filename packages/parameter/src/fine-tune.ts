@@ -137,8 +137,7 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
       if (options.head === 'keep') {
         const pretrained = context.pretrained;
         checkKeptHead(pretrained?.head ? pretrained.numClasses : undefined, context.problem === 'classification' ? context.numClasses : 1);
-        if (!pretrained?.head) return;
-        const from = pretrained.head.weights;
+        const from = pretrained!.head!.weights; // checkKeptHead threw if there is no source head
         const to = context.model.head.weights;
         if (from.length !== to.length || from.some((weight, index) => weight.shape.join('x') !== to[index].shape.join('x'))) {
           throw new TlkitError(

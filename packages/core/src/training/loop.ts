@@ -330,7 +330,7 @@ export async function runTraining(
     }
   }
   const featureDim = backbone.outputs[0].shape[1] as number;
-  const head = buildHead(featureDim, problem === 'classification' ? numClasses : 1, deriveSeed(context.seed, 'head'));
+  const head = buildHead(featureDim, headOutputs(problem, numClasses), deriveSeed(context.seed, 'head'));
   const model: TrainingModel = { backbone, head, extraHeads: new Map() };
   let pretrained: PretrainedState | undefined;
   let snapshots: WeightSnapshot[] = [];
@@ -477,15 +477,7 @@ export async function runTraining(
       ...dataForHooks(data, options),
       ...(pretrained?.head ? { sourceHead: { outputs: pretrained.numClasses } } : {}),
     });
-    for (const [index, hook] of hooks.entries()) {
-      // Labelled target samples reach only the steps that declare they use them.
-      if (steps[index].needs.targetLabels === 'never') {
-        const { targetLabeled: _hidden, ...withoutTargetLabels } = setupContext;
-        await hook.setup?.(withoutTargetLabels);
-      } else {
-        await hook.setup?.(setupContext);
-      }
-    }
+    for (const [index, hook] of hooks.entries()) await hook.setup?.(visibleTo(steps[index], setupContext));
 
     // Resume from a checkpoint.
     if (options.checkpoint?.resume) {
@@ -765,6 +757,18 @@ export async function runTraining(
   }
 }
 
+/** Outputs of a task head (and of the source head pre-trained for it): one per class, or 1 for regression. @internal */
+export function headOutputs(problem: ProblemType, numClasses: number): number {
+  return problem === 'classification' ? numClasses : 1;
+}
+
+/** The context as a step may see it: labelled target samples only for steps that declare they use them. */
+function visibleTo<Context extends { readonly targetLabeled?: unknown }>(step: TrainingStrategy, context: Context): Context {
+  if (step.needs.targetLabels !== 'never') return context;
+  const { targetLabeled: _hidden, ...withoutTargetLabels } = context;
+  return withoutTargetLabels as Context;
+}
+
 /** The data part of the context hooks' `check` and `setup` see. */
 function dataForHooks(data: TrainingData, options: TrainingRunOptions) {
   return {
@@ -797,17 +801,9 @@ function createHooks(steps: readonly TrainingStrategy[], context: StepContext): 
   return hooks;
 }
 
-/** Runs every hook's `check`; labelled target samples reach only the steps that declare they use them. */
+/** Runs every hook's `check`. */
 function checkHooks(hooks: readonly TrainingHooks[], steps: readonly TrainingStrategy[], checkContext: TrainingCheckContext): void {
-  for (const [index, hook] of hooks.entries()) {
-    if (!hook.check) continue;
-    if (steps[index].needs.targetLabels === 'never') {
-      const { targetLabeled: _hidden, ...withoutTargetLabels } = checkContext;
-      hook.check(withoutTargetLabels);
-    } else {
-      hook.check(checkContext);
-    }
-  }
+  hooks.forEach((hook, index) => hook.check?.(visibleTo(steps[index], checkContext)));
 }
 
 /**
@@ -822,7 +818,7 @@ export function checkTrainingSteps(
   data: TrainingData,
   steps: readonly TrainingStrategy[],
   context: StepContext,
-  sourceHeadOutputs: number | undefined,
+  pretrainsSourceHead: boolean,
 ): void {
   const hooks = createHooks(steps, context);
   let built: tf.LayersModel | undefined;
@@ -839,7 +835,7 @@ export function checkTrainingSteps(
       inputShape,
       featureDim: backbone.outputs[0].shape[1] as number,
       ...dataForHooks(data, options),
-      ...(sourceHeadOutputs !== undefined ? { sourceHead: { outputs: sourceHeadOutputs } } : {}),
+      ...(pretrainsSourceHead ? { sourceHead: { outputs: headOutputs(data.problem, data.numClasses) } } : {}),
     });
   } finally {
     for (const hook of hooks) hook.dispose?.();

@@ -17,6 +17,7 @@ import {
   buildHead,
   checkTrainingSteps,
   disposeModel,
+  headOutputs,
   type InitialModel,
   type InitialWeights,
   loadModelWeightArrays,
@@ -256,7 +257,7 @@ async function restoreNetwork(state: StepState): Promise<FittedNetwork> {
     namePrefix: 'backbone_',
   });
   const featureDim = backbone.outputs[0].shape[1] as number;
-  const head = buildHead(featureDim, json.problem === 'classification' ? json.numClasses : 1, 0);
+  const head = buildHead(featureDim, headOutputs(json.problem, json.numClasses), 0);
   const extraHeads = new Map<string, tf.LayersModel>();
   for (const [name, topology] of Object.entries(json.extraHeads ?? {})) {
     extraHeads.set(name, await tf.models.modelFromJSON({ modelTopology: topology as tf.io.ModelJSON['modelTopology'] }));
@@ -341,16 +342,16 @@ async function pretrainOnSource(
     ...(pretrain.augment ? { augment: pretrain.augment } : {}),
   };
   const key = `pretrained/${fingerprintLabeledSet(input.source, JSON.stringify(settings))}`;
-  const headOutputs = context.problem === 'classification' ? context.numClasses : 1;
+  const sourceHeadOutputs = headOutputs(context.problem, context.numClasses);
   if (pretrain.cache) {
     const bytes = await context.storage.read(key);
     if (bytes) {
       const { manifest, data } = unpackArtifacts<PretrainManifest>(bytes);
-      if (manifest.format === 'tlkit-pretrained' && manifest.headOutputs === headOutputs) {
+      if (manifest.format === 'tlkit-pretrained' && manifest.headOutputs === sourceHeadOutputs) {
         const state = decodeState(data, manifest.weights);
         context.progress({ phase: 'pretrain', message: `pre-trained weights read from cache '${key}'` });
         return {
-          weights: { arrays: (state.arrays ?? {}) as Record<string, StoredArray>, headOutputs },
+          weights: { arrays: (state.arrays ?? {}) as Record<string, StoredArray>, headOutputs: sourceHeadOutputs },
           info: { cached: true, key, epochs: manifest.epochs, finalLoss: manifest.finalLoss, finalAccuracy: manifest.finalAccuracy, seconds: (performance.now() - started) / 1000 },
         };
       }
@@ -388,11 +389,11 @@ async function pretrainOnSource(
   if (pretrain.cache) {
     const writer = new BlobWriter();
     const weights = writer.encodeState({ arrays });
-    const manifest: PretrainManifest = { format: 'tlkit-pretrained', formatVersion: 1, headOutputs, epochs: settings.epochs, finalLoss, finalAccuracy, weights };
+    const manifest: PretrainManifest = { format: 'tlkit-pretrained', formatVersion: 1, headOutputs: sourceHeadOutputs, epochs: settings.epochs, finalLoss, finalAccuracy, weights };
     await context.storage.write(key, packArtifacts({ manifest: manifest as unknown as JsonValue, data: writer.finish() }));
   }
   return {
-    weights: { arrays, headOutputs },
+    weights: { arrays, headOutputs: sourceHeadOutputs },
     info: { cached: false, key, epochs: settings.epochs, finalLoss, finalAccuracy, seconds: (performance.now() - started) / 1000 },
   };
 }
@@ -413,7 +414,7 @@ async function fitNetwork(
     ...(context.shape ? { imageShape: context.shape } : {}),
   };
   // The training steps' checks run before pre-training, so a bad step fails in milliseconds.
-  if (pretrain) checkTrainingSteps(options, trainingData, input.trainingSteps, context, context.problem === 'classification' ? context.numClasses : 1);
+  if (pretrain) checkTrainingSteps(options, trainingData, input.trainingSteps, context, true);
   const pretrained = pretrain ? await pretrainOnSource(options, pretrain, input, context) : undefined;
   const result = await runTraining(
     { ...options, ...(pretrained ? { initialWeights: pretrained.weights } : {}) },

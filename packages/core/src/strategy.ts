@@ -187,6 +187,14 @@ export interface MappingStrategy extends StrategyBase {
 /** An `estimator` step: learns a predictor. */
 export interface EstimatorStrategy extends StrategyBase {
   readonly role: 'estimator';
+  /**
+   * Whether its fitted predictor has {@link FittedEstimator.predictProba} on classification tasks:
+   * `true` always, `false` never. Leave it out when that is known only after fitting. Steps that
+   * need class probabilities from an estimator they are given (importance weighting's domain
+   * classifier) read it to refuse an estimator without them before any compute; when it is absent
+   * they check the fitted predictor instead.
+   */
+  readonly probabilities?: boolean;
   /** @internal Called by the orchestrator. */
   doFit(input: EstimatorFitInput, context: StepContext): Promise<FittedEstimator>;
   /** @internal Rebuilds a fitted estimator from {@link FittedEstimator.saveState}. */

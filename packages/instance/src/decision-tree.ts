@@ -327,6 +327,7 @@ export const decisionTreePlugin = definePlugin({
   needs: { problems: ['classification', 'regression'], targetLabels: 'never', acceptsSampleWeights: true },
   configSchema: decisionTreeConfigSchema,
   create: (options) => ({
+    probabilities: true,
     async doFit(input, context) {
       const { X, y, weights } = input.train;
       return fittedTree(

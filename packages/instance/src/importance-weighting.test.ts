@@ -81,6 +81,23 @@ describe('importance-weighting on a Gaussian shift with a known ratio w(x) = exp
       expect(importanceWeighting({ classifier }).name).toBe('importance-weighting');
     }
   });
+
+  it("reads any estimator's `probabilities` declaration: false is refused at creation, absent is checked after the fit", async () => {
+    // The same rule with no predictProba, once declaring it and once saying nothing.
+    const undeclared = thresholdRulePlugin.create();
+    expect(undeclared.probabilities).toBeUndefined();
+    const declared = { ...undeclared, probabilities: false };
+    const atCreation = await thrownError(() => importanceWeighting({ classifier: declared }));
+    expect(atCreation.code).toBe('INVALID_CONFIG');
+    expect(atCreation.message).toContain("importance-weighting.classifier: 'test-threshold-rule' gives no probabilities");
+    // Undeclared: creation succeeds, the fit finds no predictProba and fails with the same message.
+    const step = importanceWeighting({ classifier: undeclared, folds: 1 });
+    const afterFit = await thrownError(() =>
+      step.doFitWeights({ source: data.source, target: data.target }, stepContext({ seed: 3 })),
+    );
+    expect(afterFit.code).toBe('INVALID_CONFIG');
+    expect(afterFit.message).toContain("'test-threshold-rule' gives no probabilities");
+  });
 });
 
 describeStrategyConformance({

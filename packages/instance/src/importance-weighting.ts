@@ -6,18 +6,13 @@ import {
   definePlugin,
   deriveSeed,
   type EstimatorStrategy,
-  getPlugin,
-  hasPlugin,
   type JsonValue,
   logisticRegression,
   Matrix,
-  type Plugin,
   resolveStep,
   type StepContext,
   type StepFitInput,
   stepOptionSchema,
-  svcPlugin,
-  svmPlugin,
   TlkitError,
   type WeightingResult,
 } from '@tlkit/core';
@@ -27,7 +22,7 @@ import { effectiveSampleSize, weightSummary } from './internal/weights';
 /** Options of the `'importance-weighting'` plugin. */
 export const importanceWeightingConfigSchema = z
   .object({
-    /** The probabilistic domain classifier (source = class 0, target = class 1); needs predictProba (core's `svm` and `svc` have none and are rejected at creation). */
+    /** The probabilistic domain classifier (source = class 0, target = class 1); an estimator that declares `probabilities: false` (core's `svm` and `svc`) is rejected at creation. */
     classifier: stepOptionSchema.default(() => logisticRegression({ C: 0.1 })),
     /** Cross-fitting folds: each source weight comes from a classifier not trained on that sample (1 = fit on everything). */
     folds: z.number().int().min(1).max(50).default(5),
@@ -48,13 +43,6 @@ export const importanceWeightingConfigSchema = z
 export type ImportanceWeightingOptions = z.input<typeof importanceWeightingConfigSchema>;
 type ImportanceWeightingConfig = z.output<typeof importanceWeightingConfigSchema>;
 
-/**
- * Core's classifiers that give no probabilities (no `predictProba`): the linear SVMs. The Strategy
- * contract cannot say whether an estimator has probabilities before it is fitted, so other
- * estimators are checked after the first fold's fit.
- */
-const CLASSIFIERS_WITHOUT_PROBABILITIES: readonly Plugin[] = [svmPlugin, svcPlugin];
-
 function resolveClassifier(option: ImportanceWeightingConfig['classifier']): EstimatorStrategy {
   const classifier = resolveStep(option, 'estimator', 'importance-weighting.classifier') as EstimatorStrategy;
   if (!classifier.needs.problems.includes('classification') || classifier.needs.targetLabels === 'required' || classifier.needs.trainingHooks) {
@@ -64,10 +52,9 @@ function resolveClassifier(option: ImportanceWeightingConfig['classifier']): Est
       { argument: 'classifier' },
     );
   }
-  // Core's SVMs, unless another plugin was registered under their name.
-  if (hasPlugin(classifier.name) && CLASSIFIERS_WITHOUT_PROBABILITIES.includes(getPlugin(classifier.name))) {
-    throw noProbabilities(classifier.name);
-  }
+  // An estimator that declares no probabilities is refused now; one that does not say is checked
+  // after the first fold's fit.
+  if (classifier.probabilities === false) throw noProbabilities(classifier.name);
   return classifier;
 }
 

@@ -141,6 +141,8 @@ export const tradaboostR2Plugin = definePlugin({
   create: (config) => {
     const base = resolveBaseLearner(config.base, 'tradaboost-r2', 'regression');
     return {
+      // The final hypothesis is a weighted vote (a weighted median for .R2): no class probabilities.
+      probabilities: false,
       doFit: (input, context) => fitTradaboostR2(input, context, { ...config, base }),
       async doRestore(state: StepState) {
         const json = readJson<{ voteWeights: number[] }>(state);

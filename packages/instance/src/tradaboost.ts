@@ -120,6 +120,8 @@ export const tradaboostPlugin = definePlugin({
     // Resolve the base learner now, so a bad name or an unweighted learner fails before any data.
     const base = resolveBaseLearner(config.base, 'tradaboost', 'classification');
     return {
+      // The final hypothesis is a weighted vote (a weighted median for .R2): no class probabilities.
+      probabilities: false,
       doFit: (input, context) => fitTradaboost(input, context, { ...config, base }),
       async doRestore(state: StepState) {
         const json = readJson<{ numClasses: number; voteWeights: number[] }>(state);

@@ -297,6 +297,7 @@ export const knnPlugin = definePlugin({
   needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: false },
   configSchema: knnConfigSchema,
   create: (options) => ({
+    probabilities: true,
     async doFit(input, context) {
       requireProblem(context.problem, 'classification', 'knn');
       const { X, y } = input.train;

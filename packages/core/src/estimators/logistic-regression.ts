@@ -267,6 +267,7 @@ export const logisticRegressionPlugin = definePlugin({
   needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: true },
   configSchema: logisticRegressionConfigSchema,
   create: (options) => ({
+    probabilities: true,
     async doFit(input, context) {
       requireProblem(context.problem, 'classification', 'logreg');
       const { X, y, weights } = input.train;

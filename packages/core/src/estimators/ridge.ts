@@ -173,6 +173,7 @@ export const ridgePlugin = definePlugin({
   needs: { problems: ['regression'], targetLabels: 'never', acceptsSampleWeights: true },
   configSchema: ridgeConfigSchema,
   create: (options) => ({
+    probabilities: false,
     async doFit(input, context) {
       requireProblem(context.problem, 'regression', 'ridge');
       const { X, y, weights } = input.train;

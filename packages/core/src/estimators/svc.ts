@@ -708,6 +708,7 @@ export const svcPlugin = definePlugin({
   needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: true },
   configSchema: svcConfigSchema,
   create: (options) => ({
+    probabilities: false,
     async doFit(input, context) {
       requireProblem(context.problem, 'classification', 'svc');
       const { X, y, weights } = input.train;

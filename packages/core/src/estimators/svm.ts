@@ -542,6 +542,7 @@ export const svmPlugin = definePlugin({
   needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: true },
   configSchema: svmConfigSchema,
   create: (options) => ({
+    probabilities: false,
     async doFit(input, context) {
       requireProblem(context.problem, 'classification', 'svm');
       const { X, y, weights } = input.train;

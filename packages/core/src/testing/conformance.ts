@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { ProblemType, TransferTask } from '../data';
 import { TlkitError } from '../errors';
+import type { Matrix } from '../matrix';
 import { knn, knnPlugin } from '../estimators/knn';
 import { logisticRegression, logisticRegressionPlugin } from '../estimators/logistic-regression';
 import { ridge, ridgePlugin } from '../estimators/ridge';
@@ -183,7 +184,45 @@ export function describeStrategyConformance(options: ConformanceOptions): void {
           fitted.dispose();
           restored.dispose();
         });
+
+        const declared = make();
+        if (problem === 'classification' && declared.role === 'estimator' && declared.probabilities !== undefined) {
+          it(`keeps its declaration probabilities: ${declared.probabilities}, before and after save/load`, async () => {
+            registerPlugin([plugin, ...(options.alsoRegister ?? [])]);
+            const task = taskFor(5, problem);
+            const fitted = await compose(...harnessPipeline(make(), problem, options)).fit(task, { seed: 5 });
+            const restored = await loadPipeline(await fitted.saveBytes());
+            try {
+              for (const pipeline of [fitted, restored]) {
+                if (declared.probabilities) {
+                  expectProbabilities(pipeline.predictProba(task.target.X), pipeline.predict(task.target.X).length, fitted.numClasses);
+                } else {
+                  expect(() => pipeline.predictProba(task.target.X)).toThrow(/gives no probabilities/);
+                }
+              }
+            } finally {
+              fitted.dispose();
+              restored.dispose();
+            }
+          });
+        }
       });
     }
   });
+}
+
+/** Rows of class probabilities: `rows x numClasses`, each value in [0, 1], each row summing to 1. */
+function expectProbabilities(probabilities: Matrix, rows: number, numClasses: number): void {
+  expect([probabilities.rows, probabilities.cols]).toEqual([rows, numClasses]);
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    for (let k = 0; k < numClasses; k++) {
+      const value = probabilities.data[i * numClasses + k];
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+      sum += value;
+    }
+    // float32 networks sum their softmax to 1 within a few ulps of float32.
+    expect(Math.abs(sum - 1)).toBeLessThan(1e-5);
+  }
 }

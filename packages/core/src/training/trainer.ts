@@ -518,6 +518,7 @@ export const trainerPlugin = definePlugin({
   needs: (options) => (options.augment || options.pretrain?.augment ? { ...deepNeeds, images: true } : deepNeeds),
   configSchema: trainerSchema,
   create: (options) => ({
+    probabilities: true,
     async doFit(input, context) {
       return fitNetwork(
         {
@@ -566,6 +567,7 @@ export const mlpPlugin = definePlugin({
   needs: { problems: ['classification', 'regression'], targetLabels: 'never', acceptsSampleWeights: true },
   configSchema: mlpSchema,
   create: (options) => ({
+    probabilities: true,
     async doFit(input, context) {
       return fitNetwork(
         {

@@ -300,77 +300,68 @@ export function runBoostingRounds(
   options: BoostingRoundOptions,
   sampleErrors: (predictions: Int32Array | Float64Array, into: Float64Array) => void,
 ): Promise<BoostingRounds> {
-  return lendForSortOrderReuse(merged.X, () => boostingRoundLoop(input, context, base, merged, options, sampleErrors));
-}
-
-async function boostingRoundLoop(
-  input: EstimatorFitInput,
-  context: StepContext,
-  base: EstimatorStrategy,
-  merged: MergedSet,
-  options: BoostingRoundOptions,
-  sampleErrors: (predictions: Int32Array | Float64Array, into: Float64Array) => void,
-): Promise<BoostingRounds> {
-  const { sourceCount: n, targetCount: m } = merged;
-  const N = options.rounds;
-  const sourceFactor = 1 / (1 + Math.sqrt((2 * Math.log(n)) / N));
-  const firstVoter = firstVotingRound(N);
-  let weights = initialWeights(input.source, merged);
-  const log = new RoundLog(merged, options.recordWeights);
-  const learners: FittedEstimator[] = [];
-  const voteWeights: number[] = [];
-  const errors = new Float64Array(n + m);
-  try {
-    for (let round = 1; round <= N; round++) {
-      context.throwIfAborted();
-      log.recordDistribution(weights);
-      const learner = await fitRound(base, input, merged, weights, context, round);
-      sampleErrors(learner.predict(merged.X), errors);
-      let targetWeight = 0;
-      let targetError = 0;
-      let sourceError = 0;
-      for (let i = 0; i < n + m; i++) {
-        if (i >= n) {
-          targetWeight += weights[i];
-          targetError += weights[i] * errors[i];
-        } else {
-          sourceError += errors[i];
+  return lendForSortOrderReuse(merged.X, async () => {
+    const { sourceCount: n, targetCount: m } = merged;
+    const N = options.rounds;
+    const sourceFactor = 1 / (1 + Math.sqrt((2 * Math.log(n)) / N));
+    const firstVoter = firstVotingRound(N);
+    let weights = initialWeights(input.source, merged);
+    const log = new RoundLog(merged, options.recordWeights);
+    const learners: FittedEstimator[] = [];
+    const voteWeights: number[] = [];
+    const errors = new Float64Array(n + m);
+    try {
+      for (let round = 1; round <= N; round++) {
+        context.throwIfAborted();
+        log.recordDistribution(weights);
+        const learner = await fitRound(base, input, merged, weights, context, round);
+        sampleErrors(learner.predict(merged.X), errors);
+        let targetWeight = 0;
+        let targetError = 0;
+        let sourceError = 0;
+        for (let i = 0; i < n + m; i++) {
+          if (i >= n) {
+            targetWeight += weights[i];
+            targetError += weights[i] * errors[i];
+          } else {
+            sourceError += errors[i];
+          }
         }
+        const error = targetError / targetWeight;
+        const capped = Math.min(error, options.maxError);
+        const beta = capped / (1 - capped);
+        const floored = Math.max(capped, ERROR_FLOOR);
+        const voteWeight = Math.log(1 / (floored / (1 - floored)));
+        log.errors.push(error);
+        log.cappedErrors.push(capped);
+        log.betas.push(beta);
+        log.voteWeights.push(round >= firstVoter ? voteWeight : 0);
+        log.sourceTrainingErrors.push(sourceError / n);
+        // Source rows with error shrink by β^e; target rows with error grow by βₜ^(−e).
+        const next = weights.slice();
+        for (let i = 0; i < n + m; i++) {
+          if (errors[i] === 0) continue;
+          next[i] = i < n ? weights[i] * sourceFactor ** errors[i] : weights[i] / beta ** errors[i];
+        }
+        log.recordChange(weights, next);
+        weights = next;
+        if (round >= firstVoter) {
+          learners.push(learner);
+          voteWeights.push(voteWeight);
+        } else {
+          learner.dispose?.();
+        }
+        context.progress({
+          phase: 'round',
+          current: round,
+          total: N,
+          metrics: { targetError: error, sourceError: sourceError / n, sourceShare: log.sourceShares[round - 1] },
+        });
       }
-      const error = targetError / targetWeight;
-      const capped = Math.min(error, options.maxError);
-      const beta = capped / (1 - capped);
-      const floored = Math.max(capped, ERROR_FLOOR);
-      const voteWeight = Math.log(1 / (floored / (1 - floored)));
-      log.errors.push(error);
-      log.cappedErrors.push(capped);
-      log.betas.push(beta);
-      log.voteWeights.push(round >= firstVoter ? voteWeight : 0);
-      log.sourceTrainingErrors.push(sourceError / n);
-      // Source rows with error shrink by β^e; target rows with error grow by βₜ^(−e).
-      const next = weights.slice();
-      for (let i = 0; i < n + m; i++) {
-        if (errors[i] === 0) continue;
-        next[i] = i < n ? weights[i] * sourceFactor ** errors[i] : weights[i] / beta ** errors[i];
-      }
-      log.recordChange(weights, next);
-      weights = next;
-      if (round >= firstVoter) {
-        learners.push(learner);
-        voteWeights.push(voteWeight);
-      } else {
-        learner.dispose?.();
-      }
-      context.progress({
-        phase: 'round',
-        current: round,
-        total: N,
-        metrics: { targetError: error, sourceError: sourceError / n, sourceShare: log.sourceShares[round - 1] },
-      });
+    } catch (error) {
+      for (const learner of learners) learner.dispose?.();
+      throw error;
     }
-  } catch (error) {
-    for (const learner of learners) learner.dispose?.();
-    throw error;
-  }
-  return { learners, voteWeights, log, sourceFactor, firstVoter };
+    return { learners, voteWeights, log, sourceFactor, firstVoter };
+  });
 }

@@ -22,7 +22,8 @@ const learningRatesSchema = z
     head: z.number().min(0).default(1),
     /**
      * Discriminative factor per layer below the top (ULMFiT): the backbone layer `k` places below
-     * the top one trains with `backbone · layerDecay^k`. 1 = the same rate everywhere.
+     * the top one trains with `backbone · layerDecay^k`. 1 = the same rate everywhere. Layers are
+     * the backbone's layers with weights (batch normalisation included) in topological order.
      */
     layerDecay: z.number().gt(0).max(1).default(1),
     /** Factors for named layers (a trailing `*` matches a prefix), multiplied in. */

@@ -153,6 +153,32 @@ describe('lwf', () => {
     expect(Number.isFinite(losses[3].lwf)).toBe(true);
   });
 
+  it('warm-up with a batch-normalised backbone: its moving statistics stay byte-identical too (the loop runs untrained BN in inference mode)', async () => {
+    const before = tf.memory().numTensors;
+    const input = tf.input({ shape: [6] });
+    const dense = tf.layers.dense({ units: 6, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), name: 'dense' }).apply(input);
+    const normalised = tf.layers.batchNormalization({ name: 'bn' }).apply(dense);
+    const backbone = tf.model({ inputs: input, outputs: tf.layers.reLU().apply(normalised) as tf.SymbolicTensor });
+    const headInput = tf.input({ shape: [6] });
+    const head = tf.model({ inputs: headInput, outputs: tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }), name: 'old_dense' }).apply(headInput) as tf.SymbolicTensor });
+    const fitted = await compose(
+      lwf({ lambda: 1, warmUpEpochs: 2 }),
+      recorder('lwf-warm-up-bn'),
+      trainer({ initialModel: { backbone, head }, epochs: 3, batchSize: 8, optimizer: { learningRate: 0.03 } }),
+    ).fit(toyTask(), { seed: 1, trainOn: 'target' });
+    fitted.dispose();
+    for (const model of [backbone, head]) model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const { snapshots } = recording('lwf-warm-up-bn');
+    const [start, , epoch1, epoch2] = snapshots;
+    // γ, β, moving mean, moving variance of 'bn': untouched through the warm-up, all moving after it.
+    const bnChanged = (from: Map<string, Float32Array[]>, to: Map<string, Float32Array[]>) =>
+      from.get('bn')!.map((values, index) => !sameBytes([values], [to.get('bn')![index]]));
+    expect(bnChanged(start, epoch1)).toEqual([false, false, false, false]);
+    expect(sameBytes(start.get('dense')!, epoch1.get('dense')!)).toBe(true);
+    expect(bnChanged(epoch1, epoch2)).toEqual([true, true, true, true]);
+  });
+
   it('needs a pre-trained model', async () => {
     await expect(compose(lwf(), trainer({ backbone: { use: 'mlp', hidden: [4] }, epochs: 1 })).fit(toyTask(), { seed: 1 })).rejects.toThrow(TlkitError);
     await expect(compose(lwf(), trainer({ backbone: { use: 'mlp', hidden: [4] }, epochs: 1 })).fit(toyTask(), { seed: 1 })).rejects.toThrow(/pretrain/);

@@ -77,6 +77,41 @@ const penaltyPlugin = definePlugin({
 });
 const penalty = (options: z.input<typeof penaltyPlugin.configSchema>) => penaltyPlugin.create(options);
 
+/**
+ * A test-only training step that, from epoch `from`, adds λ·Σ_j (W_j0 − W_j1) on the head kernel:
+ * with ReLU features (≥ 0) it pushes every sample towards class 1, so the validation loss gets
+ * worse. Records the head kernel and the validation loss after every epoch.
+ */
+const sabotages = new Map<string, { kernels: Float32Array[]; validationLosses: number[]; kernel: tf.Variable | null }>();
+const sabotagePlugin = definePlugin({
+  name: 'test-sabotage',
+  kind: 'parameter',
+  role: 'training',
+  description: 'test: worsens the head from an epoch on',
+  needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: false },
+  configSchema: z.object({ id: z.string(), from: z.number().int(), lambda: z.number() }).strict(),
+  create: (options) => ({
+    doCreateHooks(): TrainingHooks {
+      const record = { kernels: [] as Float32Array[], validationLosses: [] as number[], kernel: null as tf.Variable | null };
+      sabotages.set(options.id, record);
+      return {
+        name: 'sabotage',
+        setup(context) {
+          record.kernel = context.model.head.getLayer('head_dense').trainableWeights[0].read() as tf.Variable;
+        },
+        loss(_batch, _outputs, progress) {
+          if (progress.epoch < options.from) return undefined;
+          return tf.mul(tf.sum(tf.mul(record.kernel!, tf.tensor2d([[1, -1]]))), options.lambda) as tf.Scalar;
+        },
+        onEpochEnd(_progress, logs) {
+          record.kernels.push(Float32Array.from(record.kernel!.dataSync() as Float32Array));
+          record.validationLosses.push(logs.validationLoss!);
+        },
+      };
+    },
+  }),
+});
+
 function accuracy(predicted: ArrayLike<number>, truth: ArrayLike<number>): number {
   let correct = 0;
   for (let i = 0; i < truth.length; i++) if (predicted[i] === truth[i]) correct++;
@@ -163,6 +198,26 @@ describe('core training loop', () => {
     // Frozen weights never improve the validation loss: epoch 1 sets the best, 2 more epochs wait.
     expect(fitted.reports.at(-1)!.info!.epochsRun).toBe(3);
     fitted.dispose();
+  });
+
+  it('early stopping gives back the weights of the epoch with the best validation loss, not the last ones', async () => {
+    const fitted = await compose(
+      sabotagePlugin.create({ id: 'best', from: 3, lambda: 5 }),
+      trainer({ epochs: 30, batchSize: 16, backbone: { use: 'mlp', hidden: [8] }, optimizer: { learningRate: 0.02 }, earlyStopping: { patience: 2, validationFraction: 0.25 } }),
+    ).fit(task(96), { seed: 6 });
+    const { kernels, validationLosses, kernel } = sabotages.get('best')!;
+    const returned = Float32Array.from(kernel!.dataSync() as Float32Array);
+    const epochsRun = fitted.reports.at(-1)!.info!.epochsRun as number;
+    fitted.dispose();
+    // Training improves the validation loss until the sabotage starts at epoch 3, then it worsens.
+    const best = validationLosses.indexOf(Math.min(...validationLosses));
+    expect(best).toBe(2);
+    expect(validationLosses[3]).toBeGreaterThan(validationLosses[2]);
+    expect(epochsRun).toBe(best + 1 + 2);
+    expect(kernels).toHaveLength(epochsRun);
+    const same = (a: Float32Array, b: Float32Array) => a.every((value, index) => Object.is(value, b[index]));
+    expect(same(returned, kernels[best])).toBe(true);
+    expect(same(returned, kernels.at(-1)!)).toBe(false);
   });
 
   it('resumes from a checkpoint and reproduces the uninterrupted run exactly', async () => {

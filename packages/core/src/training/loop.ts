@@ -9,6 +9,7 @@ import type { StepContext, TrainingStrategy } from '../strategy';
 import { type augmentationSchema, augmentBatch } from './augment';
 import { BatchSource, labelBatch, weightBatch } from './batches';
 import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
+import { FrozenBatchNormRule } from './frozen-batch-norm';
 import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
 import type {
   EpochLogs,
@@ -84,7 +85,11 @@ export interface InitialModel {
   readonly head?: tf.LayersModel;
 }
 
-/** A copy of a LayersModel (topology and weights), with fresh variables. @internal */
+/**
+ * A copy of a LayersModel (topology, weights and `trainable` flags), with fresh variables. The
+ * flags of models, the whole one and nested ones, are not part of tfjs's JSON topology, so they are
+ * copied by walking both (a base model frozen with `base.trainable = false` stays frozen). @internal
+ */
 export async function copyLayersModel(model: tf.LayersModel): Promise<tf.LayersModel> {
   const copy = await tf.models.modelFromJSON({ modelTopology: model.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
   copy.weights.forEach((weight, index) => {
@@ -92,7 +97,15 @@ export async function copyLayersModel(model: tf.LayersModel): Promise<tf.LayersM
       weight.write(model.weights[index].read().clone());
     });
   });
+  copyTrainableFlags(model, copy);
   return copy;
+}
+
+function copyTrainableFlags(from: tf.layers.Layer, to: tf.layers.Layer): void {
+  if (to.trainable !== from.trainable) to.trainable = from.trainable;
+  const fromLayers = (from as unknown as { layers?: tf.layers.Layer[] }).layers;
+  const toLayers = (to as unknown as { layers?: tf.layers.Layer[] }).layers;
+  if (fromLayers && toLayers) fromLayers.forEach((layer, index) => copyTrainableFlags(layer, toLayers[index]));
 }
 
 /** Name of the extra head that holds the source task's (pre-trained) head. */
@@ -460,7 +473,11 @@ export async function runTraining(
   const hookVariables = () => hooks.flatMap((hook) => hook.trainableVariables?.() ?? []);
   const checkpointVariables = () => [...allModelVariables(model), ...hookVariables()];
 
+  // Batch normalisation that a step does not train runs in inference mode (see the rule's doc).
+  const batchNormRule = new FrozenBatchNormRule();
   const disposeAll = () => {
+    // Before the hooks' dispose: patches come off in the reverse order they went on.
+    batchNormRule.detach();
     optimizer.dispose();
     for (const hook of hooks) hook.dispose?.();
     for (const snapshot of snapshots) snapshot.value.dispose();
@@ -478,6 +495,8 @@ export async function runTraining(
       ...(pretrained?.head ? { sourceHead: { outputs: pretrained.numClasses } } : {}),
     });
     for (const [index, hook] of hooks.entries()) await hook.setup?.(visibleTo(steps[index], setupContext));
+    // After the hooks' setup, so heads they add are covered and their own BN patches sit inside.
+    batchNormRule.attach(modelParts(model).map(([, part]) => part));
 
     // Resume from a checkpoint.
     if (options.checkpoint?.resume) {
@@ -605,6 +624,7 @@ export async function runTraining(
           // a frozen backbone) and of the update (byte-identical weights, moments not advanced).
           const variables = candidates.filter((_, index) => candidateScales[index] !== 0);
           const scales = candidateScales.filter((scale) => scale !== 0);
+          batchNormRule.beginStep(new Set(variables.map(({ variable }) => variable)));
           const termNames: string[] = [];
           const lossFunction = () => {
             const sourceFeatures = backbone.apply(batch.source.x, { training: true }) as tf.Tensor2D;

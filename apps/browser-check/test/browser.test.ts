@@ -335,13 +335,10 @@ describe.skipIf(skipBrowser)('tlkit in headless Chromium (built packages, wasm b
     }
   });
 
-  // KNOWN DEFECT, reported to the lead (packages/core/src/backend/setup.ts): the browser's wasm
-  // candidate has no threads(), so BackendInfo.threads is 1 and the log line names no threads
-  // whatever tfjs's pool holds. Marked `it.fails`: once core reports the pool, this fails as
-  // "expected to fail" — then turn it into a plain `it`.
-  it.fails('KNOWN DEFECT, expected to fail until core is fixed: setupBackend reports the threads tfjs’s wasm pool really has', () => {
+  it("setupBackend reports the threads tfjs's wasm pool really has (and logs them)", () => {
     expect(threadedBackend.wasmThreads).toBe(2);
     expect(threadedBackend.reportedThreads).toBe(threadedBackend.wasmThreads);
+    expect(threadedBackend.log.join('\n')).toContain("tlkit: tfjs backend 'wasm' (2 threads)");
   });
 
   it('logged no page errors, and the server found every file the pages asked for', () => {

@@ -75,6 +75,7 @@ export function onBackendReady(hook: (backend: string) => void | Promise<void>):
 
 /** The wasm candidate: loads @tensorflow/tfjs-backend-wasm (an optional peer). @internal */
 export function wasmCandidate(wasmPaths?: string, threads?: number): BackendCandidate {
+  let loaded: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
   return {
     name: 'wasm',
     label: 'wasm',
@@ -82,11 +83,21 @@ export function wasmCandidate(wasmPaths?: string, threads?: number): BackendCand
     async load() {
       try {
         const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
+        loaded = wasm;
         if (wasmPaths) wasm.setWasmPaths(wasmPaths);
         if (threads !== undefined) wasm.setThreadsCount(threads);
         return null;
       } catch (error) {
         return `@tensorflow/tfjs-backend-wasm could not be loaded (${(error as Error).message.split('\n')[0]})`;
+      }
+    },
+    // The pool tfjs actually made (a browser caps it at half the logical cores; the
+    // single-threaded binary has 1), read once the backend is ready.
+    threads() {
+      try {
+        return Math.max(1, loaded?.getThreadsCount() ?? 1);
+      } catch {
+        return 1;
       }
     },
   };

@@ -100,7 +100,7 @@ export async function fitJda(
   let target = new Matrix(0, 0);
   for (let round = 0; round < options.iterations; round++) {
     context.throwIfAborted();
-    const E = normalizeMmdFactor(jointFactor(sourceLabels, pseudoLabels, nt, numClasses), options.mmdNormalization);
+    const E = normalizeMmdFactor(jointFactor(sourceLabels, pseudoLabels, nt, numClasses, options.mmdNormalization), options.mmdNormalization);
     const solution = solveTransferComponents(
       setup.problem,
       E,
@@ -152,11 +152,14 @@ export async function fitJda(
  *
  * TCA's embedding with the marginal MMD matrix M₀ joined by one class-conditional MMD matrix M_c
  * per class, computed from pseudo-labels of the target (paper eq. 6–8): every round solves
- * K H K w = θ (K M K + μI) w with M = C·M₀ + Σ_c M_c (the reference code's weighting, C the
- * number of classes), rebuilt from the current pseudo-labels, embeds both domains, fits the
- * `classifier` on the embedded source and relabels the embedded target. The first round has no
- * pseudo-labels and equals TCA. Rounds stop early when the pseudo-labels no longer change (the
- * next round would give the same embedding). The mapping returned is the last round's embedding.
+ * K H K w = θ (K M K + μI) w with M rebuilt from the current pseudo-labels, embeds both domains,
+ * fits the `classifier` on the embedded source and relabels the embedded target. With
+ * `mmdNormalization: 'frobenius'` (the default) M = (C·M₀ + Σ_c M_c) / ‖C·M₀ + Σ_c M_c‖_F, the
+ * reference code's M (C the number of source classes; the factor C only rescales M₀ before the
+ * normalisation); with `'none'` M = M₀ + Σ_c M_c, the paper's eq. 8. The first round has no
+ * pseudo-labels and equals TCA with the same `mmdNormalization`. Rounds stop early when the
+ * pseudo-labels no longer change (the next round would give the same embedding). The mapping
+ * returned is the last round's embedding.
  *
  * `info` reports the rounds run, the number of target pseudo-labels that changed in each round
  * and the last round's eigenvalues; progress events `'iteration'` carry the same.

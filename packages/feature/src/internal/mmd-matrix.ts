@@ -8,8 +8,12 @@
  * - Class-conditional (JDA's M_c, eq. 6): e_c with 1/n_s^(c) on source rows of class c and
  *   −1/n_t^(c) on target rows pseudo-labelled c. A class with no pseudo-labelled target row keeps
  *   only its source part (the reference MATLAB code's `e(isinf(e)) = 0`).
- * - JDA's combined M = C·M₀ + Σ_c M_c (C = number of source classes; the reference code's
- *   weighting), i.e. E = [√C e₀, e_1, …, e_C].
+ * - JDA's combined M depends on the normalisation (C = number of source classes):
+ *   - `'frobenius'` (the default): M = (C·M₀ + Σ_c M_c) / ‖C·M₀ + Σ_c M_c‖_F, the reference MATLAB
+ *     code (`M = e*e'*C`, then `M = M + e*e'` per class, then `M / norm(M, 'fro')`), i.e.
+ *     E = [√C e₀, e_1, …, e_C] scaled; the factor C only rescales M₀ before the normalisation;
+ *   - `'none'`: M = M₀ + Σ_c M_c, the paper's eq. 8 (every MMD term with weight 1), i.e.
+ *     E = [e₀, e_1, …, e_C].
  *
  * With `frobenius` normalisation M is divided by ‖M‖_F (reference code: `M / norm(M, 'fro')`),
  * i.e. E by ‖M‖_F^{1/2}; ‖E Eᵀ‖_F = ‖Eᵀ E‖_F is computed on the small k x k matrix.
@@ -29,10 +33,18 @@ export function marginalFactor(sourceCount: number, targetCount: number): Matrix
 }
 
 /**
- * JDA's factor [√C e₀, e_c for each class present in the source]. Without pseudo-labels
- * (`targetLabels` undefined) it is √C e₀ alone, whose normalised M equals TCA's.
+ * JDA's factor [a·e₀, e_c for each class present in the source], not yet normalised: the marginal
+ * weight a is √C for `'frobenius'` (the reference code's C·M₀) and 1 for `'none'` (the paper's
+ * M₀). Without pseudo-labels (`targetLabels` undefined) it is a·e₀ alone, whose M equals TCA's
+ * under the same normalisation.
  */
-export function jointFactor(sourceLabels: ArrayLike<number>, targetLabels: ArrayLike<number> | undefined, targetCount: number, numClasses: number): Matrix {
+export function jointFactor(
+  sourceLabels: ArrayLike<number>,
+  targetLabels: ArrayLike<number> | undefined,
+  targetCount: number,
+  numClasses: number,
+  normalization: MmdNormalization,
+): Matrix {
   const sourceCount = sourceLabels.length;
   const n = sourceCount + targetCount;
   const sourcePerClass = new Float64Array(numClasses);
@@ -41,7 +53,7 @@ export function jointFactor(sourceLabels: ArrayLike<number>, targetLabels: Array
   for (let c = 0; c < numClasses; c++) if (sourcePerClass[c] > 0) classes.push(c);
   const k = targetLabels ? 1 + classes.length : 1;
   const E = new Matrix(n, k);
-  const marginalWeight = Math.sqrt(classes.length);
+  const marginalWeight = normalization === 'frobenius' ? Math.sqrt(classes.length) : 1;
   for (let i = 0; i < sourceCount; i++) E.data[i * k] = marginalWeight / sourceCount;
   for (let i = sourceCount; i < n; i++) E.data[i * k] = -marginalWeight / targetCount;
   if (targetLabels) {

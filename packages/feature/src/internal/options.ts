@@ -37,7 +37,11 @@ export const transferComponentFields = {
   normalizeSamples: z.boolean().default(true),
   /** L2-normalise each embedded sample (reference code: `Z /= norm(Z, axis=0)` before 1-NN). */
   normalizeEmbedding: z.boolean().default(true),
-  /** Divide the MMD matrix by its Frobenius norm (`'frobenius'`, reference code) or not (`'none'`). */
+  /**
+   * Divide the MMD matrix by its Frobenius norm (`'frobenius'`, reference code; JDA then weights M₀
+   * by the number of classes C before dividing, as that code does) or keep the paper's M
+   * (`'none'`: TCA's e eᵀ, JDA's M₀ + Σ_c M_c of eq. 8).
+   */
   mmdNormalization: z.enum(['frobenius', 'none']).default('frobenius'),
   /** `'unit'` (each eigenvector of norm 1, as `scipy.linalg.eig` returns them) or `'b-orthonormal'`. */
   eigenvectorScaling: z.enum(['unit', 'b-orthonormal']).default('unit'),

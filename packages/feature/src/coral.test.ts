@@ -83,7 +83,14 @@ describe('coral', () => {
     for (const value of moved.data) squares += value * value;
     expect(squares / office.coral.Xs_new_sum_of_squares).toBeCloseTo(1, 10);
     const accuracy = (100 * countEqual(fitted.predict(target.X), target.y)) / target.y.length;
-    // (Logistic regression, C = 1, gives the fixture's 48.956 %: the demo config feature-coral-office.)
     expect(accuracy).toBeCloseTo(office.coral.coral_1nn_acc, 8);
+  });
+
+  it("Office C→A: logistic regression (C = 1) on the CORAL-aligned source gives the fixture's 48.96 %", async () => {
+    const [source, target] = await officePair('caltech', 'amazon');
+    const fitted = await compose(coral(), logisticRegression({ C: 1 })).fit({ source, target: { X: target.X }, problem: 'classification' }, { seed: 0 });
+    const accuracy = (100 * countEqual(fitted.predict(target.X), target.y)) / target.y.length;
+    expect(accuracy).toBeCloseTo(office.coral.coral_lr_C1_acc, 8);
+    fitted.dispose();
   });
 });

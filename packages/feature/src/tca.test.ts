@@ -52,6 +52,14 @@ describe('tca: Office-Caltech10 C→A (fixture of an independent numpy implement
     office.tca.primal_theta_top5.forEach((value, j) => expect(theta[j] / value).toBeCloseTo(1, 10));
     expect((100 * countEqual(fitted.predict(target.X), target.y)) / target.y.length).toBeCloseTo(office.tca.primal_acc, 10);
   });
+
+  it("RBF kernel, γ = 1: the fixture's top-5 eigenvalues and 44.26 % with 1-NN", async () => {
+    const [source, target] = await officePair('caltech', 'amazon');
+    const fitted = await compose(tca({ kernel: 'rbf', gamma: 1 }), knn({ k: 1 })).fit({ source, target: { X: target.X }, problem: 'classification' }, { seed: 0 });
+    const theta = fitted.reports[0].info?.eigenvalues as number[];
+    office.tca.rbf_gamma1_theta_top5.forEach((value, j) => expect(theta[j] / value).toBeCloseTo(1, 10));
+    expect((100 * countEqual(fitted.predict(target.X), target.y)) / target.y.length).toBeCloseTo(office.tca.rbf_gamma1_acc, 10);
+  });
 });
 
 describe('tca: published per-pair figures (MEDA paper, Table 2), the two small pairs', () => {

@@ -75,14 +75,7 @@ describe('tca: published per-pair figures (MEDA paper, Table 2), the two small p
 });
 
 describe('tca: properties', () => {
-  it('the embedding of a sample against itself has zero MMD, and TCA lowers the MMD of shifted domains', async () => {
-    const X = gaussian(40, 5, 1, 0);
-    const same = await compose(tca({ dim: 3, normalizeEmbedding: false }), knn({ k: 1 })).fit(
-      { source: { X, y: Array.from({ length: 40 }, (_, i) => i % 2) }, target: { X }, problem: 'classification' },
-      { seed: 0 },
-    );
-    expect(mmd2(same.transform(X, 'source'), same.transform(X, 'target'), { kernel: 'linear' })).toBeCloseTo(0, 14);
-
+  it('TCA lowers the MMD of shifted domains', async () => {
     const source = gaussian(60, 5, 2, 0);
     const target = gaussian(50, 5, 3, 1.5);
     const fitted = await compose(tca({ dim: 3, normalizeSamples: false, normalizeEmbedding: false, mmdNormalization: 'none', mu: 0.1 }), knn({ k: 1 })).fit(
@@ -108,7 +101,7 @@ describe('tca: properties', () => {
     expect(after.distance).toBeLessThan(0.3); // near chance (0 at chance)
   });
 
-  it('transform of the training target equals the fitted embedding (out-of-sample through the kernel)', async () => {
+  it('transform of the training samples equals the fitted embedding of both domains (out-of-sample through the kernel)', async () => {
     const source = gaussian(30, 4, 4, 0);
     const target = gaussian(20, 4, 5, 1);
     for (const options of [{ dim: 3 }, { dim: 3, kernel: 'rbf' as const, gamma: 0.7 }, { dim: 3, kernel: 'poly' as const, gamma: 0.5, degree: 2 }]) {
@@ -117,9 +110,12 @@ describe('tca: properties', () => {
         { source: { X: source, y: Int32Array.from({ length: 30 }, (_, i) => i % 3) }, target: { X: target } },
         { seed: 0, rng: createRng(0), problem: 'classification', numClasses: 3, progress: () => {}, throwIfAborted: () => {}, storage: undefined as never },
       );
-      const fromFit = fit.fitted?.target as Matrix;
-      const outOfSample = fit.transform(target, 'target');
-      for (let index = 0; index < fromFit.data.length; index++) expect(outOfSample.data[index]).toBeCloseTo(fromFit.data[index], 10);
+      // Both domains go through the one learned map: out-of-sample source and target rows land where the fit put them.
+      for (const [domain, X] of [['source', source], ['target', target]] as const) {
+        const fromFit = fit.fitted?.[domain] as Matrix;
+        const outOfSample = fit.transform(X, domain);
+        for (let index = 0; index < fromFit.data.length; index++) expect(outOfSample.data[index]).toBeCloseTo(fromFit.data[index], 10);
+      }
     }
   });
 

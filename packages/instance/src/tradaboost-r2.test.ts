@@ -53,7 +53,7 @@ describe('tradaboost-r2: a hand-worked round (Pardoe & Stone 2010, TrAdaBoost.R2
     fitted.dispose();
   });
 
-  it('predicts the weighted median of rounds ⌈N/2⌉..N with weights ln(1/βₜ)', async () => {
+  it('ε of later rounds uses the target weights of earlier rounds; vote weights ln(1/βₜ) of rounds ⌈N/2⌉..N', async () => {
     // Three rounds predicting x + 1, x, x + 3 on source x = 0, 1 (y = 0, 1) and target x = 0, 1 (y = 0, 2).
     // Round 1 (x + 1): residuals 1, 1 | 1, 0 → D = 1, e = 1, 1 | 1, 0, ε₁ = 1/2 → capped 0.499.
     const task = {
@@ -78,9 +78,34 @@ describe('tradaboost-r2: a hand-worked round (Pardoe & Stone 2010, TrAdaBoost.R2
     const capped3 = Math.min(error3, 0.499);
     const weight3 = Math.log((1 - capped3) / capped3);
     expect(info.voteWeights).toEqual([0, expect.closeTo(weight2, 12), expect.closeTo(weight3, 12)]);
-    // The weighted median picks x when round 2 holds at least half the vote weight, else x + 3.
-    const expected = weight2 >= 0.5 * (weight2 + weight3) ? 0.25 : 3.25;
-    expect(fitted.predict(column([0.25]))[0]).toBe(expected);
+    fitted.dispose();
+  });
+
+  it('predicts the weighted median of rounds ⌈N/2⌉..N with weights ln(1/βₜ): the heaviest voter wins, not the middle one', async () => {
+    // Source x = 0, 1 (y = 0, 1); one labelled target x = 0 (y = 2), so εₜ is that sample's adjusted error whatever its weight.
+    // N = 4 rounds predicting x + o for o = 2.2, 1.8, 3, 4: residuals o, o on the source and |o − 2| on the target,
+    // D = o (the largest), εₜ = |o − 2| / o, βₜ = εₜ / (1 − εₜ):
+    //   round 1, o = 2.2: ε = 0.2/2.2 = 1/11, β = 1/10 (ln 10 ≈ 2.303; does not vote);
+    //   round 2, o = 1.8: ε = 0.2/1.8 = 1/9, β = 1/8, vote ln 8 ≈ 2.079;
+    //   round 3, o = 3:   ε = 1/3, β = 1/2, vote ln 2 ≈ 0.693;
+    //   round 4, o = 4:   ε = 2/4 = 1/2 → capped at 0.499, vote ln(0.501/0.499) ≈ 0.004.
+    // Rounds ⌈4/2⌉ = 2..4 vote. Weighted median at x: sorted x + 1.8 (2.079), x + 3 (0.693), x + 4 (0.004); total 2.776,
+    // half 1.388; the cumulative weight reaches it at the first value → x + 1.8. The wrong rules:
+    //   - unweighted median of the three: x + 3;
+    //   - round 1 voting too: x + 1.8 (2.079), x + 2.2 (2.303), x + 3, x + 4; total 5.079, half 2.540 → reached at x + 2.2.
+    const task = {
+      source: { X: column([0, 1]), y: [0, 1] },
+      target: { X: column([5]) },
+      targetLabeled: { X: column([0]), y: [2] },
+      problem: 'regression' as const,
+    };
+    const fitted = await compose(tradaboostR2({ rounds: 4, base: offsetRegressorPlugin.create({ cycle: [2.2, 1.8, 3, 4] }) })).fit(task);
+    fitted.predict(column([0, 10])).forEach((value, i) => expect(value).toBeCloseTo([0, 10][i] + 1.8, 12));
+    // The record agrees with the hand computation.
+    const info = fitted.reports[0].info as Record<string, number[]>;
+    [1 / 11, 1 / 9, 1 / 3, 1 / 2].forEach((error, round) => expect(info.roundErrors[round]).toBeCloseTo(error, 14));
+    expect(info.votingRounds).toEqual([2, 4]);
+    expect(info.voteWeights).toEqual([0, expect.closeTo(Math.log(8), 12), expect.closeTo(Math.log(2), 12), expect.closeTo(Math.log(0.501 / 0.499), 12)]);
     fitted.dispose();
   });
 });

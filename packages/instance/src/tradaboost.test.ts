@@ -44,7 +44,7 @@ describe('tradaboost: hand-worked rounds (Dai et al. 2007, Algorithm 1)', () => 
     fitted.dispose();
   });
 
-  it('three rounds with different learners: weights, the cap, ε = 0, and the vote of rounds ⌈N/2⌉..N', async () => {
+  it('three rounds with different learners: weights, the cap, ε = 0, and the vote weights of rounds ⌈N/2⌉..N', async () => {
     seenWeights.length = 0;
     // Thresholds 0, 1.5, −1.5 in rounds 1, 2, 3.
     const base = thresholdRulePlugin.create({ cycle: [0, 1.5, -1.5] });
@@ -67,8 +67,37 @@ describe('tradaboost: hand-worked rounds (Dai et al. 2007, Algorithm 1)', () => 
     expect(info.voteWeights[0]).toBe(0);
     expect(info.voteWeights[1]).toBeCloseTo(Math.log(0.501 / 0.499), 12);
     expect(info.voteWeights[2]).toBeCloseTo(Math.log((1 - 1e-10) / 1e-10), 8);
-    // Paper's rule: 1 iff Σ hₜ(x) ln(1/βₜ) ≥ ½ Σ ln(1/βₜ). At x = −1: h₂ = 0, h₃ = 1 → 1; at x = −2: both 0 → 0; at x = 1: h₂ = 0, h₃ = 1 → 1.
-    expect(Array.from(fitted.predict(column([-1, -2, 1, 2])))).toEqual([1, 0, 1, 1]);
+    fitted.dispose();
+  });
+
+  it('predicts the vote of rounds ⌈N/2⌉..N weighted by ln(1/βₜ): a query where round 1 or equal weights would flip the answer', async () => {
+    // Labelled target x = 1, 2, 3, 4, 5 with y = 0, 1, 1, 1, 1; source x = 0, 6 (y = 0, 1), which every rule below gets right.
+    // N = 3 rounds with thresholds 0.5, 3.5, 0.5 (hₜ(x) = 1 iff x > threshold); target weights start at 1.
+    //   Round 1 (x > 0.5): wrong on x = 1 only → ε₁ = 1/5, β₁ = 1/4; x = 1 grows ×4 → weights (4, 1, 1, 1, 1), total 8.
+    //   Round 2 (x > 3.5): wrong on x = 2, 3 → ε₂ = 2/8 = 1/4, β₂ = 1/3, vote ln 3 ≈ 1.099; they grow ×3 → (4, 3, 3, 1, 1), total 12.
+    //   Round 3 (x > 0.5): wrong on x = 1 → ε₃ = 4/12 = 1/3, β₃ = 1/2, vote ln 2 ≈ 0.693.
+    // Rounds ⌈3/2⌉ = 2 and 3 vote; the rule is 1 iff Σ hₜ(x) ln(1/βₜ) ≥ ½ Σ ln(1/βₜ) = ½ ln 6 ≈ 0.896.
+    //   x = 0: h₂ = h₃ = 0 → 0 ≥ 0.896 fails → 0.
+    //   x = 2: h₂ = 0, h₃ = 1 → ln 2 = 0.693 ≥ 0.896 fails → 0. The wrong rules give 1 here:
+    //     - round 1 voting too (h₁ = 1, ln 4): ln 2 + ln 4 = 2.079 ≥ ½ ln 24 = 1.589 → 1;
+    //     - equal vote weights: one of two votes for 1 reaches half (ties go to 1) → 1.
+    //   x = 5: h₂ = h₃ = 1 → 1.
+    const task = {
+      source: { X: column([0, 6]), y: [0, 1] },
+      target: { X: column([2.5]) },
+      targetLabeled: { X: column([1, 2, 3, 4, 5]), y: [0, 1, 1, 1, 1] },
+      problem: 'classification' as const,
+      numClasses: 2,
+    };
+    const fitted = await compose(tradaboost({ rounds: 3, base: thresholdRulePlugin.create({ cycle: [0.5, 3.5, 0.5] }) })).fit(task);
+    expect(Array.from(fitted.predict(column([0, 2, 5])))).toEqual([0, 0, 1]);
+    // The record agrees with the hand computation.
+    const info = fitted.reports[0].info as Record<string, number[]>;
+    [1 / 5, 1 / 4, 1 / 3].forEach((error, round) => expect(info.roundErrors[round]).toBeCloseTo(error, 15));
+    expect(info.votingRounds).toEqual([2, 3]);
+    expect(info.voteWeights[0]).toBe(0);
+    expect(info.voteWeights[1]).toBeCloseTo(Math.log(3), 14);
+    expect(info.voteWeights[2]).toBeCloseTo(Math.log(2), 14);
     fitted.dispose();
   });
 

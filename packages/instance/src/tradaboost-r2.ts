@@ -156,7 +156,8 @@ export const tradaboostR2Plugin = definePlugin({
  * TrAdaBoost.R2 as a pipeline step (registry name `'tradaboost-r2'`): regression from the labelled
  * source and a few labelled target samples (`task.targetLabeled`).
  *
- * Pardoe & Stone (2010), §4.1: TrAdaBoost's weight updates with AdaBoost.R2's adjusted error
+ * Pardoe & Stone (2010), TrAdaBoost.R2 (the paper's adaptation of TrAdaBoost to regression):
+ * TrAdaBoost's weight updates with AdaBoost.R2's adjusted error
  * (Drucker, *Improving Regressors using Boosting Techniques*, ICML 1997). Each round t fits the
  * base regressor on all n + m samples under `pₜ = wₜ/Σwₜ`, computes the absolute residuals rᵢ,
  * their largest value D over all n + m samples, and the adjusted errors `eᵢ = rᵢ/D` (`loss:
@@ -165,6 +166,9 @@ export const tradaboostR2Plugin = definePlugin({
  * `β = 1/(1 + √(2 ln n / N))`, and the update is `wᵢ ← wᵢ β^{eᵢ}` on source samples,
  * `wᵢ ← wᵢ βₜ^{−eᵢ}` on target samples. The prediction is the weighted median of the rounds
  * ⌈N/2⌉..N with weights `ln(1/βₜ)`.
+ *
+ * The two-stage TrAdaBoost.R2 that the same paper proposes (an inner AdaBoost.R2′ loop and
+ * cross-validation) is not implemented.
  *
  * `info` carries the same per-round record and degeneracy diagnosis as {@link tradaboost}
  * (here εₜ = 0 means the learner reproduces every labelled target value exactly).

@@ -13,6 +13,9 @@ interface BatchNormEntry {
   readonly parameters: readonly tf.Variable[];
   /** Its own `call` property before the patch (absent: the prototype's). */
   readonly ownCall: LayerCall | undefined;
+  /** The rule's wrapper, and whether it still applies (a detached wrapper passes calls through). */
+  wrapper: LayerCall | null;
+  active: boolean;
 }
 
 /**
@@ -62,10 +65,16 @@ export class FrozenBatchNormRule {
     this.updated = updated;
   }
 
-  /** Puts every patched layer's own `call` back. */
+  /**
+   * Puts every patched layer's own `call` back. A layer that got another patch on top of the rule's
+   * during the run (a hook calling `freezeBatchNorm`) keeps it; the rule's wrapper underneath then
+   * passes calls straight through.
+   */
   detach(): void {
     for (const entry of this.entries.splice(0)) {
+      entry.active = false;
       const target = entry.layer as unknown as { call?: LayerCall };
+      if (target.call !== entry.wrapper) continue;
       if (entry.ownCall) target.call = entry.ownCall;
       else delete target.call;
     }
@@ -82,10 +91,11 @@ export class FrozenBatchNormRule {
     const target = layer as unknown as { call: LayerCall; gamma?: tf.LayerVariable | null; beta?: tf.LayerVariable | null };
     const ownCall = Object.prototype.hasOwnProperty.call(layer, 'call') ? target.call : undefined;
     const parameters = [target.gamma, target.beta].filter((weight): weight is tf.LayerVariable => weight != null).map((weight) => weight.read() as tf.Variable);
-    const entry: BatchNormEntry = { layer, containers, parameters, ownCall };
+    const entry: BatchNormEntry = { layer, containers, parameters, ownCall, wrapper: null, active: true };
     const previous = target.call;
     const rule = (inputs: unknown, kwargs: Record<string, unknown>) =>
-      previous.call(layer, inputs, this.frozen(entry) ? { ...(kwargs ?? {}), training: false } : kwargs);
+      previous.call(layer, inputs, entry.active && this.frozen(entry) ? { ...(kwargs ?? {}), training: false } : kwargs);
+    entry.wrapper = rule;
     target.call = rule;
     this.entries.push(entry);
   }

@@ -9,6 +9,7 @@ import { createRng } from '../rng';
 import { memoryStorage } from '../storage';
 import type { TrainingHooks, TrainingProgress } from './types';
 import { scheduleValue } from './schedules';
+import { copyLayersModel } from './loop';
 import { mlp, trainer, trainerPlugin } from './trainer';
 
 /** Two Gaussian blobs in 4 dimensions, seeded. */
@@ -218,6 +219,35 @@ describe('core training loop', () => {
     const same = (a: Float32Array, b: Float32Array) => a.every((value, index) => Object.is(value, b[index]));
     expect(same(returned, kernels[best])).toBe(true);
     expect(same(returned, kernels.at(-1)!)).toBe(false);
+  });
+
+  it("copies an initial model with a frozen base first (Keras's recipe): same weights in the same layers, same trainable flags", async () => {
+    const before = tf.memory().numTensors;
+    // base (frozen, then its layer 'b' made trainable again) → top, all 4 × 4: a copy that matched
+    // weights by position would swap base and top silently (model.weights lists trainable ones first).
+    const baseInput = tf.input({ shape: [4] });
+    const a = tf.layers.dense({ units: 4, name: 'a', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(baseInput) as tf.SymbolicTensor;
+    const b = tf.layers.dense({ units: 4, name: 'b', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(a) as tf.SymbolicTensor;
+    const base = tf.model({ inputs: baseInput, outputs: b, name: 'base' });
+    base.trainable = false;
+    base.getLayer('b').trainable = true;
+    const input = tf.input({ shape: [4] });
+    const top = tf.layers.dense({ units: 4, name: 'top', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(base.apply(input) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: top, name: 'backbone' });
+    const copy = await copyLayersModel(model);
+    const x = tf.tensor2d([[1, 2, 3, 4], [-1, 0.5, 2, -3]]);
+    const [expected, got] = [model, copy].map((m) => tf.tidy(() => Array.from((m.predict(x) as tf.Tensor).dataSync())));
+    expect(got).toEqual(expected);
+    const flags = (m: tf.LayersModel) => ({
+      models: [m.trainable, (m.getLayer('base') as tf.LayersModel).trainable],
+      weights: m.weights.map((weight) => `${weight.originalName}:${weight.trainable}`).sort(),
+    });
+    expect(flags(copy)).toEqual(flags(model));
+    expect(flags(copy).weights).toEqual(['a/bias:false', 'a/kernel:false', 'b/bias:true', 'b/kernel:true', 'top/bias:true', 'top/kernel:true']);
+    tf.dispose([x]);
+    copy.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('resumes from a checkpoint and reproduces the uninterrupted run exactly', async () => {

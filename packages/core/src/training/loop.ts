@@ -86,23 +86,35 @@ export interface InitialModel {
 }
 
 /**
- * A copy of a LayersModel (topology, weights and `trainable` flags), with fresh variables. The
- * flags of models, the whole one and nested ones, are not part of tfjs's JSON topology, so they are
- * copied by walking both (a base model frozen with `base.trainable = false` stays frozen). @internal
+ * A copy of a LayersModel (topology, weights and `trainable` flags), with fresh variables. Weights
+ * are matched by name, as tfjs does when it loads a saved model: `model.weights` lists trainable
+ * weights first, so a frozen nested model puts its weights elsewhere in the list than in a fresh
+ * copy, and matching by position would swap them. The `trainable` flags of models, the whole one
+ * and nested ones, are not part of tfjs's JSON topology, so they are copied by walking both (a
+ * base model frozen with `base.trainable = false` stays frozen). @internal
  */
 export async function copyLayersModel(model: tf.LayersModel): Promise<tf.LayersModel> {
   const copy = await tf.models.modelFromJSON({ modelTopology: model.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
-  copy.weights.forEach((weight, index) => {
-    tf.tidy(() => {
-      weight.write(model.weights[index].read().clone());
-    });
-  });
-  copyTrainableFlags(model, copy);
+  try {
+    const values: tf.NamedTensorMap = {};
+    for (const weight of model.weights) values[weight.originalName] = weight.read();
+    // Strict: every weight of the copy must get a value of its own shape.
+    copy.loadWeights(values, true);
+    copyTrainableFlags(model, copy);
+    // A model's setter changes its layers' weights' flags without changing the layers' own
+    // (base.trainable = false, then one inner layer set trainable again): copy each weight's too.
+    const copied = new Map(copy.weights.map((weight) => [weight.originalName, weight]));
+    for (const weight of model.weights) copied.get(weight.originalName)!.trainable = weight.trainable;
+  } catch (error) {
+    copy.dispose();
+    throw error;
+  }
   return copy;
 }
 
+/** The layers' and models' own `trainable` flags, outer first. */
 function copyTrainableFlags(from: tf.layers.Layer, to: tf.layers.Layer): void {
-  if (to.trainable !== from.trainable) to.trainable = from.trainable;
+  to.trainable = from.trainable;
   const fromLayers = (from as unknown as { layers?: tf.layers.Layer[] }).layers;
   const toLayers = (to as unknown as { layers?: tf.layers.Layer[] }).layers;
   if (fromLayers && toLayers) fromLayers.forEach((layer, index) => copyTrainableFlags(layer, toLayers[index]));

@@ -120,6 +120,20 @@ describe('fineTune', () => {
     expect(sameBytes(moving.start.slice(2, 3), moving.end.slice(2, 3))).toBe(false);
   });
 
+  it('a BN layer frozen by the schedule keeps γ, β and its moving statistics until it unfreezes, then all move', async () => {
+    const fitted = await compose(
+      fineTune({ freeze: 'backbone', unfreeze: [{ epoch: 1, layers: 'all' }] }),
+      recorder('bn-schedule'),
+      trainer({ backbone: { use: 'test-dense-bn' }, epochs: 2, batchSize: 16 }),
+    ).fit(toyTask(), { seed: 5 });
+    fitted.dispose();
+    const [start, epoch0, epoch1] = recording('bn-schedule').snapshots;
+    // gamma, beta, moving mean, moving variance: frozen in epoch 0, trained in epoch 1.
+    const changed = (from: Float32Array[], to: Float32Array[]) => from.map((values, index) => !sameBytes([values], [to[index]]));
+    expect(changed(start.get('backbone_bn')!, epoch0.get('backbone_bn')!)).toEqual([false, false, false, false]);
+    expect(changed(epoch0.get('backbone_bn')!, epoch1.get('backbone_bn')!)).toEqual([true, true, true, true]);
+  });
+
   it('rejects an unknown layer name with INVALID_CONFIG listing the layers, and head keep without pretraining', async () => {
     const failure = async (steps: Parameters<typeof compose>) => {
       try {

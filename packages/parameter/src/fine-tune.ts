@@ -119,7 +119,6 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
   let schedule: { epoch: number; names: Set<string> }[] = [];
   let layerFactor = new Map<string, number>();
   const restorers: (() => void)[] = [];
-  let currentEpoch = 0;
 
   const isFrozen = (layerName: string, epoch: number): boolean => {
     if (!frozenAtStart.has(layerName)) return false;
@@ -153,21 +152,15 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
           });
         });
       }
-      for (const entry of layers) {
-        if (!entry.batchNorm) continue;
-        const layerName = entry.name;
-        restorers.push(patchBatchNorm(entry.layer, () => options.freezeBatchNorm || isFrozen(layerName, currentEpoch)));
-      }
+      // A BN layer frozen by the schedule (factor 0) runs in inference mode by core's loop rule;
+      // freezeBatchNorm keeps every BN layer's statistics fixed while γ and β still learn.
+      if (options.freezeBatchNorm) for (const entry of layers) if (entry.batchNorm) restorers.push(patchBatchNorm(entry.layer));
     },
     learningRateMultiplier(_variable: tf.Variable, layerName: string, progress: TrainingProgress) {
-      currentEpoch = progress.epoch;
       if (headLayers.has(layerName)) return options.learningRates.head;
       const factor = layerFactor.get(layerName);
       if (factor === undefined) return undefined;
       return isFrozen(layerName, progress.epoch) ? 0 : factor;
-    },
-    onEpochEnd(progress) {
-      currentEpoch = progress.epoch + 1;
     },
     dispose() {
       for (const restore of restorers.splice(0)) restore();

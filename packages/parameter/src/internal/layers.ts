@@ -71,15 +71,14 @@ export function layerNamesOf(model: tf.LayersModel): Set<string> {
 }
 
 /**
- * Runs a batch-normalisation layer in inference mode (moving statistics used, not updated)
- * whenever `inference()` says so, as a frozen BN layer behaves in Keras. Returns a function that
- * undoes the patch. @internal
+ * Runs a batch-normalisation layer in inference mode (moving statistics used, not updated), also
+ * in training-mode passes. Returns a function that undoes the patch. @internal
  */
-export function patchBatchNorm(layer: tf.layers.Layer, inference: () => boolean): () => void {
+export function patchBatchNorm(layer: tf.layers.Layer): () => void {
   const target = layer as unknown as { call: (inputs: unknown, kwargs: Record<string, unknown>) => unknown };
   const original = target.call;
   target.call = function patched(this: unknown, inputs: unknown, kwargs: Record<string, unknown>) {
-    return original.call(layer, inputs, inference() ? { ...(kwargs ?? {}), training: false } : kwargs);
+    return original.call(layer, inputs, { ...(kwargs ?? {}), training: false });
   };
   return () => {
     target.call = original;

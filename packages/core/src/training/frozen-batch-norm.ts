@@ -2,6 +2,7 @@
  * Batch normalisation that a training step does not train runs in inference mode.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { innerLayers } from './inner-layers';
 
 type LayerCall = (inputs: unknown, kwargs: Record<string, unknown>) => unknown;
 
@@ -41,20 +42,18 @@ interface BatchNormEntry {
  * @internal
  */
 export class FrozenBatchNormRule {
-  private readonly entries: BatchNormEntry[] = [];
-  private readonly attached = new Set<tf.layers.Layer>();
+  private readonly entries = new Map<tf.layers.Layer, BatchNormEntry>();
   private updated: ReadonlySet<tf.Variable> = new Set();
 
   /** Patches every BN layer of `models` (nested models walked) not patched yet. */
   attach(models: readonly tf.LayersModel[]): void {
     const visit = (layer: tf.layers.Layer, containers: readonly tf.layers.Layer[]) => {
-      const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+      const nested = innerLayers(layer);
       if (nested) {
         for (const inner of nested) visit(inner, [...containers, layer]);
         return;
       }
-      if (layer.getClassName() !== 'BatchNormalization' || this.attached.has(layer)) return;
-      this.attached.add(layer);
+      if (layer.getClassName() !== 'BatchNormalization' || this.entries.has(layer)) return;
       this.patch(layer, containers);
     };
     for (const model of models) visit(model, []);
@@ -71,14 +70,14 @@ export class FrozenBatchNormRule {
    * passes calls straight through.
    */
   detach(): void {
-    for (const entry of this.entries.splice(0)) {
+    for (const entry of this.entries.values()) {
       entry.active = false;
       const target = entry.layer as unknown as { call?: LayerCall };
       if (target.call !== entry.wrapper) continue;
       if (entry.ownCall) target.call = entry.ownCall;
       else delete target.call;
     }
-    this.attached.clear();
+    this.entries.clear();
   }
 
   /** True when the current step does not train `entry`'s layer. */
@@ -97,6 +96,6 @@ export class FrozenBatchNormRule {
       previous.call(layer, inputs, entry.active && this.frozen(entry) ? { ...(kwargs ?? {}), training: false } : kwargs);
     entry.wrapper = rule;
     target.call = rule;
-    this.entries.push(entry);
+    this.entries.set(layer, entry);
   }
 }

@@ -10,6 +10,7 @@ import { type augmentationSchema, augmentBatch } from './augment';
 import { BatchSource, labelBatch, weightBatch } from './batches';
 import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
 import { FrozenBatchNormRule } from './frozen-batch-norm';
+import { innerLayers } from './inner-layers';
 import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
 import type {
   EpochLogs,
@@ -115,8 +116,8 @@ export async function copyLayersModel(model: tf.LayersModel): Promise<tf.LayersM
 /** The layers' and models' own `trainable` flags, outer first. */
 function copyTrainableFlags(from: tf.layers.Layer, to: tf.layers.Layer): void {
   to.trainable = from.trainable;
-  const fromLayers = (from as unknown as { layers?: tf.layers.Layer[] }).layers;
-  const toLayers = (to as unknown as { layers?: tf.layers.Layer[] }).layers;
+  const fromLayers = innerLayers(from);
+  const toLayers = innerLayers(to);
   if (fromLayers && toLayers) fromLayers.forEach((layer, index) => copyTrainableFlags(layer, toLayers[index]));
 }
 
@@ -180,7 +181,7 @@ export function modelParts(model: TrainingModel): [string, tf.LayersModel][] {
 function trainableWithLayers(model: TrainingModel): { variable: tf.Variable; layerName: string }[] {
   const out: { variable: tf.Variable; layerName: string }[] = [];
   const visit = (layer: tf.layers.Layer) => {
-    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    const nested = innerLayers(layer);
     if (nested && layer instanceof tf.LayersModel) {
       if (!layer.trainable) return;
       for (const inner of nested) visit(inner);
@@ -202,7 +203,7 @@ function allModelVariables(model: TrainingModel): tf.Variable[] {
 export function weightLayerNames(model: tf.LayersModel): Map<string, string> {
   const names = new Map<string, string>();
   const visit = (layer: tf.layers.Layer) => {
-    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    const nested = innerLayers(layer);
     if (nested && layer instanceof tf.LayersModel) {
       for (const inner of nested) visit(inner);
       return;

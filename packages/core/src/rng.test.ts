@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, deriveSeed } from './rng';
+import { TlkitError } from './errors';
 
 describe('createRng', () => {
   it('gives the same stream for the same seed and a different one for another seed', () => {
@@ -86,5 +87,26 @@ describe('createRng', () => {
 
   it('rejects a non-integer seed with a typed error', () => {
     expect(() => createRng(1.5)).toThrow(/INVALID_ARGUMENT.*seed/);
+  });
+
+  it('accepts exactly the integers 0..2^32-1 as seeds: no silent reduction mod 2^32', () => {
+    // The ends of the range work and give different streams.
+    expect(createRng(0).uint32()).not.toBe(createRng(2 ** 32 - 1).uint32());
+    expect(Number.isInteger(deriveSeed(2 ** 32 - 1, 'x'))).toBe(true);
+    // Seeds that used to alias 0, 2^32-1 and each other are rejected, naming `seed` and the range.
+    for (const seed of [-1, 2 ** 32, 2 ** 32 + 7, 1e20, -0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      let caught: unknown;
+      try {
+        createRng(seed);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, String(seed)).toBeInstanceOf(TlkitError);
+      expect((caught as TlkitError).code).toBe('INVALID_ARGUMENT');
+      expect((caught as TlkitError).details.argument).toBe('seed');
+      expect((caught as TlkitError).message).toContain('0..4294967295');
+      expect(() => deriveSeed(seed, 'kmm')).toThrow(/INVALID_ARGUMENT.*seed: expected an integer in 0\.\.4294967295/);
+    }
+    expect(() => createRng('7' as unknown as number)).toThrow(/seed.*got "7"/);
   });
 });

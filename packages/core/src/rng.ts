@@ -73,18 +73,31 @@ function hashLabel(seed: number, label: string | number): number {
 /**
  * Derives a 32-bit seed from a base seed and labels, e.g. `deriveSeed(runSeed, 'step', 2, 'kmm')`.
  * The same inputs always give the same seed; different labels give unrelated seeds.
+ *
+ * @param seed - an integer in `0 … 2^32 − 1` (see {@link createRng}).
+ * @throws TlkitError `INVALID_ARGUMENT` naming `seed` for any other value.
  */
 export function deriveSeed(seed: number, ...labels: (string | number)[]): number {
-  let value = seed >>> 0;
+  checkSeed(seed);
+  let value = seed;
   for (const label of labels) value = hashLabel(value, label);
   return value;
 }
 
-function checkSeed(seed: number): void {
-  if (!Number.isFinite(seed) || !Number.isInteger(seed)) {
-    throw new TlkitError('INVALID_ARGUMENT', `seed: expected an integer, got ${seed}. Pass e.g. { seed: 0 }.`, {
-      argument: 'seed',
-    });
+/** The largest seed: seeds are 32-bit unsigned integers. */
+const MAX_SEED = UINT32 - 1;
+
+/**
+ * The seed contract: an integer in `0 … 2^32 − 1`. Larger or negative integers are rejected rather
+ * than reduced mod 2^32, which would give two different seeds the same stream.
+ */
+function checkSeed(seed: number, argument = 'seed'): void {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new TlkitError(
+      'INVALID_ARGUMENT',
+      `${argument}: expected an integer in 0..${MAX_SEED}, got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}. Pass e.g. { seed: 0 }; to derive seeds from a larger number, reduce it yourself (e.g. n % ${UINT32}).`,
+      { argument },
+    );
   }
 }
 
@@ -199,7 +212,13 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/** A seeded generator. Throws `INVALID_ARGUMENT` for a non-integer seed. */
+/**
+ * A seeded generator.
+ *
+ * @param seed - an integer in `0 … 2^32 − 1`; distinct seeds give distinct streams.
+ * @throws TlkitError `INVALID_ARGUMENT` naming `seed` for a seed that is not an integer in that range
+ * (negative, ≥ 2^32, fractional, NaN or not a number).
+ */
 export function createRng(seed: number): Rng {
   checkSeed(seed);
   return new Xoshiro128(seed);

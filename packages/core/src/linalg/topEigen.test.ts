@@ -109,6 +109,9 @@ describe('topEigen', () => {
     expect(thrownCode(() => topEigen({ n: 100, multiply: () => new Float64Array(3) }, 2))).toBe('DIMENSION_MISMATCH');
     expect(thrownCode(() => topEigen({ n: 100, multiply: (v) => v, multiplyBlock: () => new Matrix(2, 2) }, 2))).toBe('DIMENSION_MISMATCH');
     expect(thrownCode(() => topEigen(a, 2, { blockSize: 0 }))).toBe('INVALID_ARGUMENT');
+    // The seed contract of createRng (0..2^32-1), named as options.seed; a negative seed is no longer reduced mod 2^32.
+    expect(() => topEigen(a, 2, { seed: -1 })).toThrow(/options\.seed/);
+    expect(topEigen(a, 2, { seed: 2 ** 32 - 1 }).values.length).toBe(2);
     expect(thrownCode(() => topEigen({ n: 100, multiply: (v) => v.map(() => Number.NaN) }, 2))).toBe('NUMERICAL_ERROR');
     expect(thrownCode(() => topEigen(toeplitzOperator(400), 4, { which: 'smallest', maxIterations: 1, tolerance: 1e-14 }))).toBe(
       'NUMERICAL_ERROR',

@@ -42,7 +42,7 @@ export interface TopEigenOptions {
   readonly tolerance?: number;
   /** Maximum number of restart cycles before `NUMERICAL_ERROR`. Default `1000`. */
   readonly maxIterations?: number;
-  /** Seed of the random start vector (the result is deterministic for a seed). Default `0`. */
+  /** Seed of the random start vector, an integer in `0 … 2^32 − 1` (the result is deterministic for a seed). Default `0`. */
   readonly seed?: number;
   /**
    * Size of the Krylov basis built between restarts (`k < subspaceSize ≤ n`), rounded up to whole
@@ -148,7 +148,7 @@ export function topEigen(a: Matrix | SymmetricOperator, k: number, options: TopE
   const maxIterations = options.maxIterations ?? 1000;
   requireInteger(maxIterations, 'options.maxIterations', routine, 1, Number.MAX_SAFE_INTEGER);
   const seed = options.seed ?? 0;
-  requireInteger(seed, 'options.seed', routine, -(2 ** 31), 2 ** 32 - 1);
+  requireInteger(seed, 'options.seed', routine, 0, 2 ** 32 - 1);
   const requestedSize = options.subspaceSize ?? Math.min(n, Math.max(2 * k + 1, k + 20));
   requireInteger(requestedSize, 'options.subspaceSize', routine, Math.min(k + 1, n), n);
   const blockSize = options.blockSize ?? Math.min(k, 8);

@@ -149,6 +149,24 @@ describe('fitKnn', () => {
     expect(Array.from(model.predict(Matrix.fromRows([[0.2]])))).toEqual([0]);
   });
 
+  it('rejects features whose distances overflow float64 instead of voting for class -1 (review D5)', () => {
+    // Before: squared distances were Infinity/NaN, the distance vote NaN, and predict returned -1.
+    const huge = Matrix.fromRows([[1e200], [2e200], [-1e200]]);
+    let caught: unknown;
+    try {
+      fitKnn(huge, [0, 1, 1], { k: 2, weights: 'distance' });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as { code?: string }).code).toBe('NUMERICAL_ERROR');
+    expect(String((caught as Error).message)).toMatch(/squared norm of X row 0 .*standardise/);
+    // A fitted model checks its queries the same way; large but safe values still classify.
+    const model = fitKnn(Matrix.fromRows([[1e150], [2e150], [-1e150]]), [0, 1, 1], { k: 2, weights: 'distance' });
+    expect(Array.from(model.predict(Matrix.fromRows([[1.9e150]])))).toEqual([1]);
+    expect(() => model.predict(Matrix.fromRows([[5e200]]))).toThrow(/NUMERICAL_ERROR.*k-NN/);
+    expect(() => model.kneighbors(Matrix.fromRows([[5e200]]))).toThrow(/NUMERICAL_ERROR/);
+  });
+
   it('rejects bad input', () => {
     const X = Matrix.fromRows([[0], [1]]);
     expect(() => fitKnn(X, [0, 1], { k: 3 })).toThrow(/TOO_FEW_SAMPLES.*k = 3/);

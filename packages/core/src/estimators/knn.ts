@@ -45,7 +45,10 @@ export interface KnnModel {
   readonly trainX: Matrix;
   /** The training labels. */
   readonly trainY: Int32Array;
-  /** The k nearest training samples of each row of `X`: distance order, ties to the lowest index. */
+  /**
+   * The k nearest training samples of each row of `X`: distance order, ties to the lowest index.
+   * Throws `NUMERICAL_ERROR` for a query row whose squared norm exceeds 1e307 (distances would overflow).
+   */
   kneighbors(X: Matrix): KnnNeighbors;
   /** Vote fractions per class, `n x numClasses` (rows sum to 1). */
   predictProba(X: Matrix): Matrix;
@@ -67,6 +70,25 @@ function squaredNorms(X: Matrix): Float64Array {
     out[i] = sum;
   }
   return out;
+}
+
+/**
+ * Largest squared norm k-NN accepts: every sum it forms (‖q‖² + ‖t‖², Σ(qⱼ − tⱼ)² ≤ 2(‖q‖² + ‖t‖²))
+ * stays finite in float64 below it.
+ */
+const MAX_SQUARED_NORM = 1e307;
+
+/** Throws `NUMERICAL_ERROR` when a row's squared norm overflows, before any distance is formed. */
+function checkNorms(norms: Float64Array, argument: string, function_: string): void {
+  for (let i = 0; i < norms.length; i++) {
+    if (!(norms[i] <= MAX_SQUARED_NORM)) {
+      throw new TlkitError(
+        'NUMERICAL_ERROR',
+        `${function_}: the squared norm of ${argument} row ${i} is ${norms[i]}, so its distances overflow float64 (features of about 1e153 or more); standardise the features (or divide them by a constant) first.`,
+        { argument, index: i },
+      );
+    }
+  }
 }
 
 /** Σⱼ (a[j] − b[j])², summed left to right: the distance every tie rule refers to. */
@@ -92,6 +114,7 @@ class KnnModelImpl implements KnnModel {
   ) {
     this.featureCount = trainX.cols;
     this.trainNorms = squaredNorms(trainX);
+    checkNorms(this.trainNorms, 'X', 'fitKnn');
   }
 
   /**
@@ -113,6 +136,7 @@ class KnnModelImpl implements KnnModel {
     const distances = new Float64Array(queries * k);
     const slack = 4 * (d + 4) * EPSILON;
     const queryNorms = squaredNorms(X);
+    checkNorms(queryNorms, 'X', 'k-NN');
     const blockRows = Math.max(1, Math.min(queries, Math.floor(BLOCK_ENTRIES / Math.max(1, n))));
     const smallestUpper = new Float64Array(k);
     let candidates = new Int32Array(Math.max(16, 4 * k));
@@ -230,7 +254,9 @@ class KnnModelImpl implements KnnModel {
  * @param y - class ids `0..K-1`.
  * @param options - `k` (default 1, at most n), `weights` (`'uniform'` | `'distance'`), `numClasses`.
  * @throws TlkitError `TOO_FEW_SAMPLES` when k > n, `INVALID_CONFIG`, `INVALID_ARGUMENT`,
- * `DIMENSION_MISMATCH`, `NON_FINITE_INPUT`, `LABEL_NOT_INTEGER`, `LABEL_OUT_OF_RANGE`.
+ * `DIMENSION_MISMATCH`, `NON_FINITE_INPUT`, `LABEL_NOT_INTEGER`, `LABEL_OUT_OF_RANGE`;
+ * `NUMERICAL_ERROR` when a row's squared norm exceeds 1e307 (its distances would overflow float64;
+ * queries are checked the same way).
  *
  * @example
  * ```ts

@@ -494,3 +494,51 @@ describe('core training loop', () => {
     });
   });
 });
+
+describe('a loss that is not finite (review D1)', () => {
+  /** A test-only training step whose loss term is NaN from epoch `fromEpoch` on. */
+  const nanLossPlugin = definePlugin({
+    name: 'test-nan-loss',
+    kind: 'parameter',
+    role: 'training',
+    description: 'test: a NaN loss term from a given epoch',
+    needs: { problems: ['classification', 'regression'], targetLabels: 'never', acceptsSampleWeights: false },
+    configSchema: z.object({ fromEpoch: z.number().int() }).strict(),
+    create: (options) => ({
+      doCreateHooks: (): TrainingHooks => ({
+        loss: (_batch, _outputs, progress) => tf.scalar(progress.epoch >= options.fromEpoch ? Number.NaN : 0),
+      }),
+    }),
+  });
+
+  it('stops the run with NUMERICAL_ERROR naming the epoch, the step and the term; no tensor left behind', async () => {
+    const before = tf.memory().numTensors;
+    const epochsSeen: number[] = [];
+    const failure = await compose(nanLossPlugin.create({ fromEpoch: 2 }), trainer({ epochs: 5, batchSize: 8, backbone: { use: 'mlp', hidden: [4] } }))
+      .fit(task(24), {
+        seed: 1,
+        onProgress: (event) => {
+          if (event.phase === 'epoch') epochsSeen.push(event.current ?? -1);
+        },
+      })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TlkitError);
+    expect((failure as TlkitError).code).toBe('NUMERICAL_ERROR');
+    // 24 samples in batches of 8: 3 steps per epoch; the first NaN is epoch 2's first step.
+    expect((failure as TlkitError).message).toMatch(/training loss became NaN at epoch 2 \(0-based\), step 1 of 3 \(test-nan-loss loss = NaN\)\. Lower the optimizer's learningRate/);
+    expect((failure as TlkitError).details).toMatchObject({ epoch: 2, step: 0 });
+    expect(epochsSeen).toEqual([1, 2]); // epochs 0 and 1 ran; none after the NaN
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('catches regression targets that overflow float32 (finite in float64, so input validation passes them)', async () => {
+    const X = [[0, 1], [1, 0], [1, 1], [0, 0]];
+    const before = tf.memory().numTensors;
+    const failure = await compose(mlp({ hidden: [3], epochs: 2 }))
+      .fit({ source: { X, y: [0, 1, 1e39, 2] }, target: { X }, problem: 'regression' }, { seed: 1 })
+      .catch((error: unknown) => error);
+    expect((failure as TlkitError).code).toBe('NUMERICAL_ERROR');
+    expect((failure as TlkitError).message).toMatch(/loss became Infinity at epoch 0 .*standardise X; for regression, the targets too/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

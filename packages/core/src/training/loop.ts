@@ -711,8 +711,12 @@ export async function runTraining(
             scales,
           );
           const termValues = kept[0].dataSync();
+          const total = value.dataSync()[0] ?? 0;
+          // The losses are read here anyway (no extra sync): a NaN or infinite loss stops the run
+          // instead of training on NaN and "succeeding".
+          if (!Number.isFinite(total)) throw nonFiniteLossError(total, termNames, termValues, epoch, batchIndex, stepsPerEpoch);
           termNames.forEach((name, index) => sums.set(name, (sums.get(name) ?? 0) + termValues[index] * indices.length));
-          sums.set('total', (sums.get('total') ?? 0) + (value.dataSync()[0] ?? 0) * indices.length);
+          sums.set('total', (sums.get('total') ?? 0) + total * indices.length);
           if (kept[1]) correct += kept[1].dataSync()[0];
           seen += indices.length;
         } finally {
@@ -788,6 +792,26 @@ export async function runTraining(
   } finally {
     disposeAll();
   }
+}
+
+/** The `NUMERICAL_ERROR` for a batch whose loss is NaN or infinite, naming the epoch, the step and the terms at fault. */
+function nonFiniteLossError(
+  total: number,
+  termNames: readonly string[],
+  termValues: ArrayLike<number>,
+  epoch: number,
+  batchIndex: number,
+  stepsPerEpoch: number,
+): TlkitError {
+  const bad: string[] = [];
+  termNames.forEach((name, index) => {
+    if (!Number.isFinite(termValues[index])) bad.push(`${name} loss = ${termValues[index]}`);
+  });
+  return new TlkitError(
+    'NUMERICAL_ERROR',
+    `the training loss became ${total} at epoch ${epoch} (0-based), step ${batchIndex + 1} of ${stepsPerEpoch}${bad.length > 0 ? ` (${bad.join(', ')})` : ''}. Lower the optimizer's learningRate, or scale the inputs (standardise X; for regression, the targets too).`,
+    { epoch, step: batchIndex, loss: total },
+  );
 }
 
 /** Outputs of a task head (and of the source head pre-trained for it): one per class, or 1 for regression. @internal */

@@ -4,7 +4,7 @@
  * progress go to stderr.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isTlkitError, listBackbones, listPlugins, TlkitError } from '@tlkit/core';
@@ -28,7 +28,9 @@ OPTIONS
                      {"runs":[{"pipeline","source","target","seed","metrics":{"accuracy",...},"seconds",
                      "steps":[{"step","role","seconds","info"}]}],"summary":[...]}  (info: each step's
                      scalar diagnostics, e.g. KMM's effective sample size, TrAdaBoost's per-round errors)
-  --plugin PKG       import PKG (a package name or a path) and register its plugins; repeatable
+  --plugin PKG       import PKG and register its plugins; repeatable. PKG is a package name (looked up in
+                     node_modules from the working directory up, with ESM "import" exports) or a path to
+                     a module file or a package folder (its package.json "exports"/"main")
   --backend NAME     tfjs backend: auto (default) | wasm | cpu | tensorflow (tfjs-node); TLKIT_BACKEND works too
   --cache DIR        where checkpoints and cached models go (default .tlkit-cache)
   --out FILE         also write the JSON result to FILE
@@ -92,7 +94,8 @@ async function readConfig(path: string): Promise<ExperimentConfig> {
 
 async function runConfig(path: string, options: CommonOptions, output: CliOutput): Promise<ExperimentResult> {
   const config = await readConfig(path);
-  await registerExtraPlugins(config.plugins);
+  // A config's plugins (names and paths) resolve from the config's folder, as its dataset path does.
+  await registerExtraPlugins(config.plugins, dirname(resolve(path)));
   const printer = createProgressPrinter({
     quiet: options.quiet,
     write: output.stderr,

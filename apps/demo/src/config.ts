@@ -198,7 +198,10 @@ export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
                                                draw that many labelled target samples per class (seeded; by default the
                                                run seed) for steps that declare they use target labels; every pipeline
                                                is then scored on the remaining target rows
-    "plugins": ["my-tlkit-plugin"],            extra packages whose exported plugins are registered
+    "plugins": ["my-tlkit-plugin"],            extra packages whose exported plugins are registered: a package name
+                                               (looked up in node_modules from the config's folder up, then from the
+                                               working directory; ESM "import" exports) or a path relative to the
+                                               config's folder, to a module file or a package folder
     "holdOut": {"domain": "mnist", "rows": 2000, "seed": 0, "head": "source"},
                                                keep that many seeded random rows of a domain out of every run (the domain
                                                is used without them everywhere) and score each fitted pipeline on them too:

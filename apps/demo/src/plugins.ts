@@ -3,10 +3,10 @@
  * `--plugin` or a config's `"plugins"`. A module's exports are scanned for plugins (made with
  * `definePlugin`), arrays of plugins, and backbones (made with `defineBackbone`).
  */
-import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { isBackbone, isPlugin, registerBackbone, registerPlugin, TlkitError } from '@tlkit/core';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isBackbone, isPlugin, isTlkitError, registerBackbone, registerPlugin, TlkitError } from '@tlkit/core';
+import { isPathSpecifier, resolvePluginFile } from './resolve-plugin';
 
 /** The repo's packages that may hold plugins; those not installed are skipped. */
 export const BUILT_IN_PACKAGES = [
@@ -43,17 +43,17 @@ export function registerModuleExports(module: Record<string, unknown>): number {
   return count;
 }
 
-/** Imports a package by name or path, resolving from the working directory first. */
-async function importFrom(specifier: string): Promise<Record<string, unknown>> {
-  if (specifier.startsWith('.') || isAbsolute(specifier)) {
-    return (await import(pathToFileURL(resolve(specifier)).href)) as Record<string, unknown>;
-  }
-  try {
-    const fromCwd = createRequire(join(process.cwd(), 'package.json')).resolve(specifier);
-    return (await import(pathToFileURL(fromCwd).href)) as Record<string, unknown>;
-  } catch {
-    return (await import(specifier)) as Record<string, unknown>;
-  }
+/** The CLI's own folder: the last place a package name is looked up (the repo's @tlkit packages). */
+const cliFolder = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Imports a plugin package by name or path with ESM resolution (see resolve-plugin.ts): a path is
+ * relative to `base`; a name is looked up from `base`, then the working directory, then the CLI.
+ */
+async function importFrom(specifier: string, base: string): Promise<Record<string, unknown>> {
+  const bases = isPathSpecifier(specifier) ? [base] : [base, process.cwd(), cliFolder];
+  const file = resolvePluginFile(specifier, bases);
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 
 /** Registers the built-in packages that are installed. Returns the package names found. */
@@ -70,16 +70,24 @@ export async function registerBuiltInPlugins(): Promise<string[]> {
   return found;
 }
 
-/** Imports and registers user-named plugin packages; a package with no plugins is an error. */
-export async function registerExtraPlugins(specifiers: readonly string[]): Promise<void> {
+/**
+ * Imports and registers user-named plugin packages; a package with no plugins is an error.
+ *
+ * @param specifiers - package names, or paths to a module file or a package folder.
+ * @param base - the folder paths and names are resolved from: the working directory for
+ *   `--plugin`, the config file's folder for a config's `"plugins"`.
+ * @throws TlkitError `UNKNOWN_PLUGIN` naming the plugin and where it looked.
+ */
+export async function registerExtraPlugins(specifiers: readonly string[], base: string = process.cwd()): Promise<void> {
   for (const specifier of specifiers) {
     let module: Record<string, unknown>;
     try {
-      module = await importFrom(specifier);
+      module = await importFrom(specifier, base);
     } catch (error) {
+      if (isTlkitError(error)) throw error;
       throw new TlkitError(
         'UNKNOWN_PLUGIN',
-        `could not import plugin package '${specifier}' (${(error as Error).message.split('\n')[0]}); install it next to your config (npm i ${specifier}) or pass a path.`,
+        `could not import plugin '${specifier}' (${(error as Error).message.split('\n')[0]}).`,
         { name: specifier },
       );
     }

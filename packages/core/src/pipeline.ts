@@ -425,20 +425,28 @@ export async function loadPipeline(saved: PipelineArtifacts | Uint8Array): Promi
   const steps: Strategy[] = [];
   const mappings: FittedMapping[] = [];
   let estimator: FittedEstimator | undefined;
-  for (const [index, entry] of manifest.steps.entries()) {
-    const { use, ...options } = entry.config;
-    const strategy = getPlugin(use).create(options);
-    steps.push(strategy);
-    if (strategy.role === 'mapping' || strategy.role === 'estimator') {
-      if (!entry.state) throw new TlkitError('INVALID_ARTIFACT', `step ${index + 1} '${use}' has no saved state.`);
-      const state = decodeState(data, entry.state);
-      if (strategy.role === 'mapping') mappings.push(await strategy.doRestore(state));
-      else estimator = await strategy.doRestore(state);
+  let sourceWeights: Float64Array | undefined;
+  try {
+    for (const [index, entry] of manifest.steps.entries()) {
+      const { use, ...options } = entry.config;
+      const strategy = getPlugin(use).create(options);
+      steps.push(strategy);
+      if (strategy.role === 'mapping' || strategy.role === 'estimator') {
+        if (!entry.state) throw new TlkitError('INVALID_ARTIFACT', `step ${index + 1} '${use}' has no saved state.`);
+        const state = decodeState(data, entry.state);
+        if (strategy.role === 'mapping') mappings.push(await strategy.doRestore(state));
+        else estimator = await strategy.doRestore(state);
+      }
     }
+    validateStepOrder(steps);
+    if (!estimator) throw new TlkitError('INVALID_ARTIFACT', 'the saved pipeline has no estimator state.');
+    sourceWeights = manifest.sourceWeights ? (readReference(data, manifest.sourceWeights).data as Float64Array) : undefined;
+  } catch (error) {
+    // Free the steps already restored (their tensors) before reporting the damaged one.
+    for (const mapping of mappings) mapping.dispose?.();
+    (estimator as FittedEstimator | undefined)?.dispose?.();
+    throw error;
   }
-  validateStepOrder(steps);
-  if (!estimator) throw new TlkitError('INVALID_ARTIFACT', 'the saved pipeline has no estimator state.');
-  const sourceWeights = manifest.sourceWeights ? (readReference(data, manifest.sourceWeights).data as Float64Array) : undefined;
   return new FittedPipeline({
     steps,
     mappings,

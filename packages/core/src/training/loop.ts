@@ -214,6 +214,17 @@ export function weightLayerNames(model: tf.LayersModel): Map<string, string> {
   return names;
 }
 
+/** Throws `INVALID_ARTIFACT` when a saved array holds more or fewer values than its shape needs. */
+function checkStoredLength(stored: StoredArray, key: string): void {
+  const size = stored.shape.reduce((a, b) => a * b, 1);
+  if (stored.data.length !== size) {
+    throw new TlkitError(
+      'INVALID_ARTIFACT',
+      `saved weights '${key}' hold ${stored.data.length} values but their shape [${stored.shape.join(', ')}] needs ${size}; the artifact is damaged: save it again.`,
+    );
+  }
+}
+
 /** Loads `arrays[<prefix>/<i>]` into the weights of one model part. @internal */
 export function loadPartWeights(part: tf.LayersModel, prefix: string, arrays: Readonly<Record<string, StoredArray>>): void {
   part.weights.forEach((weight, index) => {
@@ -224,6 +235,7 @@ export function loadPartWeights(part: tf.LayersModel, prefix: string, arrays: Re
         `saved weights '${prefix}/${index}' ${stored ? `have shape [${stored.shape.join(', ')}]` : 'are missing'}; the model expects [${weight.shape.join(', ')}]. Was it saved from a different architecture?`,
       );
     }
+    checkStoredLength(stored, `${prefix}/${index}`);
     tf.tidy(() => {
       weight.write(tf.tensor(Float32Array.from(stored.data), [...stored.shape], 'float32'));
     });
@@ -253,6 +265,7 @@ export function loadModelWeightArrays(model: TrainingModel, arrays: Readonly<Rec
           `saved weights '${name}/${index}' ${stored ? `have shape [${stored.shape.join(', ')}]` : 'are missing'}; the model expects [${weight.shape.join(', ')}]. Was it saved from a different architecture?`,
         );
       }
+      checkStoredLength(stored, `${name}/${index}`);
       tf.tidy(() => {
         weight.write(tf.tensor(Float32Array.from(stored.data), [...stored.shape], 'float32'));
       });

@@ -256,14 +256,29 @@ async function restoreNetwork(state: StepState): Promise<FittedNetwork> {
     seed: 0,
     namePrefix: 'backbone_',
   });
-  const featureDim = backbone.outputs[0].shape[1] as number;
-  const head = buildHead(featureDim, headOutputs(json.problem, json.numClasses), 0);
-  const extraHeads = new Map<string, tf.LayersModel>();
-  for (const [name, topology] of Object.entries(json.extraHeads ?? {})) {
-    extraHeads.set(name, await tf.models.modelFromJSON({ modelTopology: topology as tf.io.ModelJSON['modelTopology'] }));
+  // Everything built for these weights is freed when they do not load, or every damaged artifact leaks it.
+  const built: tf.LayersModel[] = [backbone];
+  let model: TrainingModel;
+  try {
+    const featureDim = backbone.outputs[0].shape[1] as number;
+    const head = buildHead(featureDim, headOutputs(json.problem, json.numClasses), 0);
+    built.push(head);
+    const extraHeads = new Map<string, tf.LayersModel>();
+    for (const [name, topology] of Object.entries(json.extraHeads ?? {})) {
+      const extraHead = await tf.models.modelFromJSON({ modelTopology: topology as tf.io.ModelJSON['modelTopology'] });
+      built.push(extraHead);
+      extraHeads.set(name, extraHead);
+    }
+    model = { backbone, head, extraHeads };
+    loadModelWeightArrays(model, state.arrays ?? {});
+  } catch (error) {
+    for (const part of built) part.dispose();
+    if (error instanceof TlkitError) throw error;
+    throw new TlkitError(
+      'INVALID_ARTIFACT',
+      `the saved trainer network cannot be restored (${error instanceof Error ? error.message : String(error)}); the artifact is damaged or from another version: save the pipeline again.`,
+    );
   }
-  const model: TrainingModel = { backbone, head, extraHeads };
-  loadModelWeightArrays(model, state.arrays ?? {});
   return new FittedNetwork(model, json.inputShape, json.problem, json.numClasses, json.backbone as unknown as BackboneConfig, []);
 }
 

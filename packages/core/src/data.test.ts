@@ -70,6 +70,57 @@ describe('prepareTask', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('rejects features beyond float32 range (finite in float64, Infinity in a tensor), naming row and column (review D1)', () => {
+    const X = [[0, 1], [1, 0], [1, -1e39]];
+    const error = errorOf(() => prepareTask({ ...base(), source: { X, y: [0, 1, 1] } }));
+    expect(error.code).toBe('NON_FINITE_INPUT');
+    expect(error.message).toMatch(/task\.source\.X has the value -1e\+39 at row 2, column 1, beyond float32's range.*Rescale the features/);
+    expect(error.details).toMatchObject({ argument: 'task.source.X', index: 5 });
+    expect(Math.fround(-1e39)).toBe(Number.NEGATIVE_INFINITY); // why: the deep path trains on it as -Infinity
+    // The largest float32 itself is accepted, in every domain and at predict time (toMatrix).
+    const max = 3.4028234663852886e38;
+    expect(prepareTask({ ...base(), target: { X: [[max, -max]] } }).target.X.data[0]).toBe(max);
+    expect(errorOf(() => toMatrix([[0, 1e39]], 'X')).message).toMatch(/X has the value 1e\+39 at row 0, column 1/);
+  });
+
+  it.each([
+    [null, 'null', /JSON\.stringify turns NaN into null/],
+    [true, 'the boolean true', /row\.map\(Number\)/],
+    ['0x10', 'the string "0x10"', /row\.map\(Number\)/],
+    [undefined, 'undefined', /row\.map\(Number\)/],
+  ])('rejects the X cell %s instead of coercing it (review D2)', (cell, described, hint) => {
+    const error = errorOf(() => prepareTask({ ...base(), target: { X: [[0, 2], [2, cell as never]] } }));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain(`task.target.X has ${described} at row 1, column 1; every cell must be a number.`);
+    expect(error.message).toMatch(hint);
+    expect(error.details).toMatchObject({ argument: 'task.target.X', row: 1, column: 1 });
+  });
+
+  it.each([
+    [['0', '1', '1'], 'the string "0"'],
+    [[false, true, true], 'the boolean false'],
+  ])('says labels must be numbers for %j, not "non-finite" (review U6)', (y, described) => {
+    const error = errorOf(() => prepareTask({ ...base(), source: { X: [[0, 1], [1, 0], [1, 1]], y: y as never } }));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain(`task.source.y[0] is ${described}; labels must be numbers`);
+    expect(error.details).toMatchObject({ argument: 'task.source.y', index: 0 });
+  });
+
+  it('rejects a classification source with a single class, before numClasses is padded to 2 (review D3)', () => {
+    const error = errorOf(() => prepareTask({ ...base(), source: { X: [[0, 1], [1, 0]], y: [1, 1] } }));
+    expect(error.code).toBe('TOO_FEW_SAMPLES');
+    expect(error.message).toMatch(/task\.source\.y holds a single class \(1\); classification needs at least 2 classes/);
+    expect(error.details).toMatchObject({ argument: 'task.source.y', classes: [1] });
+    // Also with numClasses given, or with other classes only in the test set.
+    expect(errorOf(() => prepareTask({ ...base(), numClasses: 3, source: { X: [[0, 1]], y: [0] } })).code).toBe('TOO_FEW_SAMPLES');
+    expect(errorOf(() => prepareTask({ ...base(), source: { X: [[0, 1]], y: [0] }, targetTest: { X: [[1, 1]], y: [1] } })).code).toBe(
+      'TOO_FEW_SAMPLES',
+    );
+    // Two classes with gaps stay legitimate (documented: ids are kept, so {0, 3} is a 4-class task); regression is unaffected.
+    expect(prepareTask({ ...base(), source: { X: [[0, 1], [1, 0]], y: [0, 3] } }).numClasses).toBe(4);
+    expect(prepareTask({ ...base(), source: { X: [[0, 1], [1, 0]], y: [2, 2] }, problem: 'regression' }).numClasses).toBe(0);
+  });
+
   it('accepts regression targets that are not integers', () => {
     const task = prepareTask({ ...base(), source: { X: [[0, 1], [1, 0]], y: [0.5, -2.25] }, problem: 'regression' });
     expect(Array.from(task.source.y)).toEqual([0.5, -2.25]);

@@ -63,7 +63,13 @@ export interface TransferTask {
   targetTest?: Domain;
   /** `'classification'` or `'regression'`. */
   problem: ProblemType;
-  /** Number of classes (classification). Inferred as `max label + 1` over all labelled parts if omitted. */
+  /**
+   * Number of classes (classification). Inferred as `max label + 1` over all labelled parts if
+   * omitted (at least 2). Class ids in `0..numClasses-1` need not all occur: a class with no sample
+   * in the source is kept (a network still gets an output for it), which is legitimate when the
+   * target has classes the source lacks. Labels are ids, not names: sparse ids such as `{0, 1000}`
+   * build a 1001-class model, so map them to `0..C-1` first.
+   */
   numClasses?: number;
 }
 
@@ -105,26 +111,69 @@ function isTensor(value: unknown): value is Tensor {
   );
 }
 
-function assertFinite(data: ArrayLike<number>, argument: string, cols = 1): void {
+/** The largest finite float32 value; features beyond it become ±Infinity in a tfjs tensor. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** How a non-number value reads in a message: `the string "0"`, `null`, `the boolean true`. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  return `${typeof value === 'object' ? 'an object' : `the ${typeof value}`} ${String(value)}`;
+}
+
+/**
+ * Throws `NON_FINITE_INPUT` at the first NaN or ±Infinity; with `float32Range`, also at the first
+ * value whose magnitude exceeds float32's range (finite in float64, ±Infinity in a tensor).
+ */
+function assertFinite(data: ArrayLike<number>, argument: string, cols = 1, float32Range = false): void {
   for (let k = 0; k < data.length; k++) {
     const value = data[k];
+    const where = () => (cols > 1 ? `row ${Math.floor(k / cols)}, column ${k % cols}` : `index ${k}`);
     if (!Number.isFinite(value)) {
-      const where = cols > 1 ? `row ${Math.floor(k / cols)}, column ${k % cols}` : `index ${k}`;
       throw new TlkitError(
         'NON_FINITE_INPUT',
-        `${argument} has a non-finite value (${value}) at ${where}. Remove or impute NaN/Infinity before calling tlkit.`,
+        `${argument} has a non-finite value (${value}) at ${where()}. Remove or impute NaN/Infinity before calling tlkit.`,
+        { argument, index: k },
+      );
+    }
+    if (float32Range && (value > FLOAT32_MAX || value < -FLOAT32_MAX)) {
+      throw new TlkitError(
+        'NON_FINITE_INPUT',
+        `${argument} has the value ${value} at ${where()}, beyond float32's range (±${FLOAT32_MAX}); tfjs computes in float32, where it becomes Infinity. Rescale the features (e.g. standardise the columns or divide by a constant) before calling tlkit.`,
         { argument, index: k },
       );
     }
   }
 }
 
+/** Throws `INVALID_ARGUMENT` at the first cell of `rows` that is not a number (null, boolean, string, ...). */
+function assertNumberCells(rows: ArrayLike<ArrayLike<unknown>>, argument: string): void {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    for (let j = 0; j < row.length; j++) {
+      const value = row[j];
+      if (typeof value !== 'number') {
+        throw new TlkitError(
+          'INVALID_ARGUMENT',
+          `${argument} has ${describeValue(value)} at row ${i}, column ${j}; every cell must be a number.${value === null ? ' (JSON.stringify turns NaN into null: impute missing values first.)' : ' Convert the cells to numbers first (e.g. row.map(Number)) and check the result.'}`,
+          { argument, row: i, column: j },
+        );
+      }
+    }
+  }
+}
+
 /**
- * Converts any {@link MatrixInput} to a float64 {@link Matrix} and checks that every value is
- * finite. A rank-4 tensor is flattened per sample and its image shape returned.
+ * Converts any {@link MatrixInput} to a float64 {@link Matrix} and checks that every cell of nested
+ * arrays is a number (`null`, booleans and strings are rejected, not coerced) and every value is
+ * finite and within float32's range (|x| ≤ 3.4028234663852886e38: tfjs computes in float32). A
+ * rank-4 tensor is flattened per sample and its image shape returned.
  *
  * @param input - the features.
  * @param argument - the argument's name, used in error messages (e.g. `'task.source.X'`).
+ * @throws TlkitError `INVALID_ARGUMENT` (a cell that is not a number, a wrong shape),
+ * `DIMENSION_MISMATCH` (ragged rows), `NON_FINITE_INPUT` (NaN, ±Infinity, beyond float32's range).
  */
 export function toMatrix(input: MatrixInput, argument = 'X'): { matrix: Matrix; shape?: ImageShape } {
   let matrix: Matrix;
@@ -165,6 +214,7 @@ export function toMatrix(input: MatrixInput, argument = 'X'): { matrix: Matrix; 
         argument,
       });
     }
+    assertNumberCells(rows, argument);
   } else {
     throw new TlkitError(
       'INVALID_ARGUMENT',
@@ -172,7 +222,7 @@ export function toMatrix(input: MatrixInput, argument = 'X'): { matrix: Matrix; 
       { argument },
     );
   }
-  assertFinite(matrix.data, argument, matrix.cols);
+  assertFinite(matrix.data, argument, matrix.cols, true);
   return shape ? { matrix, shape } : { matrix };
 }
 
@@ -191,6 +241,16 @@ export function toLabels(
     throw new TlkitError('INVALID_ARGUMENT', `${argument} must be an array of numbers or a rank-1 tensor.`, {
       argument,
     });
+  }
+  for (let i = 0; i < values.length; i++) {
+    const value: unknown = values[i];
+    if (typeof value !== 'number') {
+      throw new TlkitError(
+        'INVALID_ARGUMENT',
+        `${argument}[${i}] is ${describeValue(value)}; labels must be numbers (class ids 0..C-1 or regression targets): map class names to ids first, e.g. y.map(Number) for numeric strings.`,
+        { argument, index: i },
+      );
+    }
   }
   assertFinite(values, argument);
   if (problem === 'regression') return Float64Array.from(values);
@@ -214,6 +274,11 @@ export function toLabels(
     labels[i] = value;
   }
   return labels;
+}
+
+/** The distinct class ids in `labels`, ascending. */
+function distinctLabels(labels: ArrayLike<number>): number[] {
+  return [...new Set(Array.from(labels))].sort((a, b) => a - b);
 }
 
 function maxLabel(labels: ArrayLike<number>): number {
@@ -279,10 +344,13 @@ function prepareDomain(domain: Domain | undefined, options: DomainPrepareOptions
  *
  * Checks: every part non-empty; finite values; all domains share the feature dimension (and the
  * image shape when given); one label per sample; classification labels are integers in
- * `0..numClasses-1`. The target domain's labels are dropped here, so no step can see them.
+ * `0..numClasses-1`, and the source holds at least 2 classes. The target domain's labels are dropped
+ * here, so no step can see them.
  *
- * @throws TlkitError `EMPTY_DOMAIN`, `NON_FINITE_INPUT`, `DIMENSION_MISMATCH`, `LABEL_NOT_INTEGER`,
- * `LABEL_OUT_OF_RANGE`, `MISSING_LABELS`, `INVALID_ARGUMENT`.
+ * @throws TlkitError `EMPTY_DOMAIN`, `NON_FINITE_INPUT` (also for features beyond float32's range),
+ * `DIMENSION_MISMATCH`, `LABEL_NOT_INTEGER`, `LABEL_OUT_OF_RANGE`, `MISSING_LABELS`,
+ * `INVALID_ARGUMENT` (also for cells or labels that are not numbers), `TOO_FEW_SAMPLES` (a
+ * classification source with a single class).
  */
 export function prepareTask(task: TransferTask): PreparedTask {
   if (!task || typeof task !== 'object') {
@@ -355,6 +423,14 @@ export function prepareTask(task: TransferTask): PreparedTask {
       }
     } else {
       numClasses = Math.max(inferred, 2);
+    }
+    const present = distinctLabels(source.y as Int32Array);
+    if (present.length < 2) {
+      throw new TlkitError(
+        'TOO_FEW_SAMPLES',
+        `task.source.y holds a single class (${present[0]}); classification needs at least 2 classes in the labelled source. Add samples of another class (or use problem: 'regression' for real-valued targets).`,
+        { argument: 'task.source.y', classes: present },
+      );
     }
   }
 

@@ -339,6 +339,14 @@ function prepareDomain(domain: Domain | undefined, options: DomainPrepareOptions
   };
 }
 
+/** The tasks {@link prepareTask} returned: `Pipeline.fit` trusts these and validates anything else. */
+const preparedTasks = new WeakSet<object>();
+
+/** True when `task` is an object {@link prepareTask} returned (not a look-alike). @internal */
+export function isPreparedTask(task: unknown): task is PreparedTask {
+  return typeof task === 'object' && task !== null && preparedTasks.has(task);
+}
+
 /**
  * Validates a {@link TransferTask} once, at the boundary, and converts it to float64 form.
  *
@@ -435,7 +443,7 @@ export function prepareTask(task: TransferTask): PreparedTask {
   }
 
   const shape = source.shape ?? target.shape;
-  return {
+  const prepared: PreparedTask = {
     source: source as LabeledDomainData,
     target,
     ...(targetLabeled ? { targetLabeled: targetLabeled as LabeledDomainData } : {}),
@@ -445,4 +453,6 @@ export function prepareTask(task: TransferTask): PreparedTask {
     featureDim: source.X.cols,
     ...(shape ? { shape } : {}),
   };
+  preparedTasks.add(prepared);
+  return prepared;
 }

@@ -9,8 +9,11 @@ import {
 } from '../test/spy-plugins';
 import { unpackArtifacts } from './artifacts';
 import { TlkitError } from './errors';
+import { prepareTask } from './data';
 import { compose, loadPipeline, type PipelineManifest } from './pipeline';
+import { definePlugin } from './plugin';
 import { registerPlugin } from './registry';
+import { z } from 'zod';
 import type { EstimatorFitInput } from './strategy';
 
 const weighting = (options?: Parameters<typeof spyWeightingPlugin.create>[0]) => spyWeightingPlugin.create(options);
@@ -190,5 +193,94 @@ describe('save and load', () => {
     expect(await asyncCodeOf(() => loadPipeline({ manifest: { format: 'other' } as never, data: new Uint8Array() }))).toBe(
       'INVALID_ARTIFACT',
     );
+  });
+});
+
+describe('Pipeline.fit and FittedPipeline: arguments of the wrong kind (review U1, D8, D10, D3)', () => {
+  it('fit(undefined) and fit(task, null) throw INVALID_ARGUMENT naming task / options, before any step runs', async () => {
+    for (const [args, argument] of [
+      [[undefined], 'task'],
+      [[null], 'task'],
+      [['task'], 'task'],
+      [[twoBlobTask(), null], 'options'],
+      [[twoBlobTask(), 7], 'options'],
+    ] as const) {
+      const failure = await (compose(estimator()).fit as (...values: unknown[]) => Promise<unknown>)(...args).catch((error: unknown) => error);
+      expect(failure, JSON.stringify(args)).toBeInstanceOf(TlkitError);
+      expect((failure as TlkitError).code).toBe('INVALID_ARGUMENT');
+      expect((failure as TlkitError).details.argument).toBe(argument);
+    }
+    expect(seen['spy-estimator']).toBeUndefined();
+  });
+
+  it('transform rejects a domain other than source/target', async () => {
+    const fitted = await compose(mapping({ shift: 1 }), estimator()).fit(twoBlobTask());
+    expect(fitted.transform([[0, 0]], 'source').toRows()).toEqual([[1, 1]]);
+    const failure = (() => {
+      try {
+        fitted.transform([[0, 0]], 'foo' as never);
+      } catch (error) {
+        return error as TlkitError;
+      }
+      return undefined;
+    })();
+    expect(failure?.code).toBe('INVALID_ARGUMENT');
+    expect(failure?.message).toMatch(/domain must be 'source' or 'target', got "foo"/);
+  });
+
+  it("trusts only prepareTask's own results: a look-alike with another featureDim is validated again", async () => {
+    const prepared = prepareTask(twoBlobTask());
+    expect((await compose(estimator()).fit(prepared)).featureDim).toBe(2);
+    const forged = { ...prepared, featureDim: 99 };
+    expect((await compose(estimator()).fit(forged)).featureDim).toBe(2);
+    // A look-alike with bad content gets prepareTask's errors.
+    const broken = { ...prepared, source: { ...prepared.source, y: Int32Array.from([0, 0, 0, 0, 0, 0]) } };
+    expect(await asyncCodeOf(() => compose(estimator()).fit(broken))).toBe('TOO_FEW_SAMPLES');
+  });
+
+  it("trainOn 'target' with single-class labelled target samples: TOO_FEW_SAMPLES naming task.targetLabeled.y", async () => {
+    const task = { ...twoBlobTask(), targetLabeled: { X: [[0.8, 1.2], [1, 1]], y: [0, 0] } };
+    const failure = await compose(estimator()).fit(task, { trainOn: 'target' }).catch((error: unknown) => error);
+    expect((failure as TlkitError).code).toBe('TOO_FEW_SAMPLES');
+    expect((failure as TlkitError).message).toMatch(/task\.targetLabeled alone, but its labels hold a single class \(0\)/);
+    expect(seen['spy-estimator']).toBeUndefined();
+    // The same task trains on source+target (two classes there).
+    await compose(estimator()).fit(task, { trainOn: 'source+target' });
+    expect(seen['spy-estimator']).toHaveLength(1);
+  });
+});
+
+describe('loadPipeline: a step that fails after others were restored (review U3)', () => {
+  it('disposes the mappings already restored before rethrowing', async () => {
+    let disposed = 0;
+    const disposingMapping = definePlugin({
+      name: 'test-disposing-mapping',
+      kind: 'feature',
+      role: 'mapping',
+      description: 'test: counts dispose calls',
+      needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: false },
+      configSchema: z.object({}).strict(),
+      create: () => {
+        const fitted = () => ({
+          outputDim: 2,
+          transform: (X: never) => X,
+          saveState: () => ({ json: {} }),
+          dispose: () => {
+            disposed++;
+          },
+        });
+        return { doFit: async () => fitted(), doRestore: () => fitted() };
+      },
+    });
+    registerPlugin([disposingMapping, spyEstimatorPlugin], { replace: true });
+    const saved = await (await compose(disposingMapping.create({}), estimator()).fit(twoBlobTask())).save();
+    disposed = 0;
+    const damaged = { ...saved, manifest: { ...saved.manifest, steps: [saved.manifest.steps[0], { config: saved.manifest.steps[1].config }] } };
+    expect(await asyncCodeOf(() => loadPipeline(damaged))).toBe('INVALID_ARTIFACT');
+    expect(disposed).toBe(1);
+    const restored = await loadPipeline(saved);
+    expect(disposed).toBe(1);
+    restored.dispose();
+    expect(disposed).toBe(2);
   });
 });

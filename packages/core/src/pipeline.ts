@@ -9,7 +9,7 @@ import {
   unpackArtifacts,
 } from './artifacts';
 import { validateStepOrder } from './compose';
-import { type ImageShape, type MatrixInput, type PreparedTask, type ProblemType, prepareTask, toMatrix, type TransferTask } from './data';
+import { type ImageShape, isPreparedTask, type MatrixInput, type PreparedTask, type ProblemType, prepareTask, toMatrix, type TransferTask } from './data';
 import { TlkitError } from './errors';
 import { Matrix } from './matrix';
 import { createReporter, type ProgressListener } from './progress';
@@ -108,7 +108,18 @@ export class Pipeline {
    * `MISSING_TARGET_LABELS`, `ABORTED`, and whatever a step raises.
    */
   async fit(task: TransferTask | PreparedTask, options: FitOptions = {}): Promise<FittedPipeline> {
-    const prepared = isPrepared(task) ? task : prepareTask(task);
+    if (!task || typeof task !== 'object') {
+      throw new TlkitError('INVALID_ARGUMENT', `task must be an object { source, target, problem } (or prepareTask's result), got ${task === null ? 'null' : typeof task}.`, {
+        argument: 'task',
+      });
+    }
+    if (options === null || typeof options !== 'object') {
+      throw new TlkitError('INVALID_ARGUMENT', `options must be an object such as { seed: 0 } (or left out), got ${options === null ? 'null' : typeof options}.`, {
+        argument: 'options',
+      });
+    }
+    // Only prepareTask's own results skip validation: a look-alike (e.g. a spread copy with another featureDim) is checked again.
+    const prepared = isPreparedTask(task) ? task : prepareTask(task as TransferTask);
     const seed = options.seed ?? 0;
     createRng(seed); // validates the seed
     const trainOn = options.trainOn ?? 'source';
@@ -244,11 +255,14 @@ export class Pipeline {
         { argument: 'trainOn' },
       );
     }
+    if (trainOn === 'target' && task.problem === 'classification' && task.targetLabeled && new Set(task.targetLabeled.y).size < 2) {
+      throw new TlkitError(
+        'TOO_FEW_SAMPLES',
+        `trainOn 'target' trains on task.targetLabeled alone, but its labels hold a single class (${task.targetLabeled.y[0]}); classification needs at least 2 classes. Label samples of another class, or use trainOn 'source+target'.`,
+        { argument: 'task.targetLabeled.y' },
+      );
+    }
   }
-}
-
-function isPrepared(task: TransferTask | PreparedTask): task is PreparedTask {
-  return (task as PreparedTask).source?.X instanceof Matrix && typeof (task as PreparedTask).featureDim === 'number';
 }
 
 function trainingSet(trainOn: TrainOn, source: LabeledSet, targetLabeled: LabeledSet | undefined): LabeledSet {
@@ -345,8 +359,14 @@ export class FittedPipeline {
     return this.estimator;
   }
 
-  /** Applies the fitted mappings to samples of `domain` (default `'target'`). */
+  /**
+   * Applies the fitted mappings to samples of `domain` (default `'target'`).
+   * @throws TlkitError `INVALID_ARGUMENT` for a `domain` other than `'source'` or `'target'`.
+   */
   transform(X: MatrixInput, domain: 'source' | 'target' = 'target'): Matrix {
+    if (domain !== 'source' && domain !== 'target') {
+      throw new TlkitError('INVALID_ARGUMENT', `domain must be 'source' or 'target', got ${JSON.stringify(domain)}.`, { argument: 'domain' });
+    }
     let current = this.input(X, 'X');
     for (const mapping of this.mappings) current = mapping.transform(current, domain);
     return current;

@@ -43,3 +43,21 @@ describe('restoring a damaged trainer network (review U3)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('trainer options: the seed contract (review D6)', () => {
+  it('pretrain.seed must be an integer in 0..2^32-1: INVALID_CONFIG at creation, before any compute', () => {
+    for (const seed of [-1, 2 ** 32]) {
+      const failure = (() => {
+        try {
+          trainer({ pretrain: { epochs: 1, seed } });
+        } catch (error) {
+          return error as TlkitError;
+        }
+        return undefined;
+      })();
+      expect(failure?.code, String(seed)).toBe('INVALID_CONFIG');
+      expect(failure?.message).toMatch(/pretrain\.seed/);
+    }
+    expect(() => trainer({ pretrain: { epochs: 1, seed: 2 ** 32 - 1 } })).not.toThrow();
+  });
+});

@@ -58,8 +58,9 @@ const pretrainSchema = z
     /**
      * Seed of pre-training (initialisation and batch order). Default: derived from the trainer's
      * step seed. Give one number to share one pre-trained model between the arms of a comparison.
+     * An integer in `0 … 2^32 − 1`, as every tlkit seed.
      */
-    seed: z.number().int().optional(),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
     /**
      * Random affine augmentation of the source images during pre-training (off by default):
      * `{ translate: pixels, rotate: degrees, scale: [min, max] }`.

@@ -48,6 +48,11 @@ function helpExample(): Map<string, unknown[]> {
   );
 }
 
+/** The help's example with each key's first alternative, without "seed" (it excludes "seeds"). */
+function exampleConfig(): Record<string, unknown> {
+  return Object.fromEntries([...helpExample()].filter(([name]) => name !== 'seed').map(([name, alternatives]) => [name, alternatives[0]]));
+}
+
 describe("the config help's example", () => {
   beforeAll(async () => {
     await registerBuiltInPlugins();
@@ -59,8 +64,11 @@ describe("the config help's example", () => {
 
   it('is one valid config, with each alternative too', () => {
     const example = helpExample();
-    const config = Object.fromEntries([...example].map(([name, alternatives]) => [name, alternatives[0]]));
+    const config = exampleConfig();
     expect(() => parseExperimentConfig(config, 'help')).not.toThrow();
+    // "seed" and "seeds" are alternatives ("seed": 0 ... or "seeds": [...]), never both.
+    const { seeds: _seeds, ...single } = config;
+    expect(() => parseExperimentConfig({ ...single, seed: example.get('seed')![0] }, 'help (seed)')).not.toThrow();
     for (const [name, alternatives] of example) {
       for (const alternative of alternatives.slice(1)) {
         expect(() => parseExperimentConfig({ ...config, [name]: alternative }, `help (${name}: ${JSON.stringify(alternative)})`)).not.toThrow();
@@ -69,7 +77,7 @@ describe("the config help's example", () => {
   });
 
   it("builds every pipeline and grid candidate with the registered plugins' options", () => {
-    const { pipelines } = parseExperimentConfig(Object.fromEntries([...helpExample()].map(([name, alternatives]) => [name, alternatives[0]])));
+    const { pipelines } = parseExperimentConfig(exampleConfig());
     let built = 0;
     for (const pipeline of pipelines) {
       for (const candidate of pipeline.select ? gridCandidates(pipeline.select.grid) : [{}]) {
@@ -81,7 +89,7 @@ describe("the config help's example", () => {
   });
 
   it('shows a learning-rate grid over a trainer that pre-trains, with the pre-training optimizer it then needs', () => {
-    const { pipelines } = parseExperimentConfig(Object.fromEntries([...helpExample()].map(([name, alternatives]) => [name, alternatives[0]])));
+    const { pipelines } = parseExperimentConfig(exampleConfig());
     const grids = pipelines.flatMap((pipeline) =>
       Object.keys(pipeline.select?.grid ?? {}).map((path) => {
         const { step, keys } = parseSettingPath(path)!;

@@ -46,7 +46,9 @@ export const experimentConfigSchema = z
   .object({
     name: z.string().optional(),
     description: z.string().optional(),
-    dataset: z.union([z.string().min(1), z.object({ path: z.string().min(1), name: z.string().optional() }).strict()]),
+    dataset: z.union([z.string().min(1), z.object({ path: z.string().min(1), name: z.string().optional() }).strict()], {
+      error: 'expected a shipped dataset name ("office_caltech10_surf") or {"path": "DIR"} (a folder in the shipped format)',
+    }),
     preprocess: z.enum(['standard', 'l2', 'zscore', 'none']).default('standard'),
     problem: z.enum(['classification', 'regression']).default('classification'),
     pairs: z.union([z.literal('all'), z.array(pairSchema).min(1)]).default('all'),
@@ -60,7 +62,7 @@ export const experimentConfigSchema = z
         ]),
       )
       .optional(),
-    seed: z.number().int().default(0),
+    seed: z.number().int().optional(),
     seeds: z.array(z.number().int()).min(1).optional(),
     targetLabeled: z
       .object({ perClass: z.number().int().positive(), seed: z.number().int().optional() })
@@ -80,6 +82,22 @@ export const experimentConfigSchema = z
   })
   .strict()
   .superRefine((config, context) => {
+    if (config.seed !== undefined && config.seeds !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['seed'],
+        message: '"seed" and "seeds" are both given; keep one ("seeds": [0, 1, 2] runs every seed, "seed": 0 one)',
+      });
+    }
+    config.seeds?.forEach((seed, index) => {
+      if (config.seeds!.indexOf(seed) !== index) {
+        context.addIssue({
+          code: 'custom',
+          path: ['seeds', index],
+          message: `seed ${seed} is listed twice; a repeated seed repeats the same run, so the mean ± std over seeds would count it twice`,
+        });
+      }
+    });
     if (config.holdOut && config.pairs !== 'all') {
       const domain = config.holdOut.domain;
       config.pairs.forEach((pair, index) => {
@@ -192,8 +210,8 @@ export const CONFIG_HELP = `EXPERIMENT CONFIG (JSON)
     "crop": {"mnist": 4},                      remove a border from a domain's images (after preprocess, before resize):
              | {"mnist": [4, 4, 4, 4]}         N pixels from each side, or [top, bottom, left, right]; e.g. MNIST digits
                                                sit in a 20x20 box with a 4-pixel empty border, USPS digits fill the frame
-    "seed": 0,                                 one run seed ...
-    "seeds": [0, 1, 2],                        ... or several: tables show mean ± std over seeds
+    "seed": 0,                                 one run seed (default 0) ...
+    "seeds": [0, 1, 2],                        ... or several, distinct (not with "seed"): tables show mean ± std over seeds
     "targetLabeled": {"perClass": 10, "seed": 0},
                                                draw that many labelled target samples per class (seeded; by default the
                                                run seed) for steps that declare they use target labels; every pipeline

@@ -7,14 +7,12 @@ import {
   type ByteStorage,
   type JsonValue,
   type StepReport,
-  compose,
   createRng,
   networkHeads,
   predictWithHead,
   type PreparedTask,
   prepareTask,
   type ProgressListener,
-  resolveStep,
   scoreClassification,
   scoreRegression,
   TlkitError,
@@ -34,6 +32,7 @@ import {
 import { loadDatasetFromDirectory, loadShippedDataset } from '@tlkit/datasets/node';
 import type { ExperimentConfig, PipelineConfig } from './config';
 import { applySettings, buildPipeline, gridCandidates, selectByCrossValidation, type SelectionResult } from './selection';
+import { pipelinePlace } from './steps';
 
 /** One fitted-and-scored pipeline on one pair and seed. */
 export interface RunRecord {
@@ -227,6 +226,60 @@ export function buildTask(
 }
 
 /**
+ * Resolves every step of every pipeline (and of every `select` candidate) and checks what the
+ * steps need against what the config gives (problem type, labelled target samples, images), so a
+ * typo or a missing `targetLabeled` fails before the dataset loads and before any pipeline runs.
+ * Errors name the JSON path (`pipelines[2].steps[1].use`) and the pipeline.
+ *
+ * @param facts - `images`: whether the domains have an image shape (unknown before loading: not checked).
+ * @throws TlkitError `UNKNOWN_PLUGIN`, `INVALID_CONFIG`, `BAD_STEP_ORDER`, `UNUSED_SAMPLE_WEIGHTS`,
+ *   `UNSUPPORTED_PROBLEM`, `MISSING_TARGET_LABELS`.
+ */
+export function checkPipelines(config: ExperimentConfig, facts: { images?: boolean } = {}): void {
+  config.pipelines.forEach((pipeline, index) => {
+    const place = pipelinePlace(index, pipeline.name);
+    const built = buildPipeline(pipeline.name, pipeline.steps, place);
+    if (pipeline.select) {
+      for (const candidate of gridCandidates(pipeline.select.grid)) {
+        try {
+          buildPipeline(pipeline.name, applySettings(pipeline.steps, candidate), place);
+        } catch (error) {
+          if (!(error instanceof TlkitError)) throw error;
+          throw new TlkitError(error.code, `${place.path}.select.grid ${JSON.stringify(candidate)}: ${error.message.replace(/^\[[A-Z_]+\] /, '')}`, {
+            ...error.details,
+            argument: `${place.path}.select.grid`,
+          });
+        }
+      }
+    }
+    built.steps.forEach((step, position) => {
+      const where = `${place.path}.steps[${position}] (pipeline "${pipeline.name}", '${step.name}')`;
+      if (!step.needs.problems.includes(config.problem)) {
+        throw new TlkitError(
+          'UNSUPPORTED_PROBLEM',
+          `${where}: '${step.name}' supports ${step.needs.problems.join(' and ') || 'no problem type'}, but the config's "problem" is ${config.problem}; use another step (tlkit list shows each step's problems).`,
+          { step: step.name, argument: `${place.path}.steps[${position}]`, pipeline: pipeline.name },
+        );
+      }
+      if (step.needs.targetLabels === 'required' && !config.targetLabeled) {
+        throw new TlkitError(
+          'MISSING_TARGET_LABELS',
+          `${where}: '${step.name}' needs a few labelled target samples; add "targetLabeled": { "perClass": 3 } to the config.`,
+          { step: step.name, argument: `${place.path}.steps[${position}]`, pipeline: pipeline.name },
+        );
+      }
+      if (step.needs.images && facts.images === false) {
+        throw new TlkitError(
+          'INVALID_CONFIG',
+          `${where}: '${step.name}' needs images, but the dataset's domains have no image shape (meta.json "shape"); use an image dataset or another step.`,
+          { step: step.name, argument: `${place.path}.steps[${position}]`, pipeline: pipeline.name },
+        );
+      }
+    });
+  });
+}
+
+/**
  * Runs every pipeline of `config` on every pair and seed. Target labels reach only the scoring
  * (and the steps that declare they use the few labelled target samples).
  */
@@ -236,7 +289,7 @@ export async function runExperiment(
   callbacks: ExperimentCallbacks = {},
 ): Promise<ExperimentResult> {
   const pairs = resolvePairs(config, dataset);
-  const seeds = config.seeds ?? [config.seed];
+  const seeds = config.seeds ?? [config.seed ?? 0];
   const firstDomain = Object.values(dataset.domains)[0];
   const numClasses =
     firstDomain?.meta.classes?.length ??
@@ -265,6 +318,17 @@ export async function runExperiment(
         `crop.${name} [top ${top}, bottom ${bottom}, left ${left}, right ${right}] leaves no pixels of the ${height} x ${width} images of '${name}'; crop fewer pixels.`,
         { argument: `crop.${name}` },
       );
+    }
+  }
+  if (config.resize) {
+    for (const name of names) {
+      if (!dataset.domains[name].shape) {
+        throw new TlkitError(
+          'INVALID_CONFIG',
+          `resize: domain '${name}' of ${dataset.name} has no image shape (meta.json "shape"), so it cannot be resized; remove "resize" from the config (it applies to image datasets only).`,
+          { argument: 'resize' },
+        );
+      }
     }
   }
   const processed = preprocess(dataset.name, names.map((name) => dataset.domains[name]), config.preprocess);
@@ -317,17 +381,12 @@ export async function runExperiment(
     return reference.split ? selectSplit(domain, reference.split) : domain;
   };
 
-  // Resolve every step once up front (every selection candidate too), so a typo fails before any compute.
-  const pipelines = config.pipelines.map((pipeline: PipelineConfig) => ({
+  // Every step was resolved up front (checkPipelines); this also checks the image needs now that the shapes are known.
+  checkPipelines(config, { images: [...prepared.values()].every((domain) => domain.shape !== undefined) });
+  const pipelines = config.pipelines.map((pipeline: PipelineConfig, position) => ({
     config: pipeline,
-    build: (steps: PipelineConfig['steps'] = pipeline.steps) => buildPipeline(pipeline.name, steps),
+    build: (steps: PipelineConfig['steps'] = pipeline.steps) => buildPipeline(pipeline.name, steps, pipelinePlace(position, pipeline.name)),
   }));
-  for (const pipeline of pipelines) {
-    pipeline.build();
-    if (pipeline.config.select) {
-      for (const candidate of gridCandidates(pipeline.config.select.grid)) pipeline.build(applySettings(pipeline.config.steps, candidate));
-    }
-  }
 
   const runs: RunRecord[] = [];
   const total = pairs.length * seeds.length * pipelines.length;
@@ -337,6 +396,11 @@ export async function runExperiment(
     for (const seed of seeds) {
       const { task, scoredOn } = buildTask(config, domainFor, pair, seed, numClasses);
       for (const pipeline of pipelines) {
+        // Let a pending signal (Ctrl-C) through between runs: synchronous steps never yield to the event loop.
+        if (callbacks.signal) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (callbacks.signal.aborted) throw new TlkitError('ABORTED', `the experiment was aborted after ${runs.length} of ${total} runs.`, { finished: runs.length, total });
+        }
         index++;
         callbacks.onRunStart?.({ index, total, pipeline: pipeline.config.name, pair: label, seed });
         const started = performance.now();

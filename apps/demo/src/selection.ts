@@ -8,7 +8,6 @@
  * labelled sample. The scored test domain is never touched.
  */
 import {
-  compose,
   deriveSeed,
   type FitOptions,
   type JsonValue,
@@ -16,13 +15,13 @@ import {
   type Pipeline,
   type PreparedTask,
   prepareTask,
-  resolveStep,
   scoreClassification,
   scoreRegression,
   TlkitError,
   type TransferTask,
 } from '@tlkit/core';
 import type { PipelineConfig } from './config';
+import { buildConfigPipeline, type PipelinePlace } from './steps';
 
 /** A pipeline's `select` entry (validated by the config schema). */
 export interface SelectionConfig {
@@ -50,9 +49,12 @@ export interface SelectionResult {
 
 const PATH = /^steps\[(\d+)\]((?:\.[A-Za-z_$][A-Za-z0-9_$]*)+)$/;
 
-/** A pipeline from a config's steps; errors name `pipelines.NAME.steps[i]`. */
-export function buildPipeline(name: string, steps: PipelineConfig['steps']): Pipeline {
-  return compose(...steps.map((step, position) => resolveStep(step, undefined, `pipelines.${name}.steps[${position}]`)));
+/**
+ * A pipeline from a config's steps; errors name the step's JSON path (`place.path`, by default
+ * `pipelines.NAME`, then `.steps[i]`) and the pipeline.
+ */
+export function buildPipeline(name: string, steps: PipelineConfig['steps'], place: PipelinePlace = { path: `pipelines.${name}`, name }): Pipeline {
+  return buildConfigPipeline(steps, place);
 }
 
 /**

@@ -1,0 +1,50 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isTlkitError } from '@tlkit/core';
+import { registerBuiltInPlugins } from './plugins';
+import { buildConfigPipeline, editDistance, pipelinePlace, suggestNames } from './steps';
+
+beforeAll(async () => {
+  await registerBuiltInPlugins();
+});
+
+function thrown(run: () => unknown): Error {
+  try {
+    run();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('did-you-mean', () => {
+  it('measures edits and suggests the near names, nearest first', () => {
+    expect(editDistance('knnn', 'knn')).toBe(1);
+    expect(editDistance('kmn', 'knn')).toBe(1);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(suggestNames('knnn', ['tca', 'knn', 'kmm', 'logreg'])).toEqual(['knn']);
+    expect(suggestNames('kmn', ['tca', 'knn', 'kmm'])).toEqual(['kmm', 'knn']);
+    expect(suggestNames('zzzzzz', ['tca', 'knn'])).toEqual([]);
+  });
+});
+
+describe('buildConfigPipeline', () => {
+  const place = pipelinePlace(2, 'third');
+
+  it('names the JSON path, the pipeline and the nearest plugin for an unknown use', () => {
+    const error = thrown(() => buildConfigPipeline([{ use: 'tca' }, { use: 'knnn' }], place));
+    expect(isTlkitError(error, 'UNKNOWN_PLUGIN')).toBe(true);
+    expect(error.message).toMatch(/^\[UNKNOWN_PLUGIN\] pipelines\[2\]\.steps\[1\]\.use \(pipeline "third"\): no plugin named 'knnn' is registered\. Did you mean 'knn'/);
+  });
+
+  it('prefixes a plugin\'s option error with the step path and the pipeline', () => {
+    const error = thrown(() => buildConfigPipeline([{ use: 'tca', dims: 10 }, { use: 'knn' }], place));
+    expect(isTlkitError(error, 'INVALID_CONFIG')).toBe(true);
+    expect(error.message).toMatch(/^\[INVALID_CONFIG\] pipelines\[2\]\.steps\[0\] \(pipeline "third", 'tca'\): options of 'tca'.*"dims"/);
+  });
+
+  it('names the pipeline for a bad step order', () => {
+    const error = thrown(() => buildConfigPipeline([{ use: 'knn' }, { use: 'tca' }], place));
+    expect(isTlkitError(error, 'BAD_STEP_ORDER')).toBe(true);
+    expect(error.message).toMatch(/^\[BAD_STEP_ORDER\] pipelines\[2\]\.steps \(pipeline "third"\): /);
+  });
+});

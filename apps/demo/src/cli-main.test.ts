@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -216,6 +216,75 @@ describe('tlkit run', () => {
     expect(io2.stderr()).toMatch(/INVALID_CONFIG.*k/);
   });
 
+  it('checks every pipeline\'s steps before loading the dataset (a bad step in pipeline 3 fails at once)', async () => {
+    // The dataset folder does not exist: a step error proves the steps were checked before loading it.
+    const path = writeConfig({
+      dataset: { path: 'no-such-folder' },
+      pipelines: [
+        { name: 'one', steps: [{ use: 'knn' }] },
+        { name: 'two', steps: [{ use: 'logreg' }] },
+        { name: 'three', steps: [{ use: 'tca' }, { use: 'knnn' }] },
+      ],
+    });
+    const io = capture();
+    const started = performance.now();
+    expect(await runCli(['run', path, '--backend', 'cpu'], io.output)).toBe(1);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(io.stderr()).toMatch(/tlkit: \[UNKNOWN_PLUGIN\] pipelines\[2\]\.steps\[1\]\.use \(pipeline "three"\): no plugin named 'knnn' is registered\. Did you mean 'knn'/);
+    expect(io.stderr()).not.toMatch(/loading|\[1\//);
+    // Needs too: tradaboost without targetLabeled, before anything ran.
+    const labels = writeConfig({
+      dataset: { path: 'no-such-folder' },
+      pipelines: [{ name: 'lr', steps: [{ use: 'logreg' }] }, { name: 'boost', steps: [{ use: 'tradaboost' }] }],
+    });
+    const io2 = capture();
+    expect(await runCli(['run', labels, '--backend', 'cpu', '--quiet'], io2.output)).toBe(1);
+    expect(io2.stderr()).toMatch(/^tlkit: \[MISSING_TARGET_LABELS\] pipelines\[1\]\.steps\[0\] \(pipeline "boost", 'tradaboost'\)/);
+  });
+
+  it('fails before the run when the folder of --out does not exist, or --out is a folder', async () => {
+    const root = writeDatasetFolder();
+    const path = writeConfig({ dataset: { path: root }, preprocess: 'none', pipelines: [{ name: '1nn', steps: [{ use: 'knn' }] }] });
+    const out = join(root, 'missing', 'deeper', 'x.json');
+    const io = capture();
+    expect(await runCli(['run', path, '--out', out, '--backend', 'cpu'], io.output)).toBe(1);
+    expect(io.stderr()).toBe(`tlkit: [DATA_NOT_FOUND] --out ${out}: the folder ${join(root, 'missing', 'deeper')} does not exist; create it first (mkdir -p ${join(root, 'missing', 'deeper')}) or write to another path.\n`);
+    expect(io.stdout()).toBe('');
+    const folder = capture();
+    expect(await runCli(['run', path, '--out', root, '--backend', 'cpu', '--quiet'], folder.output)).toBe(1);
+    expect(folder.stderr()).toMatch(/INVALID_ARGUMENT\] --out .* is a folder/);
+  });
+
+  it('on an abort (Ctrl-C) reports the finished runs, writes them to --out marked partial, and returns 130', async () => {
+    const root = writeDatasetFolder();
+    const path = writeConfig({ dataset: { path: root }, preprocess: 'none', pipelines: [{ name: '1nn', steps: [{ use: 'knn' }] }, { name: '3nn', steps: [{ use: 'knn', k: 3 }] }] });
+    const out = join(root, 'partial.json');
+    const controller = new AbortController();
+    const io = capture();
+    const output = {
+      stdout: io.output.stdout,
+      stderr: (text: string) => {
+        io.output.stderr(text);
+        if (text.includes('[1/4]')) controller.abort();
+      },
+    };
+    expect(await runCli(['run', path, '--out', out, '--backend', 'cpu'], output, controller.signal)).toBe(130);
+    expect(io.stderr()).toMatch(/tlkit: interrupted after 1 finished run; wrote them to .*partial\.json \("partial": true\)\.\n$/);
+    expect(existsSync(out)).toBe(true);
+    const document = JSON.parse(readFileSync(out, 'utf8'));
+    expect(document.partial).toBe(true);
+    expect(document.runs).toHaveLength(1);
+    expect(document.runs[0]).toMatchObject({ pipeline: '1nn', source: 'alpha', target: 'beta' });
+  });
+
+  it('rejects resize on a dataset without image shapes, as crop does', async () => {
+    const root = writeDatasetFolder();
+    const path = writeConfig({ dataset: { path: root }, preprocess: 'none', resize: [4, 4], pipelines: [{ name: '1nn', steps: [{ use: 'knn' }] }] });
+    const io = capture();
+    expect(await runCli(['run', path, '--backend', 'cpu', '--quiet'], io.output)).toBe(1);
+    expect(io.stderr()).toMatch(/^tlkit: \[INVALID_CONFIG\] resize: domain 'alpha' of .* has no image shape .* remove "resize"/);
+  });
+
   it('lists the registered plugins as JSON', async () => {
     const io = capture();
     expect(await runCli(['list', '--json'], io.output)).toBe(0);
@@ -264,6 +333,19 @@ describe('tlkit usage errors', () => {
 });
 
 describe('experiment config', () => {
+  it('rejects "seed" together with "seeds", and a seed listed twice', () => {
+    const pipelines = [{ name: 'a', steps: [{ use: 'knn' }] }];
+    expect(() => parseExperimentConfig({ dataset: 'x', seed: 5, seeds: [1], pipelines })).toThrow(/config\.seed: "seed" and "seeds" are both given/);
+    expect(() => parseExperimentConfig({ dataset: 'x', seeds: [0, 1, 0], pipelines })).toThrow(/config\.seeds\.2: seed 0 is listed twice/);
+    expect(parseExperimentConfig({ dataset: 'x', seeds: [0, 1], pipelines }).seeds).toEqual([0, 1]);
+  });
+
+  it('says what "dataset" accepts', () => {
+    expect(() => parseExperimentConfig({ pipelines: [{ name: 'a', steps: [{ use: 'knn' }] }] })).toThrow(
+      /config\.dataset: expected a shipped dataset name .* or \{"path": "DIR"\}/,
+    );
+  });
+
   it('names each bad field', () => {
     expect(() => parseExperimentConfig({ dataset: 'x', pipelines: [{ name: 'a', steps: [{ use: 'knn' }] }], colour: 'red' })).toThrow(
       /config: Unrecognized key: "colour"/,

@@ -3,14 +3,15 @@
  * Results go to stdout (a table, or one JSON object with --json); logs, the backend choice and
  * progress go to stderr.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isTlkitError, listBackbones, listPlugins, TlkitError } from '@tlkit/core';
 import { fileStorage, setupNodeBackend } from '@tlkit/core/node';
 import { CONFIG_HELP, type ExperimentConfig, parseExperimentConfig } from './config';
-import { type ExperimentResult, loadExperimentDataset, runExperiment } from './experiment';
+import { checkPipelines, type ExperimentResult, loadExperimentDataset, type RunRecord, runExperiment } from './experiment';
 import { registerBuiltInPlugins, registerExtraPlugins } from './plugins';
 import { createProgressPrinter } from './progress';
 import { formatResultTable } from './table';
@@ -33,9 +34,12 @@ OPTIONS
                      a module file or a package folder (its package.json "exports"/"main")
   --backend NAME     tfjs backend: auto (default) | wasm | cpu | tensorflow (tfjs-node); TLKIT_BACKEND works too
   --cache DIR        where checkpoints and cached models go (default .tlkit-cache)
-  --out FILE         also write the JSON result to FILE
+  --out FILE         also write the JSON result to FILE; its folder must exist (checked before the run)
   --quiet            no progress on stderr
   --full             demo only: also run the long configs
+
+Ctrl-C stops a run between steps: tlkit prints how many runs finished, writes them to --out (and
+to stdout with --json) marked "partial": true, and exits with 130; a second Ctrl-C exits at once.
 
 ${CONFIG_HELP}
 `;
@@ -92,10 +96,24 @@ async function readConfig(path: string): Promise<ExperimentConfig> {
   return parseExperimentConfig(json, relative(process.cwd(), path) || path);
 }
 
-async function runConfig(path: string, options: CommonOptions, output: CliOutput): Promise<ExperimentResult> {
+/** What a run of configs shares: the finished runs (kept for an interrupted run) and the stop signal. */
+interface RunState {
+  readonly finished: RunRecord[];
+  readonly signal?: AbortSignal;
+}
+
+/** Reads a config, registers its plugins and checks its pipelines (see {@link checkPipelines}). */
+async function checkConfig(path: string): Promise<ExperimentConfig> {
   const config = await readConfig(path);
   // A config's plugins (names and paths) resolve from the config's folder, as its dataset path does.
   await registerExtraPlugins(config.plugins, dirname(resolve(path)));
+  // Every pipeline's steps are checked before the dataset loads and before the first run.
+  checkPipelines(config);
+  return config;
+}
+
+async function runConfig(path: string, options: CommonOptions, output: CliOutput, state: RunState): Promise<ExperimentResult> {
+  const config = await checkConfig(path);
   const printer = createProgressPrinter({
     quiet: options.quiet,
     write: output.stderr,
@@ -106,7 +124,9 @@ async function runConfig(path: string, options: CommonOptions, output: CliOutput
   const result = await runExperiment({ ...config, name: config.name ?? basename(path, '.json') }, dataset, {
     storage: fileStorage(options.cache),
     onProgress: (event) => printer.event(event),
+    ...(state.signal ? { signal: state.signal } : {}),
     onRunEnd: (record, info) => {
+      state.finished.push(record);
       const value = record.metrics.accuracy ?? record.metrics.meanSquaredError;
       const name = record.metrics.accuracy !== undefined ? 'accuracy' : 'mse';
       const heldOut =
@@ -242,13 +262,56 @@ function describeArgumentError(error: unknown, argv: readonly string[]): string 
 }
 
 /**
+ * Fails unless `--out FILE` can be written: its folder exists and is writable, and FILE is not a
+ * folder. Checked before any run, so a long run is not lost to a typo in the path.
+ *
+ * @throws TlkitError `DATA_NOT_FOUND` (no such folder) or `INVALID_ARGUMENT`.
+ */
+export async function checkOutPath(out: string): Promise<void> {
+  const folder = dirname(resolve(out));
+  let folderIsDirectory = false;
+  try {
+    folderIsDirectory = (await stat(folder)).isDirectory();
+  } catch {
+    folderIsDirectory = false;
+  }
+  if (!folderIsDirectory) {
+    throw new TlkitError('DATA_NOT_FOUND', `--out ${out}: the folder ${folder} does not exist; create it first (mkdir -p ${folder}) or write to another path.`, {
+      argument: '--out',
+      path: folder,
+    });
+  }
+  try {
+    if ((await stat(out)).isDirectory()) {
+      throw new TlkitError('INVALID_ARGUMENT', `--out ${out} is a folder; give a file name, e.g. --out ${join(out, 'results.json')}.`, { argument: '--out' });
+    }
+  } catch (error) {
+    if (isTlkitError(error)) throw error;
+  }
+  try {
+    await access(folder, constants.W_OK);
+  } catch {
+    throw new TlkitError('INVALID_ARGUMENT', `--out ${out}: the folder ${folder} is not writable; write to another path.`, { argument: '--out', path: folder });
+  }
+}
+
+async function writeOut(out: string, document: unknown): Promise<void> {
+  try {
+    await writeFile(out, `${JSON.stringify(document, null, 2)}\n`);
+  } catch (error) {
+    throw new TlkitError('INVALID_ARGUMENT', `cannot write --out ${out} (${(error as Error).message.split('\n')[0]}).`, { argument: '--out' });
+  }
+}
+
+/**
  * Runs the CLI with `argv` (without `node cli.js`) and returns the exit code: 0 on success, 1
  * when a `TlkitError` stops the run (printed as one line on stderr), 2 for a usage error (an
- * unknown command or option, a missing config path; one line on stderr, nothing run).
+ * unknown command or option, a missing config path; one line on stderr, nothing run), 130 when
+ * `signal` aborts a run (Ctrl-C; the finished runs are reported, see HELP).
  */
-export async function runCli(argv: string[], output: CliOutput = processOutput): Promise<number> {
+export async function runCli(argv: string[], output: CliOutput = processOutput, signal?: AbortSignal): Promise<number> {
   try {
-    return await dispatch(argv, output);
+    return await dispatch(argv, output, signal);
   } catch (error) {
     if (isTlkitError(error)) {
       output.stderr(`tlkit: ${error.message}\n`);
@@ -258,7 +321,7 @@ export async function runCli(argv: string[], output: CliOutput = processOutput):
   }
 }
 
-async function dispatch(argv: string[], output: CliOutput): Promise<number> {
+async function dispatch(argv: string[], output: CliOutput, signal?: AbortSignal): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
@@ -293,12 +356,31 @@ async function dispatch(argv: string[], output: CliOutput): Promise<number> {
       output.stderr(command === 'run' ? 'tlkit run: give a config file, e.g. tlkit run apps/demo/configs/demo/office-baselines.json\n' : 'tlkit demo: no demo configs found\n');
       return 2;
     }
+    if (options.out) await checkOutPath(options.out);
     await prepare(options);
+    // Every config is read and its pipelines checked before the backend starts and any data loads.
+    for (const path of paths) await checkConfig(path);
     await startBackend(options, output);
     const started = performance.now();
     const results: ExperimentResult[] = [];
+    const state: RunState = { finished: [], ...(signal ? { signal } : {}) };
     for (const path of paths) {
-      const result = await runConfig(path, options, output);
+      let result: ExperimentResult;
+      try {
+        result = await runConfig(path, options, output, state);
+      } catch (error) {
+        if (!signal?.aborted) throw error;
+        // Ctrl-C: keep what finished.
+        const document = { partial: true, runs: state.finished, summary: [] };
+        let wrote = '';
+        if (options.out) {
+          await writeOut(options.out, document);
+          wrote = `; wrote them to ${options.out} ("partial": true)`;
+        }
+        if (options.json) output.stdout(`${JSON.stringify(document)}\n`);
+        output.stderr(`tlkit: interrupted after ${state.finished.length} finished run${state.finished.length === 1 ? '' : 's'}${wrote}.\n`);
+        return 130;
+      }
       results.push(result);
       if (!options.json) output.stdout(`\n${formatResultTable(result)}\n`);
       if (!options.json && result.summary.some((entry) => entry.metric === 'heldOutAccuracy')) {
@@ -314,7 +396,7 @@ async function dispatch(argv: string[], output: CliOutput): Promise<number> {
     const runs = results.flatMap((result) => result.runs);
     const summary = results.flatMap((result) => result.summary.map((entry) => ({ experiment: result.name ?? '', ...entry })));
     const document = { runs, summary };
-    if (options.out) await writeFile(options.out, `${JSON.stringify(document, null, 2)}\n`);
+    if (options.out) await writeOut(options.out, document);
     if (options.json) output.stdout(`${JSON.stringify(document)}\n`);
     if (!options.quiet) output.stderr(`tlkit: ${runs.length} runs in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     return 0;

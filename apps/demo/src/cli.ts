@@ -9,7 +9,11 @@ if (argv.includes('--json')) {
   console.log = (...items: unknown[]) => console.error(...items);
   console.info = console.log;
 }
-runCli(argv).then(
+// The first Ctrl-C stops the run between steps (the finished runs are reported, exit 130);
+// the handler is removed then, so a second Ctrl-C ends the process at once.
+const controller = new AbortController();
+process.once('SIGINT', () => controller.abort());
+runCli(argv, undefined, controller.signal).then(
   (code) => {
     process.exitCode = code;
   },

@@ -35,7 +35,7 @@ OPTIONS
   --backend NAME     tfjs backend: auto (default) | wasm | cpu | tensorflow (tfjs-node); TLKIT_BACKEND works too
   --cache DIR        where checkpoints and cached models go (default .tlkit-cache)
   --out FILE         also write the JSON result to FILE; its folder must exist (checked before the run)
-  --quiet            no progress on stderr
+  --quiet            no progress on stderr (a step's warnings still print)
   --full             demo only: also run the long configs
 
 Ctrl-C stops a run between steps: tlkit prints how many runs finished, writes them to --out (and

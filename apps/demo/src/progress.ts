@@ -1,6 +1,10 @@
 import type { ProgressEvent } from '@tlkit/core';
 
-/** Writes run progress to stderr: one line per run, and a live line for long steps on a TTY. */
+/**
+ * Writes run progress to stderr: one line per run, and a live line for long steps on a TTY.
+ * A step's `'warning'` event (e.g. TrAdaBoost's degenerate rounds, KMM's solver) is a line of its
+ * own that stays, on a TTY or not and under `quiet` too: it is not progress.
+ */
 export function createProgressPrinter(options: { quiet: boolean; write: (text: string) => void; live: boolean }) {
   const stream = { write: options.write };
   const live = options.live && !options.quiet;
@@ -18,6 +22,11 @@ export function createProgressPrinter(options: { quiet: boolean; write: (text: s
       stream.write(`${text}\n`);
     },
     event(event: ProgressEvent) {
+      if (event.phase === 'warning') {
+        clearLive();
+        stream.write(`    warning (${event.step}): ${event.message ?? 'no message'}\n`);
+        return;
+      }
       if (!live || event.step === 'pipeline' || event.phase === 'start' || event.phase === 'done') return;
       const counter = event.current !== undefined ? ` ${event.current}${event.total !== undefined ? `/${event.total}` : ''}` : '';
       const metrics = event.metrics

@@ -340,6 +340,15 @@ describe('experiment config', () => {
     expect(parseExperimentConfig({ dataset: 'x', seeds: [0, 1], pipelines }).seeds).toEqual([0, 1]);
   });
 
+  it('rejects a pair whose scored rows are the source rows, and keeps disjoint splits of one domain', () => {
+    const pipelines = [{ name: 'a', steps: [{ use: 'knn' }] }];
+    for (const pair of [['dslr', 'dslr'], ['usps', 'usps:test'], ['usps:train', 'usps:train'], ['mnist', 'usps', 'mnist']]) {
+      expect(() => parseExperimentConfig({ dataset: 'x', pairs: [pair], pipelines })).toThrow(/config\.pairs\.0: the scored domain .* shares its rows with the source/);
+    }
+    const pairs = [['usps:train', 'usps:test'], ['usps:train', 'usps', 'usps:test'], ['mnist', 'usps']];
+    expect(parseExperimentConfig({ dataset: 'x', pairs, pipelines }).pairs).toEqual(pairs);
+  });
+
   it('says what "dataset" accepts', () => {
     expect(() => parseExperimentConfig({ pipelines: [{ name: 'a', steps: [{ use: 'knn' }] }] })).toThrow(
       /config\.dataset: expected a shipped dataset name .* or \{"path": "DIR"\}/,

@@ -98,6 +98,21 @@ export const experimentConfigSchema = z
         });
       }
     });
+    if (config.pairs !== 'all') {
+      config.pairs.forEach((pair, index) => {
+        // The scored rows (TEST, else TARGET) must not overlap the labelled source rows.
+        const [sourceDomain, sourceSplit] = pair[0].split(':');
+        const scored = pair[2] ?? pair[1];
+        const [scoredDomain, scoredSplit] = scored.split(':');
+        if (sourceDomain === scoredDomain && (sourceSplit === undefined || scoredSplit === undefined || sourceSplit === scoredSplit)) {
+          context.addIssue({
+            code: 'custom',
+            path: ['pairs', index],
+            message: `the scored domain '${scored}' shares its rows with the source '${pair[0]}', so the run would score the source's own training data; pick another target, or disjoint splits such as ["usps:train", "usps:test"]`,
+          });
+        }
+      });
+    }
     if (config.holdOut && config.pairs !== 'all') {
       const domain = config.holdOut.domain;
       config.pairs.forEach((pair, index) => {

@@ -90,7 +90,7 @@ export interface StepContext {
   readonly storage: ByteStorage;
 }
 
-/** The data a step is fitted on. */
+/** The data a step is fitted on. Read-only: copy before changing anything (later steps and pipelines get the same arrays). */
 export interface StepFitInput {
   /** Source samples with labels, in the current feature space, with current weights. */
   readonly source: LabeledSet;

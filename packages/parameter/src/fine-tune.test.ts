@@ -153,6 +153,29 @@ describe('fineTune', () => {
     expect(keep.message).toMatch(/pretrain/);
   });
 
+  it('rejects an unfreeze epoch at or beyond the trainer\'s epochs before training, naming the budget; the last epoch still runs', async () => {
+    for (const epoch of [2, 50]) {
+      const before = tf.memory().numTensors;
+      const steps = [fineTune({ freeze: 'backbone', unfreeze: [{ epoch: 0, layers: 1 }, { epoch, layers: 'all' }] }), trainer({ backbone, epochs: 2, batchSize: 16 })] as const;
+      const error = await compose(...steps).fit(toyTask(), { seed: 1 }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(TlkitError);
+      expect((error as TlkitError).code).toBe('INVALID_CONFIG');
+      expect((error as TlkitError).message).toContain(`unfreeze[1].epoch = ${epoch}, but the trainer runs 2 epochs (0..1)`);
+      expect((error as TlkitError).message).toMatch(/lower the epoch below 2 or raise the trainer's epochs/);
+      expect((error as TlkitError).details).toMatchObject({ argument: 'unfreeze[1].epoch' });
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // The last epoch of the budget is inside it: the layers unfreeze for epoch 1.
+    const fitted = await compose(fineTune({ freeze: 'backbone', unfreeze: [{ epoch: 1, layers: 'all' }] }), recorder('last-epoch'), trainer({ backbone, epochs: 2, batchSize: 16 })).fit(toyTask(), { seed: 1 });
+    fitted.dispose();
+    const [start, epoch0, epoch1] = recording('last-epoch').snapshots;
+    expect(sameBytes(start.get('backbone_dense0')!, epoch0.get('backbone_dense0')!)).toBe(true);
+    expect(sameBytes(epoch0.get('backbone_dense0')!, epoch1.get('backbone_dense0')!)).toBe(false);
+  });
+
   it('the feature extractor equals fineTune({ freeze: "backbone" }) exactly', async () => {
     const task = toyTask(6);
     const run = async (step: ReturnType<typeof fineTune>) => {

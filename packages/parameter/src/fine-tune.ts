@@ -7,7 +7,7 @@ const layerSelection = z.union([z.literal('backbone'), z.literal('none'), z.arra
 
 const unfreezeSchema = z
   .object({
-    /** 0-based epoch from which the layers train. */
+    /** 0-based epoch from which the layers train; below the trainer's `epochs` (`INVALID_CONFIG` before training otherwise). */
     epoch: z.number().int().min(0),
     /** The top `k` backbone layers with weights, `'all'`, or layer names (a trailing `*` matches a prefix). */
     layers: z.union([z.number().int().positive(), z.literal('all'), z.array(z.string().min(1)).min(1)]),
@@ -108,6 +108,22 @@ function checkKeptHead(sourceOutputs: number | undefined, taskOutputs: number): 
 }
 
 /**
+ * Every `unfreeze` entry must start inside the run: the loop runs epochs `0..epochs-1`, so an
+ * entry at `epochs` or later would never unfreeze its layers.
+ */
+function checkUnfreezeInBudget(options: ParsedFineTune, epochs: number): void {
+  options.unfreeze.forEach((entry, index) => {
+    if (entry.epoch >= epochs) {
+      throw new TlkitError(
+        'INVALID_CONFIG',
+        `fine-tune unfreeze[${index}].epoch = ${entry.epoch}, but the trainer runs ${epochs} epoch${epochs === 1 ? '' : 's'} (0..${epochs - 1}), so these layers would never unfreeze; lower the epoch below ${epochs} or raise the trainer's epochs.`,
+        { argument: `unfreeze[${index}].epoch`, expected: `< ${epochs}`, actual: entry.epoch },
+      );
+    }
+  });
+}
+
+/**
  * The hooks of a fine-tuning schedule: frozen layers by epoch (learning-rate factor 0 leaves a
  * weight out of the gradient and the update), discriminative factors, BN layers in inference mode
  * while frozen (or always with `freezeBatchNorm`), and optionally the pre-trained head kept.
@@ -132,6 +148,7 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
       if (options.head === 'keep') checkKeptHead(context.sourceHead?.outputs, context.problem === 'classification' ? context.numClasses : 1);
     },
     setup(context) {
+      checkUnfreezeInBudget(options, context.epochs);
       ({ layers, frozenAtStart, schedule, layerFactor } = layerPlan(options, context.model.backbone));
       headLayers = layerNamesOf(context.model.head);
       if (options.head === 'keep') {
@@ -182,7 +199,8 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
  * inference mode (moving statistics used, not updated), as in Keras.
  *
  * Options (defaults): `freeze` ('none'; 'backbone', or layer names / `prefix*`), `unfreeze` ([];
- * entries `{ epoch, layers: k | 'all' | names }`), `learningRates` ({ backbone: 1, head: 1,
+ * entries `{ epoch, layers: k | 'all' | names }`, each `epoch` in `0..epochs-1` of the trainer's
+ * run), `learningRates` ({ backbone: 1, head: 1,
  * layerDecay: 1, layers: {} }), `freezeBatchNorm` (false), `head` ('new'; 'keep' starts the task
  * head from the pre-trained source head).
  *
@@ -194,6 +212,10 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
  * );
  * const fitted = await pipeline.fit(task, { seed: 0, trainOn: 'target' });
  * ```
+ *
+ * @throws TlkitError `INVALID_CONFIG` for layer names the backbone lacks, `head: 'keep'` without a
+ * pre-trained head of the task's shape, and, before training, an `unfreeze` epoch at or beyond the
+ * trainer's `epochs` (those layers would never unfreeze).
  */
 export const fineTunePlugin = definePlugin({
   name: 'fine-tune',

@@ -153,6 +153,27 @@ describe('lwf', () => {
     expect(Number.isFinite(losses[3].lwf)).toBe(true);
   });
 
+  it('rejects warmUpEpochs at or beyond the trainer\'s epochs before training, naming the budget; one joint epoch is enough', async () => {
+    const trainerOptions = { backbone: { use: 'mlp', hidden: [8, 6] }, epochs: 2, batchSize: 8, pretrain: { epochs: 1, seed: 5 } };
+    for (const warmUpEpochs of [2, 10]) {
+      const before = tf.memory().numTensors;
+      const error = await compose(lwf({ warmUpEpochs }), trainer(trainerOptions)).fit(toyTask(), { seed: 1, trainOn: 'target' }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(TlkitError);
+      expect((error as TlkitError).code).toBe('INVALID_CONFIG');
+      expect((error as TlkitError).message).toContain(`lwf warmUpEpochs = ${warmUpEpochs}, but the trainer runs 2 epochs`);
+      expect((error as TlkitError).message).toMatch(/joint phase .* would never run; lower warmUpEpochs below 2 or raise the trainer's epochs/);
+      expect((error as TlkitError).details).toMatchObject({ argument: 'warmUpEpochs' });
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // warmUpEpochs = epochs - 1: the last epoch trains jointly (the distillation term is logged).
+    const fitted = await compose(lwf({ warmUpEpochs: 1 }), recorder('lwf-last-epoch'), trainer(trainerOptions)).fit(toyTask(), { seed: 1, trainOn: 'target' });
+    fitted.dispose();
+    expect(recording('lwf-last-epoch').losses.map((logs) => 'lwf' in logs)).toEqual([false, true]);
+  });
+
   it('warm-up with a batch-normalised backbone: its moving statistics stay byte-identical too (the loop runs untrained BN in inference mode)', async () => {
     const before = tf.memory().numTensors;
     const input = tf.input({ shape: [6] });

@@ -11,7 +11,8 @@ const lwfSchema = z
     temperature: z.number().positive().default(2),
     /**
      * Warm-up epochs: the backbone and the old head stay frozen while the new head trains alone
-     * (the paper's warm-up step), then everything trains jointly.
+     * (the paper's warm-up step), then everything trains jointly. Must be below the trainer's
+     * `epochs` (`INVALID_CONFIG` before training otherwise: the joint phase would never run).
      */
     warmUpEpochs: z.number().int().min(0).default(0),
   })
@@ -75,7 +76,8 @@ export function lwfDistillationLoss(recordedLogits: tf.Tensor2D, currentLogits: 
  * with its `'source'` head (`predictWithHead(fitted, X, 'source')`).
  *
  * Options (defaults): `lambda` (λ_o = 1), `temperature` (T = 2), `warmUpEpochs` (0: the paper's
- * warm-up — new head only, backbone and old head frozen — for that many epochs first).
+ * warm-up — new head only, backbone and old head frozen — for that many epochs first; it must be
+ * below the trainer's `epochs`).
  *
  * @example
  * ```ts
@@ -83,6 +85,9 @@ export function lwfDistillationLoss(recordedLogits: tf.Tensor2D, currentLogits: 
  *   .fit(task, { trainOn: 'target' });
  * predictWithHead(fitted, oldTaskX, 'source'); // the old task is still answered
  * ```
+ *
+ * @throws TlkitError `INVALID_CONFIG` when the run has no pre-trained old model, or before training
+ * when `warmUpEpochs` is not below the trainer's `epochs`.
  */
 export const lwfPlugin = definePlugin({
   name: 'lwf',
@@ -104,6 +109,13 @@ export const lwfPlugin = definePlugin({
           checkOldModel(context.sourceHead !== undefined, context.augmented);
         },
         setup(context) {
+          if (options.warmUpEpochs >= context.epochs) {
+            throw new TlkitError(
+              'INVALID_CONFIG',
+              `lwf warmUpEpochs = ${options.warmUpEpochs}, but the trainer runs ${context.epochs} epoch${context.epochs === 1 ? '' : 's'}, so the joint phase (distillation, backbone and old head training) would never run; lower warmUpEpochs below ${context.epochs} or raise the trainer's epochs.`,
+              { argument: 'warmUpEpochs', expected: `< ${context.epochs}`, actual: options.warmUpEpochs },
+            );
+          }
           const pretrained = context.pretrained;
           checkOldModel(pretrained?.head !== undefined, context.augmented);
           if (!pretrained?.head) return;

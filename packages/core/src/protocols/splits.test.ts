@@ -34,6 +34,12 @@ describe('holdOutSplit', () => {
     expect(holdOutSplit(10, { seed: 1 }).test.length).toBe(3); // round(2.5) = 3 with the 0.25 default
   });
 
+  it('takes seeds in 0..2^32-1 only, naming options.seed (review D6: -1 used to alias 2^32-1)', () => {
+    expect(() => holdOutSplit(50, { seed: -1 })).toThrow(/INVALID_ARGUMENT.*options\.seed must be an integer in 0\.\.4294967295.*got -1/);
+    expect(() => kFoldSplits(50, { k: 5, seed: 2 ** 32 })).toThrow(/options\.seed/);
+    expect(holdOutSplit(50, { seed: 2 ** 32 - 1 }).test.length).toBe(13);
+  });
+
   it('is deterministic for a seed and changes with it', () => {
     expect(holdOutSplit(50, { seed: 4 })).toEqual(holdOutSplit(50, { seed: 4 }));
     expect(Array.from(holdOutSplit(50, { seed: 4 }).test)).not.toEqual(Array.from(holdOutSplit(50, { seed: 5 }).test));

@@ -40,8 +40,8 @@ function checkSampleCount(n: unknown, minimum: number): asserts n is number {
 
 function checkSeedOption(seed: unknown): number {
   if (seed === undefined) return 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) {
-    throw new TlkitError('INVALID_ARGUMENT', `options.seed must be an integer, got ${String(seed)}.`, {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
+    throw new TlkitError('INVALID_ARGUMENT', `options.seed must be an integer in 0..4294967295 (the seed contract of createRng), got ${String(seed)}.`, {
       argument: 'options.seed',
     });
   }

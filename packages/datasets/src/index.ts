@@ -22,7 +22,7 @@ export { resizeImages } from './resize';
 export { sampleLabeledPerClass } from './sampling';
 export type { LabeledSplit } from './sampling';
 export { makeTransferTask } from './task';
-export type { MakeTransferTaskOptions } from './task';
+export type { DatasetTaskDomain, DatasetTransferTask, MakeTransferTaskOptions } from './task';
 export type { SyntheticDomain, SyntheticSizeOptions, SyntheticTask } from './synthetic/common';
 export { covariateShift } from './synthetic/covariate-shift';
 export type { CovariateShiftOptions, CovariateShiftTruth } from './synthetic/covariate-shift';

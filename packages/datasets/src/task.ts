@@ -1,4 +1,4 @@
-import { type ImageShape, TlkitError, type TransferTask } from '@tlkit/core';
+import { type Domain, type ImageShape, type Matrix, TlkitError, type TransferTask } from '@tlkit/core';
 import { isShippedDatasetName } from './catalogue';
 import { type PreprocessMode, preprocess } from './preprocess';
 import { resizeImages } from './resize';
@@ -15,6 +15,31 @@ export interface MakeTransferTaskOptions {
   readonly sourceSplit?: string;
   /** Use only this named split of the target (e.g. `'test'`). */
   readonly targetSplit?: string;
+}
+
+/**
+ * One domain of a task made by {@link makeTransferTask}: the loaded rows as a `Matrix`, the labels
+ * as an `Int32Array`, the domain's name and, for image domains, the image shape.
+ */
+export interface DatasetTaskDomain extends Domain {
+  X: Matrix;
+  y: Int32Array;
+  name: string;
+  shape?: ImageShape;
+}
+
+/**
+ * What {@link makeTransferTask} returns: a {@link TransferTask} (pass it to `fit` as is) whose
+ * domains are {@link DatasetTaskDomain}s and whose `targetTest` (the target rows with their
+ * labels) is always set, so `task.source.X.rows`, `task.targetTest.y[i]` and
+ * `selectDomainRows(task.source, rows)` type-check without casts.
+ */
+export interface DatasetTransferTask extends TransferTask {
+  source: DatasetTaskDomain;
+  /** The target rows, labels included (tlkit never shows target labels to a step). */
+  target: DatasetTaskDomain;
+  targetTest: DatasetTaskDomain;
+  problem: 'classification';
 }
 
 function findDomain(dataset: LoadedDataset, name: string, argument: string): DatasetDomain {
@@ -52,7 +77,7 @@ export function makeTransferTask(
   sourceName: string,
   targetName: string,
   options: MakeTransferTaskOptions = {},
-): TransferTask {
+): DatasetTransferTask {
   if (!dataset || typeof dataset.domains !== 'object') {
     throw new TlkitError('INVALID_ARGUMENT', 'dataset must be a LoadedDataset { name, domains }.', { argument: 'dataset' });
   }
@@ -84,7 +109,7 @@ export function makeTransferTask(
   const mode = options.preprocessing ?? (isShippedDatasetName(dataset.name) ? 'standard' : 'none');
   [source, target] = preprocess(dataset.name, [source, target], mode);
   const numClasses = source.meta.classes?.length ?? target.meta.classes?.length;
-  const asDomain = (domain: DatasetDomain) => ({
+  const asDomain = (domain: DatasetDomain): DatasetTaskDomain => ({
     X: domain.X,
     y: domain.y,
     name: domain.name,

@@ -338,6 +338,10 @@ describe('experiment config', () => {
     expect(() => parseExperimentConfig({ dataset: 'x', seed: 5, seeds: [1], pipelines })).toThrow(/config\.seed: "seed" and "seeds" are both given/);
     expect(() => parseExperimentConfig({ dataset: 'x', seeds: [0, 1, 0], pipelines })).toThrow(/config\.seeds\.2: seed 0 is listed twice/);
     expect(parseExperimentConfig({ dataset: 'x', seeds: [0, 1], pipelines }).seeds).toEqual([0, 1]);
+    // core's seed contract, checked with the JSON path before any run (they used to fail at fit, naming only 'seed').
+    expect(() => parseExperimentConfig({ dataset: 'x', seeds: [0, -1], pipelines })).toThrow(/config\.seeds\.1: /);
+    expect(() => parseExperimentConfig({ dataset: 'x', seed: 2 ** 32, pipelines })).toThrow(/config\.seed: /);
+    expect(() => parseExperimentConfig({ dataset: 'x', targetLabeled: { perClass: 1, seed: -2 }, pipelines })).toThrow(/config\.targetLabeled\.seed: /);
   });
 
   it('rejects a pair whose scored rows are the source rows, and keeps disjoint splits of one domain', () => {

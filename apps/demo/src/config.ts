@@ -2,7 +2,7 @@
  * The experiment config language of `tlkit run`. One JSON file describes a dataset, the
  * source → target pairs, the seeds and the pipelines to compare.
  */
-import { type JsonValue, TlkitError } from '@tlkit/core';
+import { type JsonValue, MAX_SEED, TlkitError } from '@tlkit/core';
 import { parseSettingPath } from './selection';
 import { z } from 'zod';
 
@@ -15,6 +15,9 @@ const pairSchema = z.union([
   z.tuple([domainReference, domainReference]),
   z.tuple([domainReference, domainReference, domainReference]),
 ]);
+
+/** A seed: core's seed contract, an integer in 0 … 2^32 − 1. */
+const seedSchema = z.number().int().min(0).max(MAX_SEED);
 
 const stepSchema = z.looseObject({ use: z.string().min(1) });
 
@@ -62,10 +65,10 @@ export const experimentConfigSchema = z
         ]),
       )
       .optional(),
-    seed: z.number().int().optional(),
-    seeds: z.array(z.number().int()).min(1).optional(),
+    seed: seedSchema.optional(),
+    seeds: z.array(seedSchema).min(1).optional(),
     targetLabeled: z
-      .object({ perClass: z.number().int().positive(), seed: z.number().int().optional() })
+      .object({ perClass: z.number().int().positive(), seed: seedSchema.optional() })
       .strict()
       .optional(),
     plugins: z.array(z.string().min(1)).default([]),
@@ -73,7 +76,7 @@ export const experimentConfigSchema = z
       .object({
         domain: z.string().min(1).regex(/^[^:]+$/, 'holdOut.domain is a domain name without a split'),
         rows: z.number().int().positive(),
-        seed: z.number().int().default(0),
+        seed: seedSchema.default(0),
         head: z.string().min(1).default('source'),
       })
       .strict()

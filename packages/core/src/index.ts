@@ -2,7 +2,7 @@
 export { TlkitError, isTlkitError } from './errors';
 export type { TlkitErrorCode, TlkitErrorDetails } from './errors';
 export { Matrix } from './matrix';
-export { createRng, deriveSeed } from './rng';
+export { assertSeed, createRng, deriveSeed, MAX_SEED } from './rng';
 export type { Rng, RngState } from './rng';
 export { prepareTask, toMatrix, toLabels } from './data';
 export type {

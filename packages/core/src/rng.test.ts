@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, deriveSeed } from './rng';
+import { bootstrapConfidenceInterval } from './protocols/bootstrap';
+import { linearTimeMmd2 } from './discrepancy/linear-time-mmd';
+import { medianHeuristic } from './kernels/median';
+import { assertSeed, createRng, deriveSeed, MAX_SEED } from './rng';
 import { TlkitError } from './errors';
 
 describe('createRng', () => {
@@ -108,5 +111,24 @@ describe('createRng', () => {
       expect(() => deriveSeed(seed, 'kmm')).toThrow(/INVALID_ARGUMENT.*seed: expected an integer in 0\.\.4294967295/);
     }
     expect(() => createRng('7' as unknown as number)).toThrow(/seed.*got "7"/);
+  });
+});
+
+describe('assertSeed: one seed contract for every seeded function of core', () => {
+  it('accepts 0 and 2^32-1, and rejects the rest naming the argument', () => {
+    expect(() => assertSeed(0)).not.toThrow();
+    expect(() => assertSeed(MAX_SEED, 'options.seed')).not.toThrow();
+    expect(MAX_SEED).toBe(4294967295);
+    for (const seed of [-1, 2 ** 32, 0.5, '1', null]) {
+      expect(() => assertSeed(seed, 'options.x')).toThrow(/^\[INVALID_ARGUMENT\] options\.x: expected an integer in 0\.\.4294967295/);
+    }
+  });
+
+  it('the seeded helpers reject a negative seed under their own argument name (-1 used to pass their integer check)', () => {
+    const X = [[0], [1], [2], [3]];
+    const Y = [[1], [2], [4], [5]];
+    expect(() => medianHeuristic(X, Y, { seed: -1 })).toThrow(/options\.seed: expected an integer/);
+    expect(() => linearTimeMmd2(X, Y, { seed: -1 })).toThrow(/options\.seed: expected an integer/);
+    expect(() => bootstrapConfidenceInterval([1, 2, 3], (values) => values[0], { seed: -1 })).toThrow(/options\.seed: expected an integer/);
   });
 });

@@ -78,20 +78,31 @@ function hashLabel(seed: number, label: string | number): number {
  * @throws TlkitError `INVALID_ARGUMENT` naming `seed` for any other value.
  */
 export function deriveSeed(seed: number, ...labels: (string | number)[]): number {
-  checkSeed(seed);
+  assertSeed(seed);
   let value = seed;
   for (const label of labels) value = hashLabel(value, label);
   return value;
 }
 
-/** The largest seed: seeds are 32-bit unsigned integers. */
-const MAX_SEED = UINT32 - 1;
+/** The largest seed, `2^32 − 1`: seeds are 32-bit unsigned integers. */
+export const MAX_SEED = UINT32 - 1;
 
 /**
- * The seed contract: an integer in `0 … 2^32 − 1`. Larger or negative integers are rejected rather
- * than reduced mod 2^32, which would give two different seeds the same stream.
+ * Checks tlkit's seed contract: a seed is an integer in `0 … 2^32 − 1` ({@link MAX_SEED}). Larger
+ * or negative integers are rejected rather than reduced mod 2^32, which would give two different
+ * seeds the same stream. Every seeded function of tlkit checks its seed with this; a plugin with
+ * a seed option of its own can too.
+ *
+ * @param seed - the value to check.
+ * @param argument - the argument's name for the message (default `'seed'`), e.g. `'options.seed'`.
+ * @throws TlkitError `INVALID_ARGUMENT` naming `argument`, for anything else.
+ *
+ * @example
+ * ```ts
+ * assertSeed(options.seed ?? 0, 'options.seed');
+ * ```
  */
-function checkSeed(seed: number, argument = 'seed'): void {
+export function assertSeed(seed: unknown, argument = 'seed'): asserts seed is number {
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
     throw new TlkitError(
       'INVALID_ARGUMENT',
@@ -220,6 +231,6 @@ function rotl(x: number, k: number): number {
  * (negative, ≥ 2^32, fractional, NaN or not a number).
  */
 export function createRng(seed: number): Rng {
-  checkSeed(seed);
+  assertSeed(seed);
   return new Xoshiro128(seed);
 }

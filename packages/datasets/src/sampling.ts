@@ -1,4 +1,4 @@
-import { createRng, TlkitError } from '@tlkit/core';
+import { assertSeed, createRng, TlkitError } from '@tlkit/core';
 
 /** The result of {@link sampleLabeledPerClass}: row indices, each sorted ascending. */
 export interface LabeledSplit {
@@ -44,9 +44,7 @@ export function sampleLabeledPerClass(
       argument: 'perClass',
     });
   }
-  if (!Number.isInteger(seed)) {
-    throw new TlkitError('INVALID_ARGUMENT', `seed must be an integer, got ${seed}.`, { argument: 'seed' });
-  }
+  assertSeed(seed);
   let maxLabel = -1;
   for (let i = 0; i < y.length; i++) {
     const label = y[i];

@@ -122,19 +122,20 @@ describe('withNewHead', () => {
     model.dispose();
   });
 
-  it('rejects an unknown activation and a seed that is not an integer, before building anything', () => {
+  it('rejects an unknown activation and a seed outside core\'s seed contract (integers 0..2^32-1), before building anything', () => {
     const model = classifier();
     const tensors = tf.memory().numTensors;
     const layers = model.layers.length;
     expectInvalidArgument(() => withNewHead(model, 5, { activation: 'bogus' as 'linear' }), 'options.activation', /one of 'inherit', 'linear', 'softmax'; got "bogus"/);
-    // NaN used to act as seed 0 (deriveSeed takes seed >>> 0); fractions and strings are no seeds either.
-    for (const seed of [Number.NaN, 1.5, Number.POSITIVE_INFINITY, '3' as unknown as number]) {
-      expectInvalidArgument(() => withNewHead(model, 5, { seed }), 'options.seed', /must be an integer/);
+    // NaN used to act as seed 0 (deriveSeed takes seed >>> 0); fractions, strings, negative and
+    // larger-than-32-bit integers are no seeds either (-3 used to alias 2^32 - 3).
+    for (const seed of [Number.NaN, 1.5, Number.POSITIVE_INFINITY, '3' as unknown as number, -3, 2 ** 32]) {
+      expectInvalidArgument(() => withNewHead(model, 5, { seed }), 'options.seed', /expected an integer in 0\.\.4294967295/);
     }
     expect(tf.memory().numTensors).toBe(tensors);
     expect(model.layers).toHaveLength(layers);
-    // The accepted values still work: an explicit softmax, and negative integer seeds (as in core).
-    const softmax = withNewHead(model, 5, { activation: 'softmax', seed: -3, name: 'explicit' });
+    // The accepted values still work: an explicit softmax, and the largest seed.
+    const softmax = withNewHead(model, 5, { activation: 'softmax', seed: 2 ** 32 - 1, name: 'explicit' });
     expect(softmax.getLayer('explicit').getConfig()['activation']).toBe('softmax');
     softmax.dispose();
     model.dispose();

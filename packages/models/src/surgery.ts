@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed, TlkitError } from '@tlkit/core';
+import { assertSeed, deriveSeed, TlkitError } from '@tlkit/core';
 import { registerModelLayers } from './register-model-layers';
 
 /** Activations {@link withNewHead} accepts in `options.activation`. */
@@ -114,9 +114,7 @@ export function withNewHead(model: tf.LayersModel, numClasses: number, options: 
   if (!Number.isInteger(numClasses) || numClasses < 1) {
     throw new TlkitError('INVALID_ARGUMENT', `numClasses must be a positive integer; got ${numClasses}.`, { argument: 'numClasses' });
   }
-  if (options.seed !== undefined && !Number.isInteger(options.seed)) {
-    throw new TlkitError('INVALID_ARGUMENT', `options.seed must be an integer (e.g. { seed: 0 }); got ${String(options.seed)}.`, { argument: 'options.seed' });
-  }
+  if (options.seed !== undefined) assertSeed(options.seed, 'options.seed');
   requireOneOf(options.activation, HEAD_ACTIVATIONS, 'options.activation');
   const output = model.outputs[0];
   const classifier = output.sourceLayer;

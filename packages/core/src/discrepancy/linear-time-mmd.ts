@@ -3,7 +3,7 @@ import { TlkitError } from '../errors';
 import { checkPositive, checkSameColumns, readMatrix } from '../kernels/checks';
 import { type KernelSpec, checkKernelSpec } from '../kernels/kernels';
 import { medianHeuristic } from '../kernels/median';
-import { createRng } from '../rng';
+import { assertSeed, createRng } from '../rng';
 
 /** Options of {@link linearTimeMmd2}. */
 export interface LinearTimeMmd2Options {
@@ -63,11 +63,7 @@ export function linearTimeMmd2(Xs: MatrixInput, Xt: MatrixInput, options: Linear
   const kernelOption = options.kernel ?? 'rbf';
   const seed = options.seed ?? 0;
   const medianRows = options.medianRows ?? 1000;
-  if (!Number.isInteger(seed)) {
-    throw new TlkitError('INVALID_ARGUMENT', `options.seed must be an integer, got ${String(seed)}.`, {
-      argument: 'options.seed',
-    });
-  }
+  assertSeed(seed, 'options.seed');
   if (!Number.isInteger(medianRows) || medianRows < 2) {
     throw new TlkitError('INVALID_ARGUMENT', `options.medianRows must be an integer ≥ 2, got ${String(medianRows)}.`, {
       argument: 'options.medianRows',

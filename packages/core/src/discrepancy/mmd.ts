@@ -5,6 +5,7 @@ import { checkPositive, checkSameColumns, readMatrix } from '../kernels/checks';
 import { type KernelSpec, checkKernelSpec, polynomialKernel } from '../kernels/kernels';
 import { type MedianHeuristicOptions, medianHeuristic, medianHeuristicFromSquaredDistances } from '../kernels/median';
 import { Matrix } from '../matrix';
+import { assertSeed } from '../rng';
 
 /** The estimator of MMD²: the V-statistic (`'biased'`) or the U-statistic (`'unbiased'`). */
 export type MmdEstimator = 'biased' | 'unbiased';
@@ -442,11 +443,7 @@ function checkMedianOptions(median: MedianHeuristicOptions): void {
       argument: 'options.median.maxRows',
     });
   }
-  if (seed !== undefined && !Number.isInteger(seed)) {
-    throw new TlkitError('INVALID_ARGUMENT', `options.median.seed must be an integer, got ${String(seed)}.`, {
-      argument: 'options.median.seed',
-    });
-  }
+  if (seed !== undefined) assertSeed(seed, 'options.median.seed');
 }
 
 function checkGammaList(values: unknown, argument: string): void {

@@ -1,7 +1,7 @@
 import type { MatrixInput } from '../data';
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';
-import { createRng } from '../rng';
+import { assertSeed, createRng } from '../rng';
 import { checkSameColumns, readMatrix } from './checks';
 import { type DomainBlocks, pairwiseSquaredDistances, squaredDistanceBlocksOf } from './distances';
 
@@ -202,11 +202,7 @@ export function medianHeuristic(X: MatrixInput, Y?: MatrixInput, options: Median
       argument: 'options.maxRows',
     });
   }
-  if (!Number.isInteger(seed)) {
-    throw new TlkitError('INVALID_ARGUMENT', `options.seed must be an integer, got ${String(seed)}.`, {
-      argument: 'options.seed',
-    });
-  }
+  assertSeed(seed, 'options.seed');
   const first = readMatrix(X, 'X');
   let pooled = first;
   let second: Matrix | undefined;

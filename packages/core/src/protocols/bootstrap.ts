@@ -1,5 +1,5 @@
 import { TlkitError } from '../errors';
-import { createRng } from '../rng';
+import { assertSeed, createRng } from '../rng';
 import { checkArrayLike, checkFiniteValues, checkNonEmpty, checkSameLength } from '../metrics/checks';
 
 /** Options of {@link bootstrapConfidenceInterval}. */
@@ -107,11 +107,7 @@ export function bootstrapConfidenceInterval(
       argument: 'options.level',
     });
   }
-  if (!Number.isInteger(seed)) {
-    throw new TlkitError('INVALID_ARGUMENT', `options.seed must be an integer, got ${String(seed)}.`, {
-      argument: 'options.seed',
-    });
-  }
+  assertSeed(seed, 'options.seed');
 
   const paired = data !== null && typeof data === 'object' && 'yTrue' in data && 'yPred' in data;
   let columns: Float64Array[];

@@ -35,7 +35,7 @@ describe('holdOutSplit', () => {
   });
 
   it('takes seeds in 0..2^32-1 only, naming options.seed (review D6: -1 used to alias 2^32-1)', () => {
-    expect(() => holdOutSplit(50, { seed: -1 })).toThrow(/INVALID_ARGUMENT.*options\.seed must be an integer in 0\.\.4294967295.*got -1/);
+    expect(() => holdOutSplit(50, { seed: -1 })).toThrow(/INVALID_ARGUMENT.*options\.seed: expected an integer in 0\.\.4294967295, got -1/);
     expect(() => kFoldSplits(50, { k: 5, seed: 2 ** 32 })).toThrow(/options\.seed/);
     expect(holdOutSplit(50, { seed: 2 ** 32 - 1 }).test.length).toBe(13);
   });

@@ -1,5 +1,5 @@
 import { TlkitError } from '../errors';
-import { createRng, type Rng } from '../rng';
+import { assertSeed, createRng, type Rng } from '../rng';
 import { checkArrayLike, checkFiniteValues, checkSameLength } from '../metrics/checks';
 
 /** One train/test partition of the sample indices `0..n-1`; both lists are sorted ascending. */
@@ -40,11 +40,7 @@ function checkSampleCount(n: unknown, minimum: number): asserts n is number {
 
 function checkSeedOption(seed: unknown): number {
   if (seed === undefined) return 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
-    throw new TlkitError('INVALID_ARGUMENT', `options.seed must be an integer in 0..4294967295 (the seed contract of createRng), got ${String(seed)}.`, {
-      argument: 'options.seed',
-    });
-  }
+  assertSeed(seed, 'options.seed');
   return seed;
 }
 

@@ -7,7 +7,7 @@ import { definePlugin } from '../plugin';
 import { BlobWriter, decodeState, type EncodedState, packArtifacts, unpackArtifacts } from '../artifacts';
 import type { FittedPipeline } from '../pipeline';
 import type { MatrixInput } from '../data';
-import { createRng, deriveSeed } from '../rng';
+import { createRng, deriveSeed, MAX_SEED } from '../rng';
 import { readJson, type JsonValue, type StepState, type StoredArray } from '../state';
 import type { EstimatorFitInput, FittedEstimator, LabeledSet, StepContext, StrategyNeeds } from '../strategy';
 import { type BackboneConfig, backboneOptionSchema, buildBackbone } from './backbones';
@@ -60,7 +60,7 @@ const pretrainSchema = z
      * step seed. Give one number to share one pre-trained model between the arms of a comparison.
      * An integer in `0 … 2^32 − 1`, as every tlkit seed.
      */
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    seed: z.number().int().min(0).max(MAX_SEED).optional(),
     /**
      * Random affine augmentation of the source images during pre-training (off by default):
      * `{ translate: pixels, rotate: degrees, scale: [min, max] }`.

@@ -1,4 +1,4 @@
-import { Matrix, type Rng, TlkitError, type TransferTask } from '@tlkit/core';
+import { assertSeed, Matrix, type Rng, TlkitError, type TransferTask } from '@tlkit/core';
 
 /** One generated domain: features, labels (class ids or regression targets) and a name. */
 export interface SyntheticDomain<Labels extends Int32Array | Float64Array = Int32Array> {
@@ -43,6 +43,13 @@ export function integerOption(value: number | undefined, fallback: number, name:
     });
   }
   return resolved;
+}
+
+/** `options.seed` (default 0), checked against core's seed contract (0 … 2^32 − 1). @internal */
+function seedOption(value: number | undefined): number {
+  const seed = value ?? 0;
+  assertSeed(seed, 'options.seed');
+  return seed;
 }
 
 /** @internal */
@@ -106,7 +113,7 @@ export function sizeOptions(options: SyntheticSizeOptions): { nSource: number; n
     nSource: integerOption(options.nSource, 200, 'nSource', 1),
     nTarget: integerOption(options.nTarget, 200, 'nTarget', 1),
     nTest: integerOption(options.nTest, 200, 'nTest', 1),
-    seed: integerOption(options.seed, 0, 'seed', Number.MIN_SAFE_INTEGER),
+    seed: seedOption(options.seed),
   };
 }
 

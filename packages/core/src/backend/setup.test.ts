@@ -43,6 +43,8 @@ describe('backend set-up', () => {
 
   it('fails with BACKEND_UNAVAILABLE for a backend it cannot set up, naming the fix', async () => {
     await expect(setupBackend({ backend: 'quantum', log: false })).rejects.toThrow(/BACKEND_UNAVAILABLE.*'quantum'.*auto, wasm/);
+    // Node lists 'tensorflow' once although two native candidates (cpu and gpu builds) carry the name.
+    await expect(setupNodeBackend({ backend: 'quantum', log: false })).rejects.toThrow(/use one of: auto, tensorflow, wasm, cpu\.$/);
     process.env.TLKIT_BACKEND = 'tensorflow';
     await expect(setupNodeBackend({ log: false })).rejects.toThrow(/BACKEND_UNAVAILABLE.*@tensorflow\/tfjs-node: not installed.*Unset TLKIT_BACKEND/);
   });

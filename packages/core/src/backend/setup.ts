@@ -126,7 +126,7 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
   if (pool.length === 0) {
     throw new TlkitError(
       'BACKEND_UNAVAILABLE',
-      `backend '${requested}' (from ${options.backend ? 'the backend option' : 'TLKIT_BACKEND'}) is not one tlkit can set up here; use one of: auto, ${candidates.map((candidate) => candidate.name).join(', ')}.`,
+      `backend '${requested}' (from ${options.backend ? 'the backend option' : 'TLKIT_BACKEND'}) is not one tlkit can set up here; use one of: auto, ${[...new Set(candidates.map((candidate) => candidate.name))].join(', ')}.`,
       { requested },
     );
   }

@@ -147,7 +147,7 @@ describe('fineTune', () => {
     expect(unknown).toBeInstanceOf(TlkitError);
     expect(unknown.code).toBe('INVALID_CONFIG');
     expect(unknown.message).toContain('backbone_dense0, backbone_dense1');
-    const tooMany = await failure([fineTune({ freeze: 'backbone', unfreeze: [{ epoch: 1, layers: 5 }] }), trainer({ backbone, epochs: 1 })]);
+    const tooMany = await failure([fineTune({ freeze: 'backbone', unfreeze: [{ epoch: 1, layers: 5 }] }), trainer({ backbone, epochs: 2 })]);
     expect(tooMany.message).toMatch(/5 top layers.*2 layers/);
     const keep = await failure([fineTune({ head: 'keep' }), trainer({ backbone, epochs: 1 })]);
     expect(keep.message).toMatch(/pretrain/);
@@ -168,6 +168,16 @@ describe('fineTune', () => {
       expect((error as TlkitError).details).toMatchObject({ argument: 'unfreeze[1].epoch' });
       expect(tf.memory().numTensors).toBe(before);
     }
+    // With pre-training configured, the error comes before it (the hooks' check sees the budget).
+    const phases: string[] = [];
+    const beforePretraining = await compose(fineTune({ unfreeze: [{ epoch: 2, layers: 'all' }] }), trainer({ backbone, epochs: 2, batchSize: 16, pretrain }))
+      .fit(toyTask(), { seed: 1, onProgress: (event) => phases.push(event.phase) })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect((beforePretraining as TlkitError).code).toBe('INVALID_CONFIG');
+    expect(phases.filter((phase) => phase.startsWith('pretrain'))).toEqual([]);
     // The last epoch of the budget is inside it: the layers unfreeze for epoch 1.
     const fitted = await compose(fineTune({ freeze: 'backbone', unfreeze: [{ epoch: 1, layers: 'all' }] }), recorder('last-epoch'), trainer({ backbone, epochs: 2, batchSize: 16 })).fit(toyTask(), { seed: 1 });
     fitted.dispose();

@@ -144,11 +144,11 @@ function fineTuneHooks(options: ParsedFineTune, name: string): TrainingHooks {
   return {
     name,
     check(context) {
+      checkUnfreezeInBudget(options, context.epochs);
       layerPlan(options, context.backbone);
       if (options.head === 'keep') checkKeptHead(context.sourceHead?.outputs, context.problem === 'classification' ? context.numClasses : 1);
     },
     setup(context) {
-      checkUnfreezeInBudget(options, context.epochs);
       ({ layers, frozenAtStart, schedule, layerFactor } = layerPlan(options, context.model.backbone));
       headLayers = layerNamesOf(context.model.head);
       if (options.head === 'keep') {

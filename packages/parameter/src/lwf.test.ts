@@ -157,7 +157,8 @@ describe('lwf', () => {
     const trainerOptions = { backbone: { use: 'mlp', hidden: [8, 6] }, epochs: 2, batchSize: 8, pretrain: { epochs: 1, seed: 5 } };
     for (const warmUpEpochs of [2, 10]) {
       const before = tf.memory().numTensors;
-      const error = await compose(lwf({ warmUpEpochs }), trainer(trainerOptions)).fit(toyTask(), { seed: 1, trainOn: 'target' }).then(
+      const phases: string[] = [];
+      const error = await compose(lwf({ warmUpEpochs }), trainer(trainerOptions)).fit(toyTask(), { seed: 1, trainOn: 'target', onProgress: (event) => phases.push(event.phase) }).then(
         () => undefined,
         (caught: unknown) => caught,
       );
@@ -166,6 +167,8 @@ describe('lwf', () => {
       expect((error as TlkitError).message).toContain(`lwf warmUpEpochs = ${warmUpEpochs}, but the trainer runs 2 epochs`);
       expect((error as TlkitError).message).toMatch(/joint phase .* would never run; lower warmUpEpochs below 2 or raise the trainer's epochs/);
       expect((error as TlkitError).details).toMatchObject({ argument: 'warmUpEpochs' });
+      // Before pre-training: the hooks' check sees the budget.
+      expect(phases.filter((phase) => phase.startsWith('pretrain'))).toEqual([]);
       expect(tf.memory().numTensors).toBe(before);
     }
     // warmUpEpochs = epochs - 1: the last epoch trains jointly (the distillation term is logged).

@@ -106,9 +106,6 @@ export const lwfPlugin = definePlugin({
       return {
         name: 'lwf',
         check(context) {
-          checkOldModel(context.sourceHead !== undefined, context.augmented);
-        },
-        setup(context) {
           if (options.warmUpEpochs >= context.epochs) {
             throw new TlkitError(
               'INVALID_CONFIG',
@@ -116,6 +113,9 @@ export const lwfPlugin = definePlugin({
               { argument: 'warmUpEpochs', expected: `< ${context.epochs}`, actual: options.warmUpEpochs },
             );
           }
+          checkOldModel(context.sourceHead !== undefined, context.augmented);
+        },
+        setup(context) {
           const pretrained = context.pretrained;
           checkOldModel(pretrained?.head !== undefined, context.augmented);
           if (!pretrained?.head) return;

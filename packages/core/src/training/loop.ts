@@ -848,6 +848,7 @@ function dataForHooks(data: TrainingData, options: TrainingRunOptions) {
     ...(data.labeledSource ? { labeledSource: data.labeledSource } : {}),
     ...(data.imageShape ? { imageShape: data.imageShape } : {}),
     augmented: options.augment !== undefined,
+    epochs: options.epochs,
   };
 }
 

@@ -168,6 +168,8 @@ export interface TrainingCheckContext {
   readonly imageShape?: ImageShape;
   /** True when the loop augments the training batches (trainer `augment`). */
   readonly augmented: boolean;
+  /** The run's epoch budget (trainer `epochs`): a schedule can check its epochs fit in it. */
+  readonly epochs: number;
   /**
    * The pre-trained source head the run will start from (trainer `pretrain`, or `initialModel`
    * with a head): its number of outputs. Absent when the run has none.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTlkitError } from '@tlkit/core';
 import { resolveExports, resolvePluginFile } from './resolve-plugin';
+import { thrown } from '../test/thrown';
 
 /** Writes files (path → text) under a fresh temporary folder and returns the folder. */
 function tree(files: Record<string, string>): string {
@@ -16,15 +17,6 @@ function tree(files: Record<string, string>): string {
 }
 
 const json = (value: unknown) => JSON.stringify(value);
-
-function thrown(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('resolvePluginFile', () => {
   it('resolves an ESM-only package (exports with only "import") that require() cannot find', () => {

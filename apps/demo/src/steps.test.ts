@@ -2,19 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isTlkitError } from '@tlkit/core';
 import { registerBuiltInPlugins } from './plugins';
 import { buildConfigPipeline, editDistance, pipelinePlace, suggestNames } from './steps';
+import { thrown } from '../test/thrown';
 
 beforeAll(async () => {
   await registerBuiltInPlugins();
 });
-
-function thrown(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('did-you-mean', () => {
   it('measures edits and suggests the near names, nearest first', () => {

@@ -57,9 +57,24 @@ export function formatIssues(error: z.ZodError, prefix = ''): string {
   return error.issues
     .map((issue) => {
       const path = [prefix, ...issue.path.map(String)].filter((part) => part !== '').join('.');
-      return `${path || '(options)'}: ${issue.message}`;
+      return `${path || '(options)'}: ${issueMessage(issue)}`;
     })
     .join('; ');
+}
+
+/**
+ * An issue's message; for a value that matches no member of a union (zod says only "Invalid
+ * input"), what each member expected, e.g. `no accepted form matches: expected number, received
+ * Infinity | expected "source-cv"`. @internal
+ */
+export function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue.message;
+  const forms = issue.errors.map((branch) =>
+    branch
+      .map((inner) => `${inner.path.length > 0 ? `${inner.path.map(String).join('.')}: ` : ''}${issueMessage(inner).replace(/^Invalid input: /, '')}`)
+      .join(', '),
+  );
+  return `no accepted form matches: ${forms.join(' | ')}`;
 }
 
 /** Validates `value` against `schema`, throwing `INVALID_CONFIG` that names the failing fields. @internal */
@@ -67,7 +82,7 @@ export function parseConfig<Schema extends z.ZodType>(schema: Schema, value: unk
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
     throw new TlkitError('INVALID_CONFIG', `${what}: ${formatIssues(result.error)}.`, {
-      issues: result.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+      issues: result.error.issues.map((issue) => ({ path: issue.path.map(String), message: issueMessage(issue) })),
     });
   }
   return result.data;

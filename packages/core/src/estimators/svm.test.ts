@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Matrix } from '../matrix';
 import { compose } from '../pipeline';
-import { createRng } from '../rng';
+import { createRng, MAX_SEED } from '../rng';
 import { fitLinearSvm, solveLinearSvmDual, stratifiedFolds, svm, SVM_C_GRID, svmPlugin } from './svm';
 import { fitSaveRestore } from './test-data/pipeline';
 
@@ -140,6 +140,16 @@ describe('solveLinearSvmDual', () => {
 });
 
 describe('fitLinearSvm', () => {
+  it('accepts every seed of the contract, the largest included: each class draws from seed + class wrapped at 2^32', () => {
+    // seed + 1 used to reach createRng as 2^32 and fail a seed the caller never passed.
+    const X = Matrix.fromRows([[0, 0], [0, 1], [4, 4], [4, 5], [8, 0], [8, 1]]);
+    const y = [0, 0, 1, 1, 2, 2];
+    const largest = fitLinearSvm(X, y, { seed: MAX_SEED });
+    const nextToLargest = fitLinearSvm(X, y, { seed: MAX_SEED - 1 });
+    expect(Array.from(largest.predict(X))).toEqual(y);
+    expect(Array.from(nextToLargest.predict(X))).toEqual(y);
+  });
+
   it('classifies separable blobs perfectly (one-vs-rest, 3 classes)', () => {
     const train = blobs(2, 20);
     const test = blobs(3, 30);

@@ -344,7 +344,7 @@ function trainOneVsRest(
       interceptScaling: settings.interceptScaling,
       tolerance: settings.tolerance,
       maxIterations: settings.maxIterations,
-      seed: settings.seed + positive,
+      seed: (settings.seed + positive) >>> 0, // one stream per class, wrapping at 2^32 (seeds are 32-bit)
       ...(settings.onIteration ? { onIteration: settings.onIteration } : {}),
       ...(initialAlpha ? { initialAlpha } : {}),
     });

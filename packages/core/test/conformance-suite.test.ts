@@ -134,6 +134,47 @@ describe('conformance suite self-tests', () => {
     }
   });
 
+  it('passes an honest mapping written as a class with #private fields (the checks wrap it without changing `this`)', async () => {
+    class PrivateCentering {
+      readonly #source: Float64Array;
+      readonly #target: Float64Array;
+      #disposed = false;
+      constructor(source: Float64Array, target: Float64Array) {
+        this.#source = source;
+        this.#target = target;
+      }
+      get outputDim(): number {
+        return this.#source.length;
+      }
+      transform(X: Matrix, domain: 'source' | 'target'): Matrix {
+        const means = domain === 'source' ? this.#source : this.#target;
+        return X.map((value, _i, j) => value - means[j]);
+      }
+      saveState() {
+        return { arrays: { s: storeArray(this.#source), t: storeArray(this.#target) } };
+      }
+      dispose(): void {
+        this.#disposed = true;
+      }
+      get disposed(): boolean {
+        return this.#disposed;
+      }
+    }
+    const plugin = definePlugin({
+      name: 'private-centering',
+      kind: 'feature',
+      role: 'mapping',
+      description: 'conformance self-test: domain centering as a class with #private fields',
+      needs,
+      configSchema: z.object({}).strict(),
+      create: () => ({
+        doFit: async (input) => new PrivateCentering(columnMeans(input.source.X), columnMeans(input.target.X)),
+        doRestore: (state) => new PrivateCentering(readArray(state, 's').data as Float64Array, readArray(state, 't').data as Float64Array),
+      }),
+    });
+    for (const check of conformanceChecks({ plugin })) await check.run();
+  });
+
   it('fails a tensor leaked in doRestore, naming the restore', async () => {
     await expect(runCheck({ plugin: centering('leak-restore', { leakRestore: true }) }, ROUND_TRIP)).rejects.toThrow(
       /loadPipeline \(the plugin's doRestore\) \+ predict \(then dispose\) left 1 tensor\(s\) allocated/,

@@ -148,6 +148,20 @@ function expectUnchanged(saved: Snapshot, where: string): void {
 }
 
 /**
+ * `target` with some members replaced. A Proxy, not `Object.create(target)`: the plugin's own
+ * methods and getters run on `target` itself, so classes with `#private` fields keep working.
+ */
+function withOverrides<T extends object>(target: T, overrides: Record<string, unknown>): T {
+  return new Proxy(target, {
+    get(object, key) {
+      if (typeof key === 'string' && Object.hasOwn(overrides, key)) return overrides[key];
+      const value: unknown = Reflect.get(object, key, object);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+    },
+  });
+}
+
+/**
  * The strategy with its `do*` methods, and the fitted mapping's `transform` and the fitted
  * estimator's `predict`/`predictProba`, checked for writing to their inputs; the fitted mapping's
  * `transform` is also checked to return `outputDim` columns.
@@ -160,9 +174,8 @@ function instrument(strategy: Strategy): Strategy {
     return result;
   };
   const mapping = (fitted: FittedMapping): FittedMapping => {
-    const wrapped = Object.create(fitted) as FittedMapping;
-    Object.defineProperty(wrapped, 'transform', {
-      value: (X: Matrix, domain: 'source' | 'target') => {
+    return withOverrides(fitted, {
+      transform: (X: Matrix, domain: 'source' | 'target') => {
         const result = matrixCall(X, `${strategy.name}: transform(X, '${domain}')`, () => fitted.transform(X, domain));
         if (result.cols !== fitted.outputDim) {
           assert.fail(`${strategy.name}: the fitted mapping says outputDim ${fitted.outputDim}, but transform(X, '${domain}') returned ${result.cols} columns.`);
@@ -170,20 +183,16 @@ function instrument(strategy: Strategy): Strategy {
         return result;
       },
     });
-    return wrapped;
   };
   const estimator = (fitted: FittedEstimator): FittedEstimator => {
-    const wrapped = Object.create(fitted) as FittedEstimator;
-    Object.defineProperty(wrapped, 'predict', {
-      value: (X: Matrix) => matrixCall(X, `${strategy.name}: predict(X)`, () => fitted.predict(X)),
-    });
+    const overrides: Record<string, unknown> = {
+      predict: (X: Matrix) => matrixCall(X, `${strategy.name}: predict(X)`, () => fitted.predict(X)),
+    };
     if (fitted.predictProba) {
       const predictProba = fitted.predictProba;
-      Object.defineProperty(wrapped, 'predictProba', {
-        value: (X: Matrix) => matrixCall(X, `${strategy.name}: predictProba(X)`, () => predictProba.call(fitted, X)),
-      });
+      overrides['predictProba'] = (X: Matrix) => matrixCall(X, `${strategy.name}: predictProba(X)`, () => predictProba.call(fitted, X));
     }
-    return wrapped;
+    return withOverrides(fitted, overrides);
   };
   const checked = async <T>(input: StepFitInput, where: string, call: () => Promise<T>): Promise<T> => {
     const saved = snapshotInput(input);
@@ -191,33 +200,28 @@ function instrument(strategy: Strategy): Strategy {
     expectUnchanged(saved, `${strategy.name}: ${where}`);
     return result;
   };
-  const wrapped = Object.create(strategy) as Strategy;
   switch (strategy.role) {
     case 'weighting': {
       const step = strategy as WeightingStrategy;
-      Object.defineProperty(wrapped, 'doFitWeights', {
-        value: (input: StepFitInput, context: never) => checked(input, 'fit (doFitWeights)', () => step.doFitWeights(input, context)),
+      return withOverrides(strategy, {
+        doFitWeights: (input: StepFitInput, context: never) => checked(input, 'fit (doFitWeights)', () => step.doFitWeights(input, context)),
       });
-      break;
     }
     case 'mapping': {
       const step = strategy as MappingStrategy;
-      Object.defineProperty(wrapped, 'doFit', {
-        value: async (input: StepFitInput, context: never) => mapping(await checked(input, 'fit (doFit)', () => step.doFit(input, context))),
+      return withOverrides(strategy, {
+        doFit: async (input: StepFitInput, context: never) => mapping(await checked(input, 'fit (doFit)', () => step.doFit(input, context))),
       });
-      break;
     }
     case 'estimator': {
       const step = strategy as EstimatorStrategy;
-      Object.defineProperty(wrapped, 'doFit', {
-        value: async (input: EstimatorFitInput, context: never) => estimator(await checked(input, 'fit (doFit)', () => step.doFit(input, context))),
+      return withOverrides(strategy, {
+        doFit: async (input: EstimatorFitInput, context: never) => estimator(await checked(input, 'fit (doFit)', () => step.doFit(input, context))),
       });
-      break;
     }
     case 'training':
-      break; // training hooks are not handed the task's arrays
+      return strategy; // training hooks are not handed the task's arrays
   }
-  return wrapped;
 }
 
 /** Fixed source weights (1, 1.5, 2, 1, ...) in front of the step, so that it is handed weights to leave alone. */

@@ -95,4 +95,10 @@ describe('resolveExports', () => {
     expect(resolveExports({ './plugins/*': { import: './dist/plugins/*.js' } }, './plugins/x')).toBe('./dist/plugins/x.js');
     expect(resolveExports({ '.': { browser: './b.js', default: './n.js' } }, '.')).toBe('./n.js');
   });
+
+  it("matches subpath patterns as Node does: '*' is at least one character; longest prefix, then longest key", () => {
+    expect(resolveExports({ './*.js': './dist/*.js' }, './.js')).toBeNull();
+    expect(resolveExports({ './*': './all/*.js', './plugins/*': './p/*.js' }, './plugins/x')).toBe('./p/x.js');
+    expect(resolveExports({ './p*': './short/*.js', './p*.js': './long/*.js' }, './px.js')).toBe('./long/x.js');
+  });
 });

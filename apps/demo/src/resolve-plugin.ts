@@ -64,15 +64,19 @@ export function resolveExports(exports: Exports, subpath: string): string | null
   if (!isSubpathMap) return subpath === '.' ? matchConditions(exports) : null;
   const map = exports as Record<string, Exports>;
   if (Object.hasOwn(map, subpath)) return matchConditions(map[subpath]);
-  // Subpath patterns ("./*": "./dist/*.js"): the longest matching prefix wins.
+  // Subpath patterns ("./*": "./dist/*.js"), as Node matches them: `*` stands for at least one
+  // character; the longest prefix wins, then the longest key.
   let best: { key: string; rest: string } | undefined;
   for (const key of Object.keys(map)) {
     const star = key.indexOf('*');
     if (star === -1) continue;
     const prefix = key.slice(0, star);
     const suffix = key.slice(star + 1);
-    if (subpath.startsWith(prefix) && subpath.endsWith(suffix) && subpath.length >= key.length - 1) {
-      if (!best || prefix.length > best.key.indexOf('*')) best = { key, rest: subpath.slice(prefix.length, subpath.length - suffix.length) };
+    if (subpath.startsWith(prefix) && subpath.endsWith(suffix) && subpath.length >= key.length) {
+      const bestStar = best?.key.indexOf('*') ?? -1;
+      if (!best || star > bestStar || (star === bestStar && key.length > best.key.length)) {
+        best = { key, rest: subpath.slice(prefix.length, subpath.length - suffix.length) };
+      }
     }
   }
   return best ? matchConditions(map[best.key], best.rest) : null;

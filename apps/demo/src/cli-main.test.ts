@@ -277,6 +277,28 @@ describe('tlkit run', () => {
     expect(document.runs[0]).toMatchObject({ pipeline: '1nn', source: 'alpha', target: 'beta' });
   });
 
+  it('on an abort in a later config, keeps the summary of the configs that finished, on stdout with --json too', async () => {
+    const root = writeDatasetFolder();
+    const first = writeConfig({ name: 'first', dataset: { path: root }, preprocess: 'none', pipelines: [{ name: '1nn', steps: [{ use: 'knn' }] }] });
+    const second = writeConfig({ name: 'second', dataset: { path: root }, preprocess: 'none', pipelines: [{ name: '3nn', steps: [{ use: 'knn', k: 3 }] }] });
+    const controller = new AbortController();
+    const io = capture();
+    let runLines = 0;
+    const output = {
+      stdout: io.output.stdout,
+      stderr: (text: string) => {
+        io.output.stderr(text);
+        if (/^ {2}\[\d+\/\d+\]/.test(text) && ++runLines === 3) controller.abort(); // the first run of 'second'
+      },
+    };
+    expect(await runCli(['run', first, second, '--json', '--backend', 'cpu'], output, controller.signal)).toBe(130);
+    const document = JSON.parse(io.stdout());
+    expect(document.partial).toBe(true);
+    expect(document.runs.map((run: { pipeline: string }) => run.pipeline)).toEqual(['1nn', '1nn', '3nn']);
+    expect(document.summary.map((entry: { experiment: string }) => entry.experiment)).toEqual(expect.arrayContaining(['first']));
+    expect(document.summary.every((entry: { experiment: string }) => entry.experiment === 'first')).toBe(true);
+  });
+
   it('rejects resize on a dataset without image shapes, as crop does', async () => {
     const root = writeDatasetFolder();
     const path = writeConfig({ dataset: { path: root }, preprocess: 'none', resize: [4, 4], pipelines: [{ name: '1nn', steps: [{ use: 'knn' }] }] });

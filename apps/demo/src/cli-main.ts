@@ -112,8 +112,8 @@ async function checkConfig(path: string): Promise<ExperimentConfig> {
   return config;
 }
 
-async function runConfig(path: string, options: CommonOptions, output: CliOutput, state: RunState): Promise<ExperimentResult> {
-  const config = await checkConfig(path);
+/** Runs a config that {@link checkConfig} has read and checked. */
+async function runConfig(path: string, config: ExperimentConfig, options: CommonOptions, output: CliOutput, state: RunState): Promise<ExperimentResult> {
   const printer = createProgressPrinter({
     quiet: options.quiet,
     write: output.stderr,
@@ -359,25 +359,28 @@ async function dispatch(argv: string[], output: CliOutput, signal?: AbortSignal)
     if (options.out) await checkOutPath(options.out);
     await prepare(options);
     // Every config is read and its pipelines checked before the backend starts and any data loads.
-    for (const path of paths) await checkConfig(path);
+    const configs: ExperimentConfig[] = [];
+    for (const path of paths) configs.push(await checkConfig(path));
     await startBackend(options, output);
     const started = performance.now();
     const results: ExperimentResult[] = [];
     const state: RunState = { finished: [], ...(signal ? { signal } : {}) };
-    for (const path of paths) {
+    const summaryOf = (done: readonly ExperimentResult[]) =>
+      done.flatMap((result) => result.summary.map((entry) => ({ experiment: result.name ?? '', ...entry })));
+    for (const [index, path] of paths.entries()) {
       let result: ExperimentResult;
       try {
-        result = await runConfig(path, options, output, state);
+        result = await runConfig(path, configs[index], options, output, state);
       } catch (error) {
         if (!signal?.aborted) throw error;
-        // Ctrl-C: keep what finished.
-        const document = { partial: true, runs: state.finished, summary: [] };
+        // Ctrl-C: keep what finished (the summaries of the configs that completed, every finished run).
+        const document = { partial: true, runs: state.finished, summary: summaryOf(results) };
+        if (options.json) output.stdout(`${JSON.stringify(document)}\n`);
         let wrote = '';
         if (options.out) {
           await writeOut(options.out, document);
           wrote = `; wrote them to ${options.out} ("partial": true)`;
         }
-        if (options.json) output.stdout(`${JSON.stringify(document)}\n`);
         output.stderr(`tlkit: interrupted after ${state.finished.length} finished run${state.finished.length === 1 ? '' : 's'}${wrote}.\n`);
         return 130;
       }
@@ -394,7 +397,7 @@ async function dispatch(argv: string[], output: CliOutput, signal?: AbortSignal)
       }
     }
     const runs = results.flatMap((result) => result.runs);
-    const summary = results.flatMap((result) => result.summary.map((entry) => ({ experiment: result.name ?? '', ...entry })));
+    const summary = summaryOf(results);
     const document = { runs, summary };
     if (options.out) await writeOut(options.out, document);
     if (options.json) output.stdout(`${JSON.stringify(document)}\n`);

@@ -32,7 +32,7 @@ import {
 import { loadDatasetFromDirectory, loadShippedDataset } from '@tlkit/datasets/node';
 import type { ExperimentConfig, PipelineConfig } from './config';
 import { applySettings, buildPipeline, gridCandidates, selectByCrossValidation, type SelectionResult } from './selection';
-import { pipelinePlace } from './steps';
+import { bareMessage, pipelinePlace } from './steps';
 
 /** One fitted-and-scored pipeline on one pair and seed. */
 export interface RunRecord {
@@ -245,7 +245,7 @@ export function checkPipelines(config: ExperimentConfig, facts: { images?: boole
           buildPipeline(pipeline.name, applySettings(pipeline.steps, candidate), place);
         } catch (error) {
           if (!(error instanceof TlkitError)) throw error;
-          throw new TlkitError(error.code, `${place.path}.select.grid ${JSON.stringify(candidate)}: ${error.message.replace(/^\[[A-Z_]+\] /, '')}`, {
+          throw new TlkitError(error.code, `${place.path}.select.grid ${JSON.stringify(candidate)}: ${bareMessage(error)}`, {
             ...error.details,
             argument: `${place.path}.select.grid`,
           });

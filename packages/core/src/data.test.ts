@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { prepareTask, toMatrix } from './data';
+import { mmd2 } from './discrepancy/mmd';
 import { TlkitError } from './errors';
 import { Matrix } from './matrix';
 
@@ -81,6 +82,11 @@ describe('prepareTask', () => {
     const max = 3.4028234663852886e38;
     expect(prepareTask({ ...base(), target: { X: [[max, -max]] } }).target.X.data[0]).toBe(max);
     expect(errorOf(() => toMatrix([[0, 1e39]], 'X')).message).toMatch(/X has the value 1e\+39 at row 0, column 1/);
+    // The float64-only helpers keep such values: MMD of a sample with itself is 0, CORAL distance too.
+    expect(toMatrix([[0, 1e39]], 'X', { float32Range: false }).matrix.data[1]).toBe(1e39);
+    const big = [[1e39, 0], [2e39, 1], [3e39, 5]];
+    expect(mmd2(big, big, { kernel: 'linear' })).toBe(0);
+    expect(errorOf(() => toMatrix([[Number.NaN]], 'X', { float32Range: false })).code).toBe('NON_FINITE_INPUT');
   });
 
   it.each([

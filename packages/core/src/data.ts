@@ -167,15 +167,18 @@ function assertNumberCells(rows: ArrayLike<ArrayLike<unknown>>, argument: string
 /**
  * Converts any {@link MatrixInput} to a float64 {@link Matrix} and checks that every cell of nested
  * arrays is a number (`null`, booleans and strings are rejected, not coerced) and every value is
- * finite and within float32's range (|x| ≤ 3.4028234663852886e38: tfjs computes in float32). A
- * rank-4 tensor is flattened per sample and its image shape returned.
+ * finite and, unless `options.float32Range` is false, within float32's range
+ * (|x| ≤ 3.4028234663852886e38: tfjs computes in float32). A rank-4 tensor is flattened per sample
+ * and its image shape returned.
  *
  * @param input - the features.
  * @param argument - the argument's name, used in error messages (e.g. `'task.source.X'`).
+ * @param options - `float32Range` (default true): also reject values beyond float32's range; the
+ * float64-only helpers (kernels, `mmd2`, CORAL distance) pass false.
  * @throws TlkitError `INVALID_ARGUMENT` (a cell that is not a number, a wrong shape),
  * `DIMENSION_MISMATCH` (ragged rows), `NON_FINITE_INPUT` (NaN, ±Infinity, beyond float32's range).
  */
-export function toMatrix(input: MatrixInput, argument = 'X'): { matrix: Matrix; shape?: ImageShape } {
+export function toMatrix(input: MatrixInput, argument = 'X', options: { readonly float32Range?: boolean } = {}): { matrix: Matrix; shape?: ImageShape } {
   let matrix: Matrix;
   let shape: ImageShape | undefined;
   if (input instanceof Matrix) {
@@ -222,7 +225,7 @@ export function toMatrix(input: MatrixInput, argument = 'X'): { matrix: Matrix; 
       { argument },
     );
   }
-  assertFinite(matrix.data, argument, matrix.cols, true);
+  assertFinite(matrix.data, argument, matrix.cols, options.float32Range ?? true);
   return shape ? { matrix, shape } : { matrix };
 }
 

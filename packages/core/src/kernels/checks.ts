@@ -7,14 +7,17 @@ import type { Matrix } from '../matrix';
  * @internal
  */
 
-/** Converts to a float64 {@link Matrix} (checking finiteness) and rejects an empty one. @internal */
+/**
+ * Converts to a float64 {@link Matrix} (checking finiteness; these helpers compute in float64, so
+ * values beyond float32's range are fine) and rejects an empty one. @internal
+ */
 export function readMatrix(input: MatrixInput, argument: string): Matrix {
   if (input === null || input === undefined) {
     throw new TlkitError('INVALID_ARGUMENT', `${argument} is missing; pass a Matrix, an array of rows or a tensor.`, {
       argument,
     });
   }
-  const { matrix } = toMatrix(input, argument);
+  const { matrix } = toMatrix(input, argument, { float32Range: false });
   if (matrix.rows === 0) {
     throw new TlkitError('EMPTY_DOMAIN', `${argument} has no rows; pass at least one sample.`, { argument });
   }

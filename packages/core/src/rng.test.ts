@@ -132,3 +132,13 @@ describe('assertSeed: one seed contract for every seeded function of core', () =
     expect(() => bootstrapConfidenceInterval([1, 2, 3], (values) => values[0], { seed: -1 })).toThrow(/options\.seed: expected an integer/);
   });
 });
+
+describe('permutation and sample sizes', () => {
+  it('reject sizes that are not whole numbers with INVALID_ARGUMENT (a raw RangeError before), and keep n = 0', () => {
+    const rng = createRng(1);
+    for (const n of [-1, 2.5, Number.NaN]) expect(() => rng.permutation(n)).toThrow(/^\[INVALID_ARGUMENT\] rng\.permutation: n must be a whole number ≥ 0/);
+    expect(() => rng.sample(5, 1.5)).toThrow(/^\[INVALID_ARGUMENT\] rng\.sample: cannot draw 1\.5 distinct indices from 5/);
+    expect(Array.from(rng.permutation(0))).toEqual([]);
+    expect(Array.from(rng.permutation(4)).sort()).toEqual([0, 1, 2, 3]);
+  });
+});

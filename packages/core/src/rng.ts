@@ -177,6 +177,9 @@ class Xoshiro128 implements Rng {
   }
 
   permutation(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0) {
+      throw new TlkitError('INVALID_ARGUMENT', `rng.permutation: n must be a whole number ≥ 0, got ${String(n)}.`, { argument: 'n' });
+    }
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     return this.shuffle(out);
@@ -193,8 +196,8 @@ class Xoshiro128 implements Rng {
   }
 
   sample(n: number, k: number): Int32Array {
-    if (k > n || k < 0) {
-      throw new TlkitError('INVALID_ARGUMENT', `rng.sample: cannot draw ${k} distinct indices from ${n}.`);
+    if (!Number.isInteger(k) || k > n || k < 0) {
+      throw new TlkitError('INVALID_ARGUMENT', `rng.sample: cannot draw ${k} distinct indices from ${n}; k must be a whole number in 0..n.`, { argument: 'k' });
     }
     const pool = this.permutation(n);
     return pool.slice(0, k);

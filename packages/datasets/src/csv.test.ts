@@ -48,6 +48,10 @@ describe('parseCsvMatrix', () => {
     expect(codeOf(() => parseCsvMatrix('1,NaN\n'))).toBe('NON_FINITE_INPUT');
     expect(codeOf(() => parseCsvMatrix('1,1e400\n'))).toBe('NON_FINITE_INPUT');
     expect(codeOf(() => parseCsvMatrix('1,2e\n'))).toBe('NON_FINITE_INPUT');
+    // Number() reads these as 16, 1, 7 and 255; they are not decimal CSV.
+    for (const token of ['0x10', '0b1', '0o7', '0xff']) expect(codeOf(() => parseCsvMatrix(`1,${token}\n`))).toBe('NON_FINITE_INPUT');
+    // The slow path still reads long decimal mantissas, as Number() does.
+    expect(Array.from(parseCsvMatrix('1.23456789012345678,-.5e-3\n').data)).toEqual([1.23456789012345678, -0.0005]);
     expect(codeOf(() => parseCsvMatrix('1,2\n', { expectedRows: 2 }))).toBe('DIMENSION_MISMATCH');
     expect(codeOf(() => parseCsvMatrix('1,2\n', { expectedColumns: 3 }))).toBe('DIMENSION_MISMATCH');
     try {

@@ -41,6 +41,9 @@ function tokenText(bytes: Uint8Array, start: number, end: number): string {
   return text;
 }
 
+/** A decimal number as the slow path accepts it: [sign] digits [. digits] [e [sign] digits], spaces around. */
+const DECIMAL_NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
 /**
  * Parses headerless numeric CSV (the `X.csv` format of the shipped data: `,` separator, one
  * sample per line, no quotes) into a float64 {@link Matrix}.
@@ -177,7 +180,8 @@ export function parseCsvMatrix(input: string | Uint8Array, options: CsvParseOpti
       while (position < length && bytes[position] !== COMMA && !isLineEnd(bytes[position])) position++;
       code = position < length ? bytes[position] : NEWLINE;
       const text = tokenText(bytes, start, position);
-      value = text.trim() === '' ? Number.NaN : Number(text);
+      // Decimal notation only: Number() would also read '0x10' (16), '0b1' and '0o7'.
+      value = DECIMAL_NUMBER.test(text) ? Number(text) : Number.NaN;
       if (!Number.isFinite(value)) {
         throw new TlkitError(
           'NON_FINITE_INPUT',

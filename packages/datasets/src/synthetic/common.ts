@@ -107,8 +107,28 @@ export function priorsOption(value: readonly number[] | undefined, fallback: rea
   return Float64Array.from(priors);
 }
 
-/** Common sizes and seed, validated. @internal */
-export function sizeOptions(options: SyntheticSizeOptions): { nSource: number; nTarget: number; nTest: number; seed: number } {
+const SIZE_OPTIONS = ['nSource', 'nTarget', 'nTest', 'seed'] as const;
+
+/**
+ * Common sizes and seed, validated; any option that is neither one of them nor one of the
+ * generator's `own` options is rejected (a misspelt option used to fall back to its default
+ * without a word). @internal
+ */
+export function sizeOptions(
+  options: SyntheticSizeOptions,
+  generator: string,
+  own: readonly string[],
+): { nSource: number; nTarget: number; nTest: number; seed: number } {
+  const known = [...SIZE_OPTIONS, ...own];
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const sameLetters = known.find((name) => name.toLowerCase() === key.toLowerCase());
+    throw new TlkitError(
+      'INVALID_ARGUMENT',
+      `options.${key} is not an option of ${generator}${sameLetters ? `; did you mean '${sameLetters}'?` : ''} Its options: ${known.join(', ')}.`,
+      { argument: `options.${key}` },
+    );
+  }
   return {
     nSource: integerOption(options.nSource, 200, 'nSource', 1),
     nTarget: integerOption(options.nTarget, 200, 'nTarget', 1),

@@ -73,7 +73,7 @@ export interface ConditionalShiftTruth {
  * ```
  */
 export function conditionalShift(options: ConditionalShiftOptions = {}): SyntheticTask<ConditionalShiftTruth> {
-  const { nSource, nTarget, nTest, seed } = sizeOptions(options);
+  const { nSource, nTarget, nTest, seed } = sizeOptions(options, 'conditionalShift', ['numClasses', 'dim', 'separation', 'std', 'shift', 'offsets', 'scale', 'priors']);
   const numClasses = integerOption(options.numClasses, 3, 'numClasses', 2);
   const dim = integerOption(options.dim, 2, 'dim', 1);
   const separation = numberOption(options.separation, 3, 'separation', 'nonNegative');

@@ -93,7 +93,7 @@ export function covariateShift(
       argument: 'options.problem',
     });
   }
-  const { nSource, nTarget, nTest, seed } = sizeOptions(options);
+  const { nSource, nTarget, nTest, seed } = sizeOptions(options, 'covariateShift', ['problem', 'dim', 'sourceMean', 'sourceStd', 'targetMean', 'targetStd', 'noise']);
   const dim = integerOption(options.dim, 1, 'dim', 1);
   const sourceMean = vectorOption(options.sourceMean, 0.5, 'sourceMean', dim);
   const targetMean = vectorOption(options.targetMean, 0, 'targetMean', dim);

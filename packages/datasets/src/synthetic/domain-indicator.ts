@@ -60,7 +60,7 @@ export interface DomainIndicatorTruth {
  * ```
  */
 export function domainIndicatorToy(options: DomainIndicatorOptions = {}): SyntheticTask<DomainIndicatorTruth> {
-  const { nSource, nTarget, nTest, seed } = sizeOptions(options);
+  const { nSource, nTarget, nTest, seed } = sizeOptions(options, 'domainIndicatorToy', ['dim', 'numClasses', 'separation', 'std', 'targetShift']);
   const dim = integerOption(options.dim, 2, 'dim', 1);
   const numClasses = integerOption(options.numClasses, 2, 'numClasses', 2);
   const separation = numberOption(options.separation, 2, 'separation', 'nonNegative');

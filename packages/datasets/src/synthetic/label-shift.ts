@@ -68,7 +68,7 @@ export interface PriorShiftTruth {
  * ```
  */
 export function priorShift(options: PriorShiftOptions = {}): SyntheticTask<PriorShiftTruth> {
-  const { nSource, nTarget, nTest, seed } = sizeOptions(options);
+  const { nSource, nTarget, nTest, seed } = sizeOptions(options, 'priorShift', ['numClasses', 'dim', 'separation', 'std', 'sourcePriors', 'targetPriors']);
   const numClasses = integerOption(options.numClasses, 3, 'numClasses', 2);
   const dim = integerOption(options.dim, 2, 'dim', 1);
   const separation = numberOption(options.separation, 3, 'separation', 'nonNegative');

@@ -94,7 +94,7 @@ function rotateRows(X: Matrix, rotation: Matrix): Matrix {
  * ```
  */
 export function subspaceShift(options: SubspaceShiftOptions = {}): SyntheticTask<SubspaceShiftTruth> {
-  const { nSource, nTarget, nTest, seed } = sizeOptions(options);
+  const { nSource, nTarget, nTest, seed } = sizeOptions(options, 'subspaceShift', ['numClasses', 'dim', 'separation', 'std', 'angle', 'priors']);
   const numClasses = integerOption(options.numClasses, 3, 'numClasses', 2);
   const dim = integerOption(options.dim, 4, 'dim', 2);
   const separation = numberOption(options.separation, 3, 'separation', 'nonNegative');

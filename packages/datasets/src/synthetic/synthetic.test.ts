@@ -303,3 +303,20 @@ describe('domainIndicatorToy', () => {
     }
   });
 });
+
+describe('every generator', () => {
+  it('rejects an option it does not have (a typo used to fall back to the default), with a hint for a wrong case', () => {
+    const generators: [string, (options: Record<string, unknown>) => unknown][] = [
+      ['covariateShift', (options) => covariateShift(options)],
+      ['priorShift', (options) => priorShift(options)],
+      ['conditionalShift', (options) => conditionalShift(options)],
+      ['subspaceShift', (options) => subspaceShift(options)],
+      ['domainIndicatorToy', (options) => domainIndicatorToy(options)],
+    ];
+    for (const [name, generate] of generators) {
+      expect(() => generate({ nsource: 3 })).toThrow(new RegExp(`^\\[INVALID_ARGUMENT\\] options\\.nsource is not an option of ${name}; did you mean 'nSource'\\? Its options: nSource, nTarget, nTest, seed, `));
+      expect(() => generate({ colour: 'red' })).toThrow(/options\.colour is not an option of .* Its options:/);
+      expect(() => generate({ nSource: 3, nTarget: 3, nTest: 3, seed: 1 })).not.toThrow();
+    }
+  });
+});

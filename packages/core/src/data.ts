@@ -127,20 +127,20 @@ function describeValue(value: unknown): string {
  * value whose magnitude exceeds float32's range (finite in float64, ±Infinity in a tensor).
  */
 function assertFinite(data: ArrayLike<number>, argument: string, cols = 1, float32Range = false): void {
+  const where = (k: number) => (cols > 1 ? `row ${Math.floor(k / cols)}, column ${k % cols}` : `index ${k}`);
   for (let k = 0; k < data.length; k++) {
     const value = data[k];
-    const where = () => (cols > 1 ? `row ${Math.floor(k / cols)}, column ${k % cols}` : `index ${k}`);
     if (!Number.isFinite(value)) {
       throw new TlkitError(
         'NON_FINITE_INPUT',
-        `${argument} has a non-finite value (${value}) at ${where()}. Remove or impute NaN/Infinity before calling tlkit.`,
+        `${argument} has a non-finite value (${value}) at ${where(k)}. Remove or impute NaN/Infinity before calling tlkit.`,
         { argument, index: k },
       );
     }
     if (float32Range && (value > FLOAT32_MAX || value < -FLOAT32_MAX)) {
       throw new TlkitError(
         'NON_FINITE_INPUT',
-        `${argument} has the value ${value} at ${where()}, beyond float32's range (±${FLOAT32_MAX}); tfjs computes in float32, where it becomes Infinity. Rescale the features (e.g. standardise the columns or divide by a constant) before calling tlkit.`,
+        `${argument} has the value ${value} at ${where(k)}, beyond float32's range (±${FLOAT32_MAX}); tfjs computes in float32, where it becomes Infinity. Rescale the features (e.g. standardise the columns or divide by a constant) before calling tlkit.`,
         { argument, index: k },
       );
     }

@@ -256,21 +256,7 @@ export function modelWeightArrays(model: TrainingModel): Record<string, StoredAr
 
 /** Loads weights saved by {@link modelWeightArrays}. @internal */
 export function loadModelWeightArrays(model: TrainingModel, arrays: Readonly<Record<string, StoredArray>>): void {
-  for (const [name, part] of modelParts(model)) {
-    part.weights.forEach((weight, index) => {
-      const stored = arrays[`${name}/${index}`];
-      if (!stored || stored.shape.join('x') !== weight.shape.join('x')) {
-        throw new TlkitError(
-          'INVALID_ARTIFACT',
-          `saved weights '${name}/${index}' ${stored ? `have shape [${stored.shape.join(', ')}]` : 'are missing'}; the model expects [${weight.shape.join(', ')}]. Was it saved from a different architecture?`,
-        );
-      }
-      checkStoredLength(stored, `${name}/${index}`);
-      tf.tidy(() => {
-        weight.write(tf.tensor(Float32Array.from(stored.data), [...stored.shape], 'float32'));
-      });
-    });
-  }
+  for (const [name, part] of modelParts(model)) loadPartWeights(part, name, arrays);
 }
 
 function stratifiedHoldOut(y: Int32Array | Float64Array, fraction: number, rng: Rng): { train: Int32Array; validation: Int32Array } {

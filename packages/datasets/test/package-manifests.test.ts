@@ -18,6 +18,9 @@ interface Manifest {
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  types?: string;
+  typesVersions?: Record<string, Record<string, string[]>>;
+  exports?: Record<string, string | { import: { types: string } }>;
 }
 
 const packages = readdirSync(join(root, 'packages'))
@@ -50,6 +53,21 @@ describe('package manifests', () => {
     it(`${manifest.name}: declares engines.node and ships the MIT LICENSE`, () => {
       expect(manifest.engines?.node).toBe('>=20');
       expect(readFileSync(join(folder, 'LICENSE'), 'utf8')).toBe(readFileSync(join(root, 'LICENSE'), 'utf8'));
+    });
+  }
+
+  for (const { manifest } of packages) {
+    const subpaths = Object.entries(manifest.exports ?? {}).filter(([path]) => path !== '.' && path !== './package.json');
+    if (subpaths.length === 0) continue;
+    // TypeScript's legacy `moduleResolution: node10` (still the default of `module: commonjs`)
+    // ignores `exports`: without typesVersions, `@tlkit/core/node` had no types there
+    // (reviews/pack-install.md, finding 4).
+    it(`${manifest.name}: typesVersions gives each subpath export its types, for node10 resolution`, () => {
+      const expected = Object.fromEntries(
+        subpaths.map(([path, target]) => [path.slice(2), [typeof target === 'string' ? target : target.import.types]]),
+      );
+      expect(manifest.typesVersions).toEqual({ '*': expected });
+      expect(manifest.types).toBe('./dist/index.d.ts');
     });
   }
 

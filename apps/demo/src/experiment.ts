@@ -33,6 +33,7 @@ import { loadDatasetFromDirectory, loadShippedDataset } from '@tlkit/datasets/no
 import type { ExperimentConfig, PipelineConfig } from './config';
 import { applySettings, buildPipeline, gridCandidates, selectByCrossValidation, type SelectionResult } from './selection';
 import { bareMessage, pipelinePlace } from './steps';
+import { mean, standardDeviation } from './statistics';
 
 /** One fitted-and-scored pipeline on one pair and seed. */
 export interface RunRecord {
@@ -162,16 +163,6 @@ export function pairLabel(config: ExperimentConfig, pair: readonly string[]): st
   };
   const label = `${letter(pair[0])}→${letter(pair[1])}`;
   return pair[2] ? `${label} (test ${letter(pair[2])})` : label;
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
-function standardDeviation(values: readonly number[]): number {
-  if (values.length < 2) return 0;
-  const average = mean(values);
-  return Math.sqrt(values.reduce((sum, value) => sum + (value - average) ** 2, 0) / (values.length - 1));
 }
 
 /** Scores predictions: classification accuracy, balanced accuracy, macro F1; or regression errors. */

@@ -155,4 +155,22 @@ describe('selectByCrossValidation', () => {
     expect(bestCandidate([diverged, scores[0], scores[1]], true).values).toEqual({ 'steps[0].k': 1 });
     expect(() => bestCandidate([diverged], false)).toThrow(TlkitError);
   });
+
+  it('treats fold means that differ only by rounding as a tie (the first listed wins)', () => {
+    const sumInOrder = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    // The same three fold scores in two orders: 0.19999999999999998 and 0.20000000000000004.
+    const later = sumInOrder([0.3, 0.2, 0.1]);
+    const sooner = sumInOrder([0.1, 0.2, 0.3]);
+    expect(sooner).toBeGreaterThan(later);
+    const candidates = [
+      { values: { 'steps[0].k': 0 }, score: later, foldScores: [0.3, 0.2, 0.1] },
+      { values: { 'steps[0].k': 1 }, score: sooner, foldScores: [0.1, 0.2, 0.3] },
+    ];
+    expect(bestCandidate(candidates, true).values).toEqual({ 'steps[0].k': 0 });
+    expect(bestCandidate([...candidates].reverse(), false).values).toEqual({ 'steps[0].k': 1 });
+    // A real difference, however small against the score, still decides.
+    const closer = { values: { 'steps[0].k': 2 }, score: later + 1e-9, foldScores: [later + 1e-9] };
+    expect(bestCandidate([...candidates, closer], true).values).toEqual({ 'steps[0].k': 2 });
+    expect(bestCandidate([closer, ...candidates], false).values).toEqual({ 'steps[0].k': 0 });
+  });
 });

@@ -22,6 +22,7 @@ import {
 } from '@tlkit/core';
 import type { PipelineConfig } from './config';
 import { buildConfigPipeline, type PipelinePlace } from './steps';
+import { mean } from './statistics';
 
 /** A pipeline's `select` entry (validated by the config schema). */
 export interface SelectionConfig {
@@ -185,7 +186,7 @@ export async function selectByCrossValidation(
         fitted.dispose();
       }
     }
-    const candidate = { values, score: foldScores.reduce((sum, value) => sum + value, 0) / foldScores.length, foldScores };
+    const candidate = { values, score: mean(foldScores), foldScores };
     scores.push(candidate);
     onCandidate?.(candidate, index, candidates.length);
   }
@@ -194,8 +195,19 @@ export async function selectByCrossValidation(
 }
 
 /**
- * The best-scoring candidate (highest when `higherIsBetter`, else lowest); ties go to the first
- * listed, and a non-finite score (a diverged fit) is never chosen.
+ * Whether `score` beats `best` by more than rounding: fold means of the same fold scores summed in
+ * another order differ in their last bits (0.3 + 0.2 + 0.1 and 0.1 + 0.2 + 0.3), and such a
+ * difference must not decide between candidates.
+ */
+function clearlyBetter(score: number, best: number, higherIsBetter: boolean): boolean {
+  const margin = 1e-12 * Math.max(Math.abs(score), Math.abs(best));
+  return higherIsBetter ? score > best + margin : score < best - margin;
+}
+
+/**
+ * The best-scoring candidate (highest when `higherIsBetter`, else lowest); ties, including scores
+ * equal up to rounding (a relative 1e-12), go to the first listed, and a non-finite score (a
+ * diverged fit) is never chosen.
  *
  * @throws TlkitError `NON_FINITE_INPUT` when no candidate has a finite score.
  */
@@ -203,7 +215,7 @@ export function bestCandidate(scores: readonly CandidateScore[], higherIsBetter:
   let best: CandidateScore | undefined;
   for (const candidate of scores) {
     if (!Number.isFinite(candidate.score)) continue;
-    if (!best || (higherIsBetter ? candidate.score > best.score : candidate.score < best.score)) best = candidate;
+    if (!best || clearlyBetter(candidate.score, best.score, higherIsBetter)) best = candidate;
   }
   if (!best) {
     throw new TlkitError('NON_FINITE_INPUT', `every select candidate scored a non-finite value (${scores.map((candidate) => candidate.score).join(', ')}): the fits diverged; lower the learning rates in select.grid.`, {

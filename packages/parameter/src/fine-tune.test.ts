@@ -151,6 +151,7 @@ describe('fineTune', () => {
     expect(tooMany.message).toMatch(/5 top layers.*2 layers/);
     const keep = await failure([fineTune({ head: 'keep' }), trainer({ backbone, epochs: 1 })]);
     expect(keep.message).toMatch(/pretrain/);
+    expect(keep.message).toMatch(/initialModel with a head/);
   });
 
   it('rejects an unfreeze epoch at or beyond the trainer\'s epochs before training, naming the budget; the last epoch still runs', async () => {

@@ -94,7 +94,7 @@ function checkKeptHead(sourceOutputs: number | undefined, taskOutputs: number): 
   if (sourceOutputs === undefined) {
     throw new TlkitError(
       'INVALID_CONFIG',
-      "fine-tune head 'keep' starts the task head from the pre-trained source head, but the run has none; give the trainer a pretrain option (e.g. \"pretrain\": { \"epochs\": 5 }) or use head 'new'.",
+      "fine-tune head 'keep' starts the task head from the pre-trained source head, but the run has none; give the trainer a pretrain option (e.g. \"pretrain\": { \"epochs\": 5 }), or initialModel with a head (your own model's classifier), or use head 'new'.",
       { argument: 'head' },
     );
   }

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, TlkitError } from '@tlkit/core';
+import { Console } from 'node:console';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { cloneModel, cutAtLayer, lenetBackbone, listLayers, withNewHead } from './index';
 
@@ -40,22 +42,67 @@ describe('listLayers', () => {
   it('lists names, classes, output shapes and hand-computed parameter counts', () => {
     const model = classifier();
     expect(listLayers(model)).toEqual([
-      { name: 'input', className: 'InputLayer', outputShape: [null, 16, 16, 1], params: 0, trainable: false },
+      { name: 'input', className: 'InputLayer', shape: '16×16×1', outputShape: [null, 16, 16, 1], params: 0, trainable: false },
       // conv 5·5·1·6 + 6
-      { name: 'conv1', className: 'Conv2D', outputShape: [null, 16, 16, 6], params: 156, trainable: true },
-      { name: 'pool1', className: 'MaxPooling2D', outputShape: [null, 8, 8, 6], params: 0, trainable: true },
+      { name: 'conv1', className: 'Conv2D', shape: '16×16×6', outputShape: [null, 16, 16, 6], params: 156, trainable: true },
+      { name: 'pool1', className: 'MaxPooling2D', shape: '8×8×6', outputShape: [null, 8, 8, 6], params: 0, trainable: true },
       // conv 5·5·6·16 + 16
-      { name: 'conv2', className: 'Conv2D', outputShape: [null, 4, 4, 16], params: 2416, trainable: true },
-      { name: 'pool2', className: 'MaxPooling2D', outputShape: [null, 2, 2, 16], params: 0, trainable: true },
-      { name: 'flatten', className: 'Flatten', outputShape: [null, 64], params: 0, trainable: true },
+      { name: 'conv2', className: 'Conv2D', shape: '4×4×16', outputShape: [null, 4, 4, 16], params: 2416, trainable: true },
+      { name: 'pool2', className: 'MaxPooling2D', shape: '2×2×16', outputShape: [null, 2, 2, 16], params: 0, trainable: true },
+      { name: 'flatten', className: 'Flatten', shape: '64', outputShape: [null, 64], params: 0, trainable: true },
       // dense (64 + 1)·120, (120 + 1)·84, (84 + 1)·10
-      { name: 'dense1', className: 'Dense', outputShape: [null, 120], params: 7800, trainable: true },
-      { name: 'dense2', className: 'Dense', outputShape: [null, 84], params: 10164, trainable: true },
-      { name: 'head', className: 'Dense', outputShape: [null, 10], params: 850, trainable: true },
+      { name: 'dense1', className: 'Dense', shape: '120', outputShape: [null, 120], params: 7800, trainable: true },
+      { name: 'dense2', className: 'Dense', shape: '84', outputShape: [null, 84], params: 10164, trainable: true },
+      { name: 'head', className: 'Dense', shape: '10', outputShape: [null, 10], params: 850, trainable: true },
     ]);
     model.getLayer('conv1').trainable = false;
     expect(listLayers(model)[1].trainable).toBe(false);
     model.dispose();
+  });
+
+  it('console.table(listLayers(model)), as documented, shows every output size (the channel count too) in the shape column', () => {
+    const model = classifier();
+    let printed = '';
+    const stdout = new Writable({
+      write(chunk, _encoding, done) {
+        printed += String(chunk);
+        done();
+      },
+    });
+    new Console({ stdout }).table(listLayers(model));
+    const lines = printed.split('\n');
+    // Columns in field order: the readable shape next to the class.
+    expect(lines[1].split('│').map((cell) => cell.trim())).toEqual(['', '(index)', 'name', 'className', 'shape', 'outputShape', 'params', 'trainable', '']);
+    const conv1 = lines.find((line) => line.includes("'conv1'"))!;
+    expect(conv1).toContain("'16×16×6'");
+    // The array column alone hides the channels: Node prints at most 3 items of an array in a table cell.
+    expect(conv1).toContain('... 1 more item');
+    model.dispose();
+  });
+
+  it('writes ? for sizes known at run time, scalar for one number per sample, and each shape of a multi-output layer', () => {
+    const before = tf.memory().numTensors;
+    const pixels = tf.input({ shape: [null, null, 3], name: 'pixels' });
+    const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, name: 'conv' }).apply(pixels) as tf.SymbolicTensor;
+    const averaged = tf.layers.globalAveragePooling2d({ name: 'mean' }).apply(conv) as tf.SymbolicTensor;
+    const inner = tf.input({ shape: [4] });
+    const pair = tf.model({
+      inputs: inner,
+      outputs: [tf.layers.dense({ units: 3 }).apply(inner) as tf.SymbolicTensor, tf.layers.dense({ units: 2 }).apply(inner) as tf.SymbolicTensor],
+      name: 'pair',
+    });
+    const outputs = pair.apply(averaged) as tf.SymbolicTensor[];
+    const model = tf.model({ inputs: pixels, outputs, name: 'open' });
+    expect(listLayers(model).map((layer) => [layer.name, layer.shape])).toEqual([
+      ['pixels', '?×?×3'],
+      ['conv', '?×?×4'],
+      ['mean', '4'],
+      ['pair', '3, 2'],
+    ]);
+    const scalar = tf.input({ shape: [], name: 'scalar' });
+    expect(listLayers(tf.model({ inputs: scalar, outputs: scalar }))[0].shape).toBe('scalar');
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

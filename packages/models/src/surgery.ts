@@ -38,6 +38,12 @@ export interface LayerSummary {
   readonly name: string;
   /** tfjs class, e.g. `'Conv2D'`, `'Dense'`, `'BatchNormalization'`. */
   readonly className: string;
+  /**
+   * The output shape per sample, readable in `console.table`: `'16×16×8'` (height × width ×
+   * channels; the batch dimension left out, `?` for a size only known at run time, `'scalar'` for
+   * one number per sample, shapes joined by `', '` for multi-output layers).
+   */
+  readonly shape: string;
   /** Output shape with `null` for the batch dimension (a list of shapes for multi-output layers). */
   readonly outputShape: (number | null)[] | (number | null)[][];
   /** Number of weights, trainable and not (BN moving statistics count), as `layer.countParams()`. */
@@ -207,12 +213,16 @@ export function cutAtLayer(model: tf.LayersModel, layerName: string, options: Cu
 }
 
 /**
- * The layers of `model` in topological order, with class, output shape, weight count and
+ * The layers of `model` in topological order, with class, output shape (as `outputShape`, tfjs's
+ * array with `null` for the batch, and as the string `shape`, e.g. `'16×16×8'`), weight count and
  * trainable flag — the table to pick the layers to reuse, freeze or cut at.
+ *
+ * @param model any LayersModel.
+ * @throws TlkitError `INVALID_ARGUMENT` when `model` is not a LayersModel.
  *
  * @example
  * ```ts
- * console.table(listLayers(model));
+ * console.table(listLayers(model)); // name, className, shape ('16×16×6'), outputShape, params, trainable
  * ```
  */
 export function listLayers(model: tf.LayersModel): LayerSummary[] {
@@ -222,10 +232,18 @@ export function listLayers(model: tf.LayersModel): LayerSummary[] {
   return model.layers.map((layer) => ({
     name: layer.name,
     className: layer.getClassName(),
+    shape: shapeText(layer.outputShape as (number | null)[] | (number | null)[][]),
     outputShape: layer.outputShape as (number | null)[] | (number | null)[][],
     params: layer.countParams(),
     trainable: layer.trainable,
   }));
+}
+
+/** `[null, 16, 16, 8]` → `'16×16×8'`; a list of shapes → their texts joined by `', '`. */
+function shapeText(shape: (number | null)[] | (number | null)[][]): string {
+  if (shape.some((dimension) => Array.isArray(dimension))) return (shape as (number | null)[][]).map(shapeText).join(', ');
+  const perSample = (shape as (number | null)[]).slice(1);
+  return perSample.length === 0 ? 'scalar' : perSample.map((dimension) => (dimension === null ? '?' : String(dimension))).join('×');
 }
 
 /**

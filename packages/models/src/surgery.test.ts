@@ -157,6 +157,52 @@ describe('withNewHead', () => {
     model.dispose();
   });
 
+  it("inherits only a classifier's activation: a feature layer's (relu, tanh, elu) or a sigmoid for several classes needs an explicit one", () => {
+    const model = classifier();
+    // The review's case: the model cut after its relu feature layer 'dense2', given a new head.
+    const features = cutAtLayer(model, 'dense2');
+    const tensors = tf.memory().numTensors;
+    const layers = features.layers.length;
+    const error = errorOf(() => withNewHead(features, 10));
+    expect(error).toBeInstanceOf(TlkitError);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { argument: 'options.activation', layer: 'dense2', activation: 'relu' } });
+    expect((error as Error).message).toMatch(/'dense2' \(Dense, 84 units\), has activation 'relu', which is no classifier's activation; with 'inherit' \(the default\) the new 10-class classifier would be a relu layer too\./);
+    expect((error as Error).message).toMatch(/Pass options\.activation explicitly: 'softmax' for probabilities or 'linear' for logits/);
+    expect((error as Error).message).toContain("cut the model there (cutAtLayer(model, 'dense2'))");
+    // Explicit 'inherit' is the default, so it is rejected too; nothing was built.
+    expectInvalidArgument(() => withNewHead(features, 10, { activation: 'inherit' }), 'options.activation', /activation 'relu'/);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(features.layers).toHaveLength(layers);
+    // Asked for explicitly, the replacement goes ahead.
+    const replaced = withNewHead(features, 10, { activation: 'softmax' });
+    expect(replaced.layers.at(-1)!.getConfig()['activation']).toBe('softmax');
+    expect(replaced.layers.map((layer) => layer.name)).not.toContain('dense2');
+    replaced.dispose();
+    features.dispose();
+    model.dispose();
+    const ending = (activation: 'tanh' | 'elu' | 'sigmoid' | 'linear', units: number) => {
+      const input = tf.input({ shape: [4] });
+      return tf.model({ inputs: input, outputs: tf.layers.dense({ units, activation, name: 'last' }).apply(input) as tf.SymbolicTensor });
+    };
+    for (const activation of ['tanh', 'elu'] as const) {
+      const other = ending(activation, 8);
+      expectInvalidArgument(() => withNewHead(other, 3), 'options.activation', new RegExp(`has activation '${activation}'`));
+      other.dispose();
+    }
+    // A binary sigmoid classifier: inherited for one class, rejected for several.
+    const binary = ending('sigmoid', 1);
+    const stillBinary = withNewHead(binary, 1, { name: 'binary' });
+    expect(stillBinary.getLayer('binary').getConfig()['activation']).toBe('sigmoid');
+    expectInvalidArgument(() => withNewHead(binary, 5), 'options.activation', /has activation 'sigmoid' \(independent yes\/no outputs\); .*the new 5-class classifier would give sigmoid outputs, which do not sum to 1/);
+    const fiveWay = withNewHead(binary, 5, { activation: 'softmax', name: 'five' });
+    expect(fiveWay.getLayer('five').getConfig()['activation']).toBe('softmax');
+    // Logits stay logits.
+    const logits = ending('linear', 6);
+    const moreLogits = withNewHead(logits, 9);
+    expect(moreLogits.layers.at(-1)!.getConfig()['activation']).toBe('linear');
+    for (const made of [stillBinary, fiveWay, binary, moreLogits, logits]) made.dispose();
+  });
+
   it('rejects a non-Dense last layer, bad numClasses and a taken name', () => {
     const model = classifier();
     const body = cutAtLayer(model, 'pool2');

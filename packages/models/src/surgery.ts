@@ -15,8 +15,10 @@ export interface NewHeadOptions {
   /** Name of the new classifier layer (default `'classifier'`). */
   readonly name?: string;
   /**
-   * Activation of the new classifier: `'inherit'` (default) keeps the old classifier's
-   * (`'linear'` logits stay logits, `'softmax'` stays softmax), or set `'linear'` / `'softmax'`.
+   * Activation of the new classifier: `'inherit'` (default) keeps the old classifier's when it is
+   * a classifier's — `'linear'` logits stay logits, `'softmax'` stays softmax, a one-unit
+   * `'sigmoid'` stays sigmoid for `numClasses` 1 — and throws `INVALID_ARGUMENT` for any other
+   * (relu, tanh, …, sigmoid with several classes); or set `'linear'` / `'softmax'`.
    */
   readonly activation?: 'inherit' | 'linear' | 'softmax';
 }
@@ -92,7 +94,9 @@ function requireLayersModel(model: unknown, argument = 'model'): asserts model i
  * step of fine-tuning a pre-trained network on a new label space (Yosinski et al., "How transferable
  * are features in deep neural networks?", NeurIPS 2014). The new layer takes the same input as the
  * old one; its kernel is Glorot-uniform with seed `deriveSeed(seed, 'head')`, its bias zero, its
- * activation the old one's unless `activation` says otherwise.
+ * activation the old one's unless `activation` says otherwise. Only a classifier's activation is
+ * inherited (softmax, linear, and sigmoid for one class): a last layer with relu, tanh, … is a
+ * feature layer, not a classifier, and gets an error asking for `activation` (or for a cut).
  *
  * **Weights are shared, not copied**: every layer but the classifier is the same object in the
  * returned model and in `model`, so training one changes the other (what LwF wants: one backbone,
@@ -106,13 +110,16 @@ function requireLayersModel(model: unknown, argument = 'model'): asserts model i
  *   or 'linear' / 'softmax').
  * @throws TlkitError `INVALID_ARGUMENT` when the last layer is not Dense (cut the model with
  *   {@link cutAtLayer} and add your own head), when `numClasses` is not a positive integer, when
- *   `seed` is not an integer, when `activation` is not one of the three above, or when `name` is
- *   taken by another layer.
+ *   `seed` is not an integer, when `activation` is not one of the three above, when it is
+ *   `'inherit'` and the old activation is no classifier's (see `NewHeadOptions.activation`), or
+ *   when `name` is taken by another layer.
  *
  * @example
  * ```ts
  * const pretrained = await loadModel('models/lenet-mnist');
  * const model = withNewHead(await cloneModel(pretrained), 20, { seed: 1 });
+ * // A binary sigmoid classifier → 5 classes: say which activation the new one gets.
+ * const fiveWay = withNewHead(await cloneModel(binary), 5, { activation: 'softmax' });
  * ```
  */
 export function withNewHead(model: tf.LayersModel, numClasses: number, options: NewHeadOptions = {}): tf.LayersModel {
@@ -136,11 +143,11 @@ export function withNewHead(model: tf.LayersModel, numClasses: number, options: 
     throw new TlkitError('INVALID_ARGUMENT', `model '${model.name}' already has a layer named '${name}'; pass another options.name.`, { argument: 'options.name' });
   }
   const oldConfig = classifier.getConfig();
-  const activation = options.activation === undefined || options.activation === 'inherit' ? String(oldConfig['activation'] ?? 'linear') : options.activation;
+  const activation =
+    options.activation === undefined || options.activation === 'inherit' ? inheritedActivation(model, classifier, numClasses) : options.activation;
   const head = tf.layers.dense({
     units: numClasses,
-    // 'linear', 'softmax' (checked above) or the old classifier's own, a name tfjs wrote itself.
-    activation: activation as 'linear',
+    activation,
     useBias: oldConfig['useBias'] !== false,
     kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(options.seed ?? 0, 'head') }),
     biasInitializer: 'zeros',
@@ -150,6 +157,27 @@ export function withNewHead(model: tf.LayersModel, numClasses: number, options: 
   const derived = tf.model({ inputs: model.inputs, outputs: logits, name: model.name });
   shareLayers(model, derived);
   return derived;
+}
+
+/**
+ * The old classifier's activation for `activation: 'inherit'`: `'softmax'` and `'linear'` as they
+ * are, `'sigmoid'` for one class. Anything else (relu, tanh, …, or sigmoid for several classes)
+ * means the last Dense layer is no classifier of this kind — typically a feature layer left at the
+ * top by a cut — so this throws `INVALID_ARGUMENT` asking for an explicit activation.
+ */
+function inheritedActivation(model: tf.LayersModel, classifier: tf.layers.Layer, numClasses: number): 'linear' | 'softmax' | 'sigmoid' {
+  const old = String(classifier.getConfig()['activation'] ?? 'linear');
+  if (old === 'linear' || old === 'softmax' || (old === 'sigmoid' && numClasses === 1)) return old;
+  const units = classifier.getConfig()['units'];
+  const why =
+    old === 'sigmoid'
+      ? ` (independent yes/no outputs); with 'inherit' (the default) the new ${numClasses}-class classifier would give sigmoid outputs, which do not sum to 1`
+      : `, which is no classifier's activation; with 'inherit' (the default) the new ${numClasses}-class classifier would be a ${old} layer too`;
+  throw new TlkitError(
+    'INVALID_ARGUMENT',
+    `the last layer of model '${model.name}', '${classifier.name}' (Dense, ${String(units)} units), has activation '${old}'${why}. Pass options.activation explicitly: 'softmax' for probabilities or 'linear' for logits. If '${classifier.name}' is a feature layer rather than the old classifier, you probably want to keep it: cut the model there (cutAtLayer(model, '${classifier.name}')) and put the new classifier on top, e.g. trainer({ initialModel: { backbone } }) of @tlkit/core adds one.`,
+    { argument: 'options.activation', layer: classifier.name, activation: old },
+  );
 }
 
 /**

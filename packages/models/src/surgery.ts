@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertSeed, deriveSeed, TlkitError } from '@tlkit/core';
+import { layerOutput, shareLayers } from './internal/graph';
+import { requireLayersModel, requireOneOf } from './internal/validate';
 import { registerModelLayers } from './register-model-layers';
 
 /** Activations {@link withNewHead} accepts in `options.activation`. */
@@ -51,42 +53,6 @@ export interface LayerSummary {
   /** Number of weights, trainable and not (BN moving statistics count), as `layer.countParams()`. */
   readonly params: number;
   readonly trainable: boolean;
-}
-
-/**
- * Counts one more owner for each layer `derived` shares with `source`. tfjs disposes a layer's
- * weights when its reference count (one per symbolic application) reaches 0; a model derived from
- * another by graph surgery reuses the layers without applying them again, so without this the
- * first of the two models disposed would free the other's weights. With it, each model can be
- * disposed on its own and the shared weights go with the last one. @internal
- */
-function shareLayers(source: tf.LayersModel, derived: tf.LayersModel): void {
-  const owned = new Set(source.layers);
-  for (const layer of derived.layers) {
-    const counted = layer as unknown as { _refCount: number | null };
-    if (owned.has(layer) && typeof counted._refCount === 'number') counted._refCount++;
-  }
-}
-
-/** Throws `INVALID_ARGUMENT` naming `argument` and the allowed values when `value` is not one of them. */
-function requireOneOf<Allowed extends string>(value: unknown, allowed: readonly Allowed[], argument: string): asserts value is Allowed | undefined {
-  if (value !== undefined && !(allowed as readonly unknown[]).includes(value)) {
-    throw new TlkitError('INVALID_ARGUMENT', `${argument} must be one of ${allowed.map((option) => `'${option}'`).join(', ')}; got ${JSON.stringify(value)}.`, {
-      argument,
-      allowed: [...allowed],
-    });
-  }
-}
-
-function requireLayersModel(model: unknown, argument = 'model'): asserts model is tf.LayersModel {
-  if (!(model instanceof tf.LayersModel)) {
-    throw new TlkitError('INVALID_ARGUMENT', `${argument} must be a tfjs LayersModel (tf.model / tf.sequential / tf.loadLayersModel); got ${model === null ? 'null' : typeof model}.`, {
-      argument,
-    });
-  }
-  if (model.outputs.length !== 1) {
-    throw new TlkitError('INVALID_ARGUMENT', `${argument} has ${model.outputs.length} outputs; head surgery needs a model with one output.`, { argument });
-  }
 }
 
 /**
@@ -202,28 +168,26 @@ function inheritedActivation(model: tf.LayersModel, classifier: tf.layers.Layer,
 export function cutAtLayer(model: tf.LayersModel, layerName: string, options: CutOptions = {}): tf.LayersModel {
   requireLayersModel(model);
   requireOneOf(options.output, CUT_OUTPUTS, 'options.output');
-  const layer = model.layers.find((candidate) => candidate.name === layerName);
-  const known = model.layers.map((candidate) => candidate.name);
-  if (!layer) {
-    throw new TlkitError('INVALID_ARGUMENT', `model '${model.name}' has no layer named '${layerName}'. Known layers: ${known.join(', ')}.`, {
-      argument: 'layerName',
-      known,
-    });
-  }
-  let output: tf.SymbolicTensor | tf.SymbolicTensor[];
-  try {
-    output = layer.output;
-  } catch {
-    throw new TlkitError('INVALID_ARGUMENT', `layer '${layerName}' is applied more than once in the graph, so its output is ambiguous; cut at a layer applied once.`, {
-      argument: 'layerName',
-    });
-  }
-  if (Array.isArray(output)) {
-    throw new TlkitError('INVALID_ARGUMENT', `layer '${layerName}' has ${output.length} outputs; cut at a single-output layer.`, { argument: 'layerName' });
-  }
+  const { output } = layerOutput(model, layerName);
+  return extractorAt(model, layerName, output, options);
+}
+
+/**
+ * The model `model.inputs` → `output` (the output of layer `layerName` in `model`), flattened or
+ * globally averaged as `options.output` says, sharing `model`'s layers (reference-counted). The
+ * body of {@link cutAtLayer}, which checks the arguments. @internal
+ */
+export function extractorAt(model: tf.LayersModel, layerName: string, output: tf.SymbolicTensor, options: CutOptions): tf.LayersModel {
   const mode = options.output ?? 'as-is';
   const suffix = `${model.name}_cut_${layerName}`;
   if (mode === 'flatten' && output.shape.length > 2) {
+    if (output.shape.slice(1).some((dimension) => dimension === null)) {
+      throw new TlkitError(
+        'INVALID_ARGUMENT',
+        `options.output 'flatten' needs a fully known output shape; layer '${layerName}' outputs [${output.shape.join(', ')}] (null sizes are only known at run time). Give the model a fixed input shape, or use 'global-average'.`,
+        { argument: 'options.output' },
+      );
+    }
     output = tf.layers.flatten({ name: `${suffix}_flatten` }).apply(output) as tf.SymbolicTensor;
   } else if (mode === 'global-average') {
     if (output.shape.length !== 4) {

@@ -43,7 +43,10 @@ export interface SplitModel {
  * **Weights are shared, not copied**, as in {@link cutAtLayer} and {@link withNewHead}: both parts
  * use `model`'s layer objects (the trainer copies them, so a fit leaves them untouched). The
  * shared layers are reference-counted: dispose `model`, `backbone` and `head` when done, in any
- * order; the shared weights are freed with the last one.
+ * order; the shared weights are freed with the last one. The head applies the layers after the
+ * cut a second time, so tfjs's own `layer.output` on them throws afterwards ("multiple inbound
+ * nodes"); `model` itself predicts, saves and clones as before, and {@link cutAtLayer} and
+ * `splitAtLayer` still cut it anywhere.
  *
  * @param model a LayersModel (functional or sequential; several outputs give a head with several).
  * @param layerName the layer to split after, a name from {@link listLayers}.

@@ -542,3 +542,101 @@ describe('a loss that is not finite (review D1)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('an AbortSignal fired from outside the run (review byom finding 1)', () => {
+  /**
+   * Fits while a 5 ms interval counts ticks; a timer set at the first progress event of
+   * `startPhase` (so slow set-up on a busy machine cannot make it fire before training) aborts
+   * `afterMs` later.
+   */
+  async function abortedByTimer(options: Parameters<typeof trainer>[0], data: ReturnType<typeof task>, startPhase: string, afterMs: number) {
+    const controller = new AbortController();
+    const phases: string[] = [];
+    let ticks = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const interval = setInterval(() => ticks++, 5);
+    const before = tf.memory().numTensors;
+    try {
+      const failure = await compose(trainer(options))
+        .fit(data, {
+          seed: 1,
+          signal: controller.signal,
+          onProgress: (event) => {
+            phases.push(event.phase);
+            if (event.phase === startPhase && timer === undefined) timer = setTimeout(() => controller.abort(), afterMs);
+          },
+        })
+        .then(
+          (fitted) => {
+            fitted.dispose();
+            return undefined;
+          },
+          (error: unknown) => error,
+        );
+      return { failure, phases, ticks, leaked: tf.memory().numTensors - before };
+    } finally {
+      clearInterval(interval);
+      clearTimeout(timer);
+    }
+  }
+
+  it('a setTimeout abort stops a 2000-epoch run after a few epochs with ABORTED, timers tick during fit, no tensor leaks', async () => {
+    // 64 rows in batches of 16: 4 steps an epoch, 8000 steps in all (seconds), aborted at 100 ms.
+    const result = await abortedByTimer({ epochs: 2000, batchSize: 16, backbone: { use: 'mlp', hidden: [8] } }, task(64), 'epoch', 100);
+    expect(result.failure).toBeInstanceOf(TlkitError);
+    expect((result.failure as TlkitError).code).toBe('ABORTED');
+    const epochs = result.phases.filter((phase) => phase === 'epoch').length;
+    expect(epochs).toBeGreaterThan(0);
+    expect(epochs).toBeLessThan(500);
+    expect(result.ticks).toBeGreaterThan(0);
+    expect(result.leaked).toBe(0);
+  });
+
+  it('within one long epoch the loop yields about every 50 ms, so the abort is seen mid-epoch', async () => {
+    // One epoch of 3000 one-sample steps: only the time-based yield inside the epoch can see the
+    // signal. The timer starts at the first step.
+    const controller = new AbortController();
+    const recorder = { steps: 0 };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const counter = definePlugin({
+      name: 'test-step-counter',
+      kind: 'parameter',
+      role: 'training',
+      description: 'test: counts steps, starts the abort timer at the first',
+      needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: false },
+      configSchema: z.object({}).strict(),
+      create: () => ({
+        doCreateHooks: (): TrainingHooks => ({
+          loss: () => {
+            if (recorder.steps++ === 0) timer = setTimeout(() => controller.abort(), 100);
+            return undefined;
+          },
+        }),
+      }),
+    });
+    const before = tf.memory().numTensors;
+    const failure = await compose(counter.create({}), trainer({ epochs: 1, batchSize: 1, backbone: { use: 'mlp', hidden: [8] } }))
+      .fit(task(3000), { seed: 1, signal: controller.signal })
+      .catch((error: unknown) => error);
+    clearTimeout(timer);
+    expect((failure as TlkitError).code).toBe('ABORTED');
+    expect(recorder.steps).toBeGreaterThan(0);
+    expect(recorder.steps).toBeLessThan(3000);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("stops the trainer's pre-training too (it runs through the same loop)", async () => {
+    const result = await abortedByTimer(
+      { epochs: 1, batchSize: 16, backbone: { use: 'mlp', hidden: [8] }, pretrain: { epochs: 2000, cache: false } },
+      task(64),
+      'pretrain epoch',
+      100,
+    );
+    expect((result.failure as TlkitError).code).toBe('ABORTED');
+    const pretrainEpochs = result.phases.filter((phase) => phase === 'pretrain epoch').length;
+    expect(pretrainEpochs).toBeGreaterThan(0);
+    expect(pretrainEpochs).toBeLessThan(500);
+    expect(result.phases).not.toContain('epoch'); // the transfer run never started
+    expect(result.leaked).toBe(0);
+  });
+});

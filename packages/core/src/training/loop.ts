@@ -10,6 +10,7 @@ import { type augmentationSchema, augmentBatch } from './augment';
 import { BatchSource, labelBatch, weightBatch } from './batches';
 import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
 import { FrozenBatchNormRule } from './frozen-batch-norm';
+import { EventLoopYielder } from './event-loop';
 import { innerLayers } from './inner-layers';
 import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
 import type {
@@ -567,9 +568,14 @@ export async function runTraining(
       return { x: track(set.batches.batch(indices)), y: track(labelBatch(set.y, indices)), indices };
     };
 
+    // Training is synchronous tfjs work: the loop yields to the event loop once per epoch and
+    // about every 50 ms inside one, so timers, signal handlers and UI events run and an abort from
+    // outside is seen within a step. Yielding changes no number of the run.
+    const yielder = new EventLoopYielder();
     let epoch = startEpoch;
     let stopped = false;
     for (; epoch < epochs && !stopped; epoch++) {
+      await yielder.yieldNow();
       const order = rng.permutation(trainIndices.length);
       // A new target order each epoch keeps resume exact (the order is a function of the saved state).
       if (targetBatches) {
@@ -584,6 +590,7 @@ export async function runTraining(
       let correct = 0;
       let seen = 0;
       for (let batchIndex = 0; batchIndex < stepsPerEpoch; batchIndex++) {
+        if (yielder.isDue()) await yielder.yieldNow();
         context.throwIfAborted();
         const start = batchIndex * batchSize;
         const end = Math.min(start + batchSize, trainIndices.length);

@@ -9,8 +9,8 @@ import { createRng } from '../rng';
 import { memoryStorage } from '../storage';
 import type { TrainingHooks, TrainingProgress } from './types';
 import { scheduleValue } from './schedules';
-import { copyLayersModel } from './loop';
-import { mlp, trainer, trainerPlugin } from './trainer';
+import { copyLayersModel } from './initial-model';
+import { mlp, predictWithHead, trainer, trainerPlugin } from './trainer';
 
 /** Two Gaussian blobs in 4 dimensions, seeded. */
 function blobs(n: number, seed: number, shift = 0) {
@@ -638,5 +638,143 @@ describe('an AbortSignal fired from outside the run (review byom finding 1)', ()
     expect(pretrainEpochs).toBeLessThan(500);
     expect(result.phases).not.toContain('epoch'); // the transfer run never started
     expect(result.leaked).toBe(0);
+  });
+});
+
+describe('a network the user brings (initialModel; review byom findings 2, 9, 10)', () => {
+  /** Backbone 4 → 5 relu with fixed weights. */
+  function backboneModel() {
+    const input = tf.input({ shape: [4] });
+    const output = tf.layers.dense({ units: 5, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 11 }), name: 'own_features' }).apply(input) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: output, name: 'own_backbone' });
+  }
+  const headKernel = Array.from({ length: 5 * 2 }, (_, i) => Math.sin(3 * i + 1));
+  const headBias = [0.3, -0.2];
+  /** A 5 → 2 head with fixed weights ending as `end` says. */
+  function headModel(end: 'linear' | 'dense-softmax' | 'activation-softmax' | 'softmax-layer' | 'sigmoid' | 'relu-layer') {
+    const input = tf.input({ shape: [5] });
+    const dense = tf.layers.dense({ units: 2, name: 'own_classes', activation: end === 'dense-softmax' ? 'softmax' : end === 'sigmoid' ? 'sigmoid' : 'linear' });
+    let output = dense.apply(input) as tf.SymbolicTensor;
+    if (end === 'activation-softmax') output = tf.layers.activation({ activation: 'softmax', name: 'own_softmax' }).apply(output) as tf.SymbolicTensor;
+    if (end === 'softmax-layer') output = tf.layers.softmax({ name: 'own_softmax' }).apply(output) as tf.SymbolicTensor;
+    if (end === 'relu-layer') output = tf.layers.reLU({ name: 'own_relu' }).apply(output) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: output, name: 'own_head' });
+    dense.setWeights([tf.tensor2d(headKernel, [5, 2]), tf.tensor1d(headBias)].map((tensor) => tf.keep(tensor)));
+    return model;
+  }
+
+  /** Records the run's source head outputs on the training rows at setup (the copy the run uses). */
+  const seen = new Map<string, number[]>();
+  const sourceHeadProbe = definePlugin({
+    name: 'test-source-head-probe',
+    kind: 'parameter',
+    role: 'training',
+    description: 'test: records the source head outputs',
+    needs: { problems: ['classification'], targetLabels: 'never', acceptsSampleWeights: false },
+    configSchema: z.object({ id: z.string() }).strict(),
+    create: (options) => ({
+      doCreateHooks: (): TrainingHooks => ({
+        setup(context) {
+          const rows = tf.tensor2d(Float32Array.from(context.source.X.data), [context.source.X.rows, context.source.X.cols]);
+          const out = tf.tidy(() => context.pretrained!.head!.apply(context.model.backbone.apply(rows)) as tf.Tensor);
+          seen.set(options.id, Array.from(out.dataSync()));
+          tf.dispose([rows, out]);
+        },
+      }),
+    }),
+  });
+
+  it.each(['dense-softmax', 'activation-softmax', 'softmax-layer'] as const)(
+    'a head ending in a softmax (%s) is copied to output its logits: the same outputs as its linear twin; the user model is not modified',
+    async (end) => {
+      const backbone = backboneModel();
+      const [head, twin] = [headModel(end), headModel('linear')];
+      const topology = JSON.stringify(head.toJSON(null, false));
+      const weights = head.weights.map((weight) => Array.from(weight.read().dataSync()));
+      const data = task(40);
+      const before = tf.memory().numTensors;
+      const predictions: (Int32Array | Float64Array)[] = [];
+      for (const [id, model] of [[`${end}-softmax`, head], [`${end}-linear`, twin]] as const) {
+        const fitted = await compose(sourceHeadProbe.create({ id }), trainer({ epochs: 1, batchSize: 16, initialModel: { backbone, head: model } })).fit(data, { seed: 3 });
+        predictions.push(predictWithHead(fitted, data.targetTest.X, 'source'));
+        fitted.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      // Independent computation of the logits: relu(x·W_b + b_b)·W_h + b_h in float64.
+      const [kernelB, biasB] = backbone.weights.map((weight) => Array.from(weight.read().dataSync()));
+      const expected = data.source.X.flatMap((row) => {
+        const features = [0, 1, 2, 3, 4].map((j) => Math.max(0, biasB[j] + row.reduce((sum, x, k) => sum + x * kernelB[k * 5 + j], 0)));
+        return [0, 1].map((c) => headBias[c] + features.reduce((sum, f, k) => sum + f * headKernel[k * 2 + c], 0));
+      });
+      const logits = seen.get(`${end}-softmax`)!;
+      expect(logits).toEqual(seen.get(`${end}-linear`));
+      logits.forEach((value, index) => expect(value).toBeCloseTo(expected[index], 5));
+      expect(predictions[0]).toEqual(predictions[1]);
+      // The user's head is as it was: same topology, weights, and softmax outputs.
+      expect(JSON.stringify(head.toJSON(null, false))).toBe(topology);
+      expect(head.weights.map((weight) => Array.from(weight.read().dataSync()))).toEqual(weights);
+      const probabilities = tf.tidy(() => Array.from((head.predict(tf.ones([1, 5])) as tf.Tensor).dataSync()));
+      expect(probabilities[0] + probabilities[1]).toBeCloseTo(1, 6);
+      for (const model of [backbone, head, twin]) model.dispose();
+    },
+  );
+
+  it.each(['sigmoid', 'relu-layer'] as const)('a classification head ending in another non-linear activation (%s) is rejected with INVALID_CONFIG naming initialModel.head', async (end) => {
+    const backbone = backboneModel();
+    const head = headModel(end);
+    const before = tf.memory().numTensors;
+    const failure = await compose(trainer({ epochs: 1, initialModel: { backbone, head } }))
+      .fit(task(20), { seed: 1 })
+      .catch((error: unknown) => error);
+    expect(tf.memory().numTensors).toBe(before);
+    expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
+    expect((failure as TlkitError).message).toMatch(/^\[INVALID_CONFIG\] initialModel\.head ends in a '(sigmoid|relu)' activation \(layer 'own_(classes|relu)'\), but the trainer needs the source head's class scores as logits .*: give a head whose last layer is linear or softmax\.$/);
+    expect((failure as TlkitError).details).toMatchObject({ argument: 'initialModel.head' });
+    backbone.dispose();
+    head.dispose();
+  });
+
+  it.each(['dense-softmax', 'activation-softmax'] as const)('a whole classifier (ending in %s) as initialModel.backbone is rejected with INVALID_CONFIG: cut it at a feature layer', async (end) => {
+    const features = backboneModel();
+    const head = headModel(end);
+    const input = tf.input({ shape: [4] });
+    const classifier = tf.model({ inputs: input, outputs: head.apply(features.apply(input)) as tf.SymbolicTensor });
+    const before = tf.memory().numTensors;
+    const failure = await compose(trainer({ epochs: 1, initialModel: { backbone: classifier } }))
+      .fit(task(20), { seed: 1 })
+      .catch((error: unknown) => error);
+    expect(tf.memory().numTensors).toBe(before);
+    expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
+    expect((failure as TlkitError).message).toMatch(
+      /^\[INVALID_CONFIG\] initialModel\.backbone ends in a softmax \(layer 'own_(classes|softmax)'\): it gives class probabilities, not features\. Cut it at a feature layer \(cutAtLayer\(.*\) of @tlkit\/models\), or pass the classifier part as initialModel\.head\.$/,
+    );
+    expect((failure as TlkitError).details).toMatchObject({ argument: 'initialModel.backbone' });
+    classifier.dispose();
+  });
+
+  it('a backbone taking flat rows on an image task: DIMENSION_MISMATCH saying to give the task no shape, not to cut the model', async () => {
+    const input = tf.input({ shape: [16] });
+    const flat = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: 'relu' }).apply(input) as tf.SymbolicTensor });
+    const rng = createRng(5);
+    const X = Array.from({ length: 20 }, () => Array.from({ length: 16 }, () => rng.normal()));
+    const y = X.map((_, i) => i % 2);
+    const images = { source: { X, y, shape: [4, 4, 1] as [number, number, number] }, target: { X, shape: [4, 4, 1] as [number, number, number] }, problem: 'classification' as const };
+    const before = tf.memory().numTensors;
+    const failure = await compose(trainer({ epochs: 1, initialModel: { backbone: flat } }))
+      .fit(images, { seed: 1 })
+      .catch((error: unknown) => error);
+    expect(tf.memory().numTensors).toBe(before);
+    expect((failure as TlkitError).code).toBe('DIMENSION_MISMATCH');
+    expect((failure as TlkitError).message).toBe(
+      "[DIMENSION_MISMATCH] initialModel.backbone takes flat rows [16], but the task's samples are images [4x4x1]: give the task no shape (leave out the domains' shape, or meta.json \"shape\"), so the samples stay flat rows of 16 values, or give the model a Reshape/Flatten input that takes [4x4x1].",
+    );
+    expect((failure as TlkitError).message).not.toMatch(/flatten or pooling/);
+    // Without the shape, the same rows train.
+    const fitted = await compose(trainer({ epochs: 1, initialModel: { backbone: flat } })).fit(
+      { source: { X, y }, target: { X }, problem: 'classification' },
+      { seed: 1 },
+    );
+    fitted.dispose();
+    flat.dispose();
   });
 });

@@ -11,6 +11,7 @@ import { BatchSource, labelBatch, weightBatch } from './batches';
 import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
 import { FrozenBatchNormRule } from './frozen-batch-norm';
 import { EventLoopYielder } from './event-loop';
+import { checkInitialModel, copyInitialModel, type InitialModel } from './initial-model';
 import { innerLayers } from './inner-layers';
 import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
 import type {
@@ -27,6 +28,8 @@ import type {
   WeightSnapshot,
 } from './types';
 import type { z } from 'zod';
+
+export type { InitialModel } from './initial-model';
 
 /** Early stopping on a held-out part of the training set. */
 export interface EarlyStoppingOptions {
@@ -74,52 +77,6 @@ export interface TrainingRunOptions {
   readonly augment?: z.output<typeof augmentationSchema>;
   /** The option's name in errors (`'augment'` or `'pretrain.augment'`). */
   readonly augmentArgument?: string;
-}
-
-/**
- * A pre-trained network to start from, brought as tfjs models (TypeScript only): `backbone`
- * (inputs → rank-2 features, e.g. `cutAtLayer(model, 'flatten')` of `@tlkit/models`) and
- * optionally the source task's `head` (features → logits). Both are copied; the originals are
- * left as they are.
- */
-export interface InitialModel {
-  readonly backbone: tf.LayersModel;
-  readonly head?: tf.LayersModel;
-}
-
-/**
- * A copy of a LayersModel (topology, weights and `trainable` flags), with fresh variables. Weights
- * are matched by name, as tfjs does when it loads a saved model: `model.weights` lists trainable
- * weights first, so a frozen nested model puts its weights elsewhere in the list than in a fresh
- * copy, and matching by position would swap them. The `trainable` flags of models, the whole one
- * and nested ones, are not part of tfjs's JSON topology, so they are copied by walking both (a
- * base model frozen with `base.trainable = false` stays frozen). @internal
- */
-export async function copyLayersModel(model: tf.LayersModel): Promise<tf.LayersModel> {
-  const copy = await tf.models.modelFromJSON({ modelTopology: model.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
-  try {
-    const values: tf.NamedTensorMap = {};
-    for (const weight of model.weights) values[weight.originalName] = weight.read();
-    // Strict: every weight of the copy must get a value of its own shape.
-    copy.loadWeights(values, true);
-    copyTrainableFlags(model, copy);
-    // A model's setter changes its layers' weights' flags without changing the layers' own
-    // (base.trainable = false, then one inner layer set trainable again): copy each weight's too.
-    const copied = new Map(copy.weights.map((weight) => [weight.originalName, weight]));
-    for (const weight of model.weights) copied.get(weight.originalName)!.trainable = weight.trainable;
-  } catch (error) {
-    copy.dispose();
-    throw error;
-  }
-  return copy;
-}
-
-/** The layers' and models' own `trainable` flags, outer first. */
-function copyTrainableFlags(from: tf.layers.Layer, to: tf.layers.Layer): void {
-  to.trainable = from.trainable;
-  const fromLayers = innerLayers(from);
-  const toLayers = innerLayers(to);
-  if (fromLayers && toLayers) fromLayers.forEach((layer, index) => copyTrainableFlags(layer, toLayers[index]));
 }
 
 /** Name of the extra head that holds the source task's (pre-trained) head. */
@@ -339,24 +296,21 @@ export async function runTraining(
   }
   if (trainIndices.length === 0) throw new TlkitError('EMPTY_DOMAIN', 'the training set is empty.');
 
-  const backbone = options.initialModel
-    ? await copyLayersModel(options.initialModel.backbone)
+  // A brought network is checked against the task before anything is copied or trained.
+  if (options.initialModel) checkInitialModel(options.initialModel, { inputShape, problem, ...(data.imageShape ? { imageShape: data.imageShape } : {}) });
+  const copied = options.initialModel ? await copyInitialModel(options.initialModel) : undefined;
+  const backbone = copied
+    ? copied.backbone
     : buildBackbone(options.backbone, { inputShape, seed: deriveSeed(context.seed, 'backbone'), namePrefix: 'backbone_' });
-  if (options.initialModel) {
-    const expected = [...inputShape].join('x');
-    const given = backbone.inputs[0].shape.slice(1).join('x');
-    const output = backbone.outputs[0].shape;
-    if (backbone.inputs.length !== 1 || given !== expected || backbone.outputs.length !== 1 || output.length !== 2) {
-      backbone.dispose();
-      throw new TlkitError(
-        'DIMENSION_MISMATCH',
-        `initialModel.backbone takes [${given}] and gives ${backbone.outputs.map((o) => `[${o.shape.join(', ')}]`).join(', ')}; the task's samples are [${expected}] and the trainer needs one rank-2 feature output (cut the model at a flatten or pooling layer).`,
-        { argument: 'initialModel.backbone' },
-      );
-    }
-  }
   const featureDim = backbone.outputs[0].shape[1] as number;
-  const head = buildHead(featureDim, headOutputs(problem, numClasses), deriveSeed(context.seed, 'head'));
+  let head: tf.LayersModel;
+  try {
+    head = buildHead(featureDim, headOutputs(problem, numClasses), deriveSeed(context.seed, 'head'));
+  } catch (error) {
+    backbone.dispose();
+    copied?.head?.dispose();
+    throw error;
+  }
   const model: TrainingModel = { backbone, head, extraHeads: new Map() };
   let pretrained: PretrainedState | undefined;
   let snapshots: WeightSnapshot[] = [];
@@ -378,25 +332,10 @@ export async function runTraining(
       disposeModel(model);
       throw error;
     }
-  } else if (options.initialModel) {
-    let sourceHead: tf.LayersModel | undefined;
-    if (options.initialModel.head) {
-      try {
-        sourceHead = await copyLayersModel(options.initialModel.head);
-      } catch (error) {
-        disposeModel(model);
-        throw error;
-      }
-      const headInput = sourceHead.inputs[0].shape;
-      if (sourceHead.inputs.length !== 1 || headInput.length !== 2 || headInput[1] !== featureDim || sourceHead.outputs[0].shape.length !== 2) {
-        sourceHead.dispose();
-        disposeModel(model);
-        throw new TlkitError(
-          'DIMENSION_MISMATCH',
-          `initialModel.head takes [${headInput.slice(1).join(', ')}]; the backbone gives ${featureDim} features. Give the head that sat on this backbone.`,
-          { argument: 'initialModel.head' },
-        );
-      }
+  } else if (copied) {
+    // The copy outputs logits (a final softmax removed); it is frozen unless a step trains it (LwF, multi-task).
+    const sourceHead = copied.head;
+    if (sourceHead) {
       sourceHead.trainable = false;
       model.extraHeads.set(SOURCE_HEAD, sourceHead);
     }

@@ -5,7 +5,9 @@ import { TlkitError } from '../errors';
 import { compose, loadPipeline } from '../pipeline';
 import { definePlugin } from '../plugin';
 import { registerPlugin } from '../registry';
+import { packArtifacts, unpackArtifacts } from '../artifacts';
 import { createRng } from '../rng';
+import type { JsonValue } from '../state';
 import { memoryStorage } from '../storage';
 import type { TrainingHooks, TrainingProgress } from './types';
 import { scheduleValue } from './schedules';
@@ -638,6 +640,128 @@ describe('an AbortSignal fired from outside the run (review byom finding 1)', ()
     expect(pretrainEpochs).toBeLessThan(500);
     expect(result.phases).not.toContain('epoch'); // the transfer run never started
     expect(result.leaked).toBe(0);
+  });
+});
+
+describe('a checkpoint is resumed only by the run that wrote it (review byom finding 3)', () => {
+  const base = { epochs: 4, batchSize: 16, backbone: { use: 'mlp', hidden: [8] }, checkpoint: { key: 'run/ckpt' } };
+
+  /** Fits `options` on `data`, aborting after the checkpoint of epoch `abortAfter` when given. */
+  async function fit(options: Parameters<typeof trainer>[0], data: ReturnType<typeof task>, storage: ReturnType<typeof memoryStorage>, abortAfter?: number) {
+    const controller = new AbortController();
+    const phases: string[] = [];
+    const outcome = await compose(trainer(options))
+      .fit(data, {
+        seed: 9,
+        storage,
+        signal: controller.signal,
+        onProgress: (event) => {
+          phases.push(event.phase);
+          if (event.phase === 'checkpoint' && event.current === abortAfter) controller.abort();
+        },
+      })
+      .catch((error: unknown) => error);
+    return { outcome, phases };
+  }
+
+  /** Interrupts a run after epoch 2, then reruns with `changed`: the error, the rerun's phases and its tensor balance. */
+  async function rerunChanged(first: { options: Parameters<typeof trainer>[0]; data: ReturnType<typeof task> }, changed: { options: Parameters<typeof trainer>[0]; data: ReturnType<typeof task> }) {
+    const storage = memoryStorage();
+    const interrupted = await fit(first.options, first.data, storage, 2);
+    expect((interrupted.outcome as TlkitError).code).toBe('ABORTED');
+    const before = tf.memory().numTensors;
+    const rerun = await fit(changed.options, changed.data, storage);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(rerun.phases.filter((phase) => phase === 'epoch' || phase === 'resume')).toEqual([]); // refused before any training
+    const error = rerun.outcome as TlkitError;
+    expect(error).toBeInstanceOf(TlkitError);
+    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.message).toContain("checkpoint 'run/ckpt' was written by another run");
+    expect(error.message).toMatch(/use another checkpoint\.key for this run, delete 'run\/ckpt' from the run's storage, or set checkpoint\.resume: false/);
+    return error;
+  }
+
+  /** A backbone model brought as initialModel: 4 → 8 relu, kernel from `seed`. */
+  function ownBackbone(seed: number) {
+    const input = tf.input({ shape: [4] });
+    const output = tf.layers.dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: output });
+  }
+
+  it('refuses other options (a learning rate), naming the options', async () => {
+    const error = await rerunChanged({ options: base, data: task(64) }, { options: { ...base, optimizer: { learningRate: 0.01 } }, data: task(64) });
+    expect(error.message).toMatch(/: the training options \(optimizer and learning rates, .*\) differs from this run's/);
+    expect(error.details).toMatchObject({ argument: 'checkpoint.key', key: 'run/ckpt', differs: ['options'] });
+  });
+
+  it('refuses other training data (one value changed), naming the data', async () => {
+    const other = task(64);
+    other.source.X[5][2] += 0.5;
+    const error = await rerunChanged({ options: base, data: task(64) }, { options: base, data: other });
+    expect(error.message).toMatch(/: the training data differs/);
+    expect(error.details).toMatchObject({ differs: ['data'] });
+  });
+
+  it('refuses other starting weights (another initialModel of the same architecture), naming them', async () => {
+    const [mine, other] = [ownBackbone(1), ownBackbone(2)];
+    const error = await rerunChanged(
+      { options: { ...base, initialModel: { backbone: mine } }, data: task(64) },
+      { options: { ...base, initialModel: { backbone: other } }, data: task(64) },
+    );
+    expect(error.message).toMatch(/: the starting weights \(initialModel, or the pre-trained weights\) differs/);
+    expect(error.details).toMatchObject({ differs: ['starting weights'] });
+    mine.dispose();
+    other.dispose();
+  });
+
+  it('refuses other epochs, naming both counts', async () => {
+    const error = await rerunChanged({ options: base, data: task(64) }, { options: { ...base, epochs: 6 }, data: task(64) });
+    expect(error.message).toMatch(/: epochs \(4 in the checkpoint, 6 now\) differs/);
+    expect(error.details).toMatchObject({ differs: ['epochs'] });
+  });
+
+  it('names every part that differs', async () => {
+    const other = task(64);
+    other.source.y[0] = 1 - other.source.y[0];
+    const error = await rerunChanged({ options: base, data: task(64) }, { options: { ...base, epochs: 5, batchSize: 8 }, data: other });
+    expect(error.details).toMatchObject({ differs: ['options', 'data', 'epochs'] });
+  });
+
+  it('refuses a checkpoint without a fingerprint (the earlier format), and resume: false starts over', async () => {
+    const storage = memoryStorage();
+    await fit(base, task(64), storage, 2);
+    const { manifest, data } = unpackArtifacts<Record<string, JsonValue>>((await storage.read('run/ckpt'))!);
+    const { fingerprint: _dropped, ...older } = manifest;
+    await storage.write('run/ckpt', packArtifacts({ manifest: { ...older, formatVersion: 1 } as JsonValue, data }));
+    const before = tf.memory().numTensors;
+    const refused = await fit(base, task(64), storage);
+    expect((refused.outcome as TlkitError).code).toBe('INVALID_CONFIG');
+    expect((refused.outcome as TlkitError).message).toMatch(/checkpoint 'run\/ckpt' was written without a run fingerprint .* cannot be checked, and it is not resumed; use another checkpoint\.key/);
+    expect(refused.phases).not.toContain('epoch');
+    expect(tf.memory().numTensors).toBe(before);
+    // resume: false trains from scratch and overwrites it.
+    const fresh = await fit({ ...base, checkpoint: { key: 'run/ckpt', resume: false } }, task(64), storage);
+    expect(fresh.phases.filter((phase) => phase === 'epoch')).toHaveLength(4);
+    (fresh.outcome as { dispose(): void }).dispose();
+  });
+
+  it('an unchanged rerun with the same initialModel, rebuilt (other automatic layer names), resumes and reproduces the uninterrupted run', async () => {
+    const data = task(64);
+    const whole = await fit({ ...base, initialModel: { backbone: ownBackbone(3) } }, data, memoryStorage());
+    const fitted = whole.outcome as Awaited<ReturnType<ReturnType<typeof compose>['fit']>>;
+    const expected = Array.from(fitted.predictProba(data.targetTest.X).data);
+    fitted.dispose();
+    const storage = memoryStorage();
+    const first = ownBackbone(3);
+    await fit({ ...base, initialModel: { backbone: first } }, data, storage, 2);
+    const rebuilt = ownBackbone(3);
+    expect(rebuilt.layers[1].name).not.toBe(first.layers[1].name);
+    const resumed = (await fit({ ...base, initialModel: { backbone: rebuilt } }, data, storage)).outcome as typeof fitted;
+    expect(resumed.reports.at(-1)!.info!.resumedFrom).toBe(2);
+    expect(Array.from(resumed.predictProba(data.targetTest.X).data)).toEqual(expected);
+    resumed.dispose();
+    first.dispose();
+    rebuilt.dispose();
   });
 });
 

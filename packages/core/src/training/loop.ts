@@ -1,16 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { BlobWriter, decodeState, type EncodedState, packArtifacts, unpackArtifacts } from '../artifacts';
+import { decodeState } from '../artifacts';
 import type { ImageShape, ProblemType } from '../data';
 import { TlkitError } from '../errors';
 import type { Matrix } from '../matrix';
-import { createRng, deriveSeed, type Rng, type RngState } from '../rng';
-import type { JsonValue, StepState, StoredArray } from '../state';
+import { createRng, deriveSeed, type Rng } from '../rng';
+import type { StoredArray } from '../state';
 import type { StepContext, TrainingStrategy } from '../strategy';
 import { type augmentationSchema, augmentBatch } from './augment';
 import { BatchSource, labelBatch, weightBatch } from './batches';
 import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
 import { FrozenBatchNormRule } from './frozen-batch-norm';
 import { EventLoopYielder } from './event-loop';
+import { readCheckpoint, runFingerprint, writeCheckpoint } from './checkpoint';
 import { checkInitialModel, copyInitialModel, type InitialModel } from './initial-model';
 import { innerLayers } from './inner-layers';
 import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
@@ -47,7 +48,12 @@ export interface CheckpointOptions {
   readonly key: string;
   /** Write a checkpoint every this many epochs. */
   readonly every: number;
-  /** Continue from the checkpoint under `key` when there is one. */
+  /**
+   * Continue from the checkpoint under `key` when there is one. Only the run that wrote it is
+   * resumed: the checkpoint holds a fingerprint of the run's options (with the training steps and
+   * the seed), data, starting weights and epochs, and one that differs (or has none, from an
+   * earlier tlkit) is refused with `INVALID_CONFIG` before any training.
+   */
   readonly resume: boolean;
 }
 
@@ -243,23 +249,6 @@ function stratifiedHoldOut(y: Int32Array | Float64Array, fraction: number, rng: 
   return { train: Int32Array.from(train.sort((a, b) => a - b)), validation: Int32Array.from(validation.sort((a, b) => a - b)) };
 }
 
-interface CheckpointManifest {
-  readonly format: 'tlkit-checkpoint';
-  readonly formatVersion: 1;
-  readonly epochsDone: number;
-  readonly history: EpochLogs[];
-  readonly rng: RngState;
-  readonly targetRng: RngState;
-  readonly optimizer: { steps: number };
-  readonly early: { bestLoss: number; wait: number; hasBest: boolean };
-  /** Generators of the extra labelled batch sets, in the order hooks added them. */
-  readonly extraRngs?: RngState[];
-  readonly model: EncodedState;
-  readonly optimizerState: EncodedState;
-  readonly best?: EncodedState;
-  readonly hooks: (EncodedState | null)[];
-}
-
 /**
  * Core's one training loop. Builds backbone + head, collects the training steps' hooks, and per
  * batch sums the sample-weighted task loss and every hook's loss term inside one gradient tape,
@@ -437,6 +426,9 @@ export async function runTraining(
   };
 
   try {
+    // A checkpoint is matched to this run (its fingerprint) before the hooks' setup and any training.
+    const fingerprint = options.checkpoint ? runFingerprint(options, data, steps, context.seed) : undefined;
+    const saved = options.checkpoint?.resume ? await readCheckpoint(context, options.checkpoint.key, fingerprint!, hooks.length) : undefined;
     checkHooks(hooks, steps, {
       backbone,
       problem,
@@ -450,35 +442,29 @@ export async function runTraining(
     // After the hooks' setup, so heads they add are covered and their own BN patches sit inside.
     batchNormRule.attach(modelParts(model).map(([, part]) => part));
 
-    // Resume from a checkpoint.
-    if (options.checkpoint?.resume) {
-      const bytes = await context.storage.read(options.checkpoint.key);
-      if (bytes) {
-        const { manifest, data: blob } = unpackArtifacts<CheckpointManifest>(bytes);
-        if (manifest.format !== 'tlkit-checkpoint' || manifest.hooks.length !== hooks.length) {
-          throw new TlkitError('INVALID_ARTIFACT', `checkpoint '${options.checkpoint.key}' is not a checkpoint of this pipeline.`);
-        }
-        loadModelWeightArrays(model, decodeState(blob, manifest.model).arrays ?? {});
-        const optimizerState = decodeState(blob, manifest.optimizerState);
-        optimizer.setState(checkpointVariables(), {
-          json: manifest.optimizer,
-          arrays: { ...(optimizerState.arrays ?? {}) },
-        });
-        for (const [index, hook] of hooks.entries()) {
-          const encoded = manifest.hooks[index];
-          if (encoded && hook.setState) await hook.setState(decodeState(blob, encoded));
-        }
-        rng.setState(manifest.rng);
-        targetRng.setState(manifest.targetRng);
-        (manifest.extraRngs ?? []).forEach((state, index) => extraSets[index]?.rng.setState(state));
-        history.push(...manifest.history);
-        early.bestLoss = manifest.early.bestLoss;
-        early.wait = manifest.early.wait;
-        early.best = manifest.best ? ({ ...(decodeState(blob, manifest.best).arrays ?? {}) } as Record<string, StoredArray>) : null;
-        startEpoch = manifest.epochsDone;
-        resumedFrom = startEpoch;
-        context.progress({ phase: 'resume', current: startEpoch, total: epochs, message: `resumed after epoch ${startEpoch}` });
+    // Resume from the checkpoint.
+    if (saved) {
+      const { manifest, blob } = saved;
+      loadModelWeightArrays(model, decodeState(blob, manifest.model).arrays ?? {});
+      const optimizerState = decodeState(blob, manifest.optimizerState);
+      optimizer.setState(checkpointVariables(), {
+        json: manifest.optimizer,
+        arrays: { ...(optimizerState.arrays ?? {}) },
+      });
+      for (const [index, hook] of hooks.entries()) {
+        const encoded = manifest.hooks[index];
+        if (encoded && hook.setState) await hook.setState(decodeState(blob, encoded));
       }
+      rng.setState(manifest.rng);
+      targetRng.setState(manifest.targetRng);
+      (manifest.extraRngs ?? []).forEach((state, index) => extraSets[index]?.rng.setState(state));
+      history.push(...manifest.history);
+      early.bestLoss = manifest.early.bestLoss;
+      early.wait = manifest.early.wait;
+      early.best = manifest.best ? ({ ...(decodeState(blob, manifest.best).arrays ?? {}) } as Record<string, StoredArray>) : null;
+      startEpoch = manifest.epochsDone;
+      resumedFrom = startEpoch;
+      context.progress({ phase: 'resume', current: startEpoch, total: epochs, message: `resumed after epoch ${startEpoch}` });
     }
 
     let targetOrder = targetBatches ? targetRng.permutation(targetBatches.rows) : null;
@@ -710,13 +696,14 @@ export async function runTraining(
       const done = epoch + 1;
       if (options.checkpoint && (done % options.checkpoint.every === 0 || done === epochs || stopped)) {
         await writeCheckpoint(context, options.checkpoint.key, {
+          fingerprint: fingerprint!,
           epochsDone: done,
           history,
           rng,
           targetRng,
           optimizer,
           variables: checkpointVariables(),
-          model,
+          modelArrays: modelWeightArrays(model),
           early,
           hooks,
           extraRngs: extraSets.map((set) => set.rng),
@@ -877,46 +864,4 @@ function evaluateLoss(
     weightSum += weights;
   }
   return total / Math.max(weightSum, 1e-12);
-}
-
-async function writeCheckpoint(
-  context: StepContext,
-  key: string,
-  parts: {
-    epochsDone: number;
-    history: EpochLogs[];
-    rng: Rng;
-    targetRng: Rng;
-    optimizer: ParameterOptimizer;
-    variables: tf.Variable[];
-    model: TrainingModel;
-    early: { bestLoss: number; wait: number; best: Record<string, StoredArray> | null };
-    hooks: TrainingHooks[];
-    extraRngs: Rng[];
-  },
-): Promise<void> {
-  const writer = new BlobWriter();
-  const optimizerState = parts.optimizer.getState(parts.variables);
-  const hookStates: (EncodedState | null)[] = [];
-  for (const hook of parts.hooks) {
-    const state: StepState | undefined = await hook.getState?.();
-    hookStates.push(state ? writer.encodeState(state) : null);
-  }
-  const manifest: CheckpointManifest = {
-    format: 'tlkit-checkpoint',
-    formatVersion: 1,
-    epochsDone: parts.epochsDone,
-    history: parts.history,
-    rng: parts.rng.getState(),
-    targetRng: parts.targetRng.getState(),
-    optimizer: optimizerState.json,
-    early: { bestLoss: Number.isFinite(parts.early.bestLoss) ? parts.early.bestLoss : 1e308, wait: parts.early.wait, hasBest: parts.early.best !== null },
-    ...(parts.extraRngs.length > 0 ? { extraRngs: parts.extraRngs.map((generator) => generator.getState()) } : {}),
-    model: writer.encodeState({ arrays: modelWeightArrays(parts.model) }),
-    optimizerState: writer.encodeState({ arrays: optimizerState.arrays }),
-    ...(parts.early.best ? { best: writer.encodeState({ arrays: parts.early.best }) } : {}),
-    hooks: hookStates,
-  };
-  await context.storage.write(key, packArtifacts({ manifest: manifest as unknown as JsonValue, data: writer.finish() }));
-  context.progress({ phase: 'checkpoint', current: parts.epochsDone, message: `checkpoint written to '${key}'` });
 }

@@ -1,0 +1,213 @@
+/**
+ * Fingerprints of a training run, stored with its checkpoints: a checkpoint is resumed only by
+ * the run that wrote it (same options, data, starting weights and epochs).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Matrix } from '../matrix';
+import type { StoredArray } from '../state';
+
+/** What determines a run, in four parts that are compared one by one on resume. @internal */
+export interface RunFingerprint {
+  /** Hash of the resolved options (batch size, optimizer, early stopping, augmentation, backbone config, seed) and of the training steps with their options. */
+  readonly options: string;
+  /** Hash of the training data (features and labels as float32, sample weights, target rows, problem, classes, image shape). */
+  readonly data: string;
+  /** Hash of the weights (and architecture) the run starts from, or `'built'` when they follow from the options. */
+  readonly startingWeights: string;
+  readonly epochs: number;
+}
+
+/** The part names used in messages. */
+export const FINGERPRINT_PARTS: Record<keyof RunFingerprint, string> = {
+  options: 'options',
+  data: 'data',
+  startingWeights: 'starting weights',
+  epochs: 'epochs',
+};
+
+const CHUNK = 1 << 16;
+
+/**
+ * A 64-bit hash (two independent 32-bit MurmurHash3-style lanes) over 32-bit words, text and
+ * numbers. Not cryptographic: it tells runs apart, it does not resist forgery. @internal
+ */
+export class Hasher {
+  private a = 0x9747b28c;
+  private b = 0x5bd1e995;
+  private words = 0;
+
+  /** Adds 32-bit words. */
+  words32(values: Uint32Array): this {
+    let a = this.a;
+    let b = this.b;
+    for (let i = 0; i < values.length; i++) {
+      let k = Math.imul(values[i], 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      k = Math.imul(k, 0x1b873593);
+      a ^= k;
+      a = (a << 13) | (a >>> 19);
+      a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+      let m = Math.imul(values[i] ^ 0x85ebca6b, 0x2c1b3c6d);
+      m = (m << 17) | (m >>> 15);
+      b = Math.imul(b ^ m, 0x297a2d39);
+      b = (b << 11) | (b >>> 21);
+      b = (b + 0x3c6ef372) | 0;
+    }
+    this.a = a;
+    this.b = b;
+    this.words += values.length;
+    return this;
+  }
+
+  /** Adds numbers as float32, the precision the network sees (in chunks: no full float32 copy). */
+  float32(values: ArrayLike<number>): this {
+    this.number(values.length);
+    const buffer = new Float32Array(Math.min(CHUNK, values.length));
+    for (let start = 0; start < values.length; start += CHUNK) {
+      const end = Math.min(start + CHUNK, values.length);
+      for (let i = start; i < end; i++) buffer[i - start] = values[i];
+      this.words32(new Uint32Array(buffer.buffer, 0, end - start));
+    }
+    return this;
+  }
+
+  /** Adds a string (its length first, so concatenations do not collide). */
+  text(value: string): this {
+    this.number(value.length);
+    return this.words32(Uint32Array.from(value, (character) => character.codePointAt(0) ?? 0));
+  }
+
+  /** Adds one number exactly (as float64). */
+  number(value: number): this {
+    return this.words32(new Uint32Array(Float64Array.of(value).buffer));
+  }
+
+  /** The hash so far, as 16 hex digits. */
+  digest(): string {
+    const mix = (input: number) => {
+      let h = (input ^ this.words) >>> 0;
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+      return (h >>> 0).toString(16).padStart(8, '0');
+    };
+    return mix(this.a) + mix(this.b);
+  }
+}
+
+/**
+ * JSON text of a value with object keys sorted, so equal options give equal text whatever the
+ * order they were written in. Numbers keep their exact value (NaN and ±Infinity included);
+ * `undefined` properties are left out; functions count by their source; a tfjs model counts by
+ * its name-free architecture and weights. @internal
+ */
+export function stableText(value: unknown, seen: WeakSet<object> = new WeakSet()): string {
+  if (value === undefined) return 'undefined';
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return `function:${value.toString()}`;
+  if (typeof value !== 'object') return String(value);
+  if (value instanceof tf.LayersModel) return `model:${new Hasher().text(modelText(value)).digest()}`;
+  if (seen.has(value)) return '"[cycle]"';
+  seen.add(value);
+  try {
+    if (ArrayBuffer.isView(value)) return `[${Array.from(value as unknown as ArrayLike<number>, (entry) => stableText(entry, seen)).join(',')}]`;
+    if (Array.isArray(value)) return `[${value.map((entry) => stableText(entry, seen)).join(',')}]`;
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, entry]) => entry !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${stableText(entry, seen)}`).join(',')}}`;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+/**
+ * A model's architecture and weights as text, without its layer names: tfjs numbers the names of
+ * unnamed layers by how many were made before (`dense_Dense3`), so the same model built again in
+ * the same process gets other names. Names are replaced by their order of appearance.
+ */
+function modelText(model: tf.LayersModel): string {
+  const topology = model.toJSON(null, false) as unknown as Record<string, unknown>;
+  const names = new Map<string, string>();
+  const collect = (node: unknown) => {
+    if (Array.isArray(node)) {
+      node.forEach(collect);
+    } else if (node && typeof node === 'object') {
+      const record = node as Record<string, unknown>;
+      if (typeof record.name === 'string' && !names.has(record.name)) names.set(record.name, `#${names.size}`);
+      Object.values(record).forEach(collect);
+    }
+  };
+  collect(topology.config);
+  const rename = (node: unknown): unknown => {
+    if (typeof node === 'string') return names.get(node) ?? node;
+    if (Array.isArray(node)) return node.map(rename);
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([key, entry]) => [key, rename(entry)]));
+    return node;
+  };
+  const hasher = new Hasher().text(stableText({ class_name: topology.class_name, config: rename(topology.config) }));
+  for (const weight of model.weights) {
+    hasher.text(weight.shape.join('x')).text(String(weight.trainable));
+    hasher.float32(weight.read().dataSync() as Float32Array);
+  }
+  return hasher.digest();
+}
+
+/** Hash of the weights and architecture of tfjs models (the parts a run starts from). @internal */
+export function fingerprintModels(models: readonly tf.LayersModel[]): string {
+  const hasher = new Hasher();
+  for (const model of models) hasher.text(modelText(model));
+  return hasher.digest();
+}
+
+/** Hash of saved weight arrays (e.g. pre-trained weights), by key. @internal */
+export function fingerprintArrays(arrays: Readonly<Record<string, StoredArray>>, extra: string): string {
+  const hasher = new Hasher().text(extra);
+  for (const key of Object.keys(arrays).sort()) {
+    const array = arrays[key];
+    hasher.text(key).text(array.shape.join('x')).float32(array.data);
+  }
+  return hasher.digest();
+}
+
+type Rows = { readonly X: Matrix; readonly y?: ArrayLike<number>; readonly weights?: ArrayLike<number> };
+
+/** Hash of the data sets a run learns from (`undefined` entries count as absent), with the task's facts. @internal */
+export function fingerprintData(facts: unknown, sets: Readonly<Record<string, Rows | undefined>>): string {
+  const hasher = new Hasher().text(stableText(facts));
+  // The same rows under two names (the labelled source is often the training set) are read once;
+  // the hash depends on the values only.
+  const digests: [Rows, string][] = [];
+  for (const name of Object.keys(sets).sort()) {
+    const set = sets[name];
+    hasher.text(name);
+    if (!set) {
+      hasher.text('absent');
+      continue;
+    }
+    let digest = digests.find(([earlier]) => earlier.X === set.X && earlier.y === set.y && earlier.weights === set.weights)?.[1];
+    if (digest === undefined) {
+      digest = new Hasher()
+        .number(set.X.rows)
+        .number(set.X.cols)
+        .float32(set.X.data)
+        .text('y')
+        .float32(set.y ?? [])
+        .text('weights')
+        .float32(set.weights ?? [])
+        .digest();
+      digests.push([set, digest]);
+    }
+    hasher.text(digest);
+  }
+  return hasher.digest();
+}
+
+/** The parts in which a checkpoint's fingerprint and the run's differ, in a fixed order. @internal */
+export function fingerprintDifferences(stored: RunFingerprint, current: RunFingerprint): (keyof RunFingerprint)[] {
+  return (Object.keys(FINGERPRINT_PARTS) as (keyof RunFingerprint)[]).filter((part) => stored[part] !== current[part]);
+}

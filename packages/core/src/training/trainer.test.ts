@@ -61,3 +61,38 @@ describe('trainer options: the seed contract (review D6)', () => {
     expect(() => trainer({ pretrain: { epochs: 1, seed: 2 ** 32 - 1 } })).not.toThrow();
   });
 });
+
+describe('trainer options: a model where a backbone config belongs (byom review finding 5)', () => {
+  const failureOf = (options: unknown): TlkitError | undefined => {
+    try {
+      trainer(options as never);
+    } catch (error) {
+      return error as TlkitError;
+    }
+    return undefined;
+  };
+
+  it('backbone: a tf.LayersModel gets INVALID_CONFIG pointing to initialModel: { backbone, head? } and cutAtLayer / splitAtLayer', () => {
+    const input = tf.input({ shape: [3] });
+    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor });
+    const before = tf.memory().numTensors;
+    for (const value of [model, { predict: () => null }, { layers: [] }]) {
+      const failure = failureOf({ backbone: value });
+      expect(failure?.code).toBe('INVALID_CONFIG');
+      expect(failure?.message).toMatch(/backbone: a tfjs model is not a backbone config/);
+      expect(failure?.message).toMatch(/pass it as initialModel: \{ backbone, head\? \}/);
+      expect(failure?.message).toMatch(/cutAtLayer.*splitAtLayer.*@tlkit\/models/);
+      // Not zod's "backbone.use: expected string" any more.
+      expect(failure?.message).not.toMatch(/backbone\.use/);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('backbone configs are read as before: by name, the default, and junk still named by zod', () => {
+    expect(trainer({ backbone: { use: 'mlp', hidden: [4] } }).config.backbone).toEqual({ use: 'mlp', hidden: [4] });
+    expect(trainer().config.backbone).toEqual({ use: 'mlp', hidden: [128] });
+    expect(failureOf({ backbone: { hidden: [4] } })?.message).toMatch(/backbone\.use: Invalid input: expected string/);
+    expect(failureOf({ backbone: 3 })?.message).toMatch(/backbone: Invalid input: expected object/);
+  });
+});

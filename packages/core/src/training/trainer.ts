@@ -80,10 +80,35 @@ const optimizerWithDefault = optimizerSchema.default({
   weightDecay: 0,
 });
 
+/** A tfjs model (or anything model-like) where a backbone config belongs. */
+function looksLikeModel(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value instanceof tf.LayersModel || typeof (value as { predict?: unknown }).predict === 'function' || Array.isArray((value as { layers?: unknown }).layers))
+  );
+}
+
+const MODEL_AS_BACKBONE =
+  "a tfjs model is not a backbone config: backbone names a registered backbone ({ use: 'mlp', hidden: [128] }, { use: 'lenet' }, ...). " +
+  'To start from your own model, pass it as initialModel: { backbone, head? } (backbone: inputs → features, head: features → class scores; ' +
+  "cut your model with cutAtLayer, or split it into both with splitAtLayer, of @tlkit/models), and leave backbone out";
+
+/** The trainer's `backbone` option: a registered backbone by name; a model given here gets an error pointing to `initialModel`. */
+const trainerBackboneSchema = z
+  .preprocess((value: BackboneConfig, context) => {
+    if (looksLikeModel(value)) {
+      context.issues.push({ code: 'custom', message: MODEL_AS_BACKBONE, input: value });
+      return z.NEVER;
+    }
+    return value;
+  }, backboneOptionSchema)
+  .default({ use: 'mlp', hidden: [128] });
+
 const trainerSchema = z
   .object({
     /** The feature extractor, by registered name: `{ use: 'mlp', hidden: [256, 128] }`. */
-    backbone: backboneOptionSchema.default({ use: 'mlp', hidden: [128] }),
+    backbone: trainerBackboneSchema,
     epochs: z.number().int().positive().default(20),
     batchSize: z.number().int().positive().default(64),
     optimizer: optimizerWithDefault,

@@ -3,6 +3,7 @@ import { corePlugins } from './builtin-plugins';
 import { TlkitError } from './errors';
 import { store } from './registry-store';
 import { isPlugin, type Plugin } from './plugin';
+import { savedConfigOf } from './saved-config';
 import { isStrategy, type Strategy, type StrategyRole } from './strategy';
 
 /**
@@ -135,6 +136,10 @@ function toJsonConfig(config: Readonly<Record<string, unknown>>, where: string):
 
 function toJsonValue(value: unknown, where: string): unknown {
   if (value === undefined) return undefined;
+  if (typeof value === 'object' && value !== null) {
+    const saved = savedConfigOf(value);
+    if (saved !== undefined) return saved;
+  }
   if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') {
     return value;
   }

@@ -8,6 +8,7 @@ import { BlobWriter, decodeState, type EncodedState, packArtifacts, unpackArtifa
 import type { FittedPipeline } from '../pipeline';
 import type { MatrixInput } from '../data';
 import { createRng, deriveSeed, MAX_SEED } from '../rng';
+import { withSavedConfig } from '../saved-config';
 import { readJson, type JsonValue, type StepState, type StoredArray } from '../state';
 import type { EstimatorFitInput, FittedEstimator, LabeledSet, StepContext, StrategyNeeds } from '../strategy';
 import { type BackboneConfig, backboneOptionSchema, buildBackbone } from './backbones';
@@ -21,11 +22,13 @@ import {
   type InitialModel,
   type InitialWeights,
   loadModelWeightArrays,
+  modelParts,
   modelWeightArrays,
   runTraining,
   SOURCE_HEAD,
   type TrainingRunOptions,
 } from './loop';
+import { describePart, restorePart, type SavedPart } from './network-parts';
 import { optimizerSchema } from './optimizers';
 import type { EpochLogs, TrainingModel } from './types';
 
@@ -80,6 +83,35 @@ const optimizerWithDefault = optimizerSchema.default({
   weightDecay: 0,
 });
 
+/**
+ * What a saved pipeline's trainer options hold in place of `initialModel`: the network itself
+ * (topology and weights) is in the estimator's saved state. @internal
+ */
+interface SavedInitialModel {
+  readonly $tlkit: 'initial-model';
+  /** Whether the brought network had a head (the run's `'source'` head). */
+  readonly head: boolean;
+}
+
+function isInitialModel(value: unknown): value is InitialModel {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as InitialModel).backbone instanceof tf.LayersModel &&
+    ((value as InitialModel).head === undefined || (value as InitialModel).head instanceof tf.LayersModel)
+  );
+}
+
+function isSavedInitialModel(value: unknown): value is SavedInitialModel {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as SavedInitialModel).$tlkit === 'initial-model' &&
+    typeof (value as SavedInitialModel).head === 'boolean' &&
+    Object.keys(value).length === 2
+  );
+}
+
 /** A tfjs model (or anything model-like) where a backbone config belongs. */
 function looksLikeModel(value: unknown): boolean {
   return (
@@ -121,13 +153,18 @@ const trainerSchema = z
      * rotated, scaled and shifted by its own seeded random amounts.
      */
     augment: augmentationSchema.optional(),
-    /** TypeScript only: a pre-trained network to start from (`{ backbone, head? }` tfjs models). */
+    /**
+     * A pre-trained network to start from (`{ backbone, head? }` tfjs models; not from JSON
+     * configs). Saved pipelines hold a marker here instead (`{ "$tlkit": "initial-model", "head":
+     * true }`), the network being in the estimator's state.
+     */
     initialModel: z
-      .custom<InitialModel>(
-        (value) =>
-          typeof value === 'object' && value !== null && (value as InitialModel).backbone instanceof tf.LayersModel &&
-          ((value as InitialModel).head === undefined || (value as InitialModel).head instanceof tf.LayersModel),
-        { message: 'initialModel must be { backbone: tf.LayersModel, head?: tf.LayersModel }' },
+      .custom<InitialModel>((value) => isInitialModel(value) || isSavedInitialModel(value), {
+        message: 'initialModel must be { backbone: tf.LayersModel, head?: tf.LayersModel }',
+      })
+      // The options' saved form holds a JSON marker in its place (the registry writes it).
+      .transform((value) =>
+        isInitialModel(value) ? withSavedConfig(value, { $tlkit: 'initial-model', head: value.head !== undefined }) : value,
       )
       .optional(),
   })
@@ -170,7 +207,8 @@ class FittedNetwork implements FittedEstimator {
     private readonly inputShape: readonly number[],
     private readonly problem: ProblemType,
     private readonly numClasses: number,
-    private readonly backbone: BackboneConfig,
+    /** The registered backbone it was built from; null for a network the user brought (`initialModel`), saved as topology. */
+    private readonly backbone: BackboneConfig | null,
     history: readonly EpochLogs[],
     extraInfo: Record<string, JsonValue> = {},
   ) {
@@ -246,20 +284,20 @@ class FittedNetwork implements FittedEstimator {
   }
 
   saveState(): StepState {
+    const facts = { inputShape: [...this.inputShape], problem: this.problem, numClasses: this.numClasses };
+    const arrays = modelWeightArrays(this.model);
+    if (this.backbone === null) {
+      // A network the user brought: no registry name rebuilds it, so every part is saved as
+      // tfjs topology + weight names + trainable flags (weights in `arrays`, `<part>/<i>`).
+      const parts: Record<string, JsonValue> = {};
+      for (const [name, part] of modelParts(this.model)) parts[name] = describePart(part, partLabel(name)) as unknown as JsonValue;
+      return { json: { ...facts, backbone: null, parts }, arrays };
+    }
     const extraHeads: Record<string, JsonValue> = {};
     for (const [name, head] of this.model.extraHeads) {
       extraHeads[name] = head.toJSON(null, false) as unknown as JsonValue;
     }
-    return {
-      json: {
-        inputShape: [...this.inputShape],
-        problem: this.problem,
-        numClasses: this.numClasses,
-        backbone: this.backbone as unknown as JsonValue,
-        extraHeads,
-      },
-      arrays: modelWeightArrays(this.model),
-    };
+    return { json: { ...facts, backbone: this.backbone as unknown as JsonValue, extraHeads }, arrays };
   }
 
   dispose(): void {
@@ -269,14 +307,55 @@ class FittedNetwork implements FittedEstimator {
   }
 }
 
+/** How errors name a part of the network (`'backbone'`, `'head/task'`, `'heads/source'`). */
+function partLabel(name: string): string {
+  if (name === 'backbone') return 'network backbone';
+  if (name === 'head') return "network's task head";
+  return `network's '${name.slice('heads/'.length)}' head`;
+}
+
+/** Rebuilds a network saved as topology (from `initialModel`): every part from its saved form. */
+async function restoreSavedParts(json: SavedNetworkJson, arrays: Readonly<Record<string, StoredArray>>): Promise<FittedNetwork> {
+  const parts = json.parts ?? {};
+  if (!parts.backbone || !parts.head) {
+    throw new TlkitError('INVALID_ARTIFACT', 'the saved trainer network has no backbone or task head; the artifact is damaged: save the pipeline again.');
+  }
+  const built = new Map<string, tf.LayersModel>();
+  try {
+    for (const [name, saved] of Object.entries(parts)) {
+      if (name !== 'backbone' && name !== 'head' && !name.startsWith('heads/')) {
+        throw new TlkitError('INVALID_ARTIFACT', `the saved trainer network has an unknown part '${name}'; the artifact is damaged or from another version.`);
+      }
+      built.set(name, await restorePart(saved, arrays, name, partLabel(name)));
+    }
+  } catch (error) {
+    for (const part of built.values()) part.dispose();
+    if (error instanceof TlkitError) throw error;
+    throw new TlkitError(
+      'INVALID_ARTIFACT',
+      `the saved trainer network cannot be restored (${error instanceof Error ? error.message : String(error)}); the artifact is damaged or from another version: save the pipeline again.`,
+    );
+  }
+  const extraHeads = new Map<string, tf.LayersModel>();
+  for (const [name, part] of built) if (name.startsWith('heads/')) extraHeads.set(name.slice('heads/'.length), part);
+  const model: TrainingModel = { backbone: built.get('backbone')!, head: built.get('head')!, extraHeads };
+  return new FittedNetwork(model, json.inputShape, json.problem, json.numClasses, null, []);
+}
+
+/** The JSON of a saved network (see `FittedNetwork.saveState`). */
+interface SavedNetworkJson {
+  inputShape: number[];
+  problem: ProblemType;
+  numClasses: number;
+  /** The registered backbone; null when the network was brought as tfjs models (`parts` holds it). */
+  backbone: Record<string, JsonValue> | null;
+  extraHeads?: Record<string, JsonValue>;
+  parts?: Record<string, SavedPart>;
+}
+
 async function restoreNetwork(state: StepState): Promise<FittedNetwork> {
-  const json = readJson<{
-    inputShape: number[];
-    problem: ProblemType;
-    numClasses: number;
-    backbone: Record<string, JsonValue>;
-    extraHeads: Record<string, JsonValue>;
-  }>(state);
+  const json = readJson(state) as unknown as SavedNetworkJson;
+  if (json.backbone === null) return restoreSavedParts(json, state.arrays ?? {});
   const backbone = buildBackbone(json.backbone as unknown as BackboneConfig, {
     inputShape: json.inputShape,
     seed: 0,
@@ -468,7 +547,7 @@ async function fitNetwork(
     result.inputShape,
     context.problem,
     context.numClasses,
-    options.backbone,
+    options.initialModel ? null : options.backbone,
     result.history,
     {
       epochsRun: result.epochsRun,
@@ -481,8 +560,9 @@ async function fitNetwork(
 /**
  * Predicts with one head of a fitted deep pipeline (a `trainer` run): `'task'` is the task head
  * (what `fitted.predict` uses); `'source'` is the source task's head when the trainer pre-trained
- * (`pretrain`) — frozen during transfer unless LwF or multi-task trained it — so its accuracy on
- * held-out source rows after transfer measures forgetting. Mapping steps are applied first.
+ * (`pretrain`) or was given one (`initialModel: { backbone, head }`) — frozen during transfer
+ * unless LwF or multi-task trained it — so its accuracy on held-out source rows after transfer
+ * measures forgetting. Mapping steps are applied first.
  *
  * @throws TlkitError `INVALID_ARGUMENT` when the pipeline's estimator is not a trained network or
  * has no such head (the message lists its heads).
@@ -534,9 +614,13 @@ const deepNeeds: StrategyNeeds = {
  * training steps as `setup` context `pretrained` (fine-tune, L2-SP, LwF read it). The weights are
  * cached in the run's storage under a key derived from the backbone, the pre-training options, the
  * seed and a fingerprint of the source data, so a rerun skips pre-training), `initialModel`
- * (TypeScript only: `{ backbone, head? }` tfjs models to start from instead — your own pre-trained
- * network, e.g. cut with `cutAtLayer` of `@tlkit/models`; copied, never modified; the configured
- * `backbone` is then unused, and the pipeline cannot be saved because the option is not JSON).
+ * (not from JSON configs: `{ backbone, head? }` tfjs models to start from instead — your own
+ * pre-trained network, e.g. cut with `cutAtLayer` or split with `splitAtLayer` of `@tlkit/models`;
+ * copied, never modified; the configured `backbone` is then unused; with a `head`, the run has the
+ * frozen extra head `'source'`. The fitted pipeline saves as any other: its state holds the
+ * network's tfjs topology and weights, its options a marker `{ "$tlkit": "initial-model", "head":
+ * true }` in place of the models, and loading rebuilds the network with no registry name — layer
+ * classes of your own must be registered with tfjs before loading).
  *
  * Labelled target samples reach a training step's `setup` only when that step declares it uses them.
  *
@@ -561,6 +645,13 @@ export const trainerPlugin = definePlugin({
   create: (options) => ({
     probabilities: true,
     async doFit(input, context) {
+      if (isSavedInitialModel(options.initialModel)) {
+        throw new TlkitError(
+          'INVALID_CONFIG',
+          "this trainer's initialModel is the marker of a saved pipeline ({ $tlkit: 'initial-model' }): the saved network is in the pipeline's fitted state, not in its options, so the step cannot be fitted again. To fit anew, create the trainer again with initialModel: { backbone, head? } (tfjs models).",
+          { argument: 'initialModel' },
+        );
+      }
       return fitNetwork(
         {
           backbone: options.backbone as BackboneConfig,

@@ -66,6 +66,8 @@ export { setupBackend } from './backend/setup';
 export type { BackendInfo, SetupBackendOptions } from './backend/setup';
 export { mlp, mlpPlugin, networkHeads, predictWithHead, trainer, trainerPlugin } from './training/trainer';
 export type { InitialModel, MlpOptions, PretrainOptions, TrainerOptions } from './training/trainer';
+export { exportNetwork } from './training/export-network';
+export type { ExportNetworkOptions } from './training/export-network';
 export { defineBackbone, isBackbone, listBackbones, mlpBackbone, registerBackbone } from './training/backbones';
 export type { BackboneBuildContext, BackboneConfig, BackboneDefinition } from './training/backbones';
 export { lossWeightSchema, scheduleValue } from './training/schedules';

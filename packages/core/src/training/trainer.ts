@@ -197,6 +197,14 @@ export type MlpOptions = z.input<typeof mlpSchema>;
 
 const PREDICT_CHUNK = 1024;
 
+/** The parts of a fitted network `exportNetwork` copies. @internal */
+export interface NetworkForExport {
+  readonly backbone: tf.LayersModel;
+  readonly head: tf.LayersModel;
+  readonly problem: ProblemType;
+  readonly inputShape: readonly number[];
+}
+
 /** A trained network as a fitted estimator. @internal */
 class FittedNetwork implements FittedEstimator {
   readonly info: Readonly<Record<string, JsonValue>>;
@@ -230,6 +238,12 @@ class FittedNetwork implements FittedEstimator {
     const classification = this.problem === 'classification';
     const values = this.outputs(X, (logits) => (classification ? tf.argMax(logits, 1).toInt() : tf.reshape(logits, [-1])), chosen);
     return classification ? Int32Array.from(values) : Float64Array.from(values);
+  }
+
+  /** The backbone and one head (checked by name), for `exportNetwork`. @internal */
+  forExport(head: string): NetworkForExport {
+    if (this.disposed) throw new TlkitError('NOT_FITTED', 'this network was disposed.');
+    return { backbone: this.model.backbone, head: this.headModel(head), problem: this.problem, inputShape: this.inputShape };
   }
 
   private headModel(head: string): tf.LayersModel {
@@ -573,14 +587,30 @@ async function fitNetwork(
  * ```
  */
 export function predictWithHead(fitted: FittedPipeline, X: MatrixInput, head: string): Int32Array | Float64Array {
-  const estimator = fitted.fittedEstimator;
-  if (!(estimator instanceof FittedNetwork)) {
-    throw new TlkitError('INVALID_ARGUMENT', 'predictWithHead needs a pipeline whose estimator is a trained network (trainer or mlp).', { argument: 'fitted' });
-  }
-  return estimator.predictWithHead(fitted.transform(X, 'target'), head);
+  return fittedNetworkOf(fitted, 'predictWithHead').predictWithHead(fitted.transform(X, 'target'), head);
 }
 
-/** The heads of a fitted deep pipeline (`['task', 'source', ...]`), or `[]` when its estimator is not a network. */
+/**
+ * The trained network of a deep pipeline, or `INVALID_ARGUMENT` naming `caller` when its estimator
+ * is not one (`NOT_FITTED` when the pipeline was disposed). @internal
+ */
+export function fittedNetworkOf(fitted: FittedPipeline, caller: string): Pick<FittedNetwork, 'forExport' | 'predictWithHead' | 'heads'> {
+  const estimator = fitted?.fittedEstimator;
+  if (!(estimator instanceof FittedNetwork)) {
+    const name = fitted?.steps?.find((step) => step.role === 'estimator')?.name;
+    throw new TlkitError(
+      'INVALID_ARGUMENT',
+      `${caller} needs a pipeline whose estimator is a trained network (trainer or mlp)${name ? `; this one's is '${name}'` : ''}.`,
+      { argument: 'fitted' },
+    );
+  }
+  return estimator;
+}
+
+/**
+ * The heads of a fitted deep pipeline (`['task', 'source', ...]`: what {@link predictWithHead} and
+ * `exportNetwork` accept), or `[]` when its estimator is not a network.
+ */
 export function networkHeads(fitted: FittedPipeline): string[] {
   const estimator = fitted.fittedEstimator;
   return estimator instanceof FittedNetwork ? estimator.heads : [];
@@ -620,7 +650,8 @@ const deepNeeds: StrategyNeeds = {
  * frozen extra head `'source'`. The fitted pipeline saves as any other: its state holds the
  * network's tfjs topology and weights, its options a marker `{ "$tlkit": "initial-model", "head":
  * true }` in place of the models, and loading rebuilds the network with no registry name — layer
- * classes of your own must be registered with tfjs before loading).
+ * classes of your own must be registered with tfjs before loading. `exportNetwork` gives the
+ * trained network back as a tfjs model).
  *
  * Labelled target samples reach a training step's `setup` only when that step declares it uses them.
  *

@@ -32,6 +32,7 @@ import {
 import { loadDatasetFromDirectory, loadShippedDataset } from '@tlkit/datasets/node';
 import type { ExperimentConfig, PipelineConfig } from './config';
 import { applySettings, buildPipeline, gridCandidates, selectByCrossValidation, type SelectionResult } from './selection';
+import { runCheckpointSteps } from './checkpoint-keys';
 import { bareMessage, pipelinePlace } from './steps';
 import { mean, standardDeviation } from './statistics';
 
@@ -417,7 +418,14 @@ export async function runExperiment(
             }),
           );
         }
-        const fitted = await pipeline.build(selection ? applySettings(pipeline.config.steps, selection.chosen) : pipeline.config.steps).fit(task, fitOptions);
+        const steps = runCheckpointSteps(selection ? applySettings(pipeline.config.steps, selection.chosen) : pipeline.config.steps, {
+          experiment: config.name ?? 'experiment',
+          pipeline: pipeline.config.name,
+          source: pair[0],
+          target: pair[1],
+          seed,
+        });
+        const fitted = await pipeline.build(steps).fit(task, fitOptions);
         const scoredSet = task.targetTest!;
         let predicted: Int32Array | Float64Array;
         let heldOutMetrics: Record<string, number> = {};

@@ -1,0 +1,46 @@
+import type { PipelineConfig } from './config';
+
+/** Where one run of an experiment sits: its config, pipeline, source → target pair and seed. */
+export interface RunPlace {
+  readonly experiment: string;
+  readonly pipeline: string;
+  readonly source: string;
+  readonly target: string;
+  readonly seed: number;
+}
+
+/** The trainer's default checkpoint key (core's `trainer({ checkpoint })`). */
+const DEFAULT_KEY = 'trainer/checkpoint';
+
+/** A name as one `/`-free key segment that is a valid file name everywhere (`usps:train` → `usps_train`). */
+function segment(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
+}
+
+/**
+ * The pipeline's steps with every `checkpoint` given a key of this run's own: the configured key
+ * (default `trainer/checkpoint`) followed by the experiment, pipeline, pair and seed. One `--cache`
+ * folder holds every run's checkpoints; with one shared key, a run would find the checkpoint of
+ * another run (core refuses it, since its options or data differ) instead of its own.
+ *
+ * @example
+ * ```ts
+ * runCheckpointSteps([{ use: 'trainer', checkpoint: { every: 5 } }], { experiment: 'digits', pipeline: 'ft', source: 'mnist', target: 'usps:train', seed: 2 });
+ * // [{ use: 'trainer', checkpoint: { every: 5, key: 'trainer/checkpoint/digits/ft/mnist-usps_train/seed-2' } }]
+ * ```
+ */
+export function runCheckpointSteps(steps: PipelineConfig['steps'], place: RunPlace): PipelineConfig['steps'] {
+  return steps.map((step) => {
+    const checkpoint = (step as { checkpoint?: unknown }).checkpoint;
+    if (checkpoint === null || typeof checkpoint !== 'object' || Array.isArray(checkpoint)) return step;
+    const base = (checkpoint as { key?: unknown }).key;
+    const key = [
+      typeof base === 'string' ? base : DEFAULT_KEY,
+      segment(place.experiment),
+      segment(place.pipeline),
+      `${segment(place.source)}-${segment(place.target)}`,
+      `seed-${place.seed}`,
+    ].join('/');
+    return { ...step, checkpoint: { ...checkpoint, key } };
+  });
+}

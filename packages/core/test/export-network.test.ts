@@ -5,11 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { TlkitError } from '../src/errors';
-import { compose, type FittedPipeline, loadPipeline } from '../src/pipeline';
+import { compose, loadPipeline } from '../src/pipeline';
 import { logisticRegression } from '../src/estimators/logistic-regression';
 import { exportNetwork } from '../src/training/export-network';
 import { networkHeads, predictWithHead, trainer } from '../src/training/trainer';
-import { CLASSES, IMAGE, imageTask, ownBackbone, ownHead } from './own-model';
+import { CLASSES, IMAGE, fitOwnModel, imageTask } from './own-model';
 import { spyMappingPlugin } from './spy-plugins';
 
 /** The exported model's outputs for `X` (flattened 6×6 rows reshaped to images), as float32 values. */
@@ -33,22 +33,10 @@ function softmaxRows(logits: number[], width: number): number[] {
   return out;
 }
 
-async function fitOwn(problem: 'classification' | 'regression' = 'classification', withHead = true): Promise<{ fitted: FittedPipeline; X: number[][] }> {
-  const backbone = ownBackbone();
-  const head = withHead ? ownHead() : undefined;
-  const task = imageTask(3, problem);
-  const fitted = await compose(
-    trainer({ initialModel: { backbone, ...(head ? { head } : {}) }, epochs: 2, batchSize: 16, optimizer: { learningRate: 0.01 } }),
-  ).fit(task, { seed: 1 });
-  backbone.dispose();
-  head?.dispose();
-  return { fitted, X: task.target.X as number[][] };
-}
-
 describe('exportNetwork', () => {
   it("classification: backbone + task head + softmax; predict equals predictProba to float32 precision and the network's own logits' softmax", async () => {
     const before = tf.memory().numTensors;
-    const { fitted, X } = await fitOwn();
+    const { fitted, X } = await fitOwnModel({ head: true });
     const model = await exportNetwork(fitted);
     expect(model).toBeInstanceOf(tf.LayersModel);
     expect(model.inputs[0].shape).toEqual([null, ...IMAGE]);
@@ -70,7 +58,7 @@ describe('exportNetwork', () => {
 
   it('the copy shares nothing: disposing the pipeline first, or the model first, leaves the other predicting the same', async () => {
     const before = tf.memory().numTensors;
-    const { fitted, X } = await fitOwn();
+    const { fitted, X } = await fitOwnModel({ head: true });
     const expected = Array.from(fitted.predictProba(X).data);
     const first = await exportNetwork(fitted);
     const second = await exportNetwork(fitted);
@@ -84,7 +72,7 @@ describe('exportNetwork', () => {
 
   it("head 'source': the initial head's probabilities, whose argmax is predictWithHead(…, 'source')", async () => {
     const before = tf.memory().numTensors;
-    const { fitted, X } = await fitOwn();
+    const { fitted, X } = await fitOwnModel({ head: true });
     expect(networkHeads(fitted)).toEqual(['task', 'source']);
     const model = await exportNetwork(fitted, { head: 'source' });
     const probabilities = modelOutputs(model, X);
@@ -103,7 +91,7 @@ describe('exportNetwork', () => {
 
   it('a head that already ends in a softmax gets no second one', async () => {
     const before = tf.memory().numTensors;
-    const { fitted, X } = await fitOwn();
+    const { fitted, X } = await fitOwnModel({ head: true });
     const saved = await fitted.save();
     const expected = await exportNetwork(fitted, { head: 'source' });
     const probabilities = modelOutputs(expected, X);
@@ -125,7 +113,7 @@ describe('exportNetwork', () => {
 
   it('regression: raw predicted values (n x 1), equal to predict', async () => {
     const before = tf.memory().numTensors;
-    const { fitted, X } = await fitOwn('regression', false);
+    const { fitted, X } = await fitOwnModel({ head: false, problem: 'regression' });
     const model = await exportNetwork(fitted);
     expect(model.outputs[0].shape).toEqual([null, 1]);
     expect(model.layers.at(-1)?.name).toBe('head');
@@ -163,7 +151,7 @@ describe('exportNetwork', () => {
 
   it('typed errors before any copy: not a network, an unknown head (listing the heads), mapping steps, bad options', async () => {
     const task = imageTask(3);
-    const { fitted } = await fitOwn();
+    const { fitted } = await fitOwnModel({ head: true });
     const linear = await compose(logisticRegression()).fit(task, { seed: 1 });
     const mapped = await compose(spyMappingPlugin.create({ label: 'export-test' }), trainer({ backbone: { use: 'mlp', hidden: [4] }, epochs: 1 })).fit(task, { seed: 1 });
     const before = tf.memory().numTensors;

@@ -16,7 +16,7 @@ import { definePlugin } from '../src/plugin';
 import { strategyToConfig } from '../src/registry';
 import { unpackArtifacts } from '../src/artifacts';
 import { networkHeads, predictWithHead, trainer } from '../src/training/trainer';
-import { imageTask, ownBackbone, ownHead } from './own-model';
+import { fitOwnModel, imageTask, ownBackbone } from './own-model';
 
 const root = mkdtempSync(join(tmpdir(), 'tlkit-byom-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -38,26 +38,13 @@ function networkWeights(fitted: FittedPipeline): number[][] {
   return parts.flatMap((part) => part.weights.map((weight) => Array.from(weight.read().dataSync())));
 }
 
-async function fitOwn(options: { head: boolean; problem?: 'classification' | 'regression' }) {
-  const backbone = ownBackbone();
-  const head = options.head ? ownHead() : undefined;
-  const task = imageTask(3, options.problem ?? 'classification');
-  const fitted = await compose(
-    trainer({ initialModel: { backbone, ...(head ? { head } : {}) }, epochs: 2, batchSize: 16, optimizer: { learningRate: 0.01 } }),
-  ).fit(task, { seed: 1 });
-  // The user's models are theirs: the pipeline copied them.
-  backbone.dispose();
-  head?.dispose();
-  return { fitted, X: task.target.X as number[][] };
-}
-
 describe('saving a pipeline fitted from initialModel (byom finding 4)', () => {
   it.each([
     ['with a head', true],
     ['without a head', false],
   ])('%s: saveBytes → loadPipeline predicts, gives probabilities and source-head predictions bit for bit; no leaks', async (_name, withHead) => {
     const before = tf.memory().numTensors;
-    const { fitted, X } = await fitOwn({ head: withHead });
+    const { fitted, X } = await fitOwnModel({ head: withHead });
     const expected = outputs(fitted, X);
     const weights = networkWeights(fitted);
     expect(networkHeads(fitted)).toEqual(withHead ? ['task', 'source'] : ['task']);
@@ -90,7 +77,7 @@ describe('saving a pipeline fitted from initialModel (byom finding 4)', () => {
 
   it('regression: saveBytes → loadPipeline predicts the same values', async () => {
     const before = tf.memory().numTensors;
-    const { fitted, X } = await fitOwn({ head: false, problem: 'regression' });
+    const { fitted, X } = await fitOwnModel({ head: false, problem: 'regression' });
     const expected = Array.from(fitted.predict(X));
     const bytes = await fitted.saveBytes();
     fitted.dispose();
@@ -102,7 +89,7 @@ describe('saving a pipeline fitted from initialModel (byom finding 4)', () => {
 
   it('savePipeline to a folder → loadPipelineFromDirectory gives the same outputs; a loaded pipeline saves again', async () => {
     const before = tf.memory().numTensors;
-    const { fitted, X } = await fitOwn({ head: true });
+    const { fitted, X } = await fitOwnModel({ head: true });
     const expected = outputs(fitted, X);
     const directory = join(root, 'own-model');
     await savePipeline(fitted, directory);
@@ -147,7 +134,7 @@ describe('saving a pipeline fitted from initialModel (byom finding 4)', () => {
   });
 
   it("a loaded trainer's marker cannot be fitted again: INVALID_CONFIG naming initialModel and the fix", async () => {
-    const { fitted } = await fitOwn({ head: false });
+    const { fitted } = await fitOwnModel({ head: false });
     const bytes = await fitted.saveBytes();
     fitted.dispose();
     const before = tf.memory().numTensors;
@@ -207,7 +194,7 @@ describe('saving a pipeline fitted from initialModel (byom finding 4)', () => {
   });
 
   it('a damaged saved network (a weight array missing) gives INVALID_ARTIFACT and frees what was rebuilt', async () => {
-    const { fitted } = await fitOwn({ head: true });
+    const { fitted } = await fitOwnModel({ head: true });
     const saved = await fitted.save();
     fitted.dispose();
     const state = saved.manifest.steps[0].state!;

@@ -4,8 +4,10 @@
  * and a dense head, all seeded; plus a seeded 6×6 image task for it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../src/rng';
 import type { TransferTask } from '../src/data';
+import { compose, type FittedPipeline } from '../src/pipeline';
+import { createRng } from '../src/rng';
+import { trainer } from '../src/training/trainer';
 
 export const IMAGE: [number, number, number] = [6, 6, 1];
 export const CLASSES = 3;
@@ -74,4 +76,21 @@ export function imageTask(seed = 3, problem: 'classification' | 'regression' = '
     problem,
     ...(problem === 'classification' ? { numClasses: CLASSES } : {}),
   };
+}
+
+/**
+ * A pipeline fitted for 2 epochs from {@link ownBackbone} (and {@link ownHead} when `head`) on
+ * {@link imageTask}, with the target rows to predict on. The user's models are disposed after the
+ * fit: the pipeline holds copies.
+ */
+export async function fitOwnModel(options: { head: boolean; problem?: 'classification' | 'regression' }): Promise<{ fitted: FittedPipeline; X: number[][] }> {
+  const backbone = ownBackbone();
+  const head = options.head ? ownHead() : undefined;
+  const task = imageTask(3, options.problem ?? 'classification');
+  const fitted = await compose(
+    trainer({ initialModel: { backbone, ...(head ? { head } : {}) }, epochs: 2, batchSize: 16, optimizer: { learningRate: 0.01 } }),
+  ).fit(task, { seed: 1 });
+  backbone.dispose();
+  head?.dispose();
+  return { fitted, X: task.target.X as number[][] };
 }

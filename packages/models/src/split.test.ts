@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { compose, createRng, Matrix, predictWithHead, setupBackend, TlkitError, trainer } from '@tlkit/core';
+import { compose, createRng, Matrix, predictWithHead, setupBackend, trainer } from '@tlkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneModel, cutAtLayer, listLayers, splitAtLayer } from './index';
+import { expectInvalidArgument } from '../test/errors';
 
 /**
  * A user's own digit classifier, as in the bring-your-own-model review: 16×16×1 → conv my_conv1 →
@@ -75,23 +76,6 @@ function composedAndWhole(model: tf.LayersModel, backbone: tf.LayersModel, head:
 }
 
 /** The error `call` throws (fails the test when it throws nothing). */
-function errorOf(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
-
-/** Checks that `call` throws a TlkitError INVALID_ARGUMENT with `argument` in its details and a message matching `message`. */
-function expectInvalidArgument(call: () => unknown, argument: string, message: RegExp): TlkitError {
-  const error = errorOf(call);
-  expect(error).toBeInstanceOf(TlkitError);
-  expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { argument } });
-  expect((error as Error).message).toMatch(message);
-  return error as TlkitError;
-}
 
 /** Every layer's inbound-node count and reference count: what a failed split must leave as it was. */
 const graphState = (model: tf.LayersModel) =>

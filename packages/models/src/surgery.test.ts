@@ -4,6 +4,7 @@ import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { cloneModel, cutAtLayer, lenetBackbone, listLayers, withNewHead } from './index';
+import { errorOf, expectInvalidArgument } from '../test/errors';
 
 /** LeNet on 16×16×1 + a dense-10 softmax classifier named 'head', as one functional model. */
 function classifier(seed = 1): tf.LayersModel {
@@ -20,22 +21,9 @@ const image = (count: number, seed: number) => {
 const bytes = (tensor: tf.Tensor) => Buffer.from(tensor.dataSync().buffer);
 
 /** The error `call` throws (fails the test when it throws nothing). */
-function errorOf(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
-
 /** Checks that `call` throws a TlkitError INVALID_ARGUMENT whose message and details name `argument`. */
-function expectInvalidArgument(call: () => unknown, argument: string, message: RegExp): void {
-  const error = errorOf(call);
-  expect(error).toBeInstanceOf(TlkitError);
-  expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { argument } });
-  expect((error as Error).message).toContain(argument);
-  expect((error as Error).message).toMatch(message);
+function expectNamedInvalidArgument(call: () => unknown, argument: string, message: RegExp): void {
+  expect(expectInvalidArgument(call, argument, message).message).toContain(argument);
 }
 
 describe('listLayers', () => {
@@ -170,7 +158,7 @@ describe('withNewHead', () => {
     expect((error as Error).message).toMatch(/Pass options\.activation explicitly: 'softmax' for probabilities or 'linear' for logits/);
     expect((error as Error).message).toContain("cut the model there (cutAtLayer(model, 'dense2'))");
     // Explicit 'inherit' is the default, so it is rejected too; nothing was built.
-    expectInvalidArgument(() => withNewHead(features, 10, { activation: 'inherit' }), 'options.activation', /activation 'relu'/);
+    expectNamedInvalidArgument(() => withNewHead(features, 10, { activation: 'inherit' }), 'options.activation', /activation 'relu'/);
     expect(tf.memory().numTensors).toBe(tensors);
     expect(features.layers).toHaveLength(layers);
     // Asked for explicitly, the replacement goes ahead.
@@ -186,14 +174,14 @@ describe('withNewHead', () => {
     };
     for (const activation of ['tanh', 'elu'] as const) {
       const other = ending(activation, 8);
-      expectInvalidArgument(() => withNewHead(other, 3), 'options.activation', new RegExp(`has activation '${activation}'`));
+      expectNamedInvalidArgument(() => withNewHead(other, 3), 'options.activation', new RegExp(`has activation '${activation}'`));
       other.dispose();
     }
     // A binary sigmoid classifier: inherited for one class, rejected for several.
     const binary = ending('sigmoid', 1);
     const stillBinary = withNewHead(binary, 1, { name: 'binary' });
     expect(stillBinary.getLayer('binary').getConfig()['activation']).toBe('sigmoid');
-    expectInvalidArgument(() => withNewHead(binary, 5), 'options.activation', /has activation 'sigmoid' \(independent yes\/no outputs\); .*the new 5-class classifier would give sigmoid outputs, which do not sum to 1/);
+    expectNamedInvalidArgument(() => withNewHead(binary, 5), 'options.activation', /has activation 'sigmoid' \(independent yes\/no outputs\); .*the new 5-class classifier would give sigmoid outputs, which do not sum to 1/);
     const fiveWay = withNewHead(binary, 5, { activation: 'softmax', name: 'five' });
     expect(fiveWay.getLayer('five').getConfig()['activation']).toBe('softmax');
     // Logits stay logits.
@@ -219,11 +207,11 @@ describe('withNewHead', () => {
     const model = classifier();
     const tensors = tf.memory().numTensors;
     const layers = model.layers.length;
-    expectInvalidArgument(() => withNewHead(model, 5, { activation: 'bogus' as 'linear' }), 'options.activation', /one of 'inherit', 'linear', 'softmax'; got "bogus"/);
+    expectNamedInvalidArgument(() => withNewHead(model, 5, { activation: 'bogus' as 'linear' }), 'options.activation', /one of 'inherit', 'linear', 'softmax'; got "bogus"/);
     // NaN used to act as seed 0 (deriveSeed takes seed >>> 0); fractions, strings, negative and
     // larger-than-32-bit integers are no seeds either (-3 used to alias 2^32 - 3).
     for (const seed of [Number.NaN, 1.5, Number.POSITIVE_INFINITY, '3' as unknown as number, -3, 2 ** 32]) {
-      expectInvalidArgument(() => withNewHead(model, 5, { seed }), 'options.seed', /expected an integer in 0\.\.4294967295/);
+      expectNamedInvalidArgument(() => withNewHead(model, 5, { seed }), 'options.seed', /expected an integer in 0\.\.4294967295/);
     }
     expect(tf.memory().numTensors).toBe(tensors);
     expect(model.layers).toHaveLength(layers);
@@ -272,7 +260,7 @@ describe('cutAtLayer', () => {
     expect(() => cutAtLayer(model, 'dense1', { output: 'global-average' })).toThrow(/needs a b × h × w × c output/);
     // An unknown mode used to act as 'as-is'.
     const tensors = tf.memory().numTensors;
-    expectInvalidArgument(() => cutAtLayer(model, 'pool2', { output: 'bogus' as 'flatten' }), 'options.output', /one of 'as-is', 'flatten', 'global-average'; got "bogus"/);
+    expectNamedInvalidArgument(() => cutAtLayer(model, 'pool2', { output: 'bogus' as 'flatten' }), 'options.output', /one of 'as-is', 'flatten', 'global-average'; got "bogus"/);
     expect(tf.memory().numTensors).toBe(tensors);
     model.dispose();
   });

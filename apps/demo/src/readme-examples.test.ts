@@ -1,5 +1,5 @@
 /**
- * Every package README's `example.mjs` block runs as a user would run it: written to a file and
+ * Every package README's `example.mjs` block, and each guide's in docs/, runs as a user would run it: written to a file and
  * started with `node`, importing the packages through their published `exports` maps (the built
  * `dist/`, not the sources the other tests use). A trailing `// prints …` comment on a line of the
  * example is what that line must print (compared with all white space removed), so the figures a
@@ -16,6 +16,13 @@ const run = promisify(execFile);
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const demoRoot = fileURLToPath(new URL('../', import.meta.url));
 const packagesWithExamples = ['core', 'datasets', 'instance', 'feature', 'models', 'parameter'];
+/** Guides under docs/ whose `example.mjs` block runs the same way. */
+const guidesWithExamples = ['your-own-model'];
+/** The markdown files whose example runs, as [name, path from the repository root]. */
+const examples: [string, string][] = [
+  ...packagesWithExamples.map((name): [string, string] => [name, join('packages', name, 'README.md')]),
+  ...guidesWithExamples.map((name): [string, string] => [`docs-${name}`, join('docs', `${name}.md`)]),
+];
 
 /** The fenced ```js / ```ts blocks of a markdown text whose first line is `// example.mjs …`. */
 function exampleBlocks(markdown: string): string[] {
@@ -57,12 +64,14 @@ describe('exampleBlocks and printedExpectations', () => {
 });
 
 describe('README examples run against the built packages', () => {
-  for (const name of packagesWithExamples) {
-    it(`packages/${name}/README.md`, { timeout: 240_000 }, async () => {
-      const dist = join(repositoryRoot, 'packages', name, 'dist', 'index.js');
-      if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` first (\`pnpm test\` builds before testing).`);
-      const blocks = exampleBlocks(readFileSync(join(repositoryRoot, 'packages', name, 'README.md'), 'utf8'));
-      expect(blocks, `packages/${name}/README.md has one "// example.mjs" block`).toHaveLength(1);
+  for (const [name, markdown] of examples) {
+    it(markdown, { timeout: 240_000 }, async () => {
+      for (const built of packagesWithExamples) {
+        const dist = join(repositoryRoot, 'packages', built, 'dist', 'index.js');
+        if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` first (\`pnpm test\` builds before testing).`);
+      }
+      const blocks = exampleBlocks(readFileSync(join(repositoryRoot, markdown), 'utf8'));
+      expect(blocks, `${markdown} has one "// example.mjs" block`).toHaveLength(1);
       // Inside apps/demo, so `@tlkit/*` and tfjs resolve through the demo's node_modules.
       const folder = join(demoRoot, 'test-results', 'readme-examples', name);
       mkdirSync(folder, { recursive: true });

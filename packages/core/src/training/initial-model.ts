@@ -8,8 +8,9 @@ import { TlkitError } from '../errors';
 import { innerLayers } from './inner-layers';
 
 /**
- * A pre-trained network to start from, brought as tfjs models (TypeScript only): `backbone`
- * (inputs → rank-2 features, e.g. `cutAtLayer(model, 'flatten')` of `@tlkit/models`) and
+ * A pre-trained network to start from, brought as tfjs models (from code, not from JSON configs):
+ * `backbone` (inputs → rank-2 features, e.g. `cutAtLayer(model, 'flatten')` of `@tlkit/models`, or
+ * both parts from its `splitAtLayer`) and
  * optionally the source task's `head` (features → class scores). Both are copied; the originals
  * are left as they are. The run works with logits: a head whose last layer ends in a softmax (a
  * Dense layer with `activation: 'softmax'`, or a final `Activation('softmax')` or `Softmax`

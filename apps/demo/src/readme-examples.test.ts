@@ -6,7 +6,7 @@
  * README quotes are checked too.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -74,6 +74,9 @@ describe('README examples run against the built packages', () => {
       expect(blocks, `${markdown} has one "// example.mjs" block`).toHaveLength(1);
       // Inside apps/demo, so `@tlkit/*` and tfjs resolve through the demo's node_modules.
       const folder = join(demoRoot, 'test-results', 'readme-examples', name);
+      // From an empty folder, as on a user's first run: a pre-trained model cached by an earlier
+      // run (parameter's .tlkit-cache) would hide a change that alters the figures.
+      rmSync(folder, { recursive: true, force: true });
       mkdirSync(folder, { recursive: true });
       writeFileSync(join(folder, 'example.mjs'), blocks[0]);
       const { stdout } = await run(process.execPath, ['example.mjs'], {

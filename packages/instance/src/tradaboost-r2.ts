@@ -14,7 +14,7 @@ import {
   type StepState,
 } from '@tlkit/core';
 import { z } from 'zod';
-import { mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
+import { interpolationAdvice, mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
 
 /** Options of the `'tradaboost-r2'` plugin. */
 export const tradaboostR2ConfigSchema = z
@@ -105,10 +105,7 @@ async function fitTradaboostR2(input: EstimatorFitInput, context: StepContext, c
     for (let i = 0; i < n + m; i++) residuals[i] = Math.abs(predictions[i] - merged.y[i]);
     into.set(adjustedErrors(residuals, config.loss));
   });
-  const diagnosis = log.diagnose(
-    'tradaboost-r2',
-    "Use a base regressor that cannot interpolate them: stronger regularisation (e.g. { use: 'ridge', alpha: 10 }) or a shallow tree ({ use: 'decision-tree', maxDepth: 3 }).",
-  );
+  const diagnosis = log.diagnose('tradaboost-r2', interpolationAdvice(base, 'regression'));
   if (diagnosis.warning) context.progress({ phase: 'warning', message: diagnosis.warning });
   const info: Record<string, JsonValue> = {
     rounds: N,

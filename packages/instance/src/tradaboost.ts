@@ -14,7 +14,7 @@ import {
   type StepState,
 } from '@tlkit/core';
 import { z } from 'zod';
-import { mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
+import { interpolationAdvice, mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
 
 /** Options of the `'tradaboost'` plugin. */
 export const tradaboostConfigSchema = z
@@ -84,10 +84,7 @@ async function fitTradaboost(input: EstimatorFitInput, context: StepContext, con
   const { learners, voteWeights, log, sourceFactor, firstVoter } = await runBoostingRounds(input, context, base, merged, config, (predictions, into) => {
     for (let i = 0; i < n + m; i++) into[i] = predictions[i] === labels[i] ? 0 : 1;
   });
-  const diagnosis = log.diagnose(
-    'tradaboost',
-    "Use a base learner that cannot interpolate them: stronger regularisation (e.g. { use: 'logreg', C: 0.001 }) or a shallow tree ({ use: 'decision-tree', maxDepth: 2 }).",
-  );
+  const diagnosis = log.diagnose('tradaboost', interpolationAdvice(base, 'classification'));
   if (diagnosis.warning) context.progress({ phase: 'warning', message: diagnosis.warning });
   const info: Record<string, JsonValue> = {
     rounds: N,

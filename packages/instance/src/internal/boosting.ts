@@ -47,6 +47,32 @@ export function resolveBaseLearner(option: StepOption, strategy: string, problem
   return base;
 }
 
+/** A number for a suggestion: three significant digits (0.001 / 10 is 0.0001, not 0.00010000000000000002). */
+function suggested(value: number): number {
+  return Number(value.toPrecision(3));
+}
+
+/**
+ * What to do when the base learner fits the labelled target samples exactly in every round (the
+ * boosting's weights then never move): a setting that regularises more than the one in use, for
+ * the base learner given (logreg's C ÷ 10, ridge's alpha × 10, a shallower decision tree).
+ */
+export function interpolationAdvice(base: EstimatorStrategy, problem: ProblemType): string {
+  const config = base.config as Readonly<Record<string, unknown>>;
+  const learner = problem === 'classification' ? 'base learner' : 'base regressor';
+  const tree = `a shallow tree ({ use: 'decision-tree', maxDepth: ${problem === 'classification' ? 2 : 3} })`;
+  if (base.name === 'logreg' && typeof config.C === 'number') {
+    return `Use a ${learner} that cannot interpolate them: stronger regularisation than the C = ${config.C} in use (e.g. { use: 'logreg', C: ${suggested(config.C / 10)} }) or ${tree}.`;
+  }
+  if (base.name === 'ridge' && typeof config.alpha === 'number' && config.alpha > 0) {
+    return `Use a ${learner} that cannot interpolate them: stronger regularisation than the alpha = ${config.alpha} in use (e.g. { use: 'ridge', alpha: ${suggested(config.alpha * 10)} }) or ${tree}.`;
+  }
+  if (base.name === 'decision-tree' && typeof config.maxDepth === 'number' && config.maxDepth > 1) {
+    return `Use a ${learner} that cannot interpolate them: a shallower tree than the maxDepth = ${config.maxDepth} in use (e.g. { use: 'decision-tree', maxDepth: ${Math.max(1, Math.floor(config.maxDepth / 2))} }) or stronger regularisation (e.g. ${problem === 'classification' ? "{ use: 'logreg', C: 0.001 }" : "{ use: 'ridge', alpha: 10 }"}).`;
+  }
+  return `Use a ${learner} that cannot interpolate them: stronger regularisation (e.g. ${problem === 'classification' ? "{ use: 'logreg', C: 0.001 }" : "{ use: 'ridge', alpha: 10 }"}) or ${tree}.`;
+}
+
 /** The merged training set of boosting: source rows first, then the labelled target rows. */
 export interface MergedSet {
   readonly X: Matrix;

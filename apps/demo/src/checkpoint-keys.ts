@@ -12,21 +12,34 @@ export interface RunPlace {
 /** The trainer's default checkpoint key (core's `trainer({ checkpoint })`). */
 const DEFAULT_KEY = 'trainer/checkpoint';
 
-/** A name as one `/`-free key segment that is a valid file name everywhere (`usps:train` → `usps_train`). */
+/**
+ * A name as one `/`-free key segment that is a valid file name everywhere, and different names
+ * give different segments: letters, digits, `-` and inner `.` stay; every other character,
+ * `_` included, becomes `_` and its UTF-8 bytes in hex (`usps:train` → `usps_3atrain`,
+ * `usps_train` → `usps_5ftrain`); a leading `.` is escaped too.
+ */
 function segment(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
+  let out = '';
+  for (const [index, character] of [...name].entries()) {
+    if (/[A-Za-z0-9-]/.test(character) || (character === '.' && index > 0)) {
+      out += character;
+    } else {
+      for (const byte of new TextEncoder().encode(character)) out += `_${byte.toString(16).padStart(2, '0')}`;
+    }
+  }
+  return out || '_';
 }
 
 /**
  * The pipeline's steps with every `checkpoint` given a key of this run's own: the configured key
- * (default `trainer/checkpoint`) followed by the experiment, pipeline, pair and seed. One `--cache`
+ * (default `trainer/checkpoint`) followed by the experiment, pipeline, source, target and seed. One `--cache`
  * folder holds every run's checkpoints; with one shared key, a run would find the checkpoint of
  * another run (core refuses it, since its options or data differ) instead of its own.
  *
  * @example
  * ```ts
  * runCheckpointSteps([{ use: 'trainer', checkpoint: { every: 5 } }], { experiment: 'digits', pipeline: 'ft', source: 'mnist', target: 'usps:train', seed: 2 });
- * // [{ use: 'trainer', checkpoint: { every: 5, key: 'trainer/checkpoint/digits/ft/mnist-usps_train/seed-2' } }]
+ * // [{ use: 'trainer', checkpoint: { every: 5, key: 'trainer/checkpoint/digits/ft/mnist/usps_3atrain/seed-2' } }]
  * ```
  */
 export function runCheckpointSteps(steps: PipelineConfig['steps'], place: RunPlace): PipelineConfig['steps'] {
@@ -38,7 +51,8 @@ export function runCheckpointSteps(steps: PipelineConfig['steps'], place: RunPla
       typeof base === 'string' ? base : DEFAULT_KEY,
       segment(place.experiment),
       segment(place.pipeline),
-      `${segment(place.source)}-${segment(place.target)}`,
+      segment(place.source),
+      segment(place.target),
       `seed-${place.seed}`,
     ].join('/');
     return { ...step, checkpoint: { ...checkpoint, key } };

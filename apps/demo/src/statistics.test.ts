@@ -15,5 +15,10 @@ describe('summary statistics', () => {
     expect(standardDeviation(values)).toBeCloseTo(Math.sqrt(32 / 7), 15);
     expect(standardDeviation([3])).toBe(0);
     expect(mean([])).toBeNaN();
+    // Non-finite values give what the plain sum gives, in any order.
+    expect(mean([Infinity, 1])).toBe(Infinity);
+    expect(mean([1, Infinity])).toBe(Infinity);
+    expect(mean([Infinity, -Infinity])).toBeNaN();
+    expect(mean([Number.NaN, 1])).toBeNaN();
   });
 });

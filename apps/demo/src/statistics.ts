@@ -9,6 +9,8 @@
 export function mean(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const first = values[0] as number;
+  // Shifting by an infinite first value would give ∞ − ∞; the plain sum is then the answer.
+  if (!values.every(Number.isFinite)) return values.reduce((sum, value) => sum + value, 0) / values.length;
   return first + values.reduce((sum, value) => sum + (value - first), 0) / values.length;
 }
 

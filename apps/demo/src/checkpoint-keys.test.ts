@@ -21,7 +21,7 @@ describe('runCheckpointSteps', () => {
     });
     // Different runs never share a key: names that differ stay different.
     const keyOf = (source: string, target: string, pipeline = 'p') =>
-      (runCheckpointSteps([{ use: 'trainer', checkpoint: {} }], { ...place, pipeline, source, target })[0] as { checkpoint: { key: string } }).checkpoint.key;
+      (runCheckpointSteps([{ use: 'trainer', checkpoint: {} }], { ...place, pipeline, source, target })[0] as unknown as { checkpoint: { key: string } }).checkpoint.key;
     expect(keyOf('a-b', 'c')).not.toBe(keyOf('a', 'b-c'));
     expect(keyOf('usps:train', 'x')).not.toBe(keyOf('usps_train', 'x'));
     expect(keyOf('x', 'y', 'a b')).not.toBe(keyOf('x', 'y', 'a_b'));

@@ -77,7 +77,8 @@ export function runFingerprint(
 const PART_DETAILS: Record<keyof RunFingerprint, string> = {
   options: 'the training options (optimizer and learning rates, batch size, seed, backbone, augmentation, early stopping, or the training steps and their options)',
   data: 'the training data',
-  startingWeights: 'the starting weights (initialModel, or the pre-trained weights)',
+  startingWeights:
+    "the starting weights or architecture (initialModel: its layers, their names and weights; or the pre-trained weights; tfjs's automatic layer names change when a model is built again in the same process, so name your layers)",
   epochs: 'epochs',
 };
 

@@ -12,7 +12,7 @@ export interface RunFingerprint {
   readonly options: string;
   /** Hash of the training data (features and labels as float32, sample weights, target rows, problem, classes, image shape). */
   readonly data: string;
-  /** Hash of the weights (and architecture) the run starts from, or `'built'` when they follow from the options. */
+  /** Hash of the weights and architecture (layer names included) the run starts from, or `'built'` when they follow from the options. */
   readonly startingWeights: string;
   readonly epochs: number;
 }
@@ -101,7 +101,7 @@ export class Hasher {
  * JSON text of a value with object keys sorted, so equal options give equal text whatever the
  * order they were written in. Numbers keep their exact value (NaN and ±Infinity included);
  * `undefined` properties are left out; functions count by their source; a tfjs model counts by
- * its name-free architecture and weights. @internal
+ * its architecture (with its layer names) and weights. @internal
  */
 export function stableText(value: unknown, seen: WeakSet<object> = new WeakSet()): string {
   if (value === undefined) return 'undefined';
@@ -126,30 +126,16 @@ export function stableText(value: unknown, seen: WeakSet<object> = new WeakSet()
 }
 
 /**
- * A model's architecture and weights as text, without its layer names: tfjs numbers the names of
- * unnamed layers by how many were made before (`dense_Dense3`), so the same model built again in
- * the same process gets other names. Names are replaced by their order of appearance.
+ * A model's architecture (tfjs's JSON topology, layer and model names included) and weights as
+ * text. The names are part of the run: `fineTune`'s `freeze`, `unfreeze` and
+ * `learningRates.layers` choose layers by name, so two models that differ only in their names can
+ * train differently. tfjs numbers the names of unnamed layers by how many were made before
+ * (`dense_Dense3`), so the same model built again in the same process gets other names and
+ * another fingerprint: a refusal, never a wrong resume.
  */
 function modelText(model: tf.LayersModel): string {
   const topology = model.toJSON(null, false) as unknown as Record<string, unknown>;
-  const names = new Map<string, string>();
-  const collect = (node: unknown) => {
-    if (Array.isArray(node)) {
-      node.forEach(collect);
-    } else if (node && typeof node === 'object') {
-      const record = node as Record<string, unknown>;
-      if (typeof record.name === 'string' && !names.has(record.name)) names.set(record.name, `#${names.size}`);
-      Object.values(record).forEach(collect);
-    }
-  };
-  collect(topology.config);
-  const rename = (node: unknown): unknown => {
-    if (typeof node === 'string') return names.get(node) ?? node;
-    if (Array.isArray(node)) return node.map(rename);
-    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([key, entry]) => [key, rename(entry)]));
-    return node;
-  };
-  const hasher = new Hasher().text(stableText({ class_name: topology.class_name, config: rename(topology.config) }));
+  const hasher = new Hasher().text(stableText({ class_name: topology.class_name, config: topology.config }));
   for (const weight of model.weights) {
     hasher.text(weight.shape.join('x')).text(String(weight.trainable));
     hasher.float32(weight.read().dataSync() as Float32Array);

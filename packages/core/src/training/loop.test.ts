@@ -681,11 +681,13 @@ describe('a checkpoint is resumed only by the run that wrote it (review byom fin
     return error;
   }
 
-  /** A backbone model brought as initialModel: 4 → 8 relu, kernel from `seed`. */
-  function ownBackbone(seed: number) {
-    const input = tf.input({ shape: [4] });
-    const output = tf.layers.dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
-    return tf.model({ inputs: input, outputs: output });
+  /** A backbone model brought as initialModel: 4 → 8 relu, kernel from `seed`; layer names given, or tfjs's automatic ones. */
+  function ownBackbone(seed: number, names?: { dense: string }) {
+    const input = tf.input({ shape: [4], ...(names ? { name: 'own_input' } : {}) });
+    const output = tf.layers
+      .dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }), ...(names ? { name: names.dense } : {}) })
+      .apply(input) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: output, ...(names ? { name: 'own_backbone' } : {}) });
   }
 
   it('refuses other options (a learning rate), naming the options', async () => {
@@ -708,7 +710,7 @@ describe('a checkpoint is resumed only by the run that wrote it (review byom fin
       { options: { ...base, initialModel: { backbone: mine } }, data: task(64) },
       { options: { ...base, initialModel: { backbone: other } }, data: task(64) },
     );
-    expect(error.message).toMatch(/: the starting weights \(initialModel, or the pre-trained weights\) differs/);
+    expect(error.message).toMatch(/: the starting weights or architecture \(initialModel: its layers, their names and weights; or the pre-trained weights; .*name your layers\) differs/);
     expect(error.details).toMatchObject({ differs: ['starting weights'] });
     mine.dispose();
     other.dispose();
@@ -745,17 +747,45 @@ describe('a checkpoint is resumed only by the run that wrote it (review byom fin
     (fresh.outcome as { dispose(): void }).dispose();
   });
 
-  it('an unchanged rerun with the same initialModel, rebuilt (other automatic layer names), resumes and reproduces the uninterrupted run', async () => {
+  it('refuses the same initialModel with one layer renamed (fineTune selects layers by name), naming the starting weights or architecture (review s17 finding 2)', async () => {
+    const [mine, renamed] = [ownBackbone(1, { dense: 'my_dense' }), ownBackbone(1, { dense: 'other_dense' })];
+    // Same weights, same architecture: only the name differs.
+    expect(renamed.weights.map((weight) => Array.from(weight.read().dataSync()))).toEqual(mine.weights.map((weight) => Array.from(weight.read().dataSync())));
+    const error = await rerunChanged(
+      { options: { ...base, initialModel: { backbone: mine } }, data: task(64) },
+      { options: { ...base, initialModel: { backbone: renamed } }, data: task(64) },
+    );
+    expect(error.message).toMatch(/: the starting weights or architecture \(initialModel: its layers, their names and weights; .*\) differs from this run's/);
+    expect(error.details).toMatchObject({ differs: ['starting weights'] });
+    mine.dispose();
+    renamed.dispose();
+  });
+
+  it("refuses the same initialModel rebuilt under other automatic layer names (tfjs's counters moved on): the names are part of the run", async () => {
+    const first = ownBackbone(3);
+    const rebuilt = ownBackbone(3);
+    expect(rebuilt.layers[1].name).not.toBe(first.layers[1].name);
+    const error = await rerunChanged(
+      { options: { ...base, initialModel: { backbone: first } }, data: task(64) },
+      { options: { ...base, initialModel: { backbone: rebuilt } }, data: task(64) },
+    );
+    expect(error.message).toMatch(/: the starting weights or architecture \(.*tfjs's automatic layer names change when a model is built again in the same process, so name your layers\) differs/);
+    expect(error.details).toMatchObject({ differs: ['starting weights'] });
+    first.dispose();
+    rebuilt.dispose();
+  });
+
+  it('an unchanged rerun with the same initialModel rebuilt under the same (given) names resumes and reproduces the uninterrupted run', async () => {
     const data = task(64);
-    const whole = await fit({ ...base, initialModel: { backbone: ownBackbone(3) } }, data, memoryStorage());
+    const names = { dense: 'own_dense' };
+    const whole = await fit({ ...base, initialModel: { backbone: ownBackbone(3, names) } }, data, memoryStorage());
     const fitted = whole.outcome as Awaited<ReturnType<ReturnType<typeof compose>['fit']>>;
     const expected = Array.from(fitted.predictProba(data.targetTest.X).data);
     fitted.dispose();
     const storage = memoryStorage();
-    const first = ownBackbone(3);
+    const first = ownBackbone(3, names);
     await fit({ ...base, initialModel: { backbone: first } }, data, storage, 2);
-    const rebuilt = ownBackbone(3);
-    expect(rebuilt.layers[1].name).not.toBe(first.layers[1].name);
+    const rebuilt = ownBackbone(3, names);
     const resumed = (await fit({ ...base, initialModel: { backbone: rebuilt } }, data, storage)).outcome as typeof fitted;
     expect(resumed.reports.at(-1)!.info!.resumedFrom).toBe(2);
     expect(Array.from(resumed.predictProba(data.targetTest.X).data)).toEqual(expected);

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { TlkitError } from '../errors';
 import { compose, loadPipeline, type PipelineArtifacts } from '../pipeline';
+import { defineBackbone, registerBackbone } from './backbones';
 import { trainer } from './trainer';
 
 const rows = (n: number) => Array.from({ length: n }, (_, i) => [Math.sin(i), Math.cos(i), i % 2 ? 1.5 : -1.5]);
@@ -76,7 +78,9 @@ describe('trainer options: a model where a backbone config belongs (byom review 
     const input = tf.input({ shape: [3] });
     const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor });
     const before = tf.memory().numTensors;
-    for (const value of [model, { predict: () => null }, { layers: [] }]) {
+    // A model of another tfjs copy (not instanceof this one's LayersModel): predict and apply are functions.
+    const duck = { predict: () => null, apply: () => null, layers: [] };
+    for (const value of [model, duck]) {
       const failure = failureOf({ backbone: value });
       expect(failure?.code).toBe('INVALID_CONFIG');
       expect(failure?.message).toMatch(/backbone: a tfjs model is not a backbone config/);
@@ -94,5 +98,78 @@ describe('trainer options: a model where a backbone config belongs (byom review 
     expect(trainer().config.backbone).toEqual({ use: 'mlp', hidden: [128] });
     expect(failureOf({ backbone: { hidden: [4] } })?.message).toMatch(/backbone\.use: Invalid input: expected string/);
     expect(failureOf({ backbone: 3 })?.message).toMatch(/backbone: Invalid input: expected object/);
+    // Not a model: no functions (a JSON config never holds any), so zod names the missing use.
+    expect(failureOf({ backbone: { layers: [] } })?.message).toMatch(/backbone\.use: Invalid input: expected string/);
+    expect(failureOf({ backbone: { predict: () => null } })?.message).toMatch(/backbone\.use: Invalid input: expected string/);
+  });
+});
+
+/** A user backbone whose option is called `layers`: dense widths, relu, seeded. */
+const layerStack = defineBackbone({
+  name: 'trainer-test-layer-stack',
+  description: 'test: dense layers of the given widths',
+  configSchema: z.object({ layers: z.array(z.number().int().positive()).min(1).default([8]) }).strict(),
+  build: (options, context) => {
+    const input = tf.input({ shape: [...context.inputShape] });
+    let current: tf.SymbolicTensor = input;
+    options.layers.forEach((units, index) => {
+      current = tf.layers
+        .dense({ units, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: context.seed + index }), name: `${context.namePrefix}stack${index}` })
+        .apply(current) as tf.SymbolicTensor;
+    });
+    return tf.model({ inputs: input, outputs: current });
+  },
+});
+registerBackbone(layerStack);
+
+/** Class probabilities in float64 from the network's weights: relu dense layers, a linear head, softmax (the independent reference). */
+function referenceProbabilities(network: { backbone: tf.LayersModel; head: tf.LayersModel }, X: number[][]): number[] {
+  const dense = (model: tf.LayersModel) =>
+    model.layers
+      .filter((layer) => layer.getClassName() === 'Dense')
+      .map((layer) => {
+        const [kernel, bias] = layer.getWeights();
+        return { kernel: kernel.arraySync() as number[][], bias: bias.arraySync() as number[], relu: layer.getConfig().activation === 'relu' };
+      });
+  const layers = [...dense(network.backbone), ...dense(network.head)];
+  return X.flatMap((row) => {
+    let values = row;
+    for (const { kernel, bias, relu } of layers) {
+      values = bias.map((b, j) => values.reduce((sum, value, i) => sum + value * kernel[i][j], b)).map((value) => (relu ? Math.max(0, value) : value));
+    }
+    const top = Math.max(...values);
+    const exps = values.map((value) => Math.exp(value - top));
+    const total = exps.reduce((a, b) => a + b, 0);
+    return exps.map((value) => value / total);
+  });
+}
+
+describe("trainer options: a registered backbone with a 'layers' option (diff review s17 finding 1)", () => {
+  const task = { source: { X: rows(24), y: labels(24) }, target: { X: rows(10) }, problem: 'classification' as const };
+  const X = task.target.X;
+
+  it('fits with its layers, saves, and the saved pipeline loads with the same probabilities (equal to a float64 forward pass); no leaks', async () => {
+    const before = tf.memory().numTensors;
+    const backbone = { use: 'trainer-test-layer-stack', layers: [6, 4] };
+    expect(trainer({ backbone }).config.backbone).toEqual(backbone);
+    const fitted = await compose(trainer({ backbone, epochs: 2, batchSize: 8 })).fit(task, { seed: 1 });
+    const network = (fitted.fittedEstimator as unknown as { model: { backbone: tf.LayersModel; head: tf.LayersModel } }).model;
+    // The option reached the backbone: dense widths 6 then 4.
+    expect(network.backbone.layers.filter((layer) => layer.getClassName() === 'Dense').map((layer) => layer.getConfig().units)).toEqual([6, 4]);
+    const expected = Array.from(fitted.predictProba(X).data);
+    const saved = await fitted.saveBytes();
+    fitted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+
+    // loadPipeline parses the saved options again: the 'layers' option must not read as a model.
+    const loaded = await loadPipeline(saved);
+    const probabilities = Array.from(loaded.predictProba(X).data);
+    expect(probabilities).toEqual(expected);
+    const loadedNetwork = (loaded.fittedEstimator as unknown as { model: { backbone: tf.LayersModel; head: tf.LayersModel } }).model;
+    const reference = referenceProbabilities(loadedNetwork, X);
+    expect(reference).toHaveLength(probabilities.length);
+    probabilities.forEach((value, index) => expect(Math.abs(value - reference[index])).toBeLessThan(1e-6));
+    loaded.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -112,13 +112,17 @@ function isSavedInitialModel(value: unknown): value is SavedInitialModel {
   );
 }
 
-/** A tfjs model (or anything model-like) where a backbone config belongs. */
+/**
+ * A tfjs model where a backbone config belongs: a `tf.LayersModel`, or an object whose `predict`
+ * and `apply` are functions (a model of another tfjs copy, which fails `instanceof`). Only
+ * functions count, which a JSON config never holds: a backbone's own options may have any name
+ * (`{ use: 'my-stack', layers: [6, 4] }` is a config, not a model).
+ */
 function looksLikeModel(value: unknown): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value instanceof tf.LayersModel || typeof (value as { predict?: unknown }).predict === 'function' || Array.isArray((value as { layers?: unknown }).layers))
-  );
+  if (value instanceof tf.LayersModel) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const { predict, apply } = value as { predict?: unknown; apply?: unknown };
+  return typeof predict === 'function' && typeof apply === 'function';
 }
 
 const MODEL_AS_BACKBONE =

@@ -28,6 +28,12 @@ export interface CheckpointManifest {
   readonly targetRng: RngState;
   readonly optimizer: { steps: number };
   readonly early: { bestLoss: number; wait: number; hasBest: boolean };
+  /**
+   * True when early stopping ended the run after `epochsDone` epochs: a resumed run then trains
+   * no further and ends as the original did (absent in checkpoints written before it was
+   * recorded; there `early.wait` ≥ the run's patience says the same).
+   */
+  readonly stopped?: boolean;
   /** Generators of the extra labelled batch sets, in the order hooks added them. */
   readonly extraRngs?: RngState[];
   readonly model: EncodedState;
@@ -128,7 +134,11 @@ export async function readCheckpoint(
   return { manifest, blob };
 }
 
-/** Writes a checkpoint of the run after `epochsDone` epochs, with the run's fingerprint. @internal */
+/**
+ * Writes a checkpoint of the run after `epochsDone` epochs, with the run's fingerprint. The
+ * model's weights are the last epoch's; the best ones (early stopping) are stored beside them
+ * and loaded after the loop, by the original run and by a resumed one alike. @internal
+ */
 export async function writeCheckpoint(
   context: StepContext,
   key: string,
@@ -142,6 +152,8 @@ export async function writeCheckpoint(
     variables: tf.Variable[];
     modelArrays: Record<string, StoredArray>;
     early: { bestLoss: number; wait: number; best: Record<string, StoredArray> | null };
+    /** Early stopping ended the run with this checkpoint. */
+    stopped: boolean;
     hooks: TrainingHooks[];
     extraRngs: Rng[];
   },
@@ -163,6 +175,7 @@ export async function writeCheckpoint(
     targetRng: parts.targetRng.getState(),
     optimizer: optimizerState.json,
     early: { bestLoss: Number.isFinite(parts.early.bestLoss) ? parts.early.bestLoss : 1e308, wait: parts.early.wait, hasBest: parts.early.best !== null },
+    ...(parts.stopped ? { stopped: true } : {}),
     ...(parts.extraRngs.length > 0 ? { extraRngs: parts.extraRngs.map((generator) => generator.getState()) } : {}),
     model: writer.encodeState({ arrays: parts.modelArrays }),
     optimizerState: writer.encodeState({ arrays: optimizerState.arrays }),

@@ -223,6 +223,66 @@ describe('core training loop', () => {
     expect(same(returned, kernels.at(-1)!)).toBe(false);
   });
 
+  describe('rerunning an early-stopped run from its own checkpoint (review s17 finding 3)', () => {
+    const options = {
+      epochs: 30,
+      batchSize: 16,
+      backbone: { use: 'mlp', hidden: [8] },
+      optimizer: { learningRate: 0.02 },
+      earlyStopping: { patience: 2, validationFraction: 0.25 },
+      checkpoint: { key: 'early/ckpt', every: 1 },
+    };
+    const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((value, index) => Object.is(value, b[index]));
+
+    /** Fits with the sabotage step (worse from epoch 3, so the best epoch is not the last) on `storage`; its id is part of the run's options. */
+    async function run(id: string, storage: ReturnType<typeof memoryStorage>) {
+      const phases: string[] = [];
+      const fitted = await compose(sabotagePlugin.create({ id, from: 3, lambda: 5 }), trainer(options)).fit(task(96), {
+        seed: 6,
+        storage,
+        onProgress: (event) => void phases.push(event.phase),
+      });
+      const kernel = Float32Array.from(sabotages.get(id)!.kernel!.dataSync() as Float32Array);
+      const predictions = fitted.predictProba(task(96).targetTest.X).data;
+      const info = fitted.reports.at(-1)!.info!;
+      fitted.dispose();
+      return { phases, kernel, predictions, info, record: sabotages.get(id)! };
+    }
+
+    it('ends exactly as the original run ended: no extra epoch, the best weights, identical predictions, no leaks', async () => {
+      const storage = memoryStorage();
+      const first = await run('stopped', storage);
+      const best = first.record.validationLosses.indexOf(Math.min(...first.record.validationLosses));
+      const epochsRun = first.info.epochsRun as number;
+      expect(epochsRun).toBe(best + 1 + 2); // stopped by patience 2, well before 30 epochs
+      expect(same(first.kernel, first.record.kernels[best])).toBe(true);
+
+      const before = tf.memory().numTensors;
+      const rerun = await run('stopped', storage);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(rerun.info.resumedFrom).toBe(epochsRun);
+      expect(rerun.info.epochsRun).toBe(epochsRun);
+      expect(rerun.phases.filter((phase) => phase === 'epoch')).toEqual([]);
+      expect(rerun.record.kernels).toHaveLength(0);
+      // The best epoch's head kernel, as the hook recorded it in the first run, and the same outputs.
+      expect(same(rerun.kernel, first.record.kernels[best])).toBe(true);
+      expect(same(rerun.predictions, first.predictions)).toBe(true);
+    });
+
+    it('a checkpoint written without the stop flag (an earlier format 2) ends there too: its wait had reached the patience', async () => {
+      const storage = memoryStorage();
+      const first = await run('flagless', storage);
+      const { manifest, data } = unpackArtifacts<Record<string, JsonValue>>((await storage.read('early/ckpt'))!);
+      expect(manifest.stopped).toBe(true);
+      const { stopped: _dropped, ...flagless } = manifest;
+      await storage.write('early/ckpt', packArtifacts({ manifest: flagless as JsonValue, data }));
+      const rerun = await run('flagless', storage);
+      expect(rerun.phases.filter((phase) => phase === 'epoch')).toEqual([]);
+      expect(rerun.info.epochsRun).toBe(first.info.epochsRun);
+      expect(same(rerun.predictions, first.predictions)).toBe(true);
+    });
+  });
+
   it("copies an initial model with a frozen base first (Keras's recipe): same weights in the same layers, same trainable flags", async () => {
     const before = tf.memory().numTensors;
     // base (frozen, then its layer 'b' made trainable again) → top, all 4 × 4: a copy that matched

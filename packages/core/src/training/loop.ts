@@ -11,7 +11,7 @@ import { BatchSource, labelBatch, weightBatch } from './batches';
 import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
 import { FrozenBatchNormRule } from './frozen-batch-norm';
 import { EventLoopYielder } from './event-loop';
-import { readCheckpoint, runFingerprint, writeCheckpoint } from './checkpoint';
+import { type CheckpointManifest, readCheckpoint, runFingerprint, writeCheckpoint } from './checkpoint';
 import { checkInitialModel, copyInitialModel, type InitialModel } from './initial-model';
 import { innerLayers } from './inner-layers';
 import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
@@ -464,7 +464,8 @@ export async function runTraining(
       early.best = manifest.best ? ({ ...(decodeState(blob, manifest.best).arrays ?? {}) } as Record<string, StoredArray>) : null;
       startEpoch = manifest.epochsDone;
       resumedFrom = startEpoch;
-      context.progress({ phase: 'resume', current: startEpoch, total: epochs, message: `resumed after epoch ${startEpoch}` });
+      const ended = stoppedEarly(manifest, options.earlyStopping) ? ' (early stopping ended the run there)' : '';
+      context.progress({ phase: 'resume', current: startEpoch, total: epochs, message: `resumed after epoch ${startEpoch}${ended}` });
     }
 
     let targetOrder = targetBatches ? targetRng.permutation(targetBatches.rows) : null;
@@ -498,7 +499,9 @@ export async function runTraining(
     // outside is seen within a step. Yielding changes no number of the run.
     const yielder = new EventLoopYielder();
     let epoch = startEpoch;
-    let stopped = false;
+    // A checkpoint written when early stopping ended the run resumes as that end: no more epochs,
+    // then the best weights are loaded below, as the original run did after writing it.
+    let stopped = saved !== undefined && stoppedEarly(saved.manifest, options.earlyStopping);
     for (; epoch < epochs && !stopped; epoch++) {
       await yielder.yieldNow();
       const order = rng.permutation(trainIndices.length);
@@ -705,6 +708,7 @@ export async function runTraining(
           variables: checkpointVariables(),
           modelArrays: modelWeightArrays(model),
           early,
+          stopped,
           hooks,
           extraRngs: extraSets.map((set) => set.rng),
         });
@@ -724,6 +728,15 @@ export async function runTraining(
   } finally {
     disposeAll();
   }
+}
+
+/**
+ * Whether early stopping ended the run that wrote a checkpoint: its `stopped` flag, or, in a
+ * checkpoint without it, a wait that had reached the patience (the stop condition; the patience
+ * is part of the fingerprint, so it is the run's own).
+ */
+function stoppedEarly(manifest: CheckpointManifest, earlyStopping: EarlyStoppingOptions | undefined): boolean {
+  return manifest.stopped === true || (earlyStopping !== undefined && manifest.early.wait >= earlyStopping.patience);
 }
 
 /** The `NUMERICAL_ERROR` for a batch whose loss is NaN or infinite, naming the epoch, the step and the terms at fault. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TlkitError } from '../errors';
 import { compose, loadPipeline } from '../pipeline';
 import { definePlugin } from '../plugin';
@@ -700,6 +700,53 @@ describe('an AbortSignal fired from outside the run (review byom finding 1)', ()
     expect(pretrainEpochs).toBeLessThan(500);
     expect(result.phases).not.toContain('epoch'); // the transfer run never started
     expect(result.leaked).toBe(0);
+  });
+});
+
+describe('fit under fake timers installed after tlkit was imported (review s17 finding 4)', () => {
+  // Captured before any test fakes timers: the guard below must not depend on the fake clock.
+  const realSetTimeout = globalThis.setTimeout.bind(globalThis);
+  const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
+
+  /** Fits `options` on `data`, or gives 'still pending' after 10 s of real time (a hang). */
+  async function fitOrHang(options: Parameters<typeof trainer>[0], data: ReturnType<typeof task>) {
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const pending = new Promise<'still pending'>((resolve) => {
+      guard = realSetTimeout(() => resolve('still pending'), 10_000);
+    });
+    try {
+      return await Promise.race([
+        compose(trainer(options))
+          .fit(data, { seed: 2 })
+          .then((fitted) => {
+            const probabilities = Array.from(fitted.predictProba(data.targetTest.X).data);
+            fitted.dispose();
+            return probabilities;
+          }),
+        pending,
+      ]);
+    } finally {
+      realClearTimeout(guard);
+    }
+  }
+
+  it('vi.useFakeTimers() (setImmediate, setTimeout, performance, Date, ... faked): a short fit finishes with the result of a run under real timers, no leaks', async () => {
+    // 2 epochs of 300 two-sample steps: the yield at each epoch's start and (a few hundred ms of
+    // steps) the ones every 50 ms inside an epoch.
+    const options = { epochs: 2, batchSize: 2, backbone: { use: 'mlp', hidden: [8] } };
+    const data = task(600);
+    const expected = await fitOrHang(options, data);
+    expect(expected).not.toBe('still pending');
+    const before = tf.memory().numTensors;
+    vi.useFakeTimers();
+    let outcome: Awaited<ReturnType<typeof fitOrHang>>;
+    try {
+      outcome = await fitOrHang(options, data);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(outcome).toEqual(expected);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

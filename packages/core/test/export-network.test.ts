@@ -9,7 +9,7 @@ import { compose, loadPipeline } from '../src/pipeline';
 import { logisticRegression } from '../src/estimators/logistic-regression';
 import { exportNetwork } from '../src/training/export-network';
 import { networkHeads, predictWithHead, trainer } from '../src/training/trainer';
-import { CLASSES, IMAGE, fitOwnModel, imageTask } from './own-model';
+import { CLASSES, IMAGE, fitOwnModel, imageTask, ownBackbone } from './own-model';
 import { spyMappingPlugin } from './spy-plugins';
 
 /** The exported model's outputs for `X` (flattened 6×6 rows reshaped to images), as float32 values. */
@@ -31,6 +31,59 @@ function softmaxRows(logits: number[], width: number): number[] {
     out.push(...exps.map((value) => value / sum));
   }
   return out;
+}
+
+/** A layer whose weight tfjs names without its layer's name (created in the constructor, outside build): `unscoped_scale`. */
+class UnscopedScale extends tf.layers.Layer {
+  static readonly className = 'TlkitTestUnscopedScale';
+  private readonly scale: tf.LayerVariable;
+  constructor(config: { name: string; trainable?: boolean }) {
+    super(config);
+    this.scale = this.addWeight('unscoped_scale', [1], 'float32', tf.initializers.ones());
+    this.built = true;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.mul(Array.isArray(inputs) ? inputs[0] : inputs, this.scale.read()));
+  }
+}
+tf.serialization.registerClass(UnscopedScale);
+
+/**
+ * What tfjs needs to load a saved model: no two weights share a name. And the names are the
+ * layers': every weight of a layer (at any depth) is named `<that layer's name>/...`.
+ */
+function expectLoadableWeightNames(model: tf.LayersModel): void {
+  const names = model.weights.map((weight) => weight.originalName);
+  expect(new Set(names).size).toBe(names.length);
+  const visit = (layer: tf.layers.Layer) => {
+    const inner = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    if (inner) inner.forEach(visit);
+    else for (const weight of layer.weights) expect(weight.originalName.startsWith(`${layer.name}/`), `${weight.originalName} of ${layer.name}`).toBe(true);
+  };
+  model.layers.forEach(visit);
+}
+
+/** `model.save` and `tf.loadLayersModel` (what saveModel / loadModel of @tlkit/models/node do), through model.json text as a file holds it. */
+async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const json = JSON.parse(JSON.stringify({ modelTopology: saved!.modelTopology, weightSpecs: saved!.weightSpecs }));
+  return tf.loadLayersModel(tf.io.fromMemory({ ...json, weightData: saved!.weightData }));
+}
+
+/** Class probabilities from the fitted pipeline's own network (backbone, then the head), through a float64 softmax. */
+function referenceProbabilities(fitted: Awaited<ReturnType<typeof fitOwnModel>>['fitted'], X: number[][], head: 'task' | 'source'): number[] {
+  const network = (fitted.fittedEstimator as unknown as { model: { backbone: tf.LayersModel; head: tf.LayersModel; extraHeads: Map<string, tf.LayersModel> } }).model;
+  const headModel = head === 'task' ? network.head : network.extraHeads.get(head)!;
+  const logits = tf.tidy(() => headModel.apply(network.backbone.apply(tf.tensor4d(X.flat(), [X.length, ...IMAGE]))) as tf.Tensor);
+  const values = Array.from(logits.dataSync());
+  logits.dispose();
+  return softmaxRows(values, CLASSES);
 }
 
 describe('exportNetwork', () => {
@@ -147,6 +200,110 @@ describe('exportNetwork', () => {
     exported.dispose();
     clashing.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("a backbone layer named like the task head's dense (diff review s17 finding 5): the head's layer gets a free name, its weights follow, and the model saves and loads with equal predictions", async () => {
+    const before = tf.memory().numTensors;
+    const backbone = ownBackbone(1, { fc: 'head_dense' });
+    const task = imageTask(3);
+    const X = task.target.X as number[][];
+    const fitted = await compose(trainer({ initialModel: { backbone }, epochs: 1, batchSize: 16 })).fit(task, { seed: 1 });
+    backbone.dispose();
+    const model = await exportNetwork(fitted);
+    expect(model.layers.map((layer) => layer.name)).toEqual(['my_input', 'my_conv', 'my_bn', 'my_relu', 'my_flat', 'my_drop', 'head_dense', 'head', 'probabilities']);
+    expect((model.getLayer('head') as tf.LayersModel).layers.map((layer) => layer.name)).toEqual(['head_input', 'head_dense_1']);
+    expectLoadableWeightNames(model);
+    expect(model.weights.map((weight) => weight.originalName).filter((name) => name.startsWith('head_dense'))).toEqual([
+      'head_dense/kernel',
+      'head_dense/bias',
+      'head_dense_1/kernel',
+      'head_dense_1/bias',
+    ]);
+
+    // Independent reference: the pipeline's own network, through a float64 softmax.
+    const reference = referenceProbabilities(fitted, X, 'task');
+    const expected = Array.from(fitted.predictProba(X).data);
+    expect(modelOutputs(model, X)).toEqual(expected);
+    const loaded = await saveAndLoad(model);
+    model.dispose();
+    fitted.dispose();
+    expect(loaded.weights.map((weight) => weight.originalName)).toEqual(expect.arrayContaining(['head_dense/kernel', 'head_dense_1/kernel']));
+    const probabilities = modelOutputs(loaded, X);
+    expect(probabilities).toEqual(expected);
+    probabilities.forEach((value, index) => expect(Math.abs(value - reference[index])).toBeLessThan(1e-6));
+    loaded.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("a backbone and a head from two separate model files, both with tfjs's automatic names (one nested in the backbone): 'source' exports, saves and loads with equal predictions", async () => {
+    const before = tf.memory().numTensors;
+    // What two models saved by separate processes hold: the same automatic names in each.
+    const input = tf.input({ shape: IMAGE, name: 'input1' });
+    const base = tf.sequential({
+      name: 'sequential1',
+      layers: [
+        tf.layers.flatten({ inputShape: IMAGE, name: 'flatten_Flatten1' }),
+        tf.layers.dense({ units: 10, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 11 }), name: 'dense_Dense1' }),
+      ],
+    });
+    const features = tf.layers
+      .dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }), name: 'dense_Dense2' })
+      .apply(base.apply(input)) as tf.SymbolicTensor;
+    const backbone = tf.model({ inputs: input, outputs: features, name: 'model1' });
+    const headInput = tf.input({ shape: [8], name: 'input1' });
+    const hidden = tf.layers.dense({ units: 6, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 13 }), name: 'dense_Dense1' }).apply(headInput);
+    const logits = tf.layers.dense({ units: CLASSES, kernelInitializer: tf.initializers.glorotUniform({ seed: 14 }), name: 'dense_Dense2' }).apply(hidden) as tf.SymbolicTensor;
+    const head = tf.model({ inputs: headInput, outputs: logits, name: 'model1' });
+    const task = imageTask(3);
+    const X = task.target.X as number[][];
+    const fitted = await compose(trainer({ initialModel: { backbone, head }, epochs: 1, batchSize: 16 })).fit(task, { seed: 1 });
+    backbone.dispose();
+    head.dispose();
+
+    const model = await exportNetwork(fitted, { head: 'source' });
+    expectLoadableWeightNames(model);
+    const exportedHead = model.layers.at(-2) as tf.LayersModel;
+    expect(exportedHead.layers.map((layer) => layer.name)).toEqual(['input1_1', 'dense_Dense1_1', 'dense_Dense2_1']);
+    const reference = referenceProbabilities(fitted, X, 'source');
+    const expected = modelOutputs(model, X);
+    expected.forEach((value, index) => expect(Math.abs(value - reference[index])).toBeLessThan(1e-6));
+    const loaded = await saveAndLoad(model);
+    model.dispose();
+    expect(modelOutputs(loaded, X)).toEqual(expected);
+    loaded.dispose();
+    fitted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("weights whose names do not follow their layers' (created outside build), the same in backbone and head: INVALID_ARGUMENT naming the weight, nothing leaked", async () => {
+    const task = imageTask(3);
+    const input = tf.input({ shape: IMAGE, name: 'my_input' });
+    const flat = tf.layers.flatten({ name: 'my_flat' }).apply(input);
+    const features = new UnscopedScale({ name: 'my_scale' }).apply(tf.layers.dense({ units: 8, name: 'my_fc' }).apply(flat)) as tf.SymbolicTensor;
+    const backbone = tf.model({ inputs: input, outputs: features });
+    const headInput = tf.input({ shape: [8], name: 'my_head_input' });
+    const logits = tf.layers.dense({ units: CLASSES, name: 'my_out' }).apply(new UnscopedScale({ name: 'my_head_scale' }).apply(headInput)) as tf.SymbolicTensor;
+    const head = tf.model({ inputs: headInput, outputs: logits });
+    expect(backbone.weights.map((weight) => weight.originalName)).toContain('unscoped_scale');
+    expect(head.weights.map((weight) => weight.originalName)).toContain('unscoped_scale');
+    const fitted = await compose(trainer({ initialModel: { backbone, head }, epochs: 1, batchSize: 16 })).fit(task, { seed: 1 });
+    backbone.dispose();
+    head.dispose();
+    const before = tf.memory().numTensors;
+    const failure = await exportNetwork(fitted, { head: 'source' }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TlkitError);
+    expect((failure as TlkitError).code).toBe('INVALID_ARGUMENT');
+    expect((failure as TlkitError).details).toEqual({ argument: 'fitted', weight: 'unscoped_scale' });
+    expect((failure as TlkitError).message).toMatch(/backbone and its 'source' head both have a weight named 'unscoped_scale'.*Give those weights distinct names/);
+    expect(tf.memory().numTensors).toBe(before);
+    // The task head (built by the trainer) has no such weight: it exports, saves and loads.
+    const model = await exportNetwork(fitted);
+    const X = task.target.X as number[][];
+    const loaded = await saveAndLoad(model);
+    expect(modelOutputs(loaded, X)).toEqual(modelOutputs(model, X));
+    loaded.dispose();
+    model.dispose();
+    fitted.dispose();
   });
 
   it('typed errors before any copy: not a network, an unknown head (listing the heads), mapping steps, bad options', async () => {

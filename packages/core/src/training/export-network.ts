@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
 import type { FittedPipeline } from '../pipeline';
-import { copyPart } from './network-parts';
+import { copyPart, partNames } from './network-parts';
 import { fittedNetworkOf } from './trainer';
 
 /** Options of {@link exportNetwork}. */
@@ -75,13 +75,20 @@ function freeName(base: string, taken: ReadonlySet<string>): string {
  * image shape. Save it with `saveModel` of `@tlkit/models/node` (or `model.save`); models whose
  * layers include tlkit's own classes (a LeNet with dropout) load after `registerModelLayers()`.
  *
+ * Names are unique, since tfjs loads a saved model's weights by name: the head's layers (at any
+ * depth) whose names the backbone also uses, or whose weights' names it uses, are renamed in the
+ * copy to the first free `name_1`, `name_2`, ..., and their weights follow (`head_dense_1/kernel`);
+ * the nested head and `probabilities` get a free name the same way. The pipeline keeps its names.
+ *
  * @param fitted - A fitted pipeline whose estimator is a trained network.
  * @param options - `head` (default `'task'`): which head to put on the backbone; `afterMappings`
  * (default `false`): allow pipelines with mapping steps (the model then takes their output).
  * @returns A new `tf.LayersModel`, owned by the caller.
  * @throws TlkitError `INVALID_ARGUMENT` when the pipeline's estimator is not a network, for an
  * unknown head (the message lists the network's heads), for a pipeline with mapping steps
- * without `afterMappings`, or for bad options; `NOT_FITTED` when the pipeline was disposed.
+ * without `afterMappings`, for bad options, or when backbone and head share a weight name that
+ * renaming layers cannot change (a custom layer naming its weights without its layer's name);
+ * `NOT_FITTED` when the pipeline was disposed.
  * @example
  * ```ts
  * import { exportNetwork } from '@tlkit/core';
@@ -109,8 +116,20 @@ export async function exportNetwork(fitted: FittedPipeline, options: ExportNetwo
   const backbone = await copyPart(parts.backbone, 'network backbone');
   let head: tf.LayersModel | undefined;
   try {
-    head = await copyPart(parts.head, `network's '${headName}' head`);
-    const taken = new Set(backbone.layers.map((layer) => layer.name));
+    // tfjs loads a saved model's weights by name, so the head's must differ from the backbone's:
+    // head layers named like backbone layers (or weights) are renamed in the copy, weights too.
+    const backboneNames = partNames(backbone);
+    head = await copyPart(parts.head, `network's '${headName}' head`, { avoid: backboneNames });
+    const headNames = partNames(head);
+    const repeated = [...headNames.weights].find((name) => backboneNames.weights.has(name));
+    if (repeated !== undefined) {
+      throw new TlkitError(
+        'INVALID_ARGUMENT',
+        `the network's backbone and its '${headName}' head both have a weight named '${repeated}', a name that does not start with its layer's name, so renaming layers cannot tell them apart and the exported model could be saved but not loaded (tfjs loads weights by name). Give those weights distinct names in your initialModel's layers (a layer that creates its weights in build() gets '<layer name>/<weight>'), fit again, and export.`,
+        { argument: 'fitted', weight: repeated },
+      );
+    }
+    const taken = new Set([...backboneNames.layers, ...headNames.layers]);
     // The head becomes one layer of the model, under its own name, which must be unique there.
     if (taken.has(head.name)) (head as { name: string }).name = freeName(head.name, taken);
     taken.add(head.name);

@@ -137,12 +137,139 @@ export async function restorePart(
   }
 }
 
+/** The names a part uses: its layers' at every depth (nested models' layers too, not the part's own name), and its weights'. */
+export interface PartNames {
+  readonly layers: ReadonlySet<string>;
+  readonly weights: ReadonlySet<string>;
+}
+
+/** The layer and weight names of a part (see {@link PartNames}). */
+export function partNames(part: tf.LayersModel): PartNames {
+  const layers = new Set<string>();
+  const visit = (layer: tf.layers.Layer) => {
+    layers.add(layer.name);
+    innerLayers(layer)?.forEach(visit);
+  };
+  part.layers.forEach(visit);
+  return { layers, weights: new Set(part.weights.map((weight) => weight.originalName)) };
+}
+
+/** One entry of a model topology's `config.layers` (functional models name it; Sequential ones only in `config`). */
+interface TopologyLayer {
+  name?: string;
+  class_name?: string;
+  config?: { name?: string; layers?: unknown; input_layers?: unknown; output_layers?: unknown; [key: string]: unknown };
+  inbound_nodes?: unknown;
+}
+
+/** The layers a topology node lists when it is a model (functional or Sequential), else undefined. */
+function topologyLayers(node: TopologyLayer): TopologyLayer[] | undefined {
+  return Array.isArray(node.config?.layers) ? (node.config.layers as TopologyLayer[]) : undefined;
+}
+
+function topologyLayerName(layer: TopologyLayer): string | undefined {
+  return layer.name ?? layer.config?.name;
+}
+
+/** Every layer name of a topology, nested models' layers included, in order (the model's own name not). */
+function topologyLayerNames(topology: TopologyLayer): string[] {
+  const names: string[] = [];
+  const visit = (node: TopologyLayer) => {
+    for (const layer of topologyLayers(node) ?? []) {
+      const name = topologyLayerName(layer);
+      if (name !== undefined) names.push(name);
+      visit(layer);
+    }
+  };
+  visit(topology);
+  return names;
+}
+
+/**
+ * Renames layers of a topology in place, at every depth: a layer's name and its config's name,
+ * and the references to it (inbound nodes `[name, node, tensor, kwargs]`, input and output layers).
+ */
+function renameTopologyLayers(node: TopologyLayer, renames: ReadonlyMap<string, string>): void {
+  const layers = topologyLayers(node);
+  if (!layers || !node.config) return;
+  const renamed = (name: unknown) => (typeof name === 'string' ? (renames.get(name) ?? name) : name);
+  const renameReferences = (value: unknown): void => {
+    if (!Array.isArray(value)) return;
+    if (typeof value[0] === 'string') value[0] = renamed(value[0]);
+    else value.forEach(renameReferences);
+  };
+  for (const layer of layers) {
+    if (layer.name !== undefined) layer.name = renamed(layer.name) as string;
+    if (layer.config?.name !== undefined) layer.config.name = renamed(layer.config.name) as string;
+    renameReferences(layer.inbound_nodes);
+    renameTopologyLayers(layer, renames);
+  }
+  renameReferences(node.config.input_layers);
+  renameReferences(node.config.output_layers);
+}
+
+/** The layer a weight belongs to by tfjs's naming: `<layer>/<weight>` (a wrapper's: `<layer>/<inner>/<weight>`). */
+function weightOwner(weight: string): string {
+  return weight.split('/')[0];
+}
+
+/**
+ * Renames the part's layers that use a name in `avoid` (`name` → `name_1`, `name_2`, ...: the
+ * first name free in both parts whose weight names are free too), at every depth. A layer clashes
+ * when its name is one of `avoid.layers`, or one of its weights' names is one of `avoid.weights`.
+ * Weight names follow: tfjs names a layer's weights `<layer>/...` when it builds them.
+ */
+function withoutClashes(saved: SavedPart, avoid: PartNames): { saved: SavedPart; rename: (weight: string) => string } {
+  const topology = saved.topology as unknown as TopologyLayer;
+  const names = topologyLayerNames(topology);
+  const clashing = new Set(names.filter((name) => avoid.layers.has(name)));
+  for (const weight of saved.weights) if (avoid.weights.has(weight) && names.includes(weightOwner(weight))) clashing.add(weightOwner(weight));
+  if (clashing.size === 0) return { saved, rename: (weight) => weight };
+
+  const taken = new Set([...avoid.layers, ...names, ...(topology.config?.name !== undefined ? [topology.config.name] : [])]);
+  const renames = new Map<string, string>();
+  const renameWeight = (weight: string) => {
+    const owner = weightOwner(weight);
+    const to = renames.get(owner);
+    return to === undefined ? weight : to + weight.slice(owner.length);
+  };
+  for (const name of names) {
+    if (!clashing.has(name) || renames.has(name)) continue;
+    const own = saved.weights.filter((weight) => weightOwner(weight) === name);
+    let candidate = name;
+    for (let suffix = 1; ; suffix++) {
+      candidate = `${name}_${suffix}`;
+      if (!taken.has(candidate) && own.every((weight) => !avoid.weights.has(candidate + weight.slice(name.length)))) break;
+    }
+    renames.set(name, candidate);
+    taken.add(candidate);
+  }
+  const renamedTopology = JSON.parse(JSON.stringify(topology)) as TopologyLayer;
+  renameTopologyLayers(renamedTopology, renames);
+  return {
+    saved: { ...saved, topology: renamedTopology as unknown as JsonValue, weights: saved.weights.map(renameWeight) },
+    rename: renameWeight,
+  };
+}
+
+/** Options of {@link copyPart}. */
+export interface CopyPartOptions {
+  /**
+   * Names the copy must not use (another part's, to sit in one model with it): its layers that
+   * have one of these names, or weights of one of these names, get free names instead.
+   */
+  readonly avoid?: PartNames;
+}
+
 /**
  * An independent copy of a part: same topology, weight values and trainable flags, fresh
- * variables (disposing either leaves the other intact).
+ * variables (disposing either leaves the other intact). With `options.avoid`, layers whose layer
+ * or weight names clash with those are renamed in the copy, their weights with them.
  */
-export async function copyPart(part: tf.LayersModel, label: string): Promise<tf.LayersModel> {
+export async function copyPart(part: tf.LayersModel, label: string, options: CopyPartOptions = {}): Promise<tf.LayersModel> {
+  const described = describePart(part, label);
+  const { saved, rename } = options.avoid ? withoutClashes(described, options.avoid) : { saved: described, rename: (weight: string) => weight };
   const values: tf.NamedTensorMap = {};
-  for (const weight of part.weights) values[weight.originalName] = weight.read();
-  return rebuild(describePart(part, label), values, label);
+  for (const weight of part.weights) values[rename(weight.originalName)] = weight.read();
+  return rebuild(saved, values, label);
 }

@@ -19,8 +19,15 @@ const backboneBias = [0.1, -0.1, 0.2, 0];
 const headKernel = Array.from({ length: FEATURES * CLASSES }, (_, i) => Math.sin(3 * i + 1));
 const headBias = [0.3, -0.2, 0.1];
 
-/** The user's network: 6 → 4 relu features, and a 4 → 3 head ending as `end` says, fixed weights. */
-function ownModel(end: HeadEnd) {
+/**
+ * Layers after the class scores that are the identity at inference (review s17 finding 6): a
+ * seeded Dropout (the same mask at every training step, so runs compare exactly) and a linear
+ * Activation.
+ */
+type Tail = 'none' | 'dropout linear';
+
+/** The user's network: 6 → 4 relu features, and a 4 → 3 head ending as `end` says (then `tail`), fixed weights. */
+function ownModel(end: HeadEnd, tail: Tail = 'none') {
   const input = tf.input({ shape: [6] });
   const featureLayer = tf.layers.dense({ units: FEATURES, activation: 'relu', name: 'own_features' });
   const backbone = tf.model({ inputs: input, outputs: featureLayer.apply(input) as tf.SymbolicTensor });
@@ -28,6 +35,10 @@ function ownModel(end: HeadEnd) {
   const classLayer = tf.layers.dense({ units: CLASSES, activation: end === 'dense-softmax' ? 'softmax' : 'linear', name: 'own_classes' });
   let output = classLayer.apply(headInput) as tf.SymbolicTensor;
   if (end === 'activation-softmax') output = tf.layers.activation({ activation: 'softmax', name: 'own_softmax' }).apply(output) as tf.SymbolicTensor;
+  if (tail === 'dropout linear') {
+    output = tf.layers.dropout({ rate: 0.4, seed: 3, name: 'own_dropout' }).apply(output) as tf.SymbolicTensor;
+    output = tf.layers.activation({ activation: 'linear', name: 'own_linear' }).apply(output) as tf.SymbolicTensor;
+  }
   const head = tf.model({ inputs: headInput, outputs: output });
   tf.tidy(() => {
     featureLayer.setWeights([tf.tensor2d(backboneKernel, [6, FEATURES]), tf.tensor1d(backboneBias)]);
@@ -53,8 +64,8 @@ const logSoftmax = (values: number[]) => {
 };
 
 /** Fits LwF (on the labelled target) or multi-task (on the source) + a trainer starting from the user's network (one step per epoch), returning the epochs' loss terms and the source head's predictions. */
-async function run(end: HeadEnd, step: 'lwf' | 'multi-task') {
-  const { backbone, head } = ownModel(end);
+async function run(end: HeadEnd, step: 'lwf' | 'multi-task', tail: Tail = 'none') {
+  const { backbone, head } = ownModel(end, tail);
   const topology = JSON.stringify(head.toJSON(null, false));
   const task = toyTask(1);
   const before = tf.memory().numTensors;
@@ -87,6 +98,22 @@ describe('a softmax source head (initialModel.head) is used through its logits',
           .reduce((sum, logQ) => sum - logQ.reduce((inner, value) => inner + Math.exp(value) * value, 0), 0) / rows.length;
       expect(linearRun.epochs[0].lwf).toBeCloseTo(expected, 5);
       expect(softmaxRun.epochs).toEqual(linearRun.epochs);
+      expect(softmaxRun.source).toEqual(linearRun.source);
+      expect(softmaxRun.probabilities).toEqual(linearRun.probabilities);
+      expect([softmaxRun.leaked, linearRun.leaked]).toEqual([0, 0]);
+      expect(softmaxRun.unchanged).toBe(true);
+    },
+  );
+
+  it.each(['dense-softmax', 'activation-softmax'] as const)(
+    'LwF with a %s head followed by a seeded Dropout and a linear Activation (identity at inference): the distillation term is the one of its linear twin with the same tail',
+    async (end) => {
+      const [softmaxRun, linearRun] = [await run(end, 'lwf', 'dropout linear'), await run('linear', 'lwf', 'dropout linear')];
+      // The recorded answers are taken at inference, where the tail is the identity; in training
+      // the current answers go through the dropout, so the term is compared with the twin's, epoch
+      // for epoch (core's loop tests check the copy's logits against a float64 computation).
+      expect(softmaxRun.epochs).toEqual(linearRun.epochs);
+      expect(softmaxRun.epochs[0].lwf).toBeGreaterThan(0);
       expect(softmaxRun.source).toEqual(linearRun.source);
       expect(softmaxRun.probabilities).toEqual(linearRun.probabilities);
       expect([softmaxRun.leaked, linearRun.leaked]).toEqual([0, 0]);

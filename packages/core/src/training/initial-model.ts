@@ -12,12 +12,15 @@ import { innerLayers } from './inner-layers';
  * `backbone` (inputs → rank-2 features, e.g. `cutAtLayer(model, 'flatten')` of `@tlkit/models`, or
  * both parts from its `splitAtLayer`) and
  * optionally the source task's `head` (features → class scores). Both are copied; the originals
- * are left as they are. The run works with logits: a head whose last layer ends in a softmax (a
- * Dense layer with `activation: 'softmax'`, or a final `Activation('softmax')` or `Softmax`
- * layer) is copied without that softmax (same weights, linear outputs), so LwF and multi-task
- * see logits; a classification head ending in another non-linear activation (sigmoid, relu,
- * tanh, ...) is rejected with `INVALID_CONFIG`, and so is a backbone that ends in a softmax (a
- * whole classifier instead of a feature extractor).
+ * are left as they are. The run works with logits: a head that ends in a softmax (a Dense layer
+ * with `activation: 'softmax'`, or an `Activation('softmax')` or `Softmax` layer, as its last
+ * layer or followed only by layers that are the identity at inference: Dropout,
+ * SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, a linear Activation) is copied
+ * without that softmax (same weights, linear outputs), so LwF and multi-task see logits. Rejected
+ * with `INVALID_CONFIG`: a classification head whose softmax feeds other layers (Reshape,
+ * Flatten, Dense, ...), since its probabilities cannot be turned back into logits; a
+ * classification head ending in another non-linear activation (sigmoid, relu, tanh, ...); a
+ * backbone that ends in a softmax (a whole classifier instead of a feature extractor).
  */
 export interface InitialModel {
   readonly backbone: tf.LayersModel;
@@ -48,27 +51,108 @@ const ACTIVATION_LAYERS: Readonly<Record<string, string>> = {
  */
 const LOGIT_ACTIVATIONS = new Set(['linear', 'logSoftmax']);
 
-/** The JSON of the layer that computes a model's first output, looking inside nested models. */
-function outputLayerJson(model: LayerJson): LayerJson | undefined {
-  const layers = model.config.layers as LayerJson[] | undefined;
-  if (!Array.isArray(layers) || layers.length === 0) return undefined;
-  let last: LayerJson | undefined;
-  if (model.class_name === 'Sequential') {
-    last = layers.at(-1);
-  } else {
-    const name = (model.config.output_layers as [string, number, number][] | undefined)?.[0]?.[0];
-    last = layers.find((layer) => (layer.name ?? layer.config.name) === name);
-  }
-  return last && Array.isArray(last.config.layers) ? outputLayerJson(last) : last;
+/**
+ * Layer classes that compute the identity at inference, where the run reads the source head (the
+ * copy's outputs, LwF's recorded answers): dropout and noise layers. An `Activation` layer with
+ * a linear activation is one too (see {@link isIdentityAtInference}).
+ */
+const IDENTITY_AT_INFERENCE: ReadonlySet<string> = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
+
+/** The identity-at-inference layers as the messages list them. */
+const IDENTITY_AT_INFERENCE_TEXT = 'Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, a linear Activation';
+
+function isIdentityAtInference(layer: LayerJson): boolean {
+  return IDENTITY_AT_INFERENCE.has(layer.class_name) || (layer.class_name === 'Activation' && (layer.config.activation ?? 'linear') === 'linear');
 }
 
-/** What a model's output layer applies last: its name, and the activation's name (undefined when it has none, e.g. Dropout). */
+/** A nested model (Sequential or functional) inside a topology. */
+const isModelJson = (layer: LayerJson) => Array.isArray(layer.config.layers);
+
+/** A layer's name in messages. */
+const nameOf = (layer: LayerJson) => String(layer.config.name ?? layer.name ?? layer.class_name);
+
+/** A layer's key in its model's `layers` and in the `inbound_nodes` of the layers after it. */
+const keyOf = (layer: LayerJson) => String(layer.name ?? layer.config.name);
+
+/** Whether a layer applies a softmax (a `Softmax` layer, or an `activation: 'softmax'` option). */
+const isSoftmax = (layer: LayerJson) => layer.class_name === 'Softmax' || layer.config.activation === 'softmax';
+
+type NodeRef = [string, number, number, ...unknown[]];
+
+/**
+ * The layers that compute a model's first output, from the output back: nested models are
+ * entered (their layers from their output back, then on before them); a functional model is
+ * followed through each layer's single input. The walk ends at the model's input, or after a
+ * layer with several inputs. Yields the topology's own objects (editing them edits the topology).
+ */
+function* layersFromOutput(model: LayerJson): Generator<LayerJson> {
+  const layers = model.config.layers as LayerJson[] | undefined;
+  if (!Array.isArray(layers)) return;
+  if (model.class_name === 'Sequential') {
+    for (let index = layers.length - 1; index >= 0; index--) {
+      const layer = layers[index];
+      if (layer.class_name === 'InputLayer') return;
+      if (isModelJson(layer)) yield* layersFromOutput(layer);
+      else yield layer;
+    }
+    return;
+  }
+  const byKey = new Map(layers.map((layer) => [keyOf(layer), layer]));
+  let at = (model.config.output_layers as NodeRef[] | undefined)?.[0];
+  while (at) {
+    const layer = byKey.get(at[0]);
+    if (!layer || layer.class_name === 'InputLayer') return;
+    if (isModelJson(layer)) yield* layersFromOutput(layer);
+    else yield layer;
+    const node = (layer as { inbound_nodes?: NodeRef[][] }).inbound_nodes?.[at[1]];
+    if (!node || node.length !== 1) return;
+    at = node[0];
+  }
+}
+
+/**
+ * Every layer a model's first output depends on (nested models entered), in no particular order.
+ */
+function layersBehindOutput(model: LayerJson): LayerJson[] {
+  const layers = model.config.layers as LayerJson[] | undefined;
+  if (!Array.isArray(layers)) return [];
+  const expand = (layer: LayerJson) => (isModelJson(layer) ? layersBehindOutput(layer) : [layer]);
+  if (model.class_name === 'Sequential') return layers.flatMap(expand);
+  const byKey = new Map(layers.map((layer) => [keyOf(layer), layer]));
+  const found: LayerJson[] = [];
+  const visited = new Set<string>();
+  const pending = (model.config.output_layers as NodeRef[] | undefined)?.slice(0, 1).map((ref) => ref[0]) ?? [];
+  while (pending.length > 0) {
+    const key = pending.pop()!;
+    const layer = byKey.get(key);
+    if (visited.has(key) || !layer) continue;
+    visited.add(key);
+    found.push(...expand(layer));
+    for (const node of (layer as { inbound_nodes?: NodeRef[][] }).inbound_nodes ?? []) for (const input of node) pending.push(input[0]);
+  }
+  return found;
+}
+
+/**
+ * The layer whose result a model's first output is at inference: walking back from the output
+ * past layers that compute the identity there (Dropout, noise layers, a linear Activation), the
+ * first other layer; undefined when the walk reaches the input.
+ */
+function outputEnd(topology: LayerJson): LayerJson | undefined {
+  for (const layer of layersFromOutput(topology)) if (!isIdentityAtInference(layer)) return layer;
+  return undefined;
+}
+
+/**
+ * What a model's output applies last at inference (see {@link outputEnd}): that layer's name, and
+ * its activation's name (undefined when it has none, e.g. Flatten or Reshape).
+ */
 function finalActivationOf(topology: LayerJson): { layer: string; activation: string | undefined } | undefined {
-  const layer = outputLayerJson(topology);
+  const layer = outputEnd(topology);
   if (!layer) return undefined;
   const named = ACTIVATION_LAYERS[layer.class_name];
   const activation = named ?? (typeof layer.config.activation === 'string' ? layer.config.activation : undefined);
-  return { layer: String(layer.config.name ?? layer.name ?? layer.class_name), activation };
+  return { layer: nameOf(layer), activation };
 }
 
 /** tfjs's JSON topology of a model (a fresh object: editing it leaves the model alone). */
@@ -82,19 +166,21 @@ export function finalActivation(model: tf.LayersModel): { layer: string; activat
 }
 
 /**
- * Rewrites a topology so that its output layer's softmax becomes linear: a Dense (or any layer
- * with an `activation` option) gets `activation: 'linear'`, a `Softmax` layer becomes a linear
- * `Activation` of the same name. The weights, their names and every other layer are unchanged,
- * so the copy computes the logits the softmax was applied to, exactly.
+ * Rewrites a topology so that the softmax its output ends in at inference (see {@link outputEnd}:
+ * the last layer, or the last before dropout and noise layers and linear Activations) becomes
+ * linear: a Dense (or any layer with an `activation` option) gets `activation: 'linear'`, a
+ * `Softmax` layer becomes a linear `Activation` of the same name. The weights, their names and
+ * every other layer are unchanged, so the copy computes the logits the softmax was applied to,
+ * exactly (followed by the same dropout and noise in training).
  */
 function stripFinalSoftmax(topology: LayerJson): void {
-  const layer = outputLayerJson(topology);
-  if (!layer) return;
+  const layer = outputEnd(topology);
+  if (!layer || !isSoftmax(layer)) return;
   if (layer.class_name === 'Softmax') {
     const { name, trainable, dtype } = layer.config;
     layer.class_name = 'Activation';
     layer.config = { name, trainable, ...(dtype !== undefined ? { dtype } : {}), activation: 'linear' };
-  } else if (layer.config.activation === 'softmax') {
+  } else {
     layer.config.activation = 'linear';
   }
 }
@@ -143,8 +229,10 @@ const shapeText = (shape: readonly (number | null)[]) => `[${shape.join(', ')}]`
  * Checks a brought network against the task before anything is copied or trained:
  * `DIMENSION_MISMATCH` when the backbone does not take the task's samples, gives no single
  * rank-2 output, or the head does not take the backbone's features; `INVALID_CONFIG` when the
- * backbone ends in a softmax (a whole classifier) or a classification head ends in a non-linear
- * activation other than softmax. @internal
+ * backbone ends in a softmax (a whole classifier), a classification head feeds a softmax's
+ * probabilities to layers other than identity-at-inference ones, or ends in a non-linear
+ * activation other than softmax. "Ends in" looks past the identity-at-inference layers at the
+ * output. @internal
  */
 export function checkInitialModel(
   initialModel: InitialModel,
@@ -190,6 +278,21 @@ export function checkInitialModel(
       `initialModel.head takes [${headInput.slice(1).join(', ')}]; the backbone gives ${featureDim} features. Give the head that sat on this backbone.`,
       { argument: 'initialModel.head' },
     );
+  }
+  if (task.problem === 'classification') {
+    // Probabilities must not be fed further: the softmax could not be removed without changing
+    // what the layers after it compute.
+    const topology = topologyOf(head);
+    const end = outputEnd(topology);
+    const fed = layersBehindOutput(topology).find((layer) => isSoftmax(layer) && layer !== end);
+    if (fed) {
+      const after = end ? `its output comes from layer '${nameOf(end)}' (${end.class_name})` : 'its output comes after it';
+      throw new TlkitError(
+        'INVALID_CONFIG',
+        `initialModel.head applies a softmax in layer '${nameOf(fed)}' and feeds the probabilities to further layers (${after}), but the trainer needs the source head's class scores as logits, and removes a softmax only when nothing but layers that do nothing at inference (${IDENTITY_AT_INFERENCE_TEXT}) follow it: give a head whose softmax comes last (such layers may follow it), or one that ends in linear class scores.`,
+        { argument: 'initialModel.head', layer: nameOf(fed) },
+      );
+    }
   }
   const headEnd = finalActivation(head);
   const activation = headEnd?.activation;

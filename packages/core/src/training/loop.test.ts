@@ -911,14 +911,49 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
   }
   const headKernel = Array.from({ length: 5 * 2 }, (_, i) => Math.sin(3 * i + 1));
   const headBias = [0.3, -0.2];
-  /** A 5 → 2 head with fixed weights ending as `end` says. */
-  function headModel(end: 'linear' | 'dense-softmax' | 'activation-softmax' | 'softmax-layer' | 'sigmoid' | 'relu-layer') {
-    const input = tf.input({ shape: [5] });
-    const dense = tf.layers.dense({ units: 2, name: 'own_classes', activation: end === 'dense-softmax' ? 'softmax' : end === 'sigmoid' ? 'sigmoid' : 'linear' });
-    let output = dense.apply(input) as tf.SymbolicTensor;
+  type HeadEnd =
+    | 'linear'
+    | 'dense-softmax'
+    | 'activation-softmax'
+    | 'softmax-layer'
+    | 'sigmoid'
+    | 'relu-layer'
+    // Followed by layers that are the identity at inference (review s17 finding 6):
+    | 'dense-softmax dropout'
+    | 'softmax-layer gaussian-noise linear-activation'
+    | 'nested dense-softmax, alpha-dropout gaussian-dropout'
+    | 'sigmoid dropout'
+    // Probabilities fed to other layers:
+    | 'dense-softmax reshape'
+    | 'dense-softmax dropout expand flatten'
+    | 'softmax-layer dense';
+  /** A 5 → 2 head with fixed weights ending as `end` says (the class layer 'own_classes', then the layers named). */
+  function headModel(end: HeadEnd) {
+    const input = tf.input({ shape: [5], name: 'own_head_input' });
+    const first = end.split(' ')[0];
+    const dense = tf.layers.dense({ units: 2, name: 'own_classes', activation: /dense-softmax/.test(end) ? 'softmax' : first === 'sigmoid' ? 'sigmoid' : 'linear' });
+    // 'nested': the class layer inside a nested Sequential, the identity layers after it in the outer model.
+    const inner = first === 'nested' ? tf.sequential({ name: 'own_inner', layers: [tf.layers.inputLayer({ inputShape: [5] }), dense] }) : undefined;
+    let output = (inner ?? dense).apply(input) as tf.SymbolicTensor;
+    const after = end.replace(/^nested [^,]*, /, '').split(' ').slice(first === 'nested' ? 0 : 1);
     if (end === 'activation-softmax') output = tf.layers.activation({ activation: 'softmax', name: 'own_softmax' }).apply(output) as tf.SymbolicTensor;
-    if (end === 'softmax-layer') output = tf.layers.softmax({ name: 'own_softmax' }).apply(output) as tf.SymbolicTensor;
+    if (first === 'softmax-layer') output = tf.layers.softmax({ name: 'own_softmax' }).apply(output) as tf.SymbolicTensor;
     if (end === 'relu-layer') output = tf.layers.reLU({ name: 'own_relu' }).apply(output) as tf.SymbolicTensor;
+    const next: Record<string, () => tf.layers.Layer> = {
+      dropout: () => tf.layers.dropout({ rate: 0.5, seed: 7, name: 'own_dropout' }),
+      'gaussian-noise': () => tf.layers.gaussianNoise({ stddev: 0.3, name: 'own_noise' }),
+      'linear-activation': () => tf.layers.activation({ activation: 'linear', name: 'own_linear' }),
+      'alpha-dropout': () => tf.layers.alphaDropout({ rate: 0.2, name: 'own_alpha_dropout' }),
+      'gaussian-dropout': () => tf.layers.gaussianDropout({ rate: 0.2, name: 'own_gaussian_dropout' }),
+      reshape: () => tf.layers.reshape({ targetShape: [2], name: 'own_reshape' }),
+      expand: () => tf.layers.reshape({ targetShape: [2, 1], name: 'own_expand' }),
+      flatten: () => tf.layers.flatten({ name: 'own_flatten' }),
+      dense: () => tf.layers.dense({ units: 2, name: 'own_after', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
+    };
+    for (const name of after) {
+      if (!(name in next)) continue;
+      output = next[name]().apply(output) as tf.SymbolicTensor;
+    }
     const model = tf.model({ inputs: input, outputs: output, name: 'own_head' });
     dense.setWeights([tf.tensor2d(headKernel, [5, 2]), tf.tensor1d(headBias)].map((tensor) => tf.keep(tensor)));
     return model;
@@ -945,7 +980,14 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
     }),
   });
 
-  it.each(['dense-softmax', 'activation-softmax', 'softmax-layer'] as const)(
+  it.each([
+    'dense-softmax',
+    'activation-softmax',
+    'softmax-layer',
+    'dense-softmax dropout',
+    'softmax-layer gaussian-noise linear-activation',
+    'nested dense-softmax, alpha-dropout gaussian-dropout',
+  ] as const)(
     'a head ending in a softmax (%s) is copied to output its logits: the same outputs as its linear twin; the user model is not modified',
     async (end) => {
       const backbone = backboneModel();
@@ -980,7 +1022,7 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
     },
   );
 
-  it.each(['sigmoid', 'relu-layer'] as const)('a classification head ending in another non-linear activation (%s) is rejected with INVALID_CONFIG naming initialModel.head', async (end) => {
+  it.each(['sigmoid', 'relu-layer', 'sigmoid dropout'] as const)('a classification head ending in another non-linear activation (%s) is rejected with INVALID_CONFIG naming initialModel.head', async (end) => {
     const backbone = backboneModel();
     const head = headModel(end);
     const before = tf.memory().numTensors;
@@ -995,7 +1037,29 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
     head.dispose();
   });
 
-  it.each(['dense-softmax', 'activation-softmax'] as const)('a whole classifier (ending in %s) as initialModel.backbone is rejected with INVALID_CONFIG: cut it at a feature layer', async (end) => {
+  it.each(['dense-softmax reshape', 'dense-softmax dropout expand flatten', 'softmax-layer dense'] as const)(
+    'a classification head that feeds its softmax to other layers (%s) is rejected with INVALID_CONFIG naming initialModel.head and the softmax layer (review s17 finding 6)',
+    async (end) => {
+      const backbone = backboneModel();
+      const head = headModel(end);
+      const before = tf.memory().numTensors;
+      const failure = await compose(trainer({ epochs: 1, initialModel: { backbone, head } }))
+        .fit(task(20), { seed: 1 })
+        .catch((error: unknown) => error);
+      expect(tf.memory().numTensors).toBe(before);
+      expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
+      const softmaxLayer = end.startsWith('softmax-layer') ? 'own_softmax' : 'own_classes';
+      const outputLayer = { 'dense-softmax reshape': "'own_reshape' (Reshape)", 'dense-softmax dropout expand flatten': "'own_flatten' (Flatten)", 'softmax-layer dense': "'own_after' (Dense)" }[end];
+      expect((failure as TlkitError).message).toBe(
+        `[INVALID_CONFIG] initialModel.head applies a softmax in layer '${softmaxLayer}' and feeds the probabilities to further layers (its output comes from layer ${outputLayer}), but the trainer needs the source head's class scores as logits, and removes a softmax only when nothing but layers that do nothing at inference (Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, a linear Activation) follow it: give a head whose softmax comes last (such layers may follow it), or one that ends in linear class scores.`,
+      );
+      expect((failure as TlkitError).details).toMatchObject({ argument: 'initialModel.head', layer: softmaxLayer });
+      backbone.dispose();
+      head.dispose();
+    },
+  );
+
+  it.each(['dense-softmax', 'activation-softmax', 'dense-softmax dropout'] as const)('a whole classifier (ending in %s) as initialModel.backbone is rejected with INVALID_CONFIG: cut it at a feature layer', async (end) => {
     const features = backboneModel();
     const head = headModel(end);
     const input = tf.input({ shape: [4] });

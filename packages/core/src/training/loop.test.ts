@@ -779,7 +779,7 @@ describe('a checkpoint is resumed only by the run that wrote it (review byom fin
     const before = tf.memory().numTensors;
     const rerun = await fit(changed.options, changed.data, storage);
     expect(tf.memory().numTensors).toBe(before);
-    expect(rerun.phases.filter((phase) => phase === 'epoch' || phase === 'resume')).toEqual([]); // refused before any training
+    expect(rerun.phases.filter((phase) => phase === 'epoch' || phase === 'resume')).toEqual([]); // refused before the run's training
     const error = rerun.outcome as TlkitError;
     expect(error).toBeInstanceOf(TlkitError);
     expect(error.code).toBe('INVALID_CONFIG');

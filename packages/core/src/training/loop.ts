@@ -51,8 +51,12 @@ export interface CheckpointOptions {
   /**
    * Continue from the checkpoint under `key` when there is one. Only the run that wrote it is
    * resumed: the checkpoint holds a fingerprint of the run's options (with the training steps and
-   * the seed), data, starting weights and epochs, and one that differs (or has none, from an
-   * earlier tlkit) is refused with `INVALID_CONFIG` before any training.
+   * the seed), data, starting weights (an `initialModel`'s architecture, layer names and weights)
+   * and epochs, and one that differs (or has none, from an earlier tlkit) is refused with
+   * `INVALID_CONFIG` before the run's training. The trainer's `pretrain` comes before that check,
+   * since the fingerprint includes the pre-trained weights: read from its cache when it has them,
+   * trained first otherwise. A checkpoint that early stopping ended its run with is resumed as that
+   * end: no further epoch, the same network.
    */
   readonly resume: boolean;
 }
@@ -496,7 +500,8 @@ export async function runTraining(
 
     // Training is synchronous tfjs work: the loop yields to the event loop once per epoch and
     // about every 50 ms inside one, so timers, signal handlers and UI events run and an abort from
-    // outside is seen within a step. Yielding changes no number of the run.
+    // outside is seen within about 50 ms or one step, whichever is longer. Yielding changes no
+    // number of the run.
     const yielder = new EventLoopYielder();
     let epoch = startEpoch;
     // A checkpoint written when early stopping ended the run resumes as that end: no more epochs,

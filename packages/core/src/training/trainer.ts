@@ -638,7 +638,8 @@ const deepNeeds: StrategyNeeds = {
  * `earlyStopping` (off; { patience: 5, validationFraction: 0.1, minDelta: 0 } holds out a stratified
  * part of the training set and restores the best weights), `checkpoint` (off; { key, every: 1,
  * resume: true } writes to the run's storage; a rerun resumes from it only when it was written by the same
- * run — same options, data, starting weights and epochs — and gets `INVALID_CONFIG` otherwise), `augment` (off; image inputs only:
+ * run — same options, data, starting weights (layer names included) and epochs — and gets `INVALID_CONFIG`
+ * otherwise; a rerun of a run that early stopping ended trains no further), `augment` (off; image inputs only:
  * { translate: 0 pixels, rotate: 0 degrees, scale: [1, 1] } warps every image of the labelled
  * training batches (those of the task loss) by its own random rotation, scale and shift — seeded
  * per step, so reruns and resumed runs see the same images; unlabelled target batches, hooks' extra

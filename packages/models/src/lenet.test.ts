@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { compose, createRng, Matrix, registerBackbone, setupBackend, trainer } from '@tlkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compose, createRng, Matrix, registerBackbone, trainer } from '@tlkit/core';
+import { describe, expect, it } from 'vitest';
 import { cloneModel, lenetBackbone, modelBackbones } from './index';
+import { onWasmBackend } from '../test/wasm-backend';
 
 /** Closed-form LeNet parameter count: conv (k²·c_in + 1)·c_out, dense (d_in + 1)·d_out. */
 function lenetParams(side: number, channels: number, filters = [6, 16], kernel = 5, dense = [120, 84]): number {
@@ -177,14 +178,7 @@ describe('lenet backbone', () => {
 });
 
 describe('lenet in core trainer', () => {
-  let previous: string;
-  beforeAll(async () => {
-    previous = tf.getBackend();
-    await setupBackend({ backend: 'wasm', log: false });
-  });
-  afterAll(async () => {
-    await setupBackend({ backend: previous, log: false });
-  });
+  onWasmBackend();
 
   it('trains by name on wasm ({ use: "lenet" }): loss falls, no tensor leaks, same seed = same run', async () => {
     registerBackbone(modelBackbones);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { compose, createRng, Matrix, registerBackbone, setupBackend, trainer } from '@tlkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compose, createRng, Matrix, registerBackbone, trainer } from '@tlkit/core';
+import { describe, expect, it } from 'vitest';
 import { modelBackbones, resnet18Backbone } from './index';
+import { onWasmBackend } from '../test/wasm-backend';
 
 const build = (inputShape: number[], options: Record<string, unknown> = {}, seed = 1, namePrefix = 'r_') =>
   resnet18Backbone.build(resnet18Backbone.configSchema.parse(options), { inputShape, seed, namePrefix });
@@ -156,14 +157,7 @@ describe('resnet18 backbone', () => {
 });
 
 describe('resnet18 in core trainer', () => {
-  let previous: string;
-  beforeAll(async () => {
-    previous = tf.getBackend();
-    await setupBackend({ backend: 'wasm', log: false });
-  });
-  afterAll(async () => {
-    await setupBackend({ backend: previous, log: false });
-  });
+  onWasmBackend();
 
   it('trains by name on wasm (small cifar-stem version): loss falls, BN statistics move, no leaks, reproducible', async () => {
     registerBackbone(modelBackbones);

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { compose, createRng, Matrix, predictWithHead, setupBackend, trainer } from '@tlkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compose, createRng, Matrix, predictWithHead, trainer } from '@tlkit/core';
+import { describe, expect, it } from 'vitest';
 import { cloneModel, cutAtLayer, listLayers, splitAtLayer } from './index';
 import { expectInvalidArgument } from '../test/errors';
+import { onWasmBackend } from '../test/wasm-backend';
 
 /**
  * A user's own digit classifier, as in the bring-your-own-model review: 16×16×1 → conv my_conv1 →
@@ -269,14 +270,7 @@ describe('splitAtLayer', () => {
 });
 
 describe('splitAtLayer in core trainer', () => {
-  let previous: string;
-  beforeAll(async () => {
-    previous = tf.getBackend();
-    await setupBackend({ backend: 'wasm', log: false });
-  });
-  afterAll(async () => {
-    await setupBackend({ backend: previous, log: false });
-  });
+  onWasmBackend();
 
   /** Two classes on 16×16 images: bright top half vs bright bottom half, plus noise. */
   function twoHalves(count: number) {

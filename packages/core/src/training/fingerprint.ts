@@ -126,16 +126,18 @@ export function stableText(value: unknown, seen: WeakSet<object> = new WeakSet()
 }
 
 /**
- * A model's architecture (tfjs's JSON topology, layer and model names included) and weights as
- * text. The names are part of the run: `fineTune`'s `freeze`, `unfreeze` and
- * `learningRates.layers` choose layers by name, so two models that differ only in their names can
- * train differently. tfjs numbers the names of unnamed layers by how many were made before
- * (`dense_Dense3`), so the same model built again in the same process gets other names and
- * another fingerprint: a refusal, never a wrong resume.
+ * A model's architecture (tfjs's JSON topology, layer names included) and weights as text. The
+ * layer names are part of the run: `fineTune`'s `freeze`, `unfreeze` and `learningRates.layers`
+ * choose layers by name, so two models that differ only in their layer names can train
+ * differently. The model's own name is left out: nothing chooses by it, and tfjs numbers unnamed
+ * models (`sequential_1`, `sequential_2`) by how many were made before. It does the same for
+ * unnamed layers (`dense_Dense3`), so the same model built again in the same process gets other
+ * layer names and another fingerprint: a refusal, never a wrong resume.
  */
 function modelText(model: tf.LayersModel): string {
   const topology = model.toJSON(null, false) as unknown as Record<string, unknown>;
-  const hasher = new Hasher().text(stableText({ class_name: topology.class_name, config: topology.config }));
+  const { name: _modelName, ...config } = (topology.config ?? {}) as Record<string, unknown>;
+  const hasher = new Hasher().text(stableText({ class_name: topology.class_name, config }));
   for (const weight of model.weights) {
     hasher.text(weight.shape.join('x')).text(String(weight.trainable));
     hasher.float32(weight.read().dataSync() as Float32Array);

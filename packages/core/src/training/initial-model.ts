@@ -17,8 +17,10 @@ import { innerLayers } from './inner-layers';
  * layer or followed only by layers that are the identity at inference: Dropout,
  * SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, a linear Activation) is copied
  * without that softmax (same weights, linear outputs), so LwF and multi-task see logits. Rejected
- * with `INVALID_CONFIG`: a classification head whose softmax feeds other layers (Reshape,
- * Flatten, Dense, ...), since its probabilities cannot be turned back into logits; a
+ * with `INVALID_CONFIG`: a classification head whose output is a softmax's probabilities
+ * reshaped (Reshape, Flatten, Permute after the softmax), since they are not logits and the
+ * softmax cannot be removed from inside the model (a softmax whose probabilities a later layer
+ * computes with, such as a gate or a Dense giving linear scores, is part of the head); a
  * classification head ending in another non-linear activation (sigmoid, relu, tanh, ...); a
  * backbone that ends in a softmax (a whole classifier instead of a feature extractor).
  */
@@ -110,27 +112,30 @@ function* layersFromOutput(model: LayerJson): Generator<LayerJson> {
   }
 }
 
+/** Layer classes that only rearrange their input's values (the output is the same numbers). */
+const SHAPE_ONLY: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Permute', 'RepeatVector']);
+
 /**
- * Every layer a model's first output depends on (nested models entered), in no particular order.
+ * A softmax whose probabilities reach the model's first output only through layers that rearrange
+ * or pass them on (Reshape, Flatten, Permute, RepeatVector, and the identity-at-inference layers),
+ * behind at least one rearranging layer: the output then is probabilities, and the softmax could
+ * not be removed without removing it from the middle of the model. Undefined otherwise: a softmax
+ * at the end is removed, and one whose probabilities a layer computes with (a Dense, a Multiply
+ * gate) leaves an output that is that layer's, such as linear class scores.
  */
-function layersBehindOutput(model: LayerJson): LayerJson[] {
-  const layers = model.config.layers as LayerJson[] | undefined;
-  if (!Array.isArray(layers)) return [];
-  const expand = (layer: LayerJson) => (isModelJson(layer) ? layersBehindOutput(layer) : [layer]);
-  if (model.class_name === 'Sequential') return layers.flatMap(expand);
-  const byKey = new Map(layers.map((layer) => [keyOf(layer), layer]));
-  const found: LayerJson[] = [];
-  const visited = new Set<string>();
-  const pending = (model.config.output_layers as NodeRef[] | undefined)?.slice(0, 1).map((ref) => ref[0]) ?? [];
-  while (pending.length > 0) {
-    const key = pending.pop()!;
-    const layer = byKey.get(key);
-    if (visited.has(key) || !layer) continue;
-    visited.add(key);
-    found.push(...expand(layer));
-    for (const node of (layer as { inbound_nodes?: NodeRef[][] }).inbound_nodes ?? []) for (const input of node) pending.push(input[0]);
+function reshapedSoftmax(model: LayerJson): { softmax: LayerJson; end: LayerJson } | undefined {
+  let end: LayerJson | undefined;
+  for (const layer of layersFromOutput(model)) {
+    if (isIdentityAtInference(layer)) continue;
+    if (end === undefined) {
+      end = layer;
+      if (!SHAPE_ONLY.has(layer.class_name)) return undefined;
+      continue;
+    }
+    if (isSoftmax(layer)) return { softmax: layer, end };
+    if (!SHAPE_ONLY.has(layer.class_name)) return undefined;
   }
-  return found;
+  return undefined;
 }
 
 /**
@@ -280,17 +285,15 @@ export function checkInitialModel(
     );
   }
   if (task.problem === 'classification') {
-    // Probabilities must not be fed further: the softmax could not be removed without changing
-    // what the layers after it compute.
-    const topology = topologyOf(head);
-    const end = outputEnd(topology);
-    const fed = layersBehindOutput(topology).find((layer) => isSoftmax(layer) && layer !== end);
-    if (fed) {
-      const after = end ? `its output comes from layer '${nameOf(end)}' (${end.class_name})` : 'its output comes after it';
+    // Probabilities that only change shape before the output are still probabilities; the
+    // softmax sits inside the model and cannot be removed.
+    const reshaped = reshapedSoftmax(topologyOf(head));
+    if (reshaped) {
+      const fed = nameOf(reshaped.softmax);
       throw new TlkitError(
         'INVALID_CONFIG',
-        `initialModel.head applies a softmax in layer '${nameOf(fed)}' and feeds the probabilities to further layers (${after}), but the trainer needs the source head's class scores as logits, and removes a softmax only when nothing but layers that do nothing at inference (${IDENTITY_AT_INFERENCE_TEXT}) follow it: give a head whose softmax comes last (such layers may follow it), or one that ends in linear class scores.`,
-        { argument: 'initialModel.head', layer: nameOf(fed) },
+        `initialModel.head applies a softmax in layer '${fed}' and its output is those probabilities reshaped (layer '${nameOf(reshaped.end)}', ${reshaped.end.class_name}), but the trainer needs the source head's class scores as logits, and removes a softmax only when nothing but layers that do nothing at inference (${IDENTITY_AT_INFERENCE_TEXT}) follow it: give a head whose softmax comes last (such layers may follow it), or one that ends in linear class scores.`,
+        { argument: 'initialModel.head', layer: fed },
       );
     }
   }

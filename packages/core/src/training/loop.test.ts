@@ -789,12 +789,13 @@ describe('a checkpoint is resumed only by the run that wrote it (review byom fin
   }
 
   /** A backbone model brought as initialModel: 4 → 8 relu, kernel from `seed`; layer names given, or tfjs's automatic ones. */
-  function ownBackbone(seed: number, names?: { dense: string }) {
+  /** Input 4 → dense 8 relu; with `names`, the layers are named (and the model too, unless `model: false`). */
+  function ownBackbone(seed: number, names?: { dense: string; model?: boolean }) {
     const input = tf.input({ shape: [4], ...(names ? { name: 'own_input' } : {}) });
     const output = tf.layers
       .dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }), ...(names ? { name: names.dense } : {}) })
       .apply(input) as tf.SymbolicTensor;
-    return tf.model({ inputs: input, outputs: output, ...(names ? { name: 'own_backbone' } : {}) });
+    return tf.model({ inputs: input, outputs: output, ...(names && names.model !== false ? { name: 'own_backbone' } : {}) });
   }
 
   it('refuses other options (a learning rate), naming the options', async () => {
@@ -882,9 +883,10 @@ describe('a checkpoint is resumed only by the run that wrote it (review byom fin
     rebuilt.dispose();
   });
 
-  it('an unchanged rerun with the same initialModel rebuilt under the same (given) names resumes and reproduces the uninterrupted run', async () => {
+  it('an unchanged rerun with the same initialModel rebuilt under the same (given) layer names resumes and reproduces the uninterrupted run; the model itself may be unnamed (fix review s17 problem 2)', async () => {
     const data = task(64);
-    const names = { dense: 'own_dense' };
+    // Layer names given, the model's own name left to tfjs (model_N, another each time).
+    const names = { dense: 'own_dense', model: false };
     const whole = await fit({ ...base, initialModel: { backbone: ownBackbone(3, names) } }, data, memoryStorage());
     const fitted = whole.outcome as Awaited<ReturnType<ReturnType<typeof compose>['fit']>>;
     const expected = Array.from(fitted.predictProba(data.targetTest.X).data);
@@ -893,6 +895,7 @@ describe('a checkpoint is resumed only by the run that wrote it (review byom fin
     const first = ownBackbone(3, names);
     await fit({ ...base, initialModel: { backbone: first } }, data, storage, 2);
     const rebuilt = ownBackbone(3, names);
+    expect(rebuilt.name).not.toBe(first.name);
     const resumed = (await fit({ ...base, initialModel: { backbone: rebuilt } }, data, storage)).outcome as typeof fitted;
     expect(resumed.reports.at(-1)!.info!.resumedFrom).toBe(2);
     expect(Array.from(resumed.predictProba(data.targetTest.X).data)).toEqual(expected);
@@ -1037,8 +1040,19 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
     head.dispose();
   });
 
-  it.each(['dense-softmax reshape', 'dense-softmax dropout expand flatten', 'softmax-layer dense'] as const)(
-    'a classification head that feeds its softmax to other layers (%s) is rejected with INVALID_CONFIG naming initialModel.head and the softmax layer (review s17 finding 6)',
+  it('a head whose softmax feeds a layer that computes with the probabilities (a Dense giving linear scores) is accepted and copied as it is (fix review s17 problem 1)', async () => {
+    const backbone = backboneModel();
+    const head = headModel('softmax-layer dense');
+    const before = tf.memory().numTensors;
+    const fitted = await compose(trainer({ epochs: 1, initialModel: { backbone, head } })).fit(task(20), { seed: 1 });
+    fitted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    backbone.dispose();
+    head.dispose();
+  });
+
+  it.each(['dense-softmax reshape', 'dense-softmax dropout expand flatten'] as const)(
+    'a classification head whose output is its softmax\'s probabilities reshaped (%s) is rejected with INVALID_CONFIG naming initialModel.head and the softmax layer (review s17 finding 6)',
     async (end) => {
       const backbone = backboneModel();
       const head = headModel(end);
@@ -1049,9 +1063,9 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
       expect(tf.memory().numTensors).toBe(before);
       expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
       const softmaxLayer = end.startsWith('softmax-layer') ? 'own_softmax' : 'own_classes';
-      const outputLayer = { 'dense-softmax reshape': "'own_reshape' (Reshape)", 'dense-softmax dropout expand flatten': "'own_flatten' (Flatten)", 'softmax-layer dense': "'own_after' (Dense)" }[end];
+      const outputLayer = { 'dense-softmax reshape': "'own_reshape', Reshape", 'dense-softmax dropout expand flatten': "'own_flatten', Flatten" }[end];
       expect((failure as TlkitError).message).toBe(
-        `[INVALID_CONFIG] initialModel.head applies a softmax in layer '${softmaxLayer}' and feeds the probabilities to further layers (its output comes from layer ${outputLayer}), but the trainer needs the source head's class scores as logits, and removes a softmax only when nothing but layers that do nothing at inference (Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, a linear Activation) follow it: give a head whose softmax comes last (such layers may follow it), or one that ends in linear class scores.`,
+        `[INVALID_CONFIG] initialModel.head applies a softmax in layer '${softmaxLayer}' and its output is those probabilities reshaped (layer ${outputLayer}), but the trainer needs the source head's class scores as logits, and removes a softmax only when nothing but layers that do nothing at inference (Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, a linear Activation) follow it: give a head whose softmax comes last (such layers may follow it), or one that ends in linear class scores.`,
       );
       expect((failure as TlkitError).details).toMatchObject({ argument: 'initialModel.head', layer: softmaxLayer });
       backbone.dispose();

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ProblemType } from '../data';
 import { TlkitError } from '../errors';
-import { innerLayers } from './inner-layers';
+import { copyPart } from './network-parts';
 
 /**
  * A pre-trained network to start from, brought as tfjs models (from code, not from JSON configs):
@@ -190,44 +190,6 @@ function stripFinalSoftmax(topology: LayerJson): void {
   }
 }
 
-/**
- * A copy of a LayersModel (topology, weights and `trainable` flags), with fresh variables;
- * `editTopology` may change the copy's JSON topology first (layer configs, not weights). Weights
- * are matched by name, as tfjs does when it loads a saved model: `model.weights` lists trainable
- * weights first, so a frozen nested model puts its weights elsewhere in the list than in a fresh
- * copy, and matching by position would swap them. The `trainable` flags of models, the whole one
- * and nested ones, are not part of tfjs's JSON topology, so they are copied by walking both (a
- * base model frozen with `base.trainable = false` stays frozen). @internal
- */
-export async function copyLayersModel(model: tf.LayersModel, editTopology?: (topology: LayerJson) => void): Promise<tf.LayersModel> {
-  const topology = topologyOf(model);
-  editTopology?.(topology);
-  const copy = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
-  try {
-    const values: tf.NamedTensorMap = {};
-    for (const weight of model.weights) values[weight.originalName] = weight.read();
-    // Strict: every weight of the copy must get a value of its own shape.
-    copy.loadWeights(values, true);
-    copyTrainableFlags(model, copy);
-    // A model's setter changes its layers' weights' flags without changing the layers' own
-    // (base.trainable = false, then one inner layer set trainable again): copy each weight's too.
-    const copied = new Map(copy.weights.map((weight) => [weight.originalName, weight]));
-    for (const weight of model.weights) copied.get(weight.originalName)!.trainable = weight.trainable;
-  } catch (error) {
-    copy.dispose();
-    throw error;
-  }
-  return copy;
-}
-
-/** The layers' and models' own `trainable` flags, outer first. */
-function copyTrainableFlags(from: tf.layers.Layer, to: tf.layers.Layer): void {
-  to.trainable = from.trainable;
-  const fromLayers = innerLayers(from);
-  const toLayers = innerLayers(to);
-  if (fromLayers && toLayers) fromLayers.forEach((layer, index) => copyTrainableFlags(layer, toLayers[index]));
-}
-
 const shapeText = (shape: readonly (number | null)[]) => `[${shape.join(', ')}]`;
 
 /**
@@ -313,10 +275,11 @@ export function checkInitialModel(
  * the head without a final softmax, so it outputs logits. The caller owns the copies. @internal
  */
 export async function copyInitialModel(initialModel: InitialModel): Promise<{ backbone: tf.LayersModel; head?: tf.LayersModel }> {
-  const backbone = await copyLayersModel(initialModel.backbone);
+  const backbone = await copyPart(initialModel.backbone, 'initialModel.backbone');
   if (!initialModel.head) return { backbone };
   try {
-    return { backbone, head: await copyLayersModel(initialModel.head, stripFinalSoftmax) };
+    const editTopology = (topology: Record<string, unknown>) => stripFinalSoftmax(topology as unknown as LayerJson);
+    return { backbone, head: await copyPart(initialModel.head, 'initialModel.head', { editTopology }) };
   } catch (error) {
     backbone.dispose();
     throw error;

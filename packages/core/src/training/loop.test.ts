@@ -11,7 +11,7 @@ import type { JsonValue } from '../state';
 import { memoryStorage } from '../storage';
 import type { TrainingHooks, TrainingProgress } from './types';
 import { scheduleValue } from './schedules';
-import { copyLayersModel } from './initial-model';
+import { copyPart } from './network-parts';
 import { mlp, predictWithHead, trainer, trainerPlugin } from './trainer';
 
 /** Two Gaussian blobs in 4 dimensions, seeded. */
@@ -296,7 +296,7 @@ describe('core training loop', () => {
     const input = tf.input({ shape: [4] });
     const top = tf.layers.dense({ units: 4, name: 'top', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(base.apply(input) as tf.SymbolicTensor) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: top, name: 'backbone' });
-    const copy = await copyLayersModel(model);
+    const copy = await copyPart(model, 'backbone');
     const x = tf.tensor2d([[1, 2, 3, 4], [-1, 0.5, 2, -3]]);
     const [expected, got] = [model, copy].map((m) => tf.tidy(() => Array.from((m.predict(x) as tf.Tensor).dataSync())));
     expect(got).toEqual(expected);
@@ -1025,14 +1025,21 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
     },
   );
 
+  /** The error of a one-epoch fit from `initialModel` that must be refused, after checking it freed every tensor it made. */
+  async function refusedFit(initialModel: { backbone: tf.LayersModel; head?: tf.LayersModel }, data: Parameters<ReturnType<typeof compose>['fit']>[0] = task(20)): Promise<TlkitError> {
+    const before = tf.memory().numTensors;
+    const failure = await compose(trainer({ epochs: 1, initialModel }))
+      .fit(data, { seed: 1 })
+      .catch((error: unknown) => error);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(failure).toBeInstanceOf(TlkitError);
+    return failure as TlkitError;
+  }
+
   it.each(['sigmoid', 'relu-layer', 'sigmoid dropout'] as const)('a classification head ending in another non-linear activation (%s) is rejected with INVALID_CONFIG naming initialModel.head', async (end) => {
     const backbone = backboneModel();
     const head = headModel(end);
-    const before = tf.memory().numTensors;
-    const failure = await compose(trainer({ epochs: 1, initialModel: { backbone, head } }))
-      .fit(task(20), { seed: 1 })
-      .catch((error: unknown) => error);
-    expect(tf.memory().numTensors).toBe(before);
+    const failure = await refusedFit({ backbone, head });
     expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
     expect((failure as TlkitError).message).toMatch(/^\[INVALID_CONFIG\] initialModel\.head ends in a '(sigmoid|relu)' activation \(layer 'own_(classes|relu)'\), but the trainer needs the source head's class scores as logits .*: give a head whose last layer is linear or softmax\.$/);
     expect((failure as TlkitError).details).toMatchObject({ argument: 'initialModel.head' });
@@ -1056,11 +1063,7 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
     async (end) => {
       const backbone = backboneModel();
       const head = headModel(end);
-      const before = tf.memory().numTensors;
-      const failure = await compose(trainer({ epochs: 1, initialModel: { backbone, head } }))
-        .fit(task(20), { seed: 1 })
-        .catch((error: unknown) => error);
-      expect(tf.memory().numTensors).toBe(before);
+      const failure = await refusedFit({ backbone, head });
       expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
       const softmaxLayer = end.startsWith('softmax-layer') ? 'own_softmax' : 'own_classes';
       const outputLayer = { 'dense-softmax reshape': "'own_reshape', Reshape", 'dense-softmax dropout expand flatten': "'own_flatten', Flatten" }[end];
@@ -1078,11 +1081,7 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
     const head = headModel(end);
     const input = tf.input({ shape: [4] });
     const classifier = tf.model({ inputs: input, outputs: head.apply(features.apply(input)) as tf.SymbolicTensor });
-    const before = tf.memory().numTensors;
-    const failure = await compose(trainer({ epochs: 1, initialModel: { backbone: classifier } }))
-      .fit(task(20), { seed: 1 })
-      .catch((error: unknown) => error);
-    expect(tf.memory().numTensors).toBe(before);
+    const failure = await refusedFit({ backbone: classifier });
     expect((failure as TlkitError).code).toBe('INVALID_CONFIG');
     expect((failure as TlkitError).message).toMatch(
       /^\[INVALID_CONFIG\] initialModel\.backbone ends in a softmax \(layer 'own_(classes|softmax)'\): it gives class probabilities, not features\. Cut it at a feature layer \(cutAtLayer\(.*\) of @tlkit\/models\), or pass the classifier part as initialModel\.head\.$/,
@@ -1098,11 +1097,7 @@ describe('a network the user brings (initialModel; review byom findings 2, 9, 10
     const X = Array.from({ length: 20 }, () => Array.from({ length: 16 }, () => rng.normal()));
     const y = X.map((_, i) => i % 2);
     const images = { source: { X, y, shape: [4, 4, 1] as [number, number, number] }, target: { X, shape: [4, 4, 1] as [number, number, number] }, problem: 'classification' as const };
-    const before = tf.memory().numTensors;
-    const failure = await compose(trainer({ epochs: 1, initialModel: { backbone: flat } }))
-      .fit(images, { seed: 1 })
-      .catch((error: unknown) => error);
-    expect(tf.memory().numTensors).toBe(before);
+    const failure = await refusedFit({ backbone: flat }, images);
     expect((failure as TlkitError).code).toBe('DIMENSION_MISMATCH');
     expect((failure as TlkitError).message).toBe(
       "[DIMENSION_MISMATCH] initialModel.backbone takes flat rows [16], but the task's samples are images [4x4x1]: give the task no shape (leave out the domains' shape, or meta.json \"shape\"), so the samples stay flat rows of 16 values, or give the model a Reshape/Flatten input that takes [4x4x1].",

@@ -259,16 +259,21 @@ export interface CopyPartOptions {
    * have one of these names, or weights of one of these names, get free names instead.
    */
   readonly avoid?: PartNames;
+  /** Changes the copy's JSON topology before it is built (layer configs, not weights or names). */
+  readonly editTopology?: (topology: Record<string, unknown>) => void;
 }
 
 /**
- * An independent copy of a part: same topology, weight values and trainable flags, fresh
- * variables (disposing either leaves the other intact). With `options.avoid`, layers whose layer
- * or weight names clash with those are renamed in the copy, their weights with them.
+ * An independent copy of a part: same topology, weight values and trainable flags (models' and
+ * weights' own, nested ones included), fresh variables (disposing either leaves the other
+ * intact). Weights are matched by name, as tfjs does when it loads a saved model. With
+ * `options.avoid`, layers whose layer or weight names clash with those are renamed in the copy,
+ * their weights with them; `options.editTopology` may change layer configs first.
  */
 export async function copyPart(part: tf.LayersModel, label: string, options: CopyPartOptions = {}): Promise<tf.LayersModel> {
   const described = describePart(part, label);
   const { saved, rename } = options.avoid ? withoutClashes(described, options.avoid) : { saved: described, rename: (weight: string) => weight };
+  options.editTopology?.(saved.topology as unknown as Record<string, unknown>);
   const values: tf.NamedTensorMap = {};
   for (const weight of part.weights) values[rename(weight.originalName)] = weight.read();
   return rebuild(saved, values, label);

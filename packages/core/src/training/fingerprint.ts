@@ -164,6 +164,19 @@ export function fingerprintArrays(arrays: Readonly<Record<string, StoredArray>>,
 
 type Rows = { readonly X: Matrix; readonly y?: ArrayLike<number>; readonly weights?: ArrayLike<number> };
 
+/** Hash of one set of rows: its size, features, labels and sample weights, as float32 (what the network sees). @internal */
+export function fingerprintRows(set: Rows): string {
+  return new Hasher()
+    .number(set.X.rows)
+    .number(set.X.cols)
+    .float32(set.X.data)
+    .text('y')
+    .float32(set.y ?? [])
+    .text('weights')
+    .float32(set.weights ?? [])
+    .digest();
+}
+
 /** Hash of the data sets a run learns from (`undefined` entries count as absent), with the task's facts. @internal */
 export function fingerprintData(facts: unknown, sets: Readonly<Record<string, Rows | undefined>>): string {
   const hasher = new Hasher().text(stableText(facts));
@@ -179,15 +192,7 @@ export function fingerprintData(facts: unknown, sets: Readonly<Record<string, Ro
     }
     let digest = digests.find(([earlier]) => earlier.X === set.X && earlier.y === set.y && earlier.weights === set.weights)?.[1];
     if (digest === undefined) {
-      digest = new Hasher()
-        .number(set.X.rows)
-        .number(set.X.cols)
-        .float32(set.X.data)
-        .text('y')
-        .float32(set.y ?? [])
-        .text('weights')
-        .float32(set.weights ?? [])
-        .digest();
+      digest = fingerprintRows(set);
       digests.push([set, digest]);
     }
     hasher.text(digest);

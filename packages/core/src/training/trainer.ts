@@ -29,6 +29,7 @@ import {
   type TrainingRunOptions,
 } from './loop';
 import { describePart, restorePart, type SavedPart } from './network-parts';
+import { fingerprintRows, Hasher } from './fingerprint';
 import { optimizerSchema } from './optimizers';
 import type { EpochLogs, TrainingModel } from './types';
 
@@ -405,38 +406,12 @@ async function restoreNetwork(state: StepState): Promise<FittedNetwork> {
   return new FittedNetwork(model, json.inputShape, json.problem, json.numClasses, json.backbone as unknown as BackboneConfig, []);
 }
 
-/** 32-bit FNV-1a over the words of `bytes`, continuing from `hash`. */
-function fnv1a(hash: number, words: Uint32Array | Int32Array): number {
-  let h = hash;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i];
-    h = Math.imul(h ^ (word & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((word >>> 8) & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((word >>> 16) & 0xff), 0x01000193);
-    h = Math.imul(h ^ (word >>> 24), 0x01000193);
-  }
-  return h >>> 0;
-}
-
-function fingerprintText(text: string, hash: number): number {
-  return fnv1a(hash, Int32Array.from(text, (character) => character.codePointAt(0) ?? 0));
-}
-
 /**
- * A 64-bit fingerprint (two FNV-1a hashes) of a labelled set and a settings string: the cache
- * key of pre-trained weights. Features are hashed as float32 (what the network sees). @internal
+ * A 64-bit fingerprint of a labelled set and a settings string: the cache key of pre-trained
+ * weights. Features are hashed as float32 (what the network sees), as a checkpoint's data are. @internal
  */
 export function fingerprintLabeledSet(set: LabeledSet, settings: string): string {
-  const features = new Uint32Array(Float32Array.from(set.X.data).buffer);
-  const labels = new Uint32Array(Float32Array.from(set.y).buffer);
-  const weights = set.weights ? new Uint32Array(Float32Array.from(set.weights).buffer) : new Uint32Array(0);
-  const parts = (seed: number) => {
-    let hash = fingerprintText(`${settings}|${set.X.rows}x${set.X.cols}`, seed);
-    hash = fnv1a(hash, features);
-    hash = fnv1a(hash, labels);
-    return fnv1a(hash, weights);
-  };
-  return `${parts(0x811c9dc5).toString(16).padStart(8, '0')}${parts(0x01000193 ^ 0x5bd1e995).toString(16).padStart(8, '0')}`;
+  return new Hasher().text(settings).text(fingerprintRows(set)).digest();
 }
 
 interface PretrainResult {

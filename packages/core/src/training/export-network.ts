@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { TlkitError } from '../errors';
 import type { FittedPipeline } from '../pipeline';
+import { finalActivation } from './initial-model';
 import { copyPart, partNames } from './network-parts';
 import { fittedNetworkOf } from './trainer';
 
@@ -47,12 +48,6 @@ function checkOptions(options: unknown): { head: string; afterMappings: boolean 
     throw new TlkitError('INVALID_ARGUMENT', `options.afterMappings must be true or false, got ${typeof afterMappings}.`, { argument: 'options.afterMappings' });
   }
   return { head, afterMappings };
-}
-
-/** True when the model's output layer applies a softmax (a Dense with activation softmax, or a Softmax/Activation layer). */
-function endsInSoftmax(model: tf.LayersModel): boolean {
-  const layer = model.outputs[0].sourceLayer;
-  return layer.getClassName() === 'Softmax' || layer.getConfig().activation === 'softmax';
 }
 
 /** `base`, or `base_1`, `base_2`, ... : the first name not in `taken`. */
@@ -134,7 +129,7 @@ export async function exportNetwork(fitted: FittedPipeline, options: ExportNetwo
     if (taken.has(head.name)) (head as { name: string }).name = freeName(head.name, taken);
     taken.add(head.name);
     let output = head.apply(backbone.outputs[0]) as tf.SymbolicTensor;
-    if (parts.problem === 'classification' && !endsInSoftmax(head)) {
+    if (parts.problem === 'classification' && finalActivation(head)?.activation !== 'softmax') {
       output = tf.layers.activation({ activation: 'softmax', name: freeName('probabilities', taken) }).apply(output) as tf.SymbolicTensor;
     }
     // The model takes over the copies (tfjs counts references: disposing it frees them).

@@ -1,22 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isTlkitError } from '@tlkit/core';
 import { registerBuiltInPlugins } from './plugins';
-import { buildConfigPipeline, editDistance, pipelinePlace, suggestNames } from './steps';
+import { buildConfigPipeline, pipelinePlace } from './steps';
 import { thrown } from '../test/thrown';
 
 beforeAll(async () => {
   await registerBuiltInPlugins();
-});
-
-describe('did-you-mean', () => {
-  it('measures edits and suggests the near names, nearest first', () => {
-    expect(editDistance('knnn', 'knn')).toBe(1);
-    expect(editDistance('kmn', 'knn')).toBe(1);
-    expect(editDistance('', 'abc')).toBe(3);
-    expect(suggestNames('knnn', ['tca', 'knn', 'kmm', 'logreg'])).toEqual(['knn']);
-    expect(suggestNames('kmn', ['tca', 'knn', 'kmm'])).toEqual(['kmm', 'knn']);
-    expect(suggestNames('zzzzzz', ['tca', 'knn'])).toEqual([]);
-  });
 });
 
 describe('buildConfigPipeline', () => {

@@ -2,45 +2,8 @@
  * Resolves a config's steps into strategies, with errors that name the JSON path of the step
  * (`pipelines[2].steps[1]`), the pipeline and, for an unknown `use`, the nearest registered names.
  */
-import { compose, hasPlugin, isTlkitError, listPlugins, type Pipeline, resolveStep, type Strategy, TlkitError } from '@tlkit/core';
+import { compose, didYouMean, hasPlugin, isTlkitError, listPlugins, type Pipeline, resolveStep, type Strategy, TlkitError } from '@tlkit/core';
 import type { PipelineConfig } from './config';
-
-/** Levenshtein distance (insertions, deletions, substitutions; each costs 1). */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-/**
- * The known names closest to `name` (at most 2 edits, or a third of its length for long names),
- * nearest first; empty when none is close.
- *
- * @example
- * ```ts
- * suggestNames('knnn', ['knn', 'kmm', 'tca']); // ['knn', 'kmm']
- * ```
- */
-export function suggestNames(name: string, known: readonly string[]): string[] {
-  const limit = Math.max(2, Math.floor(name.length / 3));
-  return known
-    .map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
-    .filter((entry) => entry.distance <= limit)
-    .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
-    .map((entry) => entry.candidate);
-}
-
-/** `did you mean 'a' or 'b'?` for the suggestions (at most 3), or an empty string. */
-export function didYouMean(name: string, known: readonly string[]): string {
-  const suggestions = suggestNames(name, known).slice(0, 3);
-  return suggestions.length ? ` Did you mean ${suggestions.map((entry) => `'${entry}'`).join(' or ')}?` : '';
-}
 
 /** The message of a TlkitError without its `[CODE] ` prefix. */
 export function bareMessage(error: TlkitError): string {

@@ -1,6 +1,7 @@
 // @tlkit/core public API: a flat list of named exports (types separately).
 export { TlkitError, isTlkitError } from './errors';
 export type { TlkitErrorCode, TlkitErrorDetails } from './errors';
+export { didYouMean, editDistance, suggestNames } from './suggest';
 export { Matrix } from './matrix';
 export { assertSeed, createRng, deriveSeed, MAX_SEED } from './rng';
 export type { Rng, RngState } from './rng';

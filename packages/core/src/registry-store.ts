@@ -2,6 +2,7 @@
 // apart from registry.ts, whose plugin lookup knows core's own plugins: the backbones use the
 // component half without importing the plugins (no import cycle through the trainer).
 import { TlkitError } from './errors';
+import { didYouMean } from './suggest';
 import type { Plugin } from './plugin';
 
 const REGISTRY_KEY = Symbol.for('tlkit.registry.v1');
@@ -48,7 +49,7 @@ export function getComponent<T extends NamedComponent>(namespace: string, name: 
     const known = [...(store().components.get(namespace)?.keys() ?? [])].sort();
     throw new TlkitError(
       'UNKNOWN_PLUGIN',
-      `no ${namespace} named '${name}' is registered. Known: ${known.length ? known.join(', ') : '(none)'}.`,
+      `no ${namespace} named '${name}' is registered.${didYouMean(name, known)} Known: ${known.length ? known.join(', ') : '(none)'}.`,
       { name, known },
     );
   }

@@ -52,6 +52,8 @@ describe("core's own plugins are known by name without registration", () => {
   it('an unknown name lists the core names among the known ones', async () => {
     await withoutRegistration(() => {
       expect(() => getPlugin('no-such-step')).toThrow(/Known: .*knn.*logreg/);
+      expect(() => getPlugin('no-such-step')).not.toThrow(/Did you mean/);
+      expect(() => getPlugin('logred')).toThrow(/no plugin named 'logred' is registered\. Did you mean 'logreg'\? Known:/);
     });
   });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { corePlugins } from './builtin-plugins';
 import { TlkitError } from './errors';
+import { didYouMean } from './suggest';
 import { store } from './registry-store';
 import { isPlugin, type Plugin } from './plugin';
 import { savedConfigOf } from './saved-config';
@@ -58,7 +59,7 @@ export function getPlugin(name: string): Plugin {
     const known = [...knownPlugins().keys()].sort();
     throw new TlkitError(
       'UNKNOWN_PLUGIN',
-      `no plugin named '${name}' is registered. Known: ${known.length ? known.join(', ') : '(none)'}. Install and register its package (the CLI: --plugin PACKAGE or "plugins": [...] in the config).`,
+      `no plugin named '${name}' is registered.${didYouMean(name, known)} Known: ${known.length ? known.join(', ') : '(none)'}. Install and register its package (the CLI: --plugin PACKAGE or "plugins": [...] in the config).`,
       { name, known },
     );
   }

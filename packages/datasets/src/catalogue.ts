@@ -1,4 +1,4 @@
-import { TlkitError } from '@tlkit/core';
+import { didYouMean, TlkitError } from '@tlkit/core';
 import type { RowRange } from './types';
 
 /** Names of the datasets shipped in the package's `data/` folder. */
@@ -210,7 +210,7 @@ export function getDatasetInfo(name: string): DatasetInfo {
   if (!isShippedDatasetName(name)) {
     throw new TlkitError(
       'DATA_NOT_FOUND',
-      `dataset ${JSON.stringify(name)} is not shipped with @tlkit/datasets; the shipped datasets are ${SHIPPED_DATASET_NAMES.join(', ')}. For your own data use loadDatasetFromDirectory(dir) from '@tlkit/datasets/node'.`,
+      `dataset ${JSON.stringify(name)} is not shipped with @tlkit/datasets.${didYouMean(String(name), SHIPPED_DATASET_NAMES)} The shipped datasets are ${SHIPPED_DATASET_NAMES.join(', ')}. For your own data use loadDatasetFromDirectory(dir) from '@tlkit/datasets/node'.`,
       { argument: 'name', available: [...SHIPPED_DATASET_NAMES] },
     );
   }
@@ -234,7 +234,7 @@ export function getCatalogueDomain(name: string, domain: string): CatalogueDomai
   if (!found) {
     throw new TlkitError(
       'DATA_NOT_FOUND',
-      `dataset ${name} has no domain ${JSON.stringify(domain)}; its domains are ${info.domains
+      `dataset ${name} has no domain ${JSON.stringify(domain)}.${didYouMean(String(domain), info.domains.map((entry) => entry.name))} Its domains are ${info.domains
         .map((entry) => `${entry.name} (${entry.letter})`)
         .join(', ')}.`,
       { argument: 'domain', available: info.domains.map((entry) => entry.name) },

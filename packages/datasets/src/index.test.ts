@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as browserApi from './index';
-import { DATASET_CATALOGUE, getDatasetInfo, SHIPPED_DATASET_NAMES } from './catalogue';
+import { DATASET_CATALOGUE, getCatalogueDomain, getDatasetInfo, SHIPPED_DATASET_NAMES } from './catalogue';
 
 const sourceDirectory = fileURLToPath(new URL('.', import.meta.url));
 const dataDirectory = fileURLToPath(new URL('../data/', import.meta.url));
@@ -69,5 +69,13 @@ describe('the catalogue', () => {
     }
     expect(DATASET_CATALOGUE.office_caltech10_surf.standardTasks).toHaveLength(12);
     expect(() => getDatasetInfo('office31')).toThrow(/office_caltech10_surf, mnist_usps, mnist_usps_jda/);
+  });
+
+  it('suggests the near shipped name for a misspelt dataset, domain or letter case', () => {
+    expect(() => getDatasetInfo('mnist_usp')).toThrow(/not shipped with @tlkit\/datasets\. Did you mean 'mnist_usps'\? The shipped datasets are/);
+    expect(() => getDatasetInfo('office31')).not.toThrow(/Did you mean/);
+    expect(() => getCatalogueDomain('office_caltech10_surf', 'amazn')).toThrow(/has no domain "amazn"\. Did you mean 'amazon'\? Its domains are amazon \(A\)/);
+    expect(() => getCatalogueDomain('mnist_usps', 'USPS')).toThrow(/Did you mean 'usps'\?/);
+    expect(getCatalogueDomain('office_caltech10_surf', 'W').name).toBe('webcam');
   });
 });

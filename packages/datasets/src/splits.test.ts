@@ -41,7 +41,9 @@ describe('selectSplit', () => {
     } catch (error) {
       expect(isTlkitError(error, 'INVALID_ARGUMENT')).toBe(true);
       expect((error as Error).message).toContain('train [0, 3), test [3, 5)');
+      expect((error as Error).message).not.toContain('Did you mean');
     }
+    expect(() => selectSplit(toy, 'tset')).toThrow(/has no split "tset"\. Did you mean 'test'\? Its splits are train/);
     const { splits: _none, ...noSplits } = toy;
     expect(() => selectSplit(noSplits, 'test')).toThrow(/no named splits/);
   });

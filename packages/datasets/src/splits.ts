@@ -1,4 +1,4 @@
-import { Matrix, TlkitError } from '@tlkit/core';
+import { didYouMean, Matrix, TlkitError } from '@tlkit/core';
 import type { DatasetDomain } from './types';
 
 /**
@@ -34,7 +34,7 @@ export function selectSplit(domain: DatasetDomain, splitName: string): DatasetDo
       'INVALID_ARGUMENT',
       available.length === 0
         ? `domain ${domain.dataset}/${domain.name} has no named splits (its meta.json has no "splits"), so split ${JSON.stringify(splitName)} cannot be selected; use all rows, or sampleLabeledPerClass for a random split.`
-        : `domain ${domain.dataset}/${domain.name} has no split ${JSON.stringify(splitName)}; its splits are ${available
+        : `domain ${domain.dataset}/${domain.name} has no split ${JSON.stringify(splitName)}.${didYouMean(String(splitName), available)} Its splits are ${available
             .map((name) => `${name} [${splits[name][0]}, ${splits[name][1]})`)
             .join(', ')}.`,
       { argument: 'splitName', available },

@@ -45,5 +45,6 @@ describe('makeTransferTask', () => {
       expect((error as Error).message).toContain('resizeTo');
     }
     expect(() => makeTransferTask(digits, 'usps', 'svhn')).toThrow(/no loaded domain "svhn"/);
+    expect(() => makeTransferTask(digits, 'mnis', 'usps')).toThrow(/no loaded domain "mnis"\. Did you mean 'mnist'\? Loaded: /);
   });
 });

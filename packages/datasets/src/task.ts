@@ -1,4 +1,4 @@
-import { type Domain, type ImageShape, type Matrix, TlkitError, type TransferTask } from '@tlkit/core';
+import { didYouMean, type Domain, type ImageShape, type Matrix, TlkitError, type TransferTask } from '@tlkit/core';
 import { isShippedDatasetName } from './catalogue';
 import { type PreprocessMode, preprocess } from './preprocess';
 import { resizeImages } from './resize';
@@ -47,7 +47,7 @@ function findDomain(dataset: LoadedDataset, name: string, argument: string): Dat
   if (!domain) {
     throw new TlkitError(
       'INVALID_ARGUMENT',
-      `${argument}: dataset ${dataset.name} has no loaded domain ${JSON.stringify(name)}; loaded: ${Object.keys(dataset.domains).join(', ')}.`,
+      `${argument}: dataset ${dataset.name} has no loaded domain ${JSON.stringify(name)}.${didYouMean(String(name), Object.keys(dataset.domains))} Loaded: ${Object.keys(dataset.domains).join(', ')}.`,
       { argument },
     );
   }

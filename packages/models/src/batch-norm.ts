@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { TlkitError } from '@tlkit/core';
+import { didYouMean, TlkitError } from '@tlkit/core';
 
 /** Options of {@link freezeBatchNorm} and {@link unfreezeBatchNorm}. */
 export interface BatchNormSelection {
@@ -48,7 +48,7 @@ function select(model: tf.LayersModel, selection: BatchNormSelection): tf.layers
     if (!layer) {
       throw new TlkitError(
         'INVALID_ARGUMENT',
-        `options.layers names '${name}', which is not a BatchNormalization layer of model '${model.name}'. Known: ${[...byName.keys()].join(', ') || '(none)'}.`,
+        `options.layers names '${name}', which is not a BatchNormalization layer of model '${model.name}'.${didYouMean(name, [...byName.keys()])} Known: ${[...byName.keys()].join(', ') || '(none)'}.`,
         { argument: 'options.layers', known: [...byName.keys()] },
       );
     }

@@ -224,7 +224,7 @@ describe('splitAtLayer', () => {
     const unknown = expectInvalidArgument(
       () => splitAtLayer(model, 'my_fc2'),
       'layerName',
-      /^\[INVALID_ARGUMENT\] model 'mine' has no layer named 'my_fc2'\. Known layers: pixels, my_conv1, my_pool1, my_conv2, my_pool2, my_flat, my_fc, my_drop, my_digits\.$/,
+      /^\[INVALID_ARGUMENT\] model 'mine' has no layer named 'my_fc2'\. Did you mean 'my_fc'\? Known layers: pixels, my_conv1, my_pool1, my_conv2, my_pool2, my_flat, my_fc, my_drop, my_digits\.$/,
     );
     expect(unknown.details).toMatchObject({ known: listLayers(model).map((layer) => layer.name) });
     expectInvalidArgument(() => splitAtLayer(model, 'my_digits'), 'layerName', /'my_digits' gives the model's output, so nothing would be left for the head; split before it.*'my_drop'/);

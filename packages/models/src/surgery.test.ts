@@ -255,7 +255,7 @@ describe('cutAtLayer', () => {
   it('names the known layers when the name is wrong, and checks the output mode', () => {
     const model = classifier();
     expect(() => cutAtLayer(model, 'dense3')).toThrow(
-      "no layer named 'dense3'. Known layers: input, conv1, pool1, conv2, pool2, flatten, dense1, dense2, head.",
+      "no layer named 'dense3'. Did you mean 'dense1' or 'dense2'? Known layers: input, conv1, pool1, conv2, pool2, flatten, dense1, dense2, head.",
     );
     expect(() => cutAtLayer(model, 'dense1', { output: 'global-average' })).toThrow(/needs a b × h × w × c output/);
     // An unknown mode used to act as 'as-is'.

@@ -147,6 +147,9 @@ describe('fineTune', () => {
     expect(unknown).toBeInstanceOf(TlkitError);
     expect(unknown.code).toBe('INVALID_CONFIG');
     expect(unknown.message).toContain('backbone_dense0, backbone_dense1');
+    expect(unknown.message).not.toContain('Did you mean');
+    const misspelt = await failure([fineTune({ freeze: ['backbone_dense2'] }), trainer({ backbone, epochs: 1 })]);
+    expect(misspelt.message).toMatch(/named 'backbone_dense2'\. Did you mean 'backbone_dense0' or 'backbone_dense1'\? The backbone's/);
     const tooMany = await failure([fineTune({ freeze: 'backbone', unfreeze: [{ epoch: 1, layers: 5 }] }), trainer({ backbone, epochs: 2 })]);
     expect(tooMany.message).toMatch(/5 top layers.*2 layers/);
     const keep = await failure([fineTune({ head: 'keep' }), trainer({ backbone, epochs: 1 })]);

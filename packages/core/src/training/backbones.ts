@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { TlkitError } from '../errors';
+import { didYouMean } from '../suggest';
 import { parseConfig } from '../plugin';
 import { getComponent, listComponents, registerComponent } from '../registry-store';
 import { deriveSeed } from '../rng';
@@ -71,7 +72,7 @@ export function buildBackbone(config: BackboneConfig, context: BackboneBuildCont
       const known = ['mlp', ...listBackbones().map((backbone) => backbone.name)].sort();
       throw new TlkitError(
         'UNKNOWN_PLUGIN',
-        `no backbone named '${use}' is registered. Known: ${known.join(', ')}. Register yours with registerBackbone(defineBackbone({...})) (backbones of @tlkit/models: registerBackbone(modelBackbones)).`,
+        `no backbone named '${use}' is registered.${didYouMean(use, known)} Known: ${known.join(', ')}. Register yours with registerBackbone(defineBackbone({...})) (backbones of @tlkit/models: registerBackbone(modelBackbones)).`,
         { name: use, known },
       );
     }

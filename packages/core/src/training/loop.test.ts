@@ -481,6 +481,7 @@ describe('core training loop', () => {
 
   it('rejects an unknown backbone by name with the known names listed', async () => {
     await expect(compose(trainer({ backbone: { use: 'no-such-net' } })).fit(task(20))).rejects.toThrow(/no backbone named 'no-such-net'.*mlp|UNKNOWN_PLUGIN/);
+    await expect(compose(trainer({ backbone: { use: 'mpl' } })).fit(task(20))).rejects.toThrow(/no backbone named 'mpl' is registered\. Did you mean 'mlp'\? Known: /);
   });
 
   describe('augment', () => {

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { TlkitError } from '@tlkit/core';
+import { didYouMean, TlkitError } from '@tlkit/core';
 
 /** One application of a layer in a tfjs graph (tfjs's `Node`, not exported by @tensorflow/tfjs). @internal */
 export interface GraphNode {
@@ -44,7 +44,7 @@ export function layerOutput(model: tf.LayersModel, layerName: string): { layer: 
   const layer = model.layers.find((candidate) => candidate.name === layerName);
   const known = model.layers.map((candidate) => candidate.name);
   if (!layer) {
-    throw new TlkitError('INVALID_ARGUMENT', `model '${model.name}' has no layer named '${layerName}'. Known layers: ${known.join(', ')}.`, {
+    throw new TlkitError('INVALID_ARGUMENT', `model '${model.name}' has no layer named '${layerName}'.${didYouMean(layerName, known)} Known layers: ${known.join(', ')}.`, {
       argument: 'layerName',
       known,
     });

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { TlkitError } from '@tlkit/core';
+import { didYouMean, TlkitError } from '@tlkit/core';
 
 /** A layer of a model that holds weights, with the model path it sits in. @internal */
 export interface WeightedLayer {
@@ -44,7 +44,7 @@ export function matchLayers(patterns: readonly string[], layers: readonly Weight
     if (matched.length === 0) {
       throw new TlkitError(
         'INVALID_CONFIG',
-        `${option}: no backbone layer with weights is named '${pattern}'. The backbone's layers with weights, bottom to top: ${layers.map((entry) => entry.name).join(', ')} (use a name, or a prefix ending in '*').`,
+        `${option}: no backbone layer with weights is named '${pattern}'.${prefix === null ? didYouMean(pattern, layers.map((entry) => entry.name)) : ''} The backbone's layers with weights, bottom to top: ${layers.map((entry) => entry.name).join(', ')} (use a name, or a prefix ending in '*').`,
         { argument: option, known: layers.map((entry) => entry.name) },
       );
     }

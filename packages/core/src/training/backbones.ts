@@ -59,8 +59,11 @@ export interface BackboneConfig {
   readonly [option: string]: unknown;
 }
 
-/** Builds the backbone a config names. @internal */
-export function buildBackbone(config: BackboneConfig, context: BackboneBuildContext): tf.LayersModel {
+/**
+ * The definition a backbone config names and its options parsed (defaults filled in), or throws
+ * `UNKNOWN_PLUGIN` / `INVALID_CONFIG`. @internal
+ */
+export function resolveBackbone(config: BackboneConfig): { definition: BackboneDefinition; options: Record<string, unknown> } {
   const { use, ...options } = config;
   let definition: BackboneDefinition;
   if (use === mlpBackbone.name) {
@@ -77,7 +80,13 @@ export function buildBackbone(config: BackboneConfig, context: BackboneBuildCont
       );
     }
   }
-  const parsed = parseConfig(definition.configSchema, options, `backbone '${use}'`);
+  return { definition, options: parseConfig(definition.configSchema, options, `backbone '${use}'`) as Record<string, unknown> };
+}
+
+/** Builds the backbone a config names. @internal */
+export function buildBackbone(config: BackboneConfig, context: BackboneBuildContext): tf.LayersModel {
+  const { use } = config;
+  const { definition, options: parsed } = resolveBackbone(config);
   const model = definition.build(parsed, context);
   const output = model.outputs[0].shape;
   if (model.outputs.length !== 1 || output.length !== 2) {

@@ -8,6 +8,7 @@ import type { Rng, RngState } from '../rng';
 import type { JsonValue, StepState, StoredArray } from '../state';
 import type { StepContext, TrainingStrategy } from '../strategy';
 import { FINGERPRINT_PARTS, fingerprintArrays, fingerprintData, fingerprintDifferences, fingerprintModels, Hasher, type RunFingerprint, stableText } from './fingerprint';
+import { resolveBackbone } from './backbones';
 import type { TrainingData, TrainingRunOptions } from './loop';
 import type { ParameterOptimizer } from './optimizers';
 import type { EpochLogs, TrainingHooks } from './types';
@@ -56,7 +57,9 @@ export function runFingerprint(
 ): RunFingerprint {
   const resolved = stableText({
     // A brought network replaces the configured backbone: the config then changes nothing.
-    ...(options.initialModel ? {} : { backbone: options.backbone }),
+    // The backbone's options with their defaults filled in, so `{ use: 'lenet' }` and the same
+    // backbone with a default written out are one run.
+    ...(options.initialModel ? {} : { backbone: { use: options.backbone.use, ...resolveBackbone(options.backbone).options } }),
     batchSize: options.batchSize,
     optimizer: options.optimizer,
     earlyStopping: options.earlyStopping,

@@ -904,6 +904,22 @@ describe('a checkpoint is resumed only by the run that wrote it (review byom fin
     first.dispose();
     rebuilt.dispose();
   });
+  it('resumes when the rerun writes out a backbone default the first run left out, and still refuses another value of it', async () => {
+    const data = task(64);
+    const whole = await fit(base, data, memoryStorage());
+    const fitted = whole.outcome as Awaited<ReturnType<ReturnType<typeof compose>['fit']>>;
+    const expected = Array.from(fitted.predictProba(data.targetTest.X).data);
+    fitted.dispose();
+    const storage = memoryStorage();
+    await fit(base, data, storage, 2);
+    const explicit = { ...base, backbone: { activation: 'relu', use: 'mlp', hidden: [8] } };
+    const resumed = (await fit(explicit, data, storage)).outcome as typeof fitted;
+    expect(resumed.reports.at(-1)!.info!.resumedFrom).toBe(2);
+    expect(Array.from(resumed.predictProba(data.targetTest.X).data)).toEqual(expected);
+    resumed.dispose();
+    const error = await rerunChanged({ options: base, data }, { options: { ...base, backbone: { use: 'mlp', hidden: [8], activation: 'tanh' } }, data });
+    expect(error.details).toMatchObject({ differs: ['options'] });
+  });
 });
 
 describe('a network the user brings (initialModel; review byom findings 2, 9, 10)', () => {

@@ -28,7 +28,8 @@ export type LenetOptions = z.input<typeof lenetSchema>;
 /**
  * The LeNet-5 feature extractor (LeCun, Bottou, Bengio, Haffner, "Gradient-based learning applied
  * to document recognition", Proc. IEEE 86(11), 1998), with the usual modern substitutions (ReLU,
- * max-pooling): image → conv 6@5×5 'same' + ReLU → pool 2 → conv 16@5×5 'valid' + ReLU → pool 2 →
+ * max-pooling, and the second convolution connected to all six maps of the first, without the
+ * paper's C3 connection table): image → conv 6@5×5 'same' + ReLU → pool 2 → conv 16@5×5 'valid' + ReLU → pool 2 →
  * flatten → dense 120 + ReLU → dense 84 + ReLU = the features (core's trainer adds the classifier).
  * On 28×28×1 digits the second pooling gives 5×5×16 = 400 values, as C5 of the paper sees them on
  * its 32×32 input.

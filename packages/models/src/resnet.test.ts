@@ -33,17 +33,23 @@ function resnet18Params(width: number, inChannels: number, stem: 'imagenet' | 'c
 
 const trainableCount = (model: tf.LayersModel) => model.trainableWeights.reduce((sum, weight) => sum + weight.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 
-/** The paper's forward pass written with plain tf ops from the layers' weights (inference-mode BN). */
+/**
+ * The paper's forward pass written with plain tf ops from the layers' weights (inference-mode BN),
+ * padded as torchvision pads: ⌊k/2⌋ on every side of every convolution and of the max-pool.
+ */
 function referenceForward(model: tf.LayersModel, x: tf.Tensor4D, stem: 'imagenet' | 'cifar', epsilon = 1e-5): tf.Tensor {
   return tf.tidy(() => {
     const weights = (name: string) => model.getLayer(`r_${name}`).getWeights();
-    const conv = (input: tf.Tensor4D, name: string, stride: number) => tf.conv2d(input, weights(name)[0] as tf.Tensor4D, stride, 'same');
+    const conv = (input: tf.Tensor4D, name: string, stride: number) => {
+      const kernel = weights(name)[0] as tf.Tensor4D;
+      return tf.conv2d(input, kernel, stride, Math.floor(kernel.shape[0] / 2));
+    };
     const bn = (input: tf.Tensor4D, name: string) => {
       const [gamma, beta, mean, variance] = weights(name);
       return tf.add(tf.mul(gamma, tf.div(tf.sub(input, mean), tf.sqrt(tf.add(variance, epsilon)))), beta) as tf.Tensor4D;
     };
     let current = tf.relu(bn(conv(x, 'conv1', stem === 'imagenet' ? 2 : 1), 'bn1'));
-    if (stem === 'imagenet') current = tf.maxPool(current, 3, 2, 'same');
+    if (stem === 'imagenet') current = tf.maxPool(current, 3, 2, 1);
     for (let stage = 1; stage <= 4; stage++) {
       for (let block = 1; block <= 2; block++) {
         const name = `stage${stage}_block${block}_`;

@@ -44,18 +44,24 @@ const BLOCKS_PER_STAGE = 2;
  * then ReLU. The shortcut is the identity, or a 1×1 convolution with stride s + BN when the shape
  * changes (the paper's option B, as in torchvision). Convolutions have no bias (BN follows) and He
  * normal initialisation (He et al., ICCV 2015), each with its own seed
- * `deriveSeed(context.seed, layerName)`; BN starts at γ = 1, β = 0. 'same' padding follows
- * TensorFlow (a stride-2 layer on an even input pads one more pixel at the bottom/right than at the
- * top/left), so weights imported from PyTorch shift by one pixel there.
+ * `deriveSeed(context.seed, layerName)`; BN starts at γ = 1, β = 0. (tfjs's He normal is a normal
+ * truncated at 2σ without rescaling, so its spread is about 0.88·√(2/fan_in), as in Keras before
+ * it corrected the truncation; BN after every convolution makes this of little consequence.)
+ * Stride-2 layers pad ⌊k/2⌋ pixels on every side, as torchvision does: the residual branch and
+ * the 1×1 shortcut then read the same pixels, and weights converted from torchvision's resnet18
+ * compute the same function. (TensorFlow's 'same' padding would pad one pixel more at the bottom
+ * and right of an even input and put the two branches one pixel apart.)
  *
  * With `width` 64 and the 'imagenet' stem on 3-channel inputs it has 11,176,512 trainable
  * parameters (torchvision's resnet18 without its FC layer) plus 9,600 BN moving statistics.
  * Options: `width` 64, `stem` 'imagenet' | 'cifar' (3×3/1 convolution, no max-pool: for 28×28 or
  * 16×16 digits), `batchNormMomentum` 0.9, `batchNormEpsilon` 1e-5.
  *
- * Layer names (after `context.namePrefix`): `conv1`, `bn1`, `relu1`, `pool1` (imagenet stem);
- * per block `stage{s}_block{b}_conv1`, `_bn1`, `_relu1`, `_conv2`, `_bn2`, `_shortcut_conv`,
- * `_shortcut_bn` (projection blocks), `_add`, `_out` (s = 1..4, b = 1..2); `avgpool`.
+ * Layer names (after `context.namePrefix`): `conv1_pad`, `conv1`, `bn1`, `relu1`, `pool1_pad`,
+ * `pool1` (imagenet stem; the cifar stem has `conv1`, `bn1`, `relu1`); per block
+ * `stage{s}_block{b}_conv1_pad` (stride-2 blocks), `_conv1`, `_bn1`, `_relu1`, `_conv2`, `_bn2`,
+ * `_shortcut_conv`, `_shortcut_bn` (projection blocks), `_add`, `_out` (s = 1..4, b = 1..2);
+ * `avgpool`.
  *
  * @example
  * ```ts
@@ -75,7 +81,8 @@ export const resnet18Backbone = defineBackbone({
         filters,
         kernelSize,
         strides,
-        padding: 'same',
+        // Stride-2 layers read a copy padded by ⌊k/2⌋ on every side (see `padded` below).
+        padding: strides === 1 ? 'same' : 'valid',
         useBias: false,
         kernelInitializer: tf.initializers.heNormal({ seed: deriveSeed(context.seed, name) }),
         name: `${prefix}${name}`,
@@ -89,14 +96,21 @@ export const resnet18Backbone = defineBackbone({
       });
     const relu = (name: string) => tf.layers.activation({ activation: 'relu', name: `${prefix}${name}` });
     const apply = (layer: tf.layers.Layer, input: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(input) as tf.SymbolicTensor;
+    // ⌊k/2⌋ zeros on every side before a stride-2 layer, as torchvision pads: its outputs are then
+    // centred on input pixels 0, 2, 4, …, where the 1×1 stride-2 shortcut reads, whatever the
+    // input's parity. (TensorFlow's 'same' pads one pixel more at the bottom and right of an even
+    // input, so the residual branch would sit one pixel off the shortcut.) Zero padding before the
+    // max-pool equals −∞ padding there: its input comes out of a ReLU.
+    const padded = (name: string, kernelSize: number, input: tf.SymbolicTensor) =>
+      kernelSize === 1 ? input : apply(tf.layers.zeroPadding2d({ padding: Math.floor(kernelSize / 2), name: `${prefix}${name}_pad` }), input);
 
     const input = tf.input({ shape: [...context.inputShape], name: `${prefix}input` });
     const imagenet = options.stem === 'imagenet';
-    let current = apply(conv('conv1', options.width, imagenet ? 7 : 3, imagenet ? 2 : 1), input);
+    let current = imagenet ? apply(conv('conv1', options.width, 7, 2), padded('conv1', 7, input)) : apply(conv('conv1', options.width, 3, 1), input);
     current = apply(batchNorm('bn1'), current);
     current = apply(relu('relu1'), current);
     if (imagenet) {
-      current = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: `${prefix}pool1` }), current);
+      current = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: `${prefix}pool1` }), padded('pool1', 3, current));
     }
     let inChannels = options.width;
     STAGES.forEach(([multiplier, firstStride], stageIndex) => {
@@ -104,7 +118,7 @@ export const resnet18Backbone = defineBackbone({
       for (let blockIndex = 0; blockIndex < BLOCKS_PER_STAGE; blockIndex++) {
         const stride = blockIndex === 0 ? firstStride : 1;
         const block = `stage${stageIndex + 1}_block${blockIndex + 1}_`;
-        let residual = apply(conv(`${block}conv1`, outChannels, 3, stride), current);
+        let residual = apply(conv(`${block}conv1`, outChannels, 3, stride), stride === 1 ? current : padded(`${block}conv1`, 3, current));
         residual = apply(batchNorm(`${block}bn1`), residual);
         residual = apply(relu(`${block}relu1`), residual);
         residual = apply(conv(`${block}conv2`, outChannels, 3, 1), residual);

@@ -134,7 +134,7 @@ function isKernel(weightName: string): boolean {
   return /kernel(_\d+)?$/.test(weightName);
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+function sameShape(a: readonly (number | null)[], b: readonly (number | null)[]): boolean {
   return a.length === b.length && a.every((size, index) => size === b[index]);
 }
 

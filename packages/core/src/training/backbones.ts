@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { TlkitError } from '../errors';
 import { didYouMean } from '../suggest';
+import { fingerprintArchitecture } from './fingerprint';
 import { parseConfig } from '../plugin';
 import { getComponent, listComponents, registerComponent } from '../registry-store';
 import { deriveSeed } from '../rng';
@@ -96,6 +97,19 @@ export function buildBackbone(config: BackboneConfig, context: BackboneBuildCont
     );
   }
   return model;
+}
+
+/**
+ * Hash of the architecture a backbone config builds for `inputShape` (layers and their settings;
+ * the pre-training cache key holds it). Builds the network once and frees it. @internal
+ */
+export function backboneArchitecture(config: BackboneConfig, inputShape: readonly number[]): string {
+  const model = buildBackbone(config, { inputShape, seed: 0, namePrefix: 'backbone_' });
+  try {
+    return fingerprintArchitecture(model);
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Seeded Glorot-uniform initialiser for a layer (tfjs initialisers draw from Math.random otherwise). @internal */

@@ -7,7 +7,7 @@ import { TlkitError } from '../errors';
 import type { Rng, RngState } from '../rng';
 import type { JsonValue, StepState, StoredArray } from '../state';
 import type { StepContext, TrainingStrategy } from '../strategy';
-import { FINGERPRINT_PARTS, fingerprintArrays, fingerprintData, fingerprintDifferences, fingerprintModels, Hasher, type RunFingerprint, stableText } from './fingerprint';
+import { FINGERPRINT_PARTS, fingerprintArchitecture, fingerprintArrays, fingerprintData, fingerprintDifferences, fingerprintModels, Hasher, type RunFingerprint, stableText } from './fingerprint';
 import { resolveBackbone } from './backbones';
 import type { TrainingData, TrainingRunOptions } from './loop';
 import type { ParameterOptimizer } from './optimizers';
@@ -46,7 +46,7 @@ export interface CheckpointManifest {
 /**
  * The fingerprint of a run: its resolved options with the training steps and their options
  * (minus the checkpoint's own settings, which change no number), its data, the weights it starts
- * from (the brought `initialModel`, the pre-trained weights, or `'built'`: a backbone built from
+ * from (the brought `initialModel`, the pre-trained weights, or `'built:…'`: a backbone built from
  * the options and the seed) and its epochs. @internal
  */
 export function runFingerprint(
@@ -54,6 +54,7 @@ export function runFingerprint(
   data: TrainingData,
   steps: readonly TrainingStrategy[],
   seed: number,
+  backbone: tf.LayersModel,
 ): RunFingerprint {
   const resolved = stableText({
     // A brought network replaces the configured backbone: the config then changes nothing.
@@ -67,11 +68,13 @@ export function runFingerprint(
     seed,
     steps: steps.map((step) => ({ name: step.name, config: step.config })),
   });
+  // A backbone built from the options is named by its architecture too, so a checkpoint written
+  // before a change to the backbone's code is not loaded into the new network.
   const startingWeights = options.initialModel
     ? `model:${fingerprintModels([options.initialModel.backbone, ...(options.initialModel.head ? [options.initialModel.head] : [])])}`
     : options.initialWeights
-      ? `arrays:${fingerprintArrays(options.initialWeights.arrays, `head outputs ${options.initialWeights.headOutputs}`)}`
-      : 'built';
+      ? `arrays:${fingerprintArrays(options.initialWeights.arrays, `head outputs ${options.initialWeights.headOutputs}`)}/built:${fingerprintArchitecture(backbone)}`
+      : `built:${fingerprintArchitecture(backbone)}`;
   return {
     options: new Hasher().text(resolved).digest(),
     data: fingerprintData(

@@ -12,7 +12,7 @@ export interface RunFingerprint {
   readonly options: string;
   /** Hash of the training data (features and labels as float32, sample weights, target rows, problem, classes, image shape). */
   readonly data: string;
-  /** Hash of the weights and architecture (layer names included) the run starts from, or `'built'` when they follow from the options. */
+  /** Hash of the weights and architecture (layer names included) the run starts from; for a backbone built from the options (`'built:…'`), the hash of its architecture, after the pre-trained weights' hash when there are any. */
   readonly startingWeights: string;
   readonly epochs: number;
 }
@@ -143,6 +143,46 @@ function modelText(model: tf.LayersModel): string {
     hasher.float32(weight.read().dataSync() as Float32Array);
   }
   return hasher.digest();
+}
+
+/**
+ * Hash of a tfjs model's architecture alone: its layer classes, settings and connections, not its
+ * weights and not its names (each layer is named by its position), so a network built again with
+ * tfjs's automatic names (`input1`, `input2`, …) hashes the same. @internal
+ */
+export function fingerprintArchitecture(model: tf.LayersModel): string {
+  const topology = model.toJSON(null, false) as unknown as Record<string, unknown>;
+  return new Hasher().text(stableText({ class_name: topology.class_name, config: positionalTopology(topology.config) })).digest();
+}
+
+type Json = Record<string, unknown>;
+
+/** A Functional/Sequential topology with every layer name replaced by `#index`; nested models too. */
+function positionalTopology(config: unknown): unknown {
+  if (typeof config !== 'object' || config === null || !Array.isArray((config as Json).layers)) return config;
+  const { name: _modelName, layers, input_layers, output_layers, ...rest } = config as Json;
+  const entries = layers as Json[];
+  const position = new Map<unknown, string>();
+  entries.forEach((layer, index) => {
+    position.set(layer.name ?? (layer.config as Json | undefined)?.name, `#${index}`);
+  });
+  const rename = (name: unknown) => position.get(name) ?? name;
+  const endpoints = (list: unknown) => (Array.isArray(list) ? list.map((entry) => (Array.isArray(entry) ? [rename(entry[0]), ...entry.slice(1)] : entry)) : list);
+  return {
+    ...rest,
+    layers: entries.map((layer, index) => {
+      const { name: _layerName, config: layerConfig, inbound_nodes, ...layerRest } = layer;
+      const { name: _configName, ...settings } = (layerConfig ?? {}) as Json;
+      return {
+        ...layerRest,
+        name: `#${index}`,
+        config: Array.isArray(settings.layers) ? positionalTopology(settings) : settings,
+        ...(Array.isArray(inbound_nodes) ? { inbound_nodes: inbound_nodes.map((node) => endpoints(node)) } : {}),
+      };
+    }),
+    ...(input_layers !== undefined ? { input_layers: endpoints(input_layers) } : {}),
+    ...(output_layers !== undefined ? { output_layers: endpoints(output_layers) } : {}),
+  };
 }
 
 /** Hash of the weights and architecture of tfjs models (the parts a run starts from). @internal */

@@ -431,7 +431,7 @@ export async function runTraining(
 
   try {
     // A checkpoint is matched to this run (its fingerprint) before the hooks' setup and any training.
-    const fingerprint = options.checkpoint ? runFingerprint(options, data, steps, context.seed) : undefined;
+    const fingerprint = options.checkpoint ? runFingerprint(options, data, steps, context.seed, backbone) : undefined;
     const saved = options.checkpoint?.resume ? await readCheckpoint(context, options.checkpoint.key, fingerprint!, hooks.length) : undefined;
     checkHooks(hooks, steps, {
       backbone,

@@ -173,3 +173,39 @@ describe("trainer options: a registered backbone with a 'layers' option (diff re
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('the pre-training cache is keyed by the architecture a config builds (deep audit 1.1 follow-up)', () => {
+  /** Backbone 'trainer-test-versioned': dense 3 → 4, then `activation`; the same weights for either activation. */
+  const versioned = (activation: 'relu' | 'tanh') =>
+    defineBackbone({
+      name: 'trainer-test-versioned',
+      description: 'test: one dense layer, activation given by the test',
+      configSchema: z.object({}).strict(),
+      build: (_options, context) => {
+        const input = tf.input({ shape: [...context.inputShape] });
+        const dense = tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: context.seed }), name: `${context.namePrefix}dense` });
+        const output = tf.layers.activation({ activation, name: `${context.namePrefix}act` }).apply(dense.apply(input)) as tf.SymbolicTensor;
+        return tf.model({ inputs: input, outputs: output });
+      },
+    });
+
+  it('a rerun reads the cache; the same config name building another network pre-trains again', async () => {
+    const { memoryStorage } = await import('../storage');
+    const storage = memoryStorage();
+    const task = { source: { X: rows(24), y: labels(24) }, target: { X: rows(8) }, problem: 'classification' as const };
+    const run = async () => {
+      const fitted = await compose(trainer({ backbone: { use: 'trainer-test-versioned' }, epochs: 1, batchSize: 8, pretrain: { epochs: 2, seed: 1 } })).fit(task, { seed: 2, storage });
+      const info = fitted.reports.at(-1)!.info!.pretrain as { cached: boolean; key: string };
+      fitted.dispose();
+      return info;
+    };
+    registerBackbone(versioned('relu'));
+    const first = await run();
+    const again = await run();
+    registerBackbone(versioned('tanh')); // a new release of the backbone's code: same name, same weight shapes
+    const changed = await run();
+    expect([first.cached, again.cached, changed.cached]).toEqual([false, true, false]);
+    expect(again.key).toBe(first.key);
+    expect(changed.key).not.toBe(first.key);
+  });
+});

@@ -11,7 +11,7 @@ import { createRng, deriveSeed, MAX_SEED } from '../rng';
 import { withSavedConfig } from '../saved-config';
 import { readJson, type JsonValue, type StepState, type StoredArray } from '../state';
 import type { EstimatorFitInput, FittedEstimator, LabeledSet, StepContext, StrategyNeeds } from '../strategy';
-import { type BackboneConfig, backboneOptionSchema, buildBackbone } from './backbones';
+import { type BackboneConfig, backboneArchitecture, backboneOptionSchema, buildBackbone } from './backbones';
 import { augmentationSchema } from './augment';
 import { BatchSource } from './batches';
 import {
@@ -444,6 +444,9 @@ async function pretrainOnSource(
   const seed = pretrain.seed ?? deriveSeed(context.seed, 'pretrain');
   const settings = {
     backbone: options.backbone,
+    // The network the config builds today: a change to a backbone's code (its layers or their
+    // settings) must not serve weights cached for the earlier architecture.
+    architecture: backboneArchitecture(options.backbone, context.shape ? [...context.shape] : [input.source.X.cols]),
     epochs: pretrain.epochs,
     batchSize: pretrain.batchSize ?? options.batchSize,
     optimizer: pretrain.optimizer ?? options.optimizer,

@@ -14,7 +14,7 @@ import {
   type StepState,
 } from '@tlkit/core';
 import { z } from 'zod';
-import { interpolationAdvice, mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
+import { chanceAdvice, interpolationAdvice, mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
 
 /** Options of the `'tradaboost-r2'` plugin. */
 export const tradaboostR2ConfigSchema = z
@@ -105,7 +105,7 @@ async function fitTradaboostR2(input: EstimatorFitInput, context: StepContext, c
     for (let i = 0; i < n + m; i++) residuals[i] = Math.abs(predictions[i] - merged.y[i]);
     into.set(adjustedErrors(residuals, config.loss));
   });
-  const diagnosis = log.diagnose('tradaboost-r2', interpolationAdvice(base, 'regression'));
+  const diagnosis = log.diagnose('tradaboost-r2', { interpolating: interpolationAdvice(base, 'regression'), chance: chanceAdvice(base, 'regression') });
   if (diagnosis.warning) context.progress({ phase: 'warning', message: diagnosis.warning });
   const info: Record<string, JsonValue> = {
     rounds: N,
@@ -168,7 +168,9 @@ export const tradaboostR2Plugin = definePlugin({
  * cross-validation) is not implemented.
  *
  * `info` carries the same per-round record and degeneracy diagnosis as {@link tradaboost}
- * (here εₜ = 0 means the learner reproduces every labelled target value exactly).
+ * (here εₜ = 0 means the learner reproduces every labelled target value exactly). A round whose
+ * error reaches the cap goes on with βₜ ≈ 1 (AdaBoost.R2 would stop boosting there); capped
+ * voting rounds in the majority are reported as degenerate too.
  *
  * @param options - {@link TradaboostR2Options}.
  * @example

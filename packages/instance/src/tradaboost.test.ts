@@ -1,4 +1,4 @@
-import { compose, knn, logisticRegression, Matrix, type ProgressEvent, ridge } from '@tlkit/core';
+import { compose, createRng, knn, logisticRegression, Matrix, type ProgressEvent, ridge } from '@tlkit/core';
 import { describeStrategyConformance } from '@tlkit/core/testing';
 import { preprocess, sampleLabeledPerClass, selectDomainRows } from '@tlkit/datasets';
 import { loadShippedDataset } from '@tlkit/datasets/node';
@@ -168,6 +168,48 @@ describe('tradaboost on real data and degenerate base learners', async () => {
     expect(warning?.step).toBe('tradaboost');
     expect(warning?.message).toContain('[0, 0, 0, 0]');
     expect(info.warning).toBe(warning?.message);
+    fitted.dispose();
+  });
+});
+
+describe('tradaboost: a base learner no better than chance on the target (algorithm audit T1)', () => {
+  // Two Gaussian classes in 2-D (centres −1 and +1 on the first axis), the target shifted by 0.7:
+  // 30 source rows, 8 labelled target rows. On so few rows logreg with C = 0.001 is nearly the
+  // class prior, so from round 3 on it predicts one class everywhere and ε_t sits at about ½.
+  const rng = createRng(5);
+  const draw = (n: number, shift: number) =>
+    Array.from({ length: n }, (_, i) => ({ x: [(i % 2 ? 1 : -1) + 0.8 * rng.normal() + shift, 0.8 * rng.normal() + shift], y: i % 2 }));
+  const [source, labelled, query] = [draw(30, 0), draw(8, 0.7), draw(40, 0.7)];
+  const task = {
+    source: { X: source.map((row) => row.x), y: source.map((row) => row.y) },
+    target: { X: query.map((row) => row.x) },
+    targetLabeled: { X: labelled.map((row) => row.x), y: labelled.map((row) => row.y) },
+    problem: 'classification' as const,
+  };
+
+  it('flags capped voting rounds as degenerate, with a warning that advises less regularisation', async () => {
+    const events: ProgressEvent[] = [];
+    const fitted = await compose(tradaboost()).fit(task, { seed: 0, onProgress: (event) => events.push(event) });
+    const info = fitted.reports[0].info as { roundErrors: number[]; voteWeights: number[]; cappedRounds: number; degenerate: boolean; warning?: string };
+    const capped = info.roundErrors.filter((error) => error >= 0.499);
+    expect(info.cappedRounds).toBe(capped.length);
+    expect(info.roundErrors.slice(9).every((error) => error >= 0.499)).toBe(true); // all 11 voting rounds
+    // A capped round's vote weight is ln((1 − 0.499) / 0.499) ≈ 0.004 (by hand).
+    for (const weight of info.voteWeights.slice(9)) expect(weight).toBeCloseTo(Math.log(0.501 / 0.499), 12);
+    expect(info.degenerate).toBe(true);
+    const warning = events.find((event) => event.phase === 'warning');
+    expect(warning?.message).toMatch(/no better than chance on the 8 labelled target samples in 11 of the 11 voting rounds/);
+    expect(warning?.message).toMatch(/less regularisation than the C = 0\.001 in use \(e\.g\. \{ use: 'logreg', C: 0\.01 \}\)/);
+    expect(info.warning).toBe(warning?.message);
+    fitted.dispose();
+  });
+
+  it('a learner that beats chance there is not flagged for it', async () => {
+    const fitted = await compose(tradaboost({ rounds: 6, base: decisionTree({ maxDepth: 1 }) })).fit(task, { seed: 0 });
+    const info = fitted.reports[0].info as { roundErrors: number[]; cappedRounds: number; warning?: string };
+    expect(info.cappedRounds).toBe(info.roundErrors.filter((error) => error >= 0.499).length);
+    expect(info.cappedRounds * 2).toBeLessThan(4); // fewer than half of the 4 voting rounds
+    expect(info.warning ?? '').not.toMatch(/no better than chance/);
     fitted.dispose();
   });
 });

@@ -14,7 +14,7 @@ import {
   type StepState,
 } from '@tlkit/core';
 import { z } from 'zod';
-import { interpolationAdvice, mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
+import { chanceAdvice, interpolationAdvice, mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
 
 /** Options of the `'tradaboost'` plugin. */
 export const tradaboostConfigSchema = z
@@ -84,7 +84,7 @@ async function fitTradaboost(input: EstimatorFitInput, context: StepContext, con
   const { learners, voteWeights, log, sourceFactor, firstVoter } = await runBoostingRounds(input, context, base, merged, config, (predictions, into) => {
     for (let i = 0; i < n + m; i++) into[i] = predictions[i] === labels[i] ? 0 : 1;
   });
-  const diagnosis = log.diagnose('tradaboost', interpolationAdvice(base, 'classification'));
+  const diagnosis = log.diagnose('tradaboost', { interpolating: interpolationAdvice(base, 'classification'), chance: chanceAdvice(base, 'classification') });
   if (diagnosis.warning) context.progress({ phase: 'warning', message: diagnosis.warning });
   const info: Record<string, JsonValue> = {
     rounds: N,
@@ -152,12 +152,19 @@ export const tradaboostPlugin = definePlugin({
  * set. When this happens in at least half the rounds, the fit reports a `'warning'` progress
  * event and `info.degenerate = true` with `info.warning` listing the per-round errors; prefer a
  * base learner that does not interpolate (`{ use: 'logreg', C: 0.001 }`, `decisionTree()`).
+ * The opposite failure is flagged the same way: a learner no better than chance on the target
+ * samples (εₜ ≥ ½, capped at `maxError`) in at least half of the voting rounds, whose rounds barely
+ * move the weights and get a vote weight of about 0 (e.g. logreg with C = 0.001 on a few
+ * low-dimensional samples, where it leaves little but the class prior); the warning then advises
+ * less regularisation. With K ≥ 3 classes a learner can beat chance ((K − 1)/K) and still be
+ * capped: the paper's rule is kept (no SAMME-style K − 1 term).
  *
  * `info` holds per round: `roundErrors` (εₜ), `roundErrorsCapped`, `roundBetas` (βₜ),
  * `voteWeights` (0 outside the vote), `sourceWeightShare`, `sourceTrainingErrors`,
  * `weightChanges` (L1 distance between consecutive normalised weight vectors),
  * `roundWeights.source/target` (the normalised weights each round's learner saw; with
- * `recordWeights`), and `zeroErrorRounds`, `roundsWeightsMoved`, `degenerate`.
+ * `recordWeights`), and `zeroErrorRounds`, `cappedRounds` (εₜ ≥ `maxError`), `roundsWeightsMoved`,
+ * `degenerate`.
  *
  * @param options - {@link TradaboostOptions}.
  * @example

@@ -171,6 +171,21 @@ describe('fitLogisticRegression', () => {
   });
 });
 
+describe('fitLogisticRegression with a small C (algorithm audit L1)', () => {
+  // Features that carry nothing (x = 0): only the unpenalised intercept matters, and its optimum
+  // gives the class frequencies, 10 / 40 = 0.25, whatever C is (closed form).
+  const X = new Matrix(40, 2, new Float64Array(80));
+  const y = Array.from({ length: 40 }, (_, i) => (i < 30 ? 0 : 1));
+
+  it.each([1, 1e-3, 1e-5, 1e-7])('C = %s fits the intercept to the class frequencies and says converged', (C) => {
+    const model = fitLogisticRegression(X, y, { C });
+    expect(model.iterations).toBeGreaterThan(0);
+    expect(model.converged).toBe(true);
+    const probabilities = model.predictProba(new Matrix(1, 2, new Float64Array(2)));
+    expect(probabilities.get(0, 1)).toBeCloseTo(0.25, 5);
+  });
+});
+
 describe("the 'logreg' plugin", () => {
   it('rejects a negative C with INVALID_CONFIG naming C', () => {
     expect(() => logisticRegression({ C: -1 })).toThrow(/INVALID_CONFIG.*\bC\b/);

@@ -28,7 +28,7 @@ export interface LogisticRegressionFitOptions {
   weights?: ArrayLike<number>;
   /** Number of classes K (default `max(y) + 1`, at least 2). Classes absent from `y` still get a column. */
   numClasses?: number;
-  /** L-BFGS stops when ‖∇f‖∞ ≤ tolerance · max(1, ‖∇f(0)‖∞). Default 1e-6. */
+  /** L-BFGS stops when ‖∇f‖∞ ≤ tolerance · ‖∇f(0)‖∞ (relative, whatever the scale C gives the objective). Default 1e-6. */
   tolerance?: number;
   /** Most L-BFGS iterations. Default 1000. */
   maxIterations?: number;

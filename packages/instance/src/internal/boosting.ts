@@ -73,6 +73,26 @@ export function interpolationAdvice(base: EstimatorStrategy, problem: ProblemTyp
   return `Use a ${learner} that cannot interpolate them: stronger regularisation (e.g. ${problem === 'classification' ? "{ use: 'logreg', C: 0.001 }" : "{ use: 'ridge', alpha: 10 }"}) or ${tree}.`;
 }
 
+/**
+ * What to do when the base learner does no better than chance on the labelled target samples in
+ * most voting rounds (ε_t ≥ ½, capped): a more flexible setting than the one in use (logreg's
+ * C × 10, ridge's alpha ÷ 10, a deeper decision tree).
+ */
+export function chanceAdvice(base: EstimatorStrategy, problem: ProblemType): string {
+  const config = base.config as Readonly<Record<string, unknown>>;
+  const learner = problem === 'classification' ? 'base learner' : 'base regressor';
+  if (base.name === 'logreg' && typeof config.C === 'number') {
+    return `Use a ${learner} that can fit them better: less regularisation than the C = ${config.C} in use (e.g. { use: 'logreg', C: ${suggested(config.C * 10)} }); on few samples or few features a small C leaves little but the class prior.`;
+  }
+  if (base.name === 'ridge' && typeof config.alpha === 'number' && config.alpha > 0) {
+    return `Use a ${learner} that can fit them better: less regularisation than the alpha = ${config.alpha} in use (e.g. { use: 'ridge', alpha: ${suggested(config.alpha / 10)} }).`;
+  }
+  if (base.name === 'decision-tree' && typeof config.maxDepth === 'number') {
+    return `Use a ${learner} that can fit them better: a deeper tree than the maxDepth = ${config.maxDepth} in use (e.g. { use: 'decision-tree', maxDepth: ${config.maxDepth * 2} }).`;
+  }
+  return `Use a ${learner} that can fit them better (less regularisation or more capacity).`;
+}
+
 /** The merged training set of boosting: source rows first, then the labelled target rows. */
 export interface MergedSet {
   readonly X: Matrix;
@@ -173,6 +193,7 @@ export class RoundLog {
   constructor(
     private readonly merged: MergedSet,
     private readonly recordWeights: boolean,
+    private readonly maxError: number,
   ) {}
 
   /** Records the distribution a round's learner was fitted under. */
@@ -209,25 +230,46 @@ export class RoundLog {
     return this.errors.filter((error) => error === 0).length;
   }
 
+  /** Rounds whose target error reached the cap (ε_t ≥ `maxError`): their learner did no better than chance there. */
+  get cappedRounds(): number {
+    return this.errors.filter((error) => error >= this.maxError).length;
+  }
+
+  /** Voting rounds (⌈N/2⌉..N) whose target error reached the cap. */
+  get cappedVotingRounds(): number {
+    return this.errors.slice(firstVotingRound(this.errors.length) - 1).filter((error) => error >= this.maxError).length;
+  }
+
   /** Rounds whose update moved the normalised weights (L1 change > 1e-9). */
   get movedRounds(): number {
     return this.weightChanges.filter((change) => change > 1e-9).length;
   }
 
   /**
-   * The degeneracy diagnosis: the base learner fits the labelled target samples exactly
-   * (ε_t = 0) in at least half of the rounds, so the target weights never move and the vote
-   * collapses to (nearly) one learner trained on source + target merged.
+   * The degeneracy diagnosis, in two forms. Either the base learner fits the labelled target
+   * samples exactly (ε_t = 0) in at least half of the rounds, so the target weights never move and
+   * the vote collapses to (nearly) one learner trained on source + target merged. Or it does no
+   * better than chance on them (ε_t ≥ ½, capped at `maxError`) in at least half of the voting
+   * rounds: each capped round moves the target weights by a factor of only 1/βₜ ≈ 1 and gets a
+   * vote weight of ln(1/βₜ) ≈ 0, so the vote is over learners that are no better than chance.
    */
-  diagnose(strategy: string, advice: string): { degenerate: boolean; warning?: string } {
+  diagnose(strategy: string, advice: { interpolating: string; chance: string }): { degenerate: boolean; warning?: string } {
     const rounds = this.errors.length;
-    const degenerate = this.zeroErrorRounds * 2 >= rounds;
-    if (!degenerate) return { degenerate };
     const listed = this.errors.map((error) => Number(error.toPrecision(3))).join(', ');
-    return {
-      degenerate,
-      warning: `${strategy} is degenerate: the base learner fits the ${this.merged.targetCount} labelled target samples exactly in ${this.zeroErrorRounds} of ${rounds} rounds (target error ε_t = 0), so the target weights never move and the result is essentially the base learner trained on source + target merged. Per-round target errors: [${listed}]. ${advice}`,
-    };
+    if (this.zeroErrorRounds * 2 >= rounds) {
+      return {
+        degenerate: true,
+        warning: `${strategy} is degenerate: the base learner fits the ${this.merged.targetCount} labelled target samples exactly in ${this.zeroErrorRounds} of ${rounds} rounds (target error ε_t = 0), so the target weights never move and the result is essentially the base learner trained on source + target merged. Per-round target errors: [${listed}]. ${advice.interpolating}`,
+      };
+    }
+    const voting = rounds - firstVotingRound(rounds) + 1;
+    if (this.cappedVotingRounds * 2 >= voting) {
+      return {
+        degenerate: true,
+        warning: `${strategy} is degenerate: the base learner does no better than chance on the ${this.merged.targetCount} labelled target samples in ${this.cappedVotingRounds} of the ${voting} voting rounds (target error ε_t ≥ 0.5, capped at ${this.maxError}), so those rounds barely move the target weights and get a vote weight of about 0: the vote is over learners no better than chance. Per-round target errors: [${listed}]. ${advice.chance}`,
+      };
+    }
+    return { degenerate: false };
   }
 
   /** The log as JSON for `info`. */
@@ -241,6 +283,7 @@ export class RoundLog {
       sourceTrainingErrors: this.sourceTrainingErrors,
       weightChanges: this.weightChanges,
       zeroErrorRounds: this.zeroErrorRounds,
+      cappedRounds: this.cappedRounds,
       roundsWeightsMoved: this.movedRounds,
       ...(this.recordWeights ? { roundWeights: { source: this.sourceWeights, target: this.targetWeights } } : {}),
     };
@@ -332,7 +375,7 @@ export function runBoostingRounds(
     const sourceFactor = 1 / (1 + Math.sqrt((2 * Math.log(n)) / N));
     const firstVoter = firstVotingRound(N);
     let weights = initialWeights(input.source, merged);
-    const log = new RoundLog(merged, options.recordWeights);
+    const log = new RoundLog(merged, options.recordWeights, options.maxError);
     const learners: FittedEstimator[] = [];
     const voteWeights: number[] = [];
     const errors = new Float64Array(n + m);

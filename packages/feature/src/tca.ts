@@ -16,7 +16,8 @@ const tcaConfigSchema = z
   .superRefine((options, context) => checkPrimalForm(options, context));
 
 /**
- * Options of {@link tca} (all optional; defaults from the authors' reference code):
+ * Options of {@link tca} (all optional; defaults from the reference code, jindongwang/transferlearning's
+ * TCA.py, with its `kernel_type='linear'` setting; its class default `'primal'` is `form: 'primal'`):
  * - `dim` (30): number of transfer components;
  * - `mu` (1): μ, weight of the regulariser tr(WᵀW) against the MMD term;
  * - `kernel` (`'linear'`): `'linear'`, `'rbf'` (exp(−γ‖x − y‖²)) or `'poly'` ((γ⟨x, y⟩ + coef0)^degree);

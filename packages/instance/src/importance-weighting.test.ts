@@ -1,4 +1,4 @@
-import { compose, knn, logisticRegression, ridge, svc, svm, TlkitError } from '@tlkit/core';
+import { compose, knn, logisticRegression, Matrix, ridge, svc, svm, TlkitError } from '@tlkit/core';
 import { describeStrategyConformance } from '@tlkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { correlation, errorCode, gaussianShift, stepContext, thrownError } from '../test/helpers';
@@ -23,6 +23,19 @@ describe('importance-weighting on a Gaussian shift with a known ratio w(x) = exp
     // The held-out domain accuracy of a classifier between N(0,1) and N(1,1) is about Φ(½) ≈ 0.69 (balanced).
     expect(result.info?.domainAccuracy as number).toBeGreaterThan(0.6);
     expect(result.info?.domainAccuracy as number).toBeLessThan(0.75);
+  });
+
+  it('uses each fold\'s own source/target counts as the prior odds: features that carry nothing give weights of exactly 1 (algorithm audit IW1)', async () => {
+    // x = 0 everywhere: the classifier learns only its training folds' target share, so by
+    // Bayes' rule with those folds' counts w = 1 for every sample (closed form), for any split.
+    for (const [ns, nt] of [[7, 5], [23, 9]]) {
+      const zeros = (n: number) => ({ X: new Matrix(n, 1, new Float64Array(n)) });
+      const result = await importanceWeighting({ classifier: logisticRegression({ C: 1 }), folds: 5, maxWeight: null }).doFitWeights(
+        { source: { ...zeros(ns), y: Int32Array.from({ length: ns }, (_, i) => i % 2) }, target: zeros(nt) },
+        stepContext({ seed: 3 }),
+      );
+      for (const weight of result.weights) expect(weight).toBeCloseTo(1, 5);
+    }
   });
 
   it('clips at maxWeight and normalises to mean 1 on request', async () => {

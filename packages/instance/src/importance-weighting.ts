@@ -104,6 +104,9 @@ export async function fitImportanceWeights(
   domain.fill(1, ns);
   const assignment = folds > 1 ? domainFolds(ns, nt, folds, deriveSeed(context.seed, 'folds')) : new Int32Array(ns + nt).fill(-1);
   const targetProbability = new Float64Array(ns + nt);
+  // The prior odds ns/nt of the classifier each row's probability comes from: with cross-fitting,
+  // the counts of that fold's training rows, the odds its classifier learned.
+  const priorOdds = new Float64Array(ns + nt).fill(ns / nt);
   const rounds = folds > 1 ? folds : 1;
   for (let fold = 0; fold < rounds; fold++) {
     context.throwIfAborted();
@@ -126,21 +129,26 @@ export async function fitImportanceWeights(
       if (!fitted.predictProba) throw noProbabilities(classifier.name);
       const rows = folds > 1 ? heldOut : Array.from({ length: ns + nt }, (_, i) => i);
       const probabilities = fitted.predictProba(folds > 1 ? pooled.selectRows(rows) : pooled);
+      let sourceTrained = 0;
+      for (const i of trainRows) if (i < ns) sourceTrained++;
+      const odds = folds > 1 ? sourceTrained / (trainRows.length - sourceTrained) : ns / nt;
       rows.forEach((i, k) => {
         targetProbability[i] = probabilities.data[k * 2 + 1];
+        priorOdds[i] = odds;
       });
     } finally {
       fitted.dispose?.();
     }
     context.progress({ phase: 'fold', current: fold + 1, total: rounds });
   }
-  // w(x) = p(target | x) / p(source | x) · ns / nt, then clipping (and optional normalisation).
+  // w(x) = p(target | x) / p(source | x) · ns / nt (the fold's counts with cross-fitting), then
+  // clipping (and optional normalisation).
   const weights = new Float64Array(ns);
   let clipped = 0;
   let raw = 0;
   for (let i = 0; i < ns; i++) {
     const p = targetProbability[i];
-    const ratio = p >= 1 ? Infinity : (p / (1 - p)) * (ns / nt);
+    const ratio = p >= 1 ? Infinity : (p / (1 - p)) * priorOdds[i];
     raw += Number.isFinite(ratio) ? ratio : 0;
     if (config.maxWeight !== null && ratio > config.maxWeight) {
       weights[i] = config.maxWeight;
@@ -207,7 +215,9 @@ export const importanceWeightingPlugin = definePlugin({
  * `w(x) = p_t(x)/p_s(x) = [p(target | x) / p(source | x)] · ns/nt`. With `folds` > 1 (default 5)
  * the probabilities are cross-fitted: the pooled samples are split into folds (stratified by
  * domain, seeded) and each sample's probability comes from the classifier trained on the other
- * folds, so a flexible classifier cannot memorise the source and inflate the weights. Weights
+ * folds, so a flexible classifier cannot memorise the source and inflate the weights; the prior
+ * odds in Bayes' rule are then that classifier's own, the source/target counts of its training
+ * folds. Weights
  * above `maxWeight` are clipped to it; `normalize` rescales them to mean 1 on the source. For a
  * calibrated classifier the unclipped weights have mean ≈ 1 over the source (E_s[w] = 1).
  *

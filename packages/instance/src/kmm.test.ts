@@ -53,16 +53,16 @@ describe('kmm: parity with office_C_to_A.json (caltech → amazon, listed 200 + 
     ['γ = 1/d', fixture.gamma_1_over_d, fixture.gamma_1_over_d.gamma],
     ['γ by the median heuristic', fixture.gamma_median, 'median'],
   ] as const) {
-    it(`${label}: weights to 1e-3 relative, Σβ, objective, zeros, bounds and KKT`, () => {
+    it(`${label}: weights to 1e-4 relative (the code reaches 3e-5 at its default tolerance), Σβ, objective, zeros, bounds and KKT`, () => {
       const result = fitKmmWeights(input, stepContext(), config({ gamma }));
       const info = result.info as Record<string, number>;
       expect(info.gamma).toBeCloseTo(block.gamma, 12);
       expect(info.epsilon).toBeCloseTo(fixture.eps, 12);
       expect([info.sumLower, info.sumUpper].map((value) => Number(value.toFixed(9)))).toEqual(fixture.sum_bounds.map((value) => Number(value.toFixed(9))));
       for (let i = 0; i < 10; i++) {
-        expect(Math.abs(result.weights[i] - block.first10_weights[i])).toBeLessThanOrEqual(1e-3 * block.first10_weights[i]);
+        expect(Math.abs(result.weights[i] - block.first10_weights[i])).toBeLessThanOrEqual(1e-4 * block.first10_weights[i]);
       }
-      expect(Math.abs(info.sum - block.sum)).toBeLessThanOrEqual(1e-3 * block.sum);
+      expect(Math.abs(info.sum - block.sum)).toBeLessThanOrEqual(1e-4 * block.sum);
       expect(Math.abs(info.objective - block.objective)).toBeLessThanOrEqual(1e-7 * Math.abs(block.objective));
       expect(info.atZero).toBe(block.n_zero);
       expect(result.weights.every((value) => value >= 0 && value <= fixture.B)).toBe(true);
@@ -87,7 +87,8 @@ describe('kmm: parity with synthetic_small.json', () => {
   ] as const) {
     it(label, () => {
       const result = fitKmmWeights(input, stepContext(), config({ ...options, tolerance: 1e-12 }));
-      block.beta.forEach((expected, i) => expect(Math.abs(result.weights[i] - expected)).toBeLessThanOrEqual(1e-3 * Math.max(expected, 1e-3)));
+      // At tolerance 1e-12 the weights match the fixture's to about 3e-14 relative.
+      block.beta.forEach((expected, i) => expect(Math.abs(result.weights[i] - expected)).toBeLessThanOrEqual(1e-10 * Math.max(expected, 1e-3)));
       expect(result.info?.objective as number).toBeCloseTo(block.objective, 7);
     });
   }

@@ -6,8 +6,9 @@ import { type KernelSpec, type Matrix, type StepFitInput, TlkitError } from '@tl
 import { z } from 'zod';
 
 /**
- * The options TCA and JDA share. Defaults follow the authors' reference code (dim 30, μ = 1,
- * linear kernel, γ = 1) and its conventions (samples L2-normalised, MMD matrix divided by its
+ * The options TCA and JDA share. Defaults follow the reference code (jindongwang/transferlearning's
+ * TCA.py and JDA.py: dim 30, μ = 1, γ = 1, with its `kernel_type='linear'` setting, which its
+ * `__main__` demo uses; the classes' own default is `'primal'`, here `form: 'primal'`) and its conventions (samples L2-normalised, MMD matrix divided by its
  * Frobenius norm, unit-norm eigenvectors, embedding rows L2-normalised).
  */
 export const transferComponentFields = {

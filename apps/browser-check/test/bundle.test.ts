@@ -30,4 +30,12 @@ describe('bundlePage', () => {
     expect(bundle.mappedAwayBuiltins).toEqual([]);
     expect(bundle.code).toContain('value * 2');
   });
+
+  it("does not carry zod's locales into a page that uses core (browser review finding 4: `import { z }` pulled in all of them)", async () => {
+    const bundle = await bundlePage(fixture('core-page.ts'), workspaceRoot);
+    expect(bundle.inputs.some((input) => input.includes('/zod/'))).toBe(true); // the option schemas are there
+    // zod's German messages ("Ungültige Eingabe: erwartet …") are in the bundle only when its locales are.
+    expect(bundle.code).not.toContain('erwartet');
+    expect(bundle.code).toContain('Invalid input'); // its English messages are
+  });
 });

@@ -4,7 +4,7 @@
  */
 import { type JsonValue, MAX_SEED, TlkitError } from '@tlkit/core';
 import { parseSettingPath } from './selection';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const domainReference = z
   .string()

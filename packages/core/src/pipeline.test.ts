@@ -13,7 +13,7 @@ import { prepareTask } from './data';
 import { compose, loadPipeline, type PipelineManifest } from './pipeline';
 import { definePlugin } from './plugin';
 import { registerPlugin } from './registry';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EstimatorFitInput } from './strategy';
 
 const weighting = (options?: Parameters<typeof spyWeightingPlugin.create>[0]) => spyWeightingPlugin.create(options);
@@ -143,6 +143,22 @@ describe('Pipeline.fit: what each step sees', () => {
     const controller = new AbortController();
     controller.abort();
     expect(await asyncCodeOf(() => compose(estimator()).fit(twoBlobTask(), { signal: controller.signal }))).toBe('ABORTED');
+  });
+
+  it('gives the event loop a turn between steps, so an abort fired by a timer or an event during a step stops the fit before the next (browser review finding 1)', async () => {
+    const controller = new AbortController();
+    const code = await asyncCodeOf(() =>
+      compose(mapping(), estimator()).fit(twoBlobTask(), {
+        signal: controller.signal,
+        // A "Stop click" that arrives while the mapping fits: a macrotask, which runs only when the fit yields.
+        onProgress: (event) => {
+          if (event.step === 'spy-mapping' && event.phase === 'start') setImmediate(() => controller.abort());
+        },
+      }),
+    );
+    expect(code).toBe('ABORTED');
+    expect(seen['spy-mapping']).toBeDefined();
+    expect(seen['spy-estimator']).toBeUndefined();
   });
 
   it('reports progress for every step', async () => {

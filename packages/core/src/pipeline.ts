@@ -18,6 +18,7 @@ import { createRng, deriveSeed } from './rng';
 import type { JsonValue } from './state';
 import { storeArray } from './state';
 import { type ByteStorage, memoryStorage } from './storage';
+import { yieldToEventLoop } from './training/event-loop';
 import type {
   EstimatorStrategy,
   FittedEstimator,
@@ -166,6 +167,10 @@ export class Pipeline {
     try {
       for (const [index, step] of this.steps.entries()) {
         if (step.role === 'training') continue;
+        // Between steps the event loop gets a turn, so a timer, a Stop button or a Ctrl-C handler
+        // can abort the fit there (a step's own solver is one synchronous task; in a browser page,
+        // long shallow fits belong in a Web Worker: docs/browser.md).
+        await yieldToEventLoop();
         throwIfAborted();
         const started = performance.now();
         const context = contextFor(step, index, shape);

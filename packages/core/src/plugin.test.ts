@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { svm } from './estimators/svm';
 import { isTlkitError } from './errors';
 import { parseConfig } from './plugin';

@@ -4,7 +4,7 @@ import { baseEstimatorPlugins, knn, logisticRegression } from './estimators';
 import { compose, loadPipeline } from './pipeline';
 import { getPlugin, hasPlugin, listPlugins, registerPlugin, resolveStep, unregisterPlugin } from './registry';
 import { mlpPlugin, trainerPlugin } from './training/trainer';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const coreNames = ['knn', 'logreg', 'ridge', 'svm', 'svc', 'trainer', 'mlp'];
 /** Runs `body` with none of core's plugins registered (as in a fresh process), then restores them. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { corePlugins } from './builtin-plugins';
 import { TlkitError } from './errors';
 import { didYouMean } from './suggest';
@@ -59,7 +59,7 @@ export function getPlugin(name: string): Plugin {
     const known = [...knownPlugins().keys()].sort();
     throw new TlkitError(
       'UNKNOWN_PLUGIN',
-      `no plugin named '${name}' is registered.${didYouMean(name, known)} Known: ${known.length ? known.join(', ') : '(none)'}. Install and register its package (the CLI: --plugin PACKAGE or "plugins": [...] in the config).`,
+      `no plugin named '${name}' is registered.${didYouMean(name, known)} Known: ${known.length ? known.join(', ') : '(none)'}. Install and register its package: in code registerPlugin(...) with the package's plugin list (tlkit's: featurePlugins from @tlkit/feature, instancePlugins from @tlkit/instance, parameterPlugins from @tlkit/parameter); in the CLI --plugin PACKAGE or "plugins": [...] in the config.`,
       { name, known },
     );
   }

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePlugin, Matrix, type Plugin, readArray, readJson, storeArray } from '../src/index';
 import type { EstimatorFitInput, FittedEstimator } from '../src/strategy';
 import { type ConformanceOptions, conformanceChecks } from '../src/testing/conformance';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TlkitError } from '../src/errors';
 import { loadPipelineFromDirectory, savePipeline } from '../src/node/pipeline-files';
 import { compose, type FittedPipeline, loadPipeline, type PipelineManifest } from '../src/pipeline';

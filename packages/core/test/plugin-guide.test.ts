@@ -3,7 +3,7 @@
  * It runs the conformance suite exactly as a third-party author would.
  */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { compose, definePlugin, knn, Matrix, readArray, storeArray, TlkitError } from '../src/index';
 import { describeStrategyConformance } from '../src/testing/index';
 

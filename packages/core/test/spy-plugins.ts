@@ -2,7 +2,7 @@
  * Test-only plugins that record what the orchestrator hands them, so tests can check what each
  * step saw (weights, labels, transformed features).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TlkitError } from '../src/errors';
 import { Matrix } from '../src/matrix';
 import { definePlugin } from '../src/plugin';

@@ -21,7 +21,7 @@ import {
   symmetricEigen,
   TlkitError,
 } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireColumns } from './internal/fitted-embedding';
 import { checkDomains } from './internal/options';
 import { symmetrizeInPlace } from './internal/linear-algebra';

@@ -18,7 +18,7 @@ import {
   type StepState,
   TlkitError,
 } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fittedEmbedding, restoreEmbedding } from './internal/fitted-embedding';
 import { buildTransferSetup } from './internal/kernel-problem';
 import { jointFactor, normalizeMmdFactor } from './internal/mmd-matrix';

@@ -19,7 +19,7 @@ import {
   TlkitError,
   topEigen,
 } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireColumns } from './internal/fitted-embedding';
 import { normalizeRows, normalizeRowsInPlace } from './internal/linear-algebra';
 import { checkDim, checkDomains } from './internal/options';

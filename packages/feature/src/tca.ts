@@ -3,7 +3,7 @@
  * Component Analysis", IEEE Transactions on Neural Networks 22(2):199–210, 2011.
  */
 import { definePlugin, type FittedMapping, Matrix, type StepContext, type StepFitInput, type StepState } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fittedEmbedding, restoreEmbedding } from './internal/fitted-embedding';
 import { buildTransferSetup } from './internal/kernel-problem';
 import { marginalFactor, normalizeMmdFactor } from './internal/mmd-matrix';

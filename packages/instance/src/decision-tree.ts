@@ -13,7 +13,7 @@ import {
   storeArray,
   TlkitError,
 } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sortOrders } from './internal/sort-orders';
 
 /** Options of {@link fitDecisionTree}. */

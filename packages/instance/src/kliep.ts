@@ -15,7 +15,7 @@ import {
   TlkitError,
   type WeightingResult,
 } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { effectiveSampleSize, weightSummary } from './internal/weights';
 
 /** Options of the `'kliep'` plugin. */

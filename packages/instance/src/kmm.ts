@@ -3,7 +3,7 @@
  * target's.
  */
 import { definePlugin, type JsonValue, Matrix, medianHeuristic, type StepContext, type StepFitInput, TlkitError, type WeightingResult } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BoxSumQp, type BoxSumQpSolution, solveBoxSumQp } from './internal/box-sum-qp';
 import { type LowRankBoxSumQp, solveLowRankBoxSumQp } from './internal/low-rank-box-sum-qp';
 import { rbfDomainKernels, symmetricMultiply } from './internal/kernel-blocks';

@@ -13,7 +13,7 @@ import {
   stepOptionSchema,
   type StepState,
 } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { chanceAdvice, interpolationAdvice, mergeForBoosting, packLearners, resolveBaseLearner, runBoostingRounds, unpackLearners } from './internal/boosting';
 
 /** Options of the `'tradaboost-r2'` plugin. */

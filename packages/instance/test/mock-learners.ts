@@ -2,7 +2,7 @@
  * Base learners with known predictions, for hand-worked boosting rounds.
  */
 import { definePlugin, readJson } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Classifies by feature 0 (class 1 when x₀ > threshold), whatever the weights; records the

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { defineBackbone, deriveSeed, TlkitError } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SeededDropout } from './internal/seeded-dropout';
 import { requireImageShape } from './internal/validate';
 import { registerModelLayers } from './register-model-layers';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { defineBackbone, deriveSeed } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireImageShape } from './internal/validate';
 
 const resnet18Schema = z

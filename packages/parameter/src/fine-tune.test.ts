@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compose, defineBackbone, deriveSeed, registerBackbone, TlkitError, trainer } from '@tlkit/core';
 import { describeStrategyConformance } from '@tlkit/core/testing';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { featureExtractor, featureExtractorPlugin, fineTune, fineTunePlugin } from './fine-tune';
 import { recorder, recording, sameBytes, toyTask } from './internal/testing';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { definePlugin, TlkitError, type TrainingHooks, type TrainingProgress } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { layerNamesOf, matchLayers, patchBatchNorm, topLayers, type WeightedLayer, weightedLayers } from './internal/layers';
 
 const layerSelection = z.union([z.literal('backbone'), z.literal('none'), z.array(z.string().min(1)).min(1)]);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { definePlugin, type TrainingHooks } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const l2SpSchema = z
   .object({

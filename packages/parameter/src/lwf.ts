@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { definePlugin, TlkitError, type TrainingHooks, type TrainingProgress } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { layerNamesOf } from './internal/layers';
 
 const lwfSchema = z

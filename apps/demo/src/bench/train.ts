@@ -49,7 +49,7 @@ import {
   type TrainingHooks,
 } from '@tlkit/core';
 import { setupNodeBackend } from '@tlkit/core/node';
-import { z } from 'zod';
+import * as z from 'zod';
 import { blasGflops } from './gemm';
 import type { BenchContext, BenchFigures } from './types';
 

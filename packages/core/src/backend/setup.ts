@@ -25,8 +25,14 @@ export interface SetupBackendOptions {
    * set, overrides `'auto'`.
    */
   readonly backend?: string;
-  /** Folder (URL or path ending in `/`) holding the tfjs wasm binaries, when bundled. */
-  readonly wasmPaths?: string;
+  /**
+   * Where the browser fetches tfjs's wasm binaries (`tfjs-backend-wasm.wasm`, `-simd.wasm`,
+   * `-threaded-simd.wasm`, from `node_modules/@tensorflow/tfjs-backend-wasm/dist/`): a folder (URL
+   * or path ending in `/`) you serve them from, or a map from each file name to its URL (what a
+   * bundler's `?url` imports give). Passed to tfjs's `setWasmPaths`. Without it tfjs looks next to
+   * the page, which a bundled app usually does not serve (see docs/browser.md).
+   */
+  readonly wasmPaths?: string | Readonly<Record<string, string>>;
   /**
    * Threads of the wasm backend. In Node (`setupNodeBackend`) tlkit loads tfjs's multithreaded
    * wasm binary itself; the default is the cores other processes leave idle (every core on an idle
@@ -38,7 +44,10 @@ export interface SetupBackendOptions {
    * machines or loads.
    */
   readonly threads?: number;
-  /** Where the one-line report goes; `false` for silence. Default: `console.error` (stderr). */
+  /**
+   * Where the one-line report goes; `false` for silence. Default: `console.error` (stderr) where
+   * there is a `process` (Node), `console.info` in a browser.
+   */
   readonly log?: ((line: string) => void) | false;
 }
 
@@ -74,7 +83,7 @@ export function onBackendReady(hook: (backend: string) => void | Promise<void>):
 }
 
 /** The wasm candidate: loads @tensorflow/tfjs-backend-wasm (an optional peer). @internal */
-export function wasmCandidate(wasmPaths?: string, threads?: number): BackendCandidate {
+export function wasmCandidate(wasmPaths?: string | Readonly<Record<string, string>>, threads?: number): BackendCandidate {
   let loaded: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
   return {
     name: 'wasm',
@@ -84,7 +93,7 @@ export function wasmCandidate(wasmPaths?: string, threads?: number): BackendCand
       try {
         const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
         loaded = wasm;
-        if (wasmPaths) wasm.setWasmPaths(wasmPaths);
+        if (wasmPaths) wasm.setWasmPaths(wasmPaths as Parameters<typeof wasm.setWasmPaths>[0]);
         if (threads !== undefined) wasm.setThreadsCount(threads);
         return null;
       } catch (error) {
@@ -120,7 +129,7 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
     throw new TlkitError('INVALID_ARGUMENT', `threads: expected a whole number of threads ≥ 1, got ${options.threads}.`, { argument: 'threads' });
   }
   const requested = options.backend && options.backend !== 'auto' ? options.backend : (environmentBackend() ?? 'auto');
-  const log = options.log === false ? () => {} : (options.log ?? ((line: string) => console.error(line)));
+  const log = options.log === false ? () => {} : (options.log ?? defaultLog());
   const skipped: string[] = [];
   const pool = requested === 'auto' ? candidates : candidates.filter((candidate) => candidate.name === requested);
   if (pool.length === 0) {
@@ -145,7 +154,13 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
       continue;
     }
     if (!active || tf.getBackend() !== candidate.name) {
-      skipped.push(`${candidate.label}: tf.setBackend returned false`);
+      // In a browser the usual cause is a .wasm file the page does not serve (an HTTP 404 in the
+      // network panel): tfjs only reports false.
+      const hint =
+        candidate.name === 'wasm' && isBrowser()
+          ? `; the page probably could not fetch tfjs's .wasm binaries: serve them and pass wasmPaths (${options.wasmPaths ? `now ${JSON.stringify(options.wasmPaths)}` : 'not set'}; docs/browser.md)`
+          : '';
+      skipped.push(`${candidate.label}: tf.setBackend returned false${hint}`);
       continue;
     }
     // tlkit's gradient kernels for wasm: registered once the backend is active, never at import.
@@ -175,7 +190,8 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
  * happens at import time). In the browser or any non-Node runtime the order is wasm, webgl
  * (browser only), cpu; `@tlkit/core/node`'s `setupNodeBackend` puts tfjs-node-gpu and tfjs-node
  * first. `TLKIT_BACKEND` (or `options.backend`) forces one. Reports the choice through
- * `options.log` (stderr by default).
+ * `options.log` (stderr in Node, `console.info` in a browser, by default). In a browser, pass
+ * `wasmPaths` unless the page serves tfjs's `.wasm` files next to itself (docs/browser.md).
  *
  * @example
  * ```ts
@@ -186,6 +202,16 @@ export async function activateBackend(candidates: readonly BackendCandidate[], o
  */
 export async function setupBackend(options: SetupBackendOptions = {}): Promise<BackendInfo> {
   return activateBackend([wasmCandidate(options.wasmPaths, options.threads), webglCandidate, cpuCandidate], options);
+}
+
+/** True in a page or a web worker (no Node `process`). */
+function isBrowser(): boolean {
+  return typeof (globalThis as { process?: unknown }).process === 'undefined' && (typeof document !== 'undefined' || typeof self !== 'undefined');
+}
+
+/** The report's default sink: stderr in Node (so stdout stays clean), `console.info` in a browser (not a red error). */
+function defaultLog(): (line: string) => void {
+  return isBrowser() ? (line) => console.info(line) : (line) => console.error(line);
 }
 
 /** The cpu candidate (tfjs's stock cpu backend). @internal */

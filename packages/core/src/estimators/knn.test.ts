@@ -3,7 +3,7 @@ import { Matrix } from '../matrix';
 import { compose } from '../pipeline';
 import { definePlugin } from '../plugin';
 import { createRng } from '../rng';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fitKnn, knn, knnPlugin } from './knn';
 import { loadOfficeDomain, officeAvailable } from './test-data/office';
 import { fitSaveRestore } from './test-data/pipeline';

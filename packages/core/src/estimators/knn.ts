@@ -1,7 +1,7 @@
 /**
  * k-nearest-neighbour classification with Euclidean distance and exact, deterministic tie rules.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TlkitError } from '../errors';
 import { matmulTransposeB } from '../linalg';
 import { Matrix } from '../matrix';

@@ -1,7 +1,7 @@
 /**
  * Multinomial (softmax) logistic regression with an L2 penalty, fitted by L-BFGS in float64.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TlkitError } from '../errors';
 import { matmulTransposeA, matmulTransposeB } from '../linalg';
 import { Matrix } from '../matrix';

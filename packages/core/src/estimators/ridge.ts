@@ -1,7 +1,7 @@
 /**
  * Weighted ridge regression in closed form (Cholesky), primal or dual.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isTlkitError, TlkitError } from '../errors';
 import { cholesky, choleskySolve, gram, matmulTransposeB, matvec, matvecTranspose } from '../linalg';
 import { Matrix } from '../matrix';

@@ -3,7 +3,7 @@
  * unpenalised bias, the dual solved by SMO with second-order working-set selection, one-vs-one
  * multi-class voting.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TlkitError } from '../errors';
 import { gemmAccumulate, rowMajorView } from '../linalg/gemm';
 import { matmulTransposeB, mirrorUpperToLower } from '../linalg/products';

@@ -1,7 +1,7 @@
 /**
  * Linear support vector machines, one-vs-rest, solved in the dual by coordinate descent.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TlkitError } from '../errors';
 import { matmulTransposeB } from '../linalg';
 import { Matrix } from '../matrix';

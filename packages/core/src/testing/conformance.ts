@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assert, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type PreparedTask, prepareTask, type ProblemType, type TransferTask } from '../data';
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';

@@ -6,7 +6,7 @@
  * distortions of the training set). Pixels are resampled bilinearly by inverse mapping; positions
  * outside the image take the nearest edge pixel (the background of a digit image).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ImageShape } from '../data';
 import { createRng, deriveSeed } from '../rng';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { compose } from '../pipeline';
 import { definePlugin } from '../plugin';
 import { createRng } from '../rng';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describe, expect, it, vi } from 'vitest';
 import { TlkitError } from '../errors';
 import { compose, loadPipeline } from '../pipeline';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TlkitError } from '../errors';
 import type { StoredArray } from '../state';
 import { type AdamStep, wasmAdamStep } from '../backend/wasm-adam';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TlkitError } from '../errors';
 import { compose, loadPipeline, type PipelineArtifacts } from '../pipeline';
 import { defineBackbone, registerBackbone } from './backbones';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProblemType } from '../data';
 import { TlkitError } from '../errors';
 import { Matrix } from '../matrix';

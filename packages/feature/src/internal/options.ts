@@ -3,7 +3,7 @@
  * feature strategy runs before computing.
  */
 import { type KernelSpec, type Matrix, type StepFitInput, TlkitError } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The options TCA and JDA share. Defaults follow the reference code (jindongwang/transferlearning's

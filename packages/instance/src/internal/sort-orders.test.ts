@@ -1,6 +1,6 @@
 import { compose, definePlugin, Matrix, readJson } from '@tlkit/core';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { tradaboost } from '../tradaboost';
 import { tradaboostR2 } from '../tradaboost-r2';
 import { lendForSortOrderReuse, sortOrders } from './sort-orders';

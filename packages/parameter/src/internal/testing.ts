@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { createRng, definePlugin, type TrainingHooks, type TransferTask } from '@tlkit/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Gaussian blobs: `classes` classes in `dim` dimensions, class c centred at 2.5·e_c (+ shift). */
 export function blobs(n: number, seed: number, options: { classes?: number; dim?: number; shift?: number } = {}) {

@@ -44,7 +44,9 @@ export type TlkitErrorCode =
   /** A numerical routine failed (a matrix that must be positive definite is not, no convergence). */
   | 'NUMERICAL_ERROR'
   /** A dataset or file could not be found or read. */
-  | 'DATA_NOT_FOUND';
+  | 'DATA_NOT_FOUND'
+  /** A byte storage (checkpoints, the pre-training cache) could not be read or written. */
+  | 'STORAGE_ERROR';
 
 /** Extra facts attached to an error, for programs that handle it. */
 export type TlkitErrorDetails = Record<string, unknown>;

@@ -57,6 +57,8 @@ export type { StepConfig, StepOption } from './registry';
 export { readArray, readJson, readMatrix, storeArray, storeMatrix } from './state';
 export type { JsonValue, StepState, StoredArray, StoredData, StoredDtype } from './state';
 export { memoryStorage } from './storage';
+export { indexedDbStorage } from './indexed-db-storage';
+export type { IndexedDbStorageOptions } from './indexed-db-storage';
 export type { ByteStorage } from './storage';
 export type { ProgressEvent, ProgressListener, ProgressReporter } from './progress';
 export { packArtifacts, unpackArtifacts } from './artifacts';

@@ -14,6 +14,12 @@ import { type HeapBackend, heapByteOffset } from '../backend/wasm-module';
  * - `momentum`: v ← μ v + g; w ← w − η v (Polyak heavy ball, as in tfjs/PyTorch);
  * - `adam`: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, with bias
  *   correction; `weightDecay` > 0 makes it AdamW (Loshchilov & Hutter, ICLR 2019: decoupled decay).
+ *
+ * `weightDecay` (all three types) is decoupled from the gradient and scaled by the learning rate,
+ * the PyTorch/Keras convention: every step w ← w − η·f·λ·w beside the update above (η the learning
+ * rate, f the weight's learning-rate factor, λ = `weightDecay`), on every trainable weight, biases
+ * and BN γ and β included. Loshchilov & Hutter's Algorithm 2 writes the decay without η, so their
+ * λ is η × this `weightDecay`. With `momentum` the decay stays outside the velocity (SGDW).
  */
 export const optimizerSchema = z
   .object({

@@ -6,8 +6,9 @@
  * target samples but one stratified fold, and scored on that fold; the candidate with the best
  * mean fold score wins (ties: the one listed first). The score is the mean of the folds' scores,
  * not Kohavi's pooled count of correct predictions over all samples; the two are equal when the
- * folds have equal sizes (k dividing the samples of every class, as 5 folds of 10 per class) and the final run refits with it on every
- * labelled sample. The scored test domain is never touched.
+ * folds have equal sizes (k dividing the samples of every class, as 5 folds of 10 per class).
+ * The final run refits with the winner on every labelled sample. The scored test domain is never
+ * touched.
  */
 import {
   deriveSeed,

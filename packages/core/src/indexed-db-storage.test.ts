@@ -1,4 +1,4 @@
-import { IDBFactory } from 'fake-indexeddb';
+import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { TlkitError } from './errors';
@@ -59,6 +59,30 @@ describe('indexedDbStorage', () => {
     expect(Array.from(resumed.predictProba(rows).data)).toEqual(expected);
     resumed.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a failing request rejects with STORAGE_ERROR naming the key and the request\'s own error, and leaves no unhandled rejection (diff review s18 finding 6)', async () => {
+    const factory = new IDBFactory();
+    const storage = indexedDbStorage('failing', { indexedDB: factory });
+    await storage.write('k', Uint8Array.from([1]));
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    const put = IDBObjectStore.prototype.put;
+    // The second write of a key made to fail as add() does: a ConstraintError from the request.
+    IDBObjectStore.prototype.put = IDBObjectStore.prototype.add;
+    try {
+      const failure = await storage.write('k', Uint8Array.from([2])).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(TlkitError);
+      expect((failure as TlkitError).code).toBe('STORAGE_ERROR');
+      expect((failure as TlkitError).message).toMatch(/write of 'k' failed \(.*constraint/i);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      IDBObjectStore.prototype.put = put;
+      process.off('unhandledRejection', record);
+    }
+    expect(unhandled).toEqual([]);
+    expect(Array.from((await storage.read('k'))!)).toEqual([1]); // the failed write changed nothing
   });
 
   it('refuses a runtime without IndexedDB and an empty name before touching anything', () => {

@@ -24,7 +24,8 @@ function transactionDone(transaction: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     transaction.oncomplete = () => resolve();
     transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
-    transaction.onerror = () => reject(transaction.error ?? new Error('IndexedDB transaction failed'));
+    // A failing request's error bubbles here before transaction.error is set: name the request's.
+    transaction.onerror = (event) => reject((event.target as IDBRequest | null)?.error ?? transaction.error ?? new Error('IndexedDB transaction failed'));
   });
 }
 
@@ -81,9 +82,10 @@ export function indexedDbStorage(databaseName = 'tlkit', options: IndexedDbStora
   const run = async <T>(operation: string, key: string, mode: IDBTransactionMode, body: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
     try {
       const transaction = (await database()).transaction(STORE, mode);
-      const result = requestResult(body(transaction.objectStore(STORE)));
-      await transactionDone(transaction);
-      return await result;
+      // Both awaited together, so a failing request's rejection is handled too (not left unhandled
+      // when the transaction's rejection comes first).
+      const [result] = await Promise.all([requestResult(body(transaction.objectStore(STORE))), transactionDone(transaction)]);
+      return result;
     } catch (error) {
       throw failed(operation, key, error);
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TlkitError } from './errors';
 import { definePlugin } from './plugin';
 import { baseEstimatorPlugins, knn, logisticRegression } from './estimators';
 import { compose, loadPipeline } from './pipeline';
@@ -54,6 +55,7 @@ describe("core's own plugins are known by name without registration", () => {
       expect(() => getPlugin('no-such-step')).toThrow(/Known: .*knn.*logreg/);
       expect(() => getPlugin('no-such-step')).not.toThrow(/Did you mean/);
       expect(() => getPlugin('logred')).toThrow(/no plugin named 'logred' is registered\. Did you mean 'logreg'\? Known:/);
+      for (const name of [undefined, 42]) expect(() => getPlugin(name as never)).toThrow(TlkitError);
     });
   });
 

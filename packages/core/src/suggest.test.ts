@@ -40,4 +40,8 @@ describe('didYouMean', () => {
     expect(didYouMean('ab', ['aa', 'ac', 'ad', 'ae'])).toBe(" Did you mean 'aa' or 'ac' or 'ad'?");
     expect(didYouMean('zzzzzz', ['train', 'test'])).toBe('');
   });
+
+  it('gives nothing for a name that is not a string (errors pass on what the user passed; diff review s18 finding 3)', () => {
+    for (const name of [undefined, null, 42, { use: 'knn' }]) expect(didYouMean(name as never, ['knn', 'tca'])).toBe('');
+  });
 });

@@ -30,9 +30,12 @@ export function editDistance(a: string, b: string): number {
  * ```
  */
 export function suggestNames(name: string, known: readonly string[]): string[] {
+  // Errors call this with whatever the user passed: a non-string has no near names.
+  if (typeof name !== 'string') return [];
   const limit = Math.max(2, Math.floor(name.length / 3));
   const lower = name.toLowerCase();
   return known
+    .filter((candidate) => typeof candidate === 'string')
     .map((candidate) => ({ candidate, distance: editDistance(lower, candidate.toLowerCase()) }))
     .filter((entry) => entry.distance <= limit)
     .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))

@@ -227,6 +227,8 @@ describe('splitAtLayer', () => {
       /^\[INVALID_ARGUMENT\] model 'mine' has no layer named 'my_fc2'\. Did you mean 'my_fc'\? Known layers: pixels, my_conv1, my_pool1, my_conv2, my_pool2, my_flat, my_fc, my_drop, my_digits\.$/,
     );
     expect(unknown.details).toMatchObject({ known: listLayers(model).map((layer) => layer.name) });
+    // A name that is not a string gets the same typed error (not a TypeError from the suggestions).
+    expectInvalidArgument(() => splitAtLayer(model, 3 as never), 'layerName', /has no layer named '3'\. Known layers:/);
     expectInvalidArgument(() => splitAtLayer(model, 'my_digits'), 'layerName', /'my_digits' gives the model's output, so nothing would be left for the head; split before it.*'my_drop'/);
     expectInvalidArgument(() => splitAtLayer(model, 'pixels'), 'layerName', /'pixels' is the model's input/);
     expectInvalidArgument(() => splitAtLayer(model, 'my_pool2', { output: 'global-average' as 'flatten' }), 'options.output', /'global-average' does not split a model/);

@@ -24,6 +24,12 @@ export interface LbfgsOptions {
    * far as one with C = 1). Default 1e-6.
    */
   tolerance?: number;
+  /**
+   * A gradient norm that counts as 0 whatever the start: the test becomes ‖∇f(x)‖∞ ≤
+   * max(`tolerance` · ‖∇f(x₀)‖∞, `gradientFloor`). Set it to the rounding level of the objective's
+   * gradient (a start that is optimal up to rounding then converges at once). Default 0.
+   */
+  gradientFloor?: number;
   /** Most iterations (line searches). Default 1000. */
   maxIterations?: number;
   /** Number of (s, y) correction pairs kept, m in Nocedal & Wright. Default 10. */
@@ -139,7 +145,7 @@ export function minimizeLbfgs(objective: LbfgsObjective, start: Float64Array, op
   let gradientNorm = infinityNorm(gradient);
   // Relative to the start only: with an absolute floor (max(1, ‖∇f(x₀)‖∞)) an objective of small
   // scale stopped before its first step and reported convergence (algorithm audit L1).
-  const threshold = tolerance * gradientNorm;
+  const threshold = Math.max(tolerance * gradientNorm, options.gradientFloor ?? 0);
 
   const sHistory: Float64Array[] = [];
   const yHistory: Float64Array[] = [];

@@ -184,6 +184,15 @@ describe('fitLogisticRegression with a small C (algorithm audit L1)', () => {
     const probabilities = model.predictProba(new Matrix(1, 2, new Float64Array(2)));
     expect(probabilities.get(0, 1)).toBeCloseTo(0.25, 5);
   });
+
+  it.each([30, 300])('a start that is optimal up to rounding (%i rows, 3 balanced classes, x = 0) converges at once (diff review s18 finding 5)', (n) => {
+    const model = fitLogisticRegression(new Matrix(n, 2, new Float64Array(2 * n)), Array.from({ length: n }, (_, i) => i % 3), { C: 1 });
+    expect(model.converged).toBe(true);
+    expect(model.stopReason).toBe('gradient-tolerance');
+    expect(model.iterations).toBeLessThanOrEqual(1);
+    const probabilities = model.predictProba(new Matrix(1, 2, new Float64Array(2)));
+    for (let k = 0; k < 3; k++) expect(probabilities.get(0, k)).toBeCloseTo(1 / 3, 12);
+  });
 });
 
 describe("the 'logreg' plugin", () => {

@@ -204,8 +204,16 @@ export function fitLogisticRegression(X: Matrix, y: ArrayLike<number>, options: 
   const K = numClasses;
   const d = X.cols;
   const objective = makeObjective(X, labels, weights, C, K);
+  // The gradient's rounding level: each of its entries sums n terms of size up to C·wᵢ·max(1, |x|),
+  // so 1e-12 of that total is far below any gradient the tolerance asks for and far above float
+  // noise (a start that is optimal up to rounding, e.g. balanced classes and x = 0, converges at once).
+  let weightTotal = 0;
+  for (let i = 0; i < X.rows; i++) weightTotal += weights[i];
+  let largest = 1;
+  for (const value of X.data) largest = Math.max(largest, Math.abs(value));
   const result = minimizeLbfgs(objective, new Float64Array(K * (d + 1)), {
     tolerance,
+    gradientFloor: 1e-12 * C * weightTotal * largest,
     maxIterations,
     ...(options.onIteration ? { onIteration: options.onIteration } : {}),
   });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as z from 'zod';
 import { TlkitError } from '../errors';
 import { didYouMean } from '../suggest';
-import { fingerprintArchitecture } from './fingerprint';
+import { fingerprintArchitecture, stableText } from './fingerprint';
 import { parseConfig } from '../plugin';
 import { getComponent, listComponents, registerComponent } from '../registry-store';
 import { deriveSeed } from '../rng';
@@ -100,13 +100,35 @@ export function buildBackbone(config: BackboneConfig, context: BackboneBuildCont
 }
 
 /**
- * Hash of the architecture a backbone config builds for `inputShape` (layers and their settings;
- * the pre-training cache key holds it). Builds the network once and frees it. @internal
+ * A backbone config as canonical text: its name and its options with their defaults filled in,
+ * keys sorted, so `{ use: 'mlp' }` and `{ use: 'mlp', hidden: [128] }` give the same text (the
+ * checkpoint fingerprint and the pre-training cache key use it). @internal
+ */
+export function backboneConfigText(config: BackboneConfig): string {
+  return stableText({ use: config.use, ...resolveBackbone(config).options });
+}
+
+/** Architecture hashes already computed, per definition object (a re-registered definition misses). */
+const architectureHashes = new WeakMap<BackboneDefinition, Map<string, string>>();
+
+/**
+ * Hash of the architecture a backbone config builds for `inputShape`: its layers, their settings
+ * and connections, as tfjs serialises them (a change inside a custom layer's `call` with the same
+ * class and settings does not show). The pre-training cache key holds it. Builds the network once
+ * per definition, options and input shape, and frees it. @internal
  */
 export function backboneArchitecture(config: BackboneConfig, inputShape: readonly number[]): string {
+  const { definition, options } = resolveBackbone(config);
+  const key = `${stableText(options)}|${inputShape.join('x')}`;
+  let known = architectureHashes.get(definition);
+  const cached = known?.get(key);
+  if (cached) return cached;
   const model = buildBackbone(config, { inputShape, seed: 0, namePrefix: 'backbone_' });
   try {
-    return fingerprintArchitecture(model);
+    const hash = fingerprintArchitecture(model);
+    if (!known) architectureHashes.set(definition, (known = new Map()));
+    known.set(key, hash);
+    return hash;
   } finally {
     model.dispose();
   }

@@ -8,7 +8,7 @@ import type { Rng, RngState } from '../rng';
 import type { JsonValue, StepState, StoredArray } from '../state';
 import type { StepContext, TrainingStrategy } from '../strategy';
 import { FINGERPRINT_PARTS, fingerprintArchitecture, fingerprintArrays, fingerprintData, fingerprintDifferences, fingerprintModels, Hasher, type RunFingerprint, stableText } from './fingerprint';
-import { resolveBackbone } from './backbones';
+import { backboneConfigText } from './backbones';
 import type { TrainingData, TrainingRunOptions } from './loop';
 import type { ParameterOptimizer } from './optimizers';
 import type { EpochLogs, TrainingHooks } from './types';
@@ -60,7 +60,7 @@ export function runFingerprint(
     // A brought network replaces the configured backbone: the config then changes nothing.
     // The backbone's options with their defaults filled in, so `{ use: 'lenet' }` and the same
     // backbone with a default written out are one run.
-    ...(options.initialModel ? {} : { backbone: { use: options.backbone.use, ...resolveBackbone(options.backbone).options } }),
+    ...(options.initialModel ? {} : { backbone: backboneConfigText(options.backbone) }),
     batchSize: options.batchSize,
     optimizer: options.optimizer,
     earlyStopping: options.earlyStopping,

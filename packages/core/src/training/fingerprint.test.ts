@@ -37,6 +37,21 @@ describe('fingerprintArchitecture', () => {
     for (const model of models) model.dispose();
   });
 
+  it('ignores the automatic names of layers inside wrappers (timeDistributed), but not their settings (diff review s18 finding 2)', () => {
+    const wrapped = (units: number) => {
+      const input = tf.input({ shape: [3, 2] });
+      const inner = tf.layers.dense({ units, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }); // tfjs names it dense_DenseN
+      const output = tf.layers.flatten().apply(tf.layers.timeDistributed({ layer: inner }).apply(input)) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: output });
+    };
+    const [a, b, c] = [wrapped(4), wrapped(4), wrapped(5)];
+    const innerName = (model: tf.LayersModel) => (model.layers[1].getConfig().layer as { config: { name: string } }).config.name;
+    expect(innerName(a)).not.toBe(innerName(b));
+    expect(fingerprintArchitecture(a)).toBe(fingerprintArchitecture(b));
+    expect(fingerprintArchitecture(a)).not.toBe(fingerprintArchitecture(c));
+    for (const model of [a, b, c]) model.dispose();
+  });
+
   it('covers a nested model by its own layers', () => {
     const nested = (activation: 'relu' | 'tanh') => {
       const inner = network({ activation });

@@ -176,13 +176,34 @@ function positionalTopology(config: unknown): unknown {
       return {
         ...layerRest,
         name: `#${index}`,
-        config: Array.isArray(settings.layers) ? positionalTopology(settings) : settings,
+        config: Array.isArray(settings.layers) ? positionalTopology(settings) : withoutInnerNames(settings),
         ...(Array.isArray(inbound_nodes) ? { inbound_nodes: inbound_nodes.map((node) => endpoints(node)) } : {}),
       };
     }),
     ...(input_layers !== undefined ? { input_layers: endpoints(input_layers) } : {}),
     ...(output_layers !== undefined ? { output_layers: endpoints(output_layers) } : {}),
   };
+}
+
+/**
+ * A layer's settings with the names of the layers it wraps removed, at any depth: a wrapper
+ * (`timeDistributed`, `bidirectional`: `layer`, `forward_layer`, `backward_layer`) or an RNN
+ * (`cell`, `cells`) holds inner layer configs `{ class_name, config }` whose names tfjs numbers
+ * per process.
+ */
+function withoutInnerNames(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutInnerNames);
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Json;
+  const isLayerConfig = typeof record.class_name === 'string' && typeof record.config === 'object' && record.config !== null;
+  const entries = Object.entries(record).map(([key, entry]) => {
+    if (isLayerConfig && key === 'config') {
+      const { name: _innerName, ...settings } = entry as Json;
+      return [key, Array.isArray(settings.layers) ? positionalTopology(settings) : withoutInnerNames(settings)];
+    }
+    return [key, withoutInnerNames(entry)];
+  });
+  return Object.fromEntries(entries);
 }
 
 /** Hash of the weights and architecture of tfjs models (the parts a run starts from). @internal */

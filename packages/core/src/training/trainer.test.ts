@@ -23,6 +23,23 @@ const tamper = (saved: PipelineArtifacts, edit: (json: string) => string): Pipel
   data: saved.data,
 });
 
+describe('restoring a trainer network saved with another version of its backbone (diff review s18 finding 1)', () => {
+  it('refuses it with INVALID_ARTIFACT when the architecture the backbone config builds today differs, and frees what it built', async () => {
+    const saved = await savedTrainer();
+    const json = JSON.stringify(saved.manifest);
+    expect(json).toMatch(/"architecture":"[0-9a-f]{16}"/);
+    const before = tf.memory().numTensors;
+    // The same weights loaded into the architecture saved: unchanged.
+    const same = await loadPipeline(saved);
+    same.dispose();
+    const failure = await loadPipeline(tamper(saved, (text) => text.replace(/"architecture":"[0-9a-f]{16}"/, '"architecture":"0000000000000000"'))).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TlkitError);
+    expect((failure as TlkitError).code).toBe('INVALID_ARTIFACT');
+    expect((failure as TlkitError).message).toMatch(/was trained in another architecture than the one this version of its code builds .* Fit the pipeline again/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('restoring a damaged trainer network (review U3)', () => {
   it.each([
     // Declared shape swapped: the loader's own shape check.
@@ -207,5 +224,22 @@ describe('the pre-training cache is keyed by the architecture a config builds (d
     expect([first.cached, again.cached, changed.cached]).toEqual([false, true, false]);
     expect(again.key).toBe(first.key);
     expect(changed.key).not.toBe(first.key);
+  });
+
+  it('a config that writes out a default, or lists its options in another order, reads the same cache (diff review s18 finding 10)', async () => {
+    const { memoryStorage } = await import('../storage');
+    const storage = memoryStorage();
+    const task = { source: { X: rows(24), y: labels(24) }, target: { X: rows(8) }, problem: 'classification' as const };
+    const run = async (backbone: { use: string; [option: string]: unknown }) => {
+      const fitted = await compose(trainer({ backbone, epochs: 1, batchSize: 8, pretrain: { epochs: 2, seed: 1 } })).fit(task, { seed: 2, storage });
+      const info = fitted.reports.at(-1)!.info!.pretrain as { cached: boolean; key: string };
+      fitted.dispose();
+      return info;
+    };
+    const plain = await run({ use: 'mlp', hidden: [8] });
+    const written = await run({ activation: 'relu', use: 'mlp', hidden: [8] });
+    const other = await run({ use: 'mlp', hidden: [8], activation: 'tanh' });
+    expect([plain.cached, written.cached, other.cached]).toEqual([false, true, false]);
+    expect(written.key).toBe(plain.key);
   });
 });

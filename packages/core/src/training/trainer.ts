@@ -11,7 +11,7 @@ import { createRng, deriveSeed, MAX_SEED } from '../rng';
 import { withSavedConfig } from '../saved-config';
 import { readJson, type JsonValue, type StepState, type StoredArray } from '../state';
 import type { EstimatorFitInput, FittedEstimator, LabeledSet, StepContext, StrategyNeeds } from '../strategy';
-import { type BackboneConfig, backboneArchitecture, backboneOptionSchema, buildBackbone } from './backbones';
+import { type BackboneConfig, backboneArchitecture, backboneConfigText, backboneOptionSchema, buildBackbone } from './backbones';
 import { augmentationSchema } from './augment';
 import { BatchSource } from './batches';
 import {
@@ -29,7 +29,7 @@ import {
   type TrainingRunOptions,
 } from './loop';
 import { describePart, restorePart, type SavedPart } from './network-parts';
-import { fingerprintRows, Hasher } from './fingerprint';
+import { fingerprintArchitecture, fingerprintRows, Hasher } from './fingerprint';
 import { optimizerSchema } from './optimizers';
 import type { EpochLogs, TrainingModel } from './types';
 
@@ -316,7 +316,10 @@ class FittedNetwork implements FittedEstimator {
     for (const [name, head] of this.model.extraHeads) {
       extraHeads[name] = head.toJSON(null, false) as unknown as JsonValue;
     }
-    return { json: { ...facts, backbone: this.backbone as unknown as JsonValue, extraHeads }, arrays };
+    // The backbone is rebuilt from its config on load (seed 0, as here): its architecture hash
+    // tells whether the code of that day builds the network these weights were trained in.
+    const architecture = backboneArchitecture(this.backbone, this.inputShape);
+    return { json: { ...facts, backbone: this.backbone as unknown as JsonValue, architecture, extraHeads }, arrays };
   }
 
   dispose(): void {
@@ -368,6 +371,8 @@ interface SavedNetworkJson {
   numClasses: number;
   /** The registered backbone; null when the network was brought as tfjs models (`parts` holds it). */
   backbone: Record<string, JsonValue> | null;
+  /** `fingerprintArchitecture` of the backbone that was saved (absent in artifacts of earlier builds). */
+  architecture?: string;
   extraHeads?: Record<string, JsonValue>;
   parts?: Record<string, SavedPart>;
 }
@@ -384,6 +389,13 @@ async function restoreNetwork(state: StepState): Promise<FittedNetwork> {
   const built: tf.LayersModel[] = [backbone];
   let model: TrainingModel;
   try {
+    if (json.architecture !== undefined && json.architecture !== fingerprintArchitecture(backbone)) {
+      throw new TlkitError(
+        'INVALID_ARTIFACT',
+        `the saved network's backbone ${JSON.stringify(json.backbone)} was trained in another architecture than the one this version of its code builds (a backbone changed since it was saved, e.g. resnet18's padding); its weights would compute something else here. Fit the pipeline again, or load it with the version that saved it.`,
+        { argument: 'saved', backbone: json.backbone },
+      );
+    }
     const featureDim = backbone.outputs[0].shape[1] as number;
     const head = buildHead(featureDim, headOutputs(json.problem, json.numClasses), 0);
     built.push(head);
@@ -443,9 +455,9 @@ async function pretrainOnSource(
   const started = performance.now();
   const seed = pretrain.seed ?? deriveSeed(context.seed, 'pretrain');
   const settings = {
-    backbone: options.backbone,
-    // The network the config builds today: a change to a backbone's code (its layers or their
-    // settings) must not serve weights cached for the earlier architecture.
+    backbone: backboneConfigText(options.backbone),
+    // The network the config builds today: a change to a backbone's code that changes its layers,
+    // their settings or connections must not serve weights cached for the earlier architecture.
     architecture: backboneArchitecture(options.backbone, context.shape ? [...context.shape] : [input.source.X.cols]),
     epochs: pretrain.epochs,
     batchSize: pretrain.batchSize ?? options.batchSize,

@@ -82,7 +82,8 @@ export function chanceAdvice(base: EstimatorStrategy, problem: ProblemType): str
   const config = base.config as Readonly<Record<string, unknown>>;
   const learner = problem === 'classification' ? 'base learner' : 'base regressor';
   if (base.name === 'logreg' && typeof config.C === 'number') {
-    return `Use a ${learner} that can fit them better: less regularisation than the C = ${config.C} in use (e.g. { use: 'logreg', C: ${suggested(config.C * 10)} }); on few samples or few features a small C leaves little but the class prior.`;
+    const prior = config.C < 1 ? '; on few samples or few features a small C leaves little but the class prior' : '';
+    return `Use a ${learner} that can fit them better: less regularisation than the C = ${config.C} in use (e.g. { use: 'logreg', C: ${suggested(config.C * 10)} })${prior}.`;
   }
   if (base.name === 'ridge' && typeof config.alpha === 'number' && config.alpha > 0) {
     return `Use a ${learner} that can fit them better: less regularisation than the alpha = ${config.alpha} in use (e.g. { use: 'ridge', alpha: ${suggested(config.alpha / 10)} }).`;
@@ -235,9 +236,9 @@ export class RoundLog {
     return this.errors.filter((error) => error >= this.maxError).length;
   }
 
-  /** Voting rounds (⌈N/2⌉..N) whose target error reached the cap. */
-  get cappedVotingRounds(): number {
-    return this.errors.slice(firstVotingRound(this.errors.length) - 1).filter((error) => error >= this.maxError).length;
+  /** Voting rounds (⌈N/2⌉..N) whose learner did no better than chance on the target (ε_t ≥ ½, whatever `maxError` is). */
+  get chanceVotingRounds(): number {
+    return this.errors.slice(firstVotingRound(this.errors.length) - 1).filter((error) => error >= 0.5).length;
   }
 
   /** Rounds whose update moved the normalised weights (L1 change > 1e-9). */
@@ -249,9 +250,10 @@ export class RoundLog {
    * The degeneracy diagnosis, in two forms. Either the base learner fits the labelled target
    * samples exactly (ε_t = 0) in at least half of the rounds, so the target weights never move and
    * the vote collapses to (nearly) one learner trained on source + target merged. Or it does no
-   * better than chance on them (ε_t ≥ ½, capped at `maxError`) in at least half of the voting
-   * rounds: each capped round moves the target weights by a factor of only 1/βₜ ≈ 1 and gets a
-   * vote weight of ln(1/βₜ) ≈ 0, so the vote is over learners that are no better than chance.
+   * better than chance on them (ε_t ≥ ½, then capped at `maxError`) in at least half of the voting
+   * rounds: such a round moves the target weights by a factor of only 1/βₜ and gets a vote weight
+   * of ln(1/βₜ) (≈ 1 and ≈ 0 at the default cap 0.499), so the vote is over learners that are no
+   * better than chance.
    */
   diagnose(strategy: string, advice: { interpolating: string; chance: string }): { degenerate: boolean; warning?: string } {
     const rounds = this.errors.length;
@@ -262,11 +264,14 @@ export class RoundLog {
         warning: `${strategy} is degenerate: the base learner fits the ${this.merged.targetCount} labelled target samples exactly in ${this.zeroErrorRounds} of ${rounds} rounds (target error ε_t = 0), so the target weights never move and the result is essentially the base learner trained on source + target merged. Per-round target errors: [${listed}]. ${advice.interpolating}`,
       };
     }
-    const voting = rounds - firstVotingRound(rounds) + 1;
-    if (this.cappedVotingRounds * 2 >= voting) {
+    const first = firstVotingRound(rounds);
+    const voting = rounds - first + 1;
+    const chance = this.chanceVotingRounds;
+    if (chance * 2 >= voting) {
+      const weights = this.voteWeights.slice(first - 1).map((weight) => Number(weight.toPrecision(3))).join(', ');
       return {
         degenerate: true,
-        warning: `${strategy} is degenerate: the base learner does no better than chance on the ${this.merged.targetCount} labelled target samples in ${this.cappedVotingRounds} of the ${voting} voting rounds (target error ε_t ≥ 0.5, capped at ${this.maxError}), so those rounds barely move the target weights and get a vote weight of about 0: the vote is over learners no better than chance. Per-round target errors: [${listed}]. ${advice.chance}`,
+        warning: `${strategy} is degenerate: the base learner does no better than chance on the ${this.merged.targetCount} labelled target samples in ${chance} of the ${voting} voting rounds (target error ε_t ≥ 0.5, capped at ${this.maxError}), so those rounds barely move the target weights and get little or no vote: at least half of the vote is over learners no better than chance. Per-round target errors: [${listed}]; vote weights of rounds ${first}..${rounds}: [${weights}]. ${advice.chance}`,
       };
     }
     return { degenerate: false };

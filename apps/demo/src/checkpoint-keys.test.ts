@@ -13,11 +13,11 @@ describe('runCheckpointSteps', () => {
     const steps = [{ use: 'fine-tune' }, { use: 'trainer', epochs: 3, checkpoint: { every: 5 } }];
     expect(runCheckpointSteps(steps, place)).toEqual([
       { use: 'fine-tune' },
-      { use: 'trainer', epochs: 3, checkpoint: { every: 5, key: 'trainer/checkpoint/digits/fine_20tune/mnist/usps_3atrain/seed-2' } },
+      { use: 'trainer', epochs: 3, checkpoint: { every: 5, key: 'cli/trainer/checkpoint/digits/fine_20tune/mnist/usps_3atrain/seed-2' } },
     ]);
     expect(runCheckpointSteps([{ use: 'trainer', checkpoint: { key: 'mine' } }], { ...place, experiment: '..', seed: 0 })[0]).toEqual({
       use: 'trainer',
-      checkpoint: { key: 'mine/_2e./fine_20tune/mnist/usps_3atrain/seed-0' },
+      checkpoint: { key: 'cli/mine/_2e./fine_20tune/mnist/usps_3atrain/seed-0' },
     });
     // Different runs never share a key: names that differ stay different.
     const keyOf = (source: string, target: string, pipeline = 'p') =>
@@ -25,7 +25,7 @@ describe('runCheckpointSteps', () => {
     expect(keyOf('a-b', 'c')).not.toBe(keyOf('a', 'b-c'));
     expect(keyOf('usps:train', 'x')).not.toBe(keyOf('usps_train', 'x'));
     expect(keyOf('x', 'y', 'a b')).not.toBe(keyOf('x', 'y', 'a_b'));
-    expect(keyOf('é', 'y')).toBe('trainer/checkpoint/digits/p/_c3_a9/y/seed-2');
+    expect(keyOf('é', 'y')).toBe('cli/trainer/checkpoint/digits/p/_c3_a9/y/seed-2');
     // Steps without a checkpoint come back as they are, and the config is not changed.
     expect(runCheckpointSteps(steps, place)[0]).toBe(steps[0]);
     expect(steps[1]).toEqual({ use: 'trainer', epochs: 3, checkpoint: { every: 5 } });

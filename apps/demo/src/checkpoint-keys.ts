@@ -31,15 +31,16 @@ function segment(name: string): string {
 }
 
 /**
- * The pipeline's steps with every `checkpoint` given a key of this run's own: the configured key
- * (default `trainer/checkpoint`) followed by the experiment, pipeline, source, target and seed. One `--cache`
+ * The pipeline's steps with every `checkpoint` given a key of this run's own: `cli/`, the
+ * configured key (default `trainer/checkpoint`), then the experiment, pipeline, source, target
+ * and seed. One `--cache`
  * folder holds every run's checkpoints; with one shared key, a run would find the checkpoint of
  * another run (core refuses it, since its options or data differ) instead of its own.
  *
  * @example
  * ```ts
  * runCheckpointSteps([{ use: 'trainer', checkpoint: { every: 5 } }], { experiment: 'digits', pipeline: 'ft', source: 'mnist', target: 'usps:train', seed: 2 });
- * // [{ use: 'trainer', checkpoint: { every: 5, key: 'trainer/checkpoint/digits/ft/mnist/usps_3atrain/seed-2' } }]
+ * // [{ use: 'trainer', checkpoint: { every: 5, key: 'cli/trainer/checkpoint/digits/ft/mnist/usps_3atrain/seed-2' } }]
  * ```
  */
 export function runCheckpointSteps(steps: PipelineConfig['steps'], place: RunPlace): PipelineConfig['steps'] {
@@ -48,6 +49,9 @@ export function runCheckpointSteps(steps: PipelineConfig['steps'], place: RunPla
     if (checkpoint === null || typeof checkpoint !== 'object' || Array.isArray(checkpoint)) return step;
     const base = (checkpoint as { key?: unknown }).key;
     const key = [
+      // Under `cli/`, so a library run's own key in the same folder (`trainer/checkpoint`, a file)
+      // is never a folder the CLI needs (determinism review finding 3).
+      'cli',
       typeof base === 'string' ? base : DEFAULT_KEY,
       segment(place.experiment),
       segment(place.pipeline),

@@ -1,4 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { logisticRegression } from './estimators';
+import { Matrix } from './matrix';
 import {
   resetSeen,
   seen,
@@ -159,6 +162,51 @@ describe('Pipeline.fit: what each step sees', () => {
     expect(code).toBe('ABORTED');
     expect(seen['spy-mapping']).toBeDefined();
     expect(seen['spy-estimator']).toBeUndefined();
+  });
+
+  it('predict refuses images of another shape with as many values (determinism review finding 4)', async () => {
+    const images = (n: number, shape: [number, number, number]) => tf.tensor4d(Array.from({ length: n * 16 }, (_, i) => Math.sin(i)), [n, ...shape]);
+    const source = images(12, [4, 4, 1]);
+    const target = images(4, [4, 4, 1]);
+    const fitted = await compose(logisticRegression()).fit({ source: { X: source, y: Array.from({ length: 12 }, (_, i) => i % 2) }, target: { X: target }, problem: 'classification' });
+    const other = images(4, [2, 8, 1]);
+    expect(fitted.predict(target)).toHaveLength(4);
+    expect(fitted.predict(Matrix.fromRows(Array.from({ length: 4 }, () => new Array(16).fill(0.5))))).toHaveLength(4); // rows carry no shape
+    const failure = (() => {
+      try {
+        fitted.predict(other);
+      } catch (error) {
+        return error as TlkitError;
+      }
+      return undefined;
+    })();
+    expect(failure?.code).toBe('DIMENSION_MISMATCH');
+    expect(failure?.message).toMatch(/X holds images of shape \[2, 8, 1\]; the pipeline was fitted on \[4, 4, 1\]/);
+    tf.dispose([source, target, other]);
+  });
+
+  it('rejects a misspelt or mistyped fit option before any step runs, and a null seed (determinism review findings 7, 11)', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ seeed: 7 }, /options\.seeed is not an option of fit\. Did you mean 'seed'\? Its options: seed, onProgress, signal, storage, trainOn\./],
+      [{ signal: 'yes' }, /options\.signal must be an AbortSignal/],
+      [{ onProgress: 5 }, /options\.onProgress must be a function/],
+      [{ storage: {} }, /options\.storage must be a ByteStorage .* it lacks read, write, remove/],
+      [{ seed: null }, /seed/],
+    ];
+    for (const [options, message] of cases) {
+      const failure = await compose(estimator()).fit(twoBlobTask(), options as never).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(TlkitError);
+      expect((failure as TlkitError).code).toBe('INVALID_ARGUMENT');
+      expect((failure as TlkitError).message).toMatch(message);
+    }
+    expect(seen['spy-estimator']).toBeUndefined();
+  });
+
+  it('save() after dispose() is NOT_FITTED (determinism review finding 6)', async () => {
+    const fitted = await compose(mapping(), estimator()).fit(twoBlobTask());
+    fitted.dispose();
+    expect(await asyncCodeOf(() => fitted.save())).toBe('NOT_FITTED');
+    expect(await asyncCodeOf(() => fitted.saveBytes())).toBe('NOT_FITTED');
   });
 
   it('reports progress for every step', async () => {

@@ -11,6 +11,7 @@ import {
 import { validateStepOrder } from './compose';
 import { type ImageShape, isPreparedTask, type MatrixInput, type PreparedTask, type ProblemType, prepareTask, toMatrix, type TransferTask } from './data';
 import { TlkitError } from './errors';
+import { didYouMean } from './suggest';
 import { Matrix } from './matrix';
 import { createReporter, type ProgressListener } from './progress';
 import { getPlugin, type StepConfig, strategyToConfig } from './registry';
@@ -50,6 +51,40 @@ export interface FitOptions {
   storage?: ByteStorage;
   /** What the estimator learns from. Default `'source'`. */
   trainOn?: TrainOn;
+}
+
+const FIT_OPTIONS = ['seed', 'onProgress', 'signal', 'storage', 'trainOn'] as const;
+
+/**
+ * Rejects a misspelt or mistyped fit option before anything runs (`{ seeed: 7 }` ran with seed 0,
+ * a `signal` that is not an AbortSignal never aborted). @internal
+ */
+function checkFitOptions(options: FitOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!(FIT_OPTIONS as readonly string[]).includes(key)) {
+      throw new TlkitError('INVALID_ARGUMENT', `options.${key} is not an option of fit.${didYouMean(key, FIT_OPTIONS)} Its options: ${FIT_OPTIONS.join(', ')}.`, {
+        argument: `options.${key}`,
+      });
+    }
+  }
+  const { onProgress, signal, storage } = options;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new TlkitError('INVALID_ARGUMENT', `options.onProgress must be a function (event) => void, got ${typeof onProgress}.`, { argument: 'options.onProgress' });
+  }
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
+    throw new TlkitError('INVALID_ARGUMENT', 'options.signal must be an AbortSignal (e.g. new AbortController().signal).', { argument: 'options.signal' });
+  }
+  if (storage !== undefined) {
+    const methods = ['read', 'write', 'remove'] as const;
+    const missing = typeof storage === 'object' && storage !== null ? methods.filter((method) => typeof storage[method] !== 'function') : [...methods];
+    if (missing.length > 0) {
+      throw new TlkitError(
+        'INVALID_ARGUMENT',
+        `options.storage must be a ByteStorage with async read, write and remove (memoryStorage(), indexedDbStorage(), fileStorage(dir) from @tlkit/core/node); it lacks ${missing.join(', ')}.`,
+        { argument: 'options.storage' },
+      );
+    }
+  }
 }
 
 /** One step's report after fitting. */
@@ -119,10 +154,11 @@ export class Pipeline {
         argument: 'options',
       });
     }
+    checkFitOptions(options);
     // Only prepareTask's own results skip validation: a look-alike (e.g. a spread copy with another featureDim) is checked again.
     const prepared = isPreparedTask(task) ? task : prepareTask(task as TransferTask);
-    const seed = options.seed ?? 0;
-    createRng(seed); // validates the seed
+    const seed = options.seed === undefined ? 0 : options.seed;
+    createRng(seed); // validates the seed (null included: only a seed left out means 0)
     const trainOn = options.trainOn ?? 'source';
     if (!['source', 'target', 'source+target'].includes(trainOn)) {
       throw new TlkitError('INVALID_ARGUMENT', `trainOn must be 'source', 'target' or 'source+target', got ${JSON.stringify(trainOn)}.`, {
@@ -344,7 +380,16 @@ export class FittedPipeline {
 
   private input(X: MatrixInput, argument: string): Matrix {
     if (this.disposed) throw new TlkitError('NOT_FITTED', 'this fitted pipeline was disposed.');
-    const { matrix } = toMatrix(X, argument);
+    const { matrix, shape } = toMatrix(X, argument);
+    // Images given as a tensor carry their shape: one of another layout with as many values per
+    // sample would be read silently in the fitted layout (determinism review finding 4).
+    if (shape && this.shape && shape.join('x') !== this.shape.join('x')) {
+      throw new TlkitError(
+        'DIMENSION_MISMATCH',
+        `${argument} holds images of shape [${shape.join(', ')}]; the pipeline was fitted on [${this.shape.join(', ')}]. Resize them first (resizeImages from @tlkit/datasets).`,
+        { argument, expected: [...this.shape], actual: [...shape] },
+      );
+    }
     if (matrix.cols !== this.featureDim) {
       throw new TlkitError(
         'DIMENSION_MISMATCH',
@@ -394,6 +439,7 @@ export class FittedPipeline {
 
   /** The saved form: a JSON manifest and a binary blob (see `savePipeline` in `@tlkit/core/node`). */
   async save(): Promise<PipelineArtifacts> {
+    if (this.disposed) throw new TlkitError('NOT_FITTED', 'this fitted pipeline was disposed; save it before dispose().');
     const writer = new BlobWriter();
     let mappingIndex = 0;
     const steps: PipelineManifest['steps'][number][] = [];

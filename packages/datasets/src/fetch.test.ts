@@ -91,4 +91,11 @@ describe('gunzipBytes', () => {
     const plain = new TextEncoder().encode('1,2\n');
     expect(await gunzipBytes(plain)).toBe(plain);
   });
+
+  it('gzip cut short is INVALID_ARTIFACT, not the platform\'s stream error (determinism review finding 12)', async () => {
+    const compressed = readFileSync(`${dataDirectory}office_caltech10_surf/dslr/X.csv.gz`);
+    const failure = await gunzipBytes(new Uint8Array(compressed.subarray(0, compressed.length >> 1))).catch((error: unknown) => error);
+    expect((failure as { code?: string }).code).toBe('INVALID_ARTIFACT');
+    expect((failure as Error).message).toMatch(/start like gzip but do not decompress .* cut short or damaged/);
+  });
 });

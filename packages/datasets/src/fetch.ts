@@ -58,7 +58,8 @@ async function fetchBytes(url: string, options: FetchDatasetOptions): Promise<Ui
  * `Content-Encoding: gzip` has the browser decompress it already.
  *
  * @param bytes - gzip data (or already plain data).
- * @throws TlkitError `INVALID_ARGUMENT` when the platform has no `DecompressionStream`.
+ * @throws TlkitError `INVALID_ARGUMENT` when the platform has no `DecompressionStream`,
+ *   `INVALID_ARTIFACT` for gzip data that is cut short or damaged.
  * @example
  * ```ts
  * const response = await fetch('/data/my-set/a/X.csv.gz');
@@ -75,7 +76,13 @@ export async function gunzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
     );
   }
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  try {
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (error) {
+    throw new TlkitError('INVALID_ARTIFACT', `the bytes start like gzip but do not decompress (${(error as Error).message}); the file is cut short or damaged.`, {
+      argument: 'bytes',
+    });
+  }
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {

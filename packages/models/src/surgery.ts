@@ -66,9 +66,11 @@ export interface LayerSummary {
  *
  * **Weights are shared, not copied**: every layer but the classifier is the same object in the
  * returned model and in `model`, so training one changes the other (what LwF wants: one backbone,
- * the old head and the new one). To keep the original intact, copy it first:
- * `withNewHead(await cloneModel(model), 20)`. The shared layers are reference-counted: dispose each
- * model when done with it, in any order; the shared weights are freed with the last one.
+ * the old head and the new one). To keep the original intact, copy it first and keep the copy:
+ * `const copy = await cloneModel(model); const mine = withNewHead(copy, 20)`. The shared layers
+ * are reference-counted: dispose each model when done with it (`mine` and `copy`), in any order;
+ * the shared weights are freed with the last one. (`withNewHead(await cloneModel(model), 20)`
+ * leaves no handle on the copy, whose weights then stay allocated.)
  *
  * @param model a LayersModel with one output produced by a Dense layer.
  * @param numClasses units of the new classifier (a positive integer).
@@ -83,9 +85,11 @@ export interface LayerSummary {
  * @example
  * ```ts
  * const pretrained = await loadModel('models/lenet-mnist');
- * const model = withNewHead(await cloneModel(pretrained), 20, { seed: 1 });
+ * const copy = await cloneModel(pretrained);
+ * const model = withNewHead(copy, 20, { seed: 1 });
  * // A binary sigmoid classifier → 5 classes: say which activation the new one gets.
- * const fiveWay = withNewHead(await cloneModel(binary), 5, { activation: 'softmax' });
+ * const fiveWay = withNewHead(binary, 5, { activation: 'softmax' }); // shares binary's layers
+ * // ... later: model.dispose(); copy.dispose(); fiveWay.dispose(); binary.dispose();
  * ```
  */
 export function withNewHead(model: tf.LayersModel, numClasses: number, options: NewHeadOptions = {}): tf.LayersModel {

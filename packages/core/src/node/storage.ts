@@ -22,24 +22,49 @@ export function fileStorage(root: string): ByteStorage {
     }
     return path;
   };
+  // File-system failures (a key whose file is a folder, or under a file; no space; no permission)
+  // as STORAGE_ERROR naming the key and the path.
+  const failed = (operation: string, key: string, error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'EISDIR' || code === 'ENOTDIR'
+        ? ' (one key is a folder of another here: a key and a longer key that starts with it plus "/" cannot both be stored; use another key or another storage folder)'
+        : '';
+    return new TlkitError('STORAGE_ERROR', `fileStorage: ${operation} of '${key}' (${pathOf(key)}) failed: ${code ?? (error as Error).message}${hint}.`, {
+      key,
+      path: pathOf(key),
+      ...(code ? { errno: code } : {}),
+    });
+  };
   return {
     async read(key) {
+      const path = pathOf(key);
       try {
-        return new Uint8Array(await readFile(pathOf(key)));
+        return new Uint8Array(await readFile(path));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw error;
+        throw failed('read', key, error);
       }
     },
     async write(key, bytes) {
       const path = pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
       const temporary = `${path}.partial-${process.pid}`;
-      await writeFile(temporary, bytes);
-      await rename(temporary, path);
+      try {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(temporary, bytes);
+        await rename(temporary, path);
+      } catch (error) {
+        await rm(temporary, { force: true }).catch(() => undefined);
+        throw failed('write', key, error);
+      }
     },
     async remove(key) {
-      await rm(pathOf(key), { force: true });
+      const path = pathOf(key);
+      try {
+        await rm(path, { force: true });
+      } catch (error) {
+        throw failed('remove', key, error);
+      }
     },
   };
 }

@@ -95,6 +95,15 @@ const PART_DETAILS: Record<keyof RunFingerprint, string> = {
 };
 
 /**
+ * The error for a checkpoint whose bytes cannot be read back (a truncated or overwritten file):
+ * it names the key and the fixes. @internal
+ */
+export function damagedCheckpoint(key: string, error: unknown, fixes = `delete '${key}' from the run's storage, or set checkpoint.resume: false to start over`): TlkitError {
+  const reason = error instanceof Error ? error.message.replace(/^\[[A-Z_]+\] /, '') : String(error);
+  return new TlkitError('INVALID_ARTIFACT', `checkpoint '${key}' is damaged (${reason}); ${fixes}.`, { argument: 'checkpoint.key', key });
+}
+
+/**
  * Reads the checkpoint under `key` for a run with `fingerprint`: `undefined` when there is none;
  * `INVALID_CONFIG` (naming the key, the parts that differ and the fixes) when it was written by
  * another run or by a tlkit that wrote no fingerprint; `INVALID_ARTIFACT` when it is not a
@@ -108,11 +117,17 @@ export async function readCheckpoint(
 ): Promise<{ manifest: CheckpointManifest; blob: Uint8Array } | undefined> {
   const bytes = await context.storage.read(key);
   if (!bytes) return undefined;
-  const { manifest, data: blob } = unpackArtifacts<CheckpointManifest>(bytes);
-  if (manifest.format !== 'tlkit-checkpoint') {
-    throw new TlkitError('INVALID_ARTIFACT', `checkpoint '${key}' is not a checkpoint of this pipeline.`);
-  }
   const fixes = `use another checkpoint.key for this run, delete '${key}' from the run's storage, or set checkpoint.resume: false to start over (the run then overwrites it)`;
+  let unpacked: { manifest: CheckpointManifest; data: Uint8Array };
+  try {
+    unpacked = unpackArtifacts<CheckpointManifest>(bytes);
+  } catch (error) {
+    throw damagedCheckpoint(key, error, fixes);
+  }
+  const { manifest, data: blob } = unpacked;
+  if (manifest?.format !== 'tlkit-checkpoint') {
+    throw new TlkitError('INVALID_ARTIFACT', `checkpoint '${key}' is not a checkpoint of this pipeline (damaged, or written by something else); ${fixes}.`, { argument: 'checkpoint.key', key });
+  }
   if (manifest.formatVersion > FORMAT_VERSION) {
     throw new TlkitError('INVALID_ARTIFACT', `checkpoint '${key}' has format version ${manifest.formatVersion}, newer than this tlkit reads (${FORMAT_VERSION}); update tlkit, or ${fixes}.`);
   }

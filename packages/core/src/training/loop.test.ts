@@ -904,6 +904,23 @@ describe('a checkpoint is resumed only by the run that wrote it (review byom fin
     first.dispose();
     rebuilt.dispose();
   });
+  it('refuses a damaged checkpoint (cut short, or its arrays cut off) with INVALID_ARTIFACT naming the key and the fixes (determinism review finding 2)', async () => {
+    for (const keep of [(bytes: Uint8Array) => bytes.subarray(0, 10), (bytes: Uint8Array) => bytes.subarray(0, bytes.length - 64)]) {
+      const storage = memoryStorage();
+      await fit(base, task(64), storage, 2);
+      const bytes = (await storage.read('run/ckpt'))!;
+      await storage.write('run/ckpt', keep(bytes));
+      const before = tf.memory().numTensors;
+      const rerun = await fit(base, task(64), storage);
+      const error = rerun.outcome as TlkitError;
+      expect(error).toBeInstanceOf(TlkitError);
+      expect(error.code).toBe('INVALID_ARTIFACT');
+      expect(error.message).toMatch(/^\[INVALID_ARTIFACT\] checkpoint 'run\/ckpt' is damaged \(.+\); .*delete 'run\/ckpt' from the run's storage, or set checkpoint\.resume: false/);
+      expect(rerun.phases).not.toContain('epoch');
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
   it('resumes when the rerun writes out a backbone default the first run left out, and still refuses another value of it', async () => {
     const data = task(64);
     const whole = await fit(base, data, memoryStorage());

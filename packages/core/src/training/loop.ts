@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { decodeState } from '../artifacts';
+import { decodeState as decodeArtifactState, type EncodedState } from '../artifacts';
 import type { ImageShape, ProblemType } from '../data';
 import { TlkitError } from '../errors';
 import type { Matrix } from '../matrix';
@@ -11,7 +11,7 @@ import { BatchSource, labelBatch, weightBatch } from './batches';
 import { type BackboneConfig, buildBackbone, seededGlorot } from './backbones';
 import { FrozenBatchNormRule } from './frozen-batch-norm';
 import { EventLoopYielder } from './event-loop';
-import { type CheckpointManifest, readCheckpoint, runFingerprint, writeCheckpoint } from './checkpoint';
+import { type CheckpointManifest, damagedCheckpoint, readCheckpoint, runFingerprint, writeCheckpoint } from './checkpoint';
 import { checkInitialModel, copyInitialModel, type InitialModel } from './initial-model';
 import { innerLayers } from './inner-layers';
 import { createOptimizer, type optimizerSchema, type ParameterOptimizer } from './optimizers';
@@ -449,6 +449,15 @@ export async function runTraining(
     // Resume from the checkpoint.
     if (saved) {
       const { manifest, blob } = saved;
+      const key = options.checkpoint!.key;
+      // An array that does not fit the blob means a damaged file: say which checkpoint and the fixes.
+      const decodeState = (data: Uint8Array, encoded: EncodedState) => {
+        try {
+          return decodeArtifactState(data, encoded);
+        } catch (error) {
+          throw damagedCheckpoint(key, error);
+        }
+      };
       loadModelWeightArrays(model, decodeState(blob, manifest.model).arrays ?? {});
       const optimizerState = decodeState(blob, manifest.optimizerState);
       optimizer.setState(checkpointVariables(), {

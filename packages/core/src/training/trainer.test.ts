@@ -226,6 +226,33 @@ describe('the pre-training cache is keyed by the architecture a config builds (d
     expect(changed.key).not.toBe(first.key);
   });
 
+  it('a damaged cache entry is a miss: the run warns, pre-trains again with the same result and replaces it (determinism review finding 2)', async () => {
+    const { memoryStorage } = await import('../storage');
+    const storage = memoryStorage();
+    const task = { source: { X: rows(24), y: labels(24) }, target: { X: rows(8) }, problem: 'classification' as const };
+    const run = async () => {
+      const events: string[] = [];
+      const fitted = await compose(trainer({ backbone: { use: 'mlp', hidden: [6] }, epochs: 1, batchSize: 8, pretrain: { epochs: 2, seed: 1 } })).fit(task, {
+        seed: 2,
+        storage,
+        onProgress: (event) => events.push(`${event.phase}: ${event.message ?? ''}`),
+      });
+      const info = fitted.reports.at(-1)!.info!.pretrain as { cached: boolean; key: string };
+      const probabilities = Array.from(fitted.predictProba(rows(8)).data);
+      fitted.dispose();
+      return { ...info, events, probabilities };
+    };
+    const first = await run();
+    const whole = (await storage.read(first.key))!;
+    await storage.write(first.key, whole.subarray(0, whole.length - 40));
+    const damaged = await run();
+    expect(damaged.cached).toBe(false);
+    expect(damaged.events.some((event) => /^warning: the cached pre-trained weights 'pretrained\/[0-9a-f]+' are damaged \(.+\); pre-training again/.test(event))).toBe(true);
+    expect(damaged.probabilities).toEqual(first.probabilities);
+    const after = await run();
+    expect(after.cached).toBe(true);
+  });
+
   it('a config that writes out a default, or lists its options in another order, reads the same cache (diff review s18 finding 10)', async () => {
     const { memoryStorage } = await import('../storage');
     const storage = memoryStorage();

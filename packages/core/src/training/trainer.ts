@@ -473,16 +473,26 @@ async function pretrainOnSource(
   const sourceHeadOutputs = headOutputs(context.problem, context.numClasses);
   if (pretrain.cache) {
     const bytes = await context.storage.read(key);
+    // A damaged entry (truncated, overwritten) is a cache miss: pre-train again and replace it.
+    let cached: { manifest: PretrainManifest; state: StepState } | undefined;
     if (bytes) {
-      const { manifest, data } = unpackArtifacts<PretrainManifest>(bytes);
-      if (manifest.format === 'tlkit-pretrained' && manifest.headOutputs === sourceHeadOutputs) {
-        const state = decodeState(data, manifest.weights);
-        context.progress({ phase: 'pretrain', message: `pre-trained weights read from cache '${key}'` });
-        return {
-          weights: { arrays: (state.arrays ?? {}) as Record<string, StoredArray>, headOutputs: sourceHeadOutputs },
-          info: { cached: true, key, epochs: manifest.epochs, finalLoss: manifest.finalLoss, finalAccuracy: manifest.finalAccuracy, seconds: (performance.now() - started) / 1000 },
-        };
+      try {
+        const { manifest, data } = unpackArtifacts<PretrainManifest>(bytes);
+        if (manifest?.format === 'tlkit-pretrained' && manifest.headOutputs === sourceHeadOutputs) cached = { manifest, state: decodeState(data, manifest.weights) };
+      } catch (error) {
+        context.progress({
+          phase: 'warning',
+          message: `the cached pre-trained weights '${key}' are damaged (${error instanceof Error ? error.message.replace(/^\[[A-Z_]+\] /, '') : String(error)}); pre-training again, and replacing them.`,
+        });
       }
+    }
+    if (cached) {
+      const { manifest, state } = cached;
+      context.progress({ phase: 'pretrain', message: `pre-trained weights read from cache '${key}'` });
+      return {
+        weights: { arrays: (state.arrays ?? {}) as Record<string, StoredArray>, headOutputs: sourceHeadOutputs },
+        info: { cached: true, key, epochs: manifest.epochs, finalLoss: manifest.finalLoss, finalAccuracy: manifest.finalAccuracy, seconds: (performance.now() - started) / 1000 },
+      };
     }
   }
   const pretrainContext: StepContext = {

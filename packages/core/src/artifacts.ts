@@ -67,7 +67,9 @@ export function readReference(blob: Uint8Array, reference: ArrayReference): Stor
       `an array reference (${dtype} at byte ${offset}, ${length} values) falls outside the ${blob.byteLength}-byte blob.`,
     );
   }
-  const copy = blob.slice(offset, offset + length * bytes).buffer;
+  // A copy into a buffer of its own: `blob.slice` would not do for a Node Buffer, whose `slice` is a
+  // view into Node's shared pool (its `.buffer` is the whole pool).
+  const copy = new Uint8Array(new Uint8Array(blob.buffer, blob.byteOffset + offset, length * bytes)).buffer;
   const data: StoredData =
     dtype === 'float64'
       ? new Float64Array(copy)
@@ -115,5 +117,6 @@ export function unpackArtifacts<Manifest>(bytes: Uint8Array): Artifacts<Manifest
     throw new TlkitError('INVALID_ARTIFACT', 'packed artifacts hold a manifest that is not JSON.');
   }
   const headerSize = Math.ceil((4 + length) / 8) * 8;
-  return { manifest, data: bytes.slice(headerSize) };
+  // A plain copy whatever `bytes` is (a Node Buffer's `slice` is a view, not a copy).
+  return { manifest, data: new Uint8Array(bytes.subarray(headerSize)) };
 }

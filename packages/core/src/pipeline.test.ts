@@ -202,6 +202,19 @@ describe('Pipeline.fit: what each step sees', () => {
     expect(seen['spy-estimator']).toBeUndefined();
   });
 
+  it('loads from a Node Buffer (a view into a shared pool, as readFileSync gives), with the same predictions (diff review s18)', async () => {
+    const fitted = await compose(logisticRegression()).fit(twoBlobTask(), { seed: 1 });
+    const bytes = await fitted.saveBytes();
+    // A Buffer at a non-zero offset of a larger buffer, like Node's pooled small reads.
+    const pool = Buffer.alloc(bytes.length + 4096, 7);
+    bytes.forEach((value, index) => (pool[64 + index] = value));
+    const view = pool.subarray(64, 64 + bytes.length);
+    expect(view.byteOffset).toBe(64);
+    const loaded = await loadPipeline(view);
+    const query = twoBlobTask().target.X;
+    expect(Array.from(loaded.predictProba(query).data)).toEqual(Array.from(fitted.predictProba(query).data));
+  });
+
   it('save() after dispose() is NOT_FITTED (determinism review finding 6)', async () => {
     const fitted = await compose(mapping(), estimator()).fit(twoBlobTask());
     fitted.dispose();

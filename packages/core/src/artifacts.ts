@@ -3,6 +3,7 @@
  * blob holding every numeric array (as tfjs stores weights: `model.json` + `weights.bin`).
  */
 import { TlkitError } from './errors';
+import { Hasher } from './training/fingerprint';
 import type { JsonValue, StepState, StoredArray, StoredData, StoredDtype } from './state';
 
 /** Where one array sits in the binary blob. */
@@ -119,4 +120,25 @@ export function unpackArtifacts<Manifest>(bytes: Uint8Array): Artifacts<Manifest
   const headerSize = Math.ceil((4 + length) / 8) * 8;
   // A plain copy whatever `bytes` is (a Node Buffer's `slice` is a view, not a copy).
   return { manifest, data: new Uint8Array(bytes.subarray(headerSize)) };
+}
+
+/** The size and a 64-bit hash of a blob, kept in a manifest so a blob that is not its own is refused. @internal */
+export interface BlobRecord {
+  readonly bytes: number;
+  readonly hash: string;
+}
+
+/** {@link BlobRecord} of `data`. @internal */
+export function blobRecord(data: Uint8Array): BlobRecord {
+  const padded = new Uint8Array(Math.ceil(data.length / 4) * 4);
+  padded.set(data);
+  return { bytes: data.length, hash: new Hasher().number(data.length).words32(new Uint32Array(padded.buffer)).digest() };
+}
+
+/** True when `record` is a well-formed {@link BlobRecord} that matches `data`. @internal */
+export function matchesBlobRecord(record: unknown, data: Uint8Array): boolean {
+  if (typeof record !== 'object' || record === null) return false;
+  const { bytes, hash } = record as Partial<BlobRecord>;
+  const found = blobRecord(data);
+  return bytes === found.bytes && hash === found.hash;
 }

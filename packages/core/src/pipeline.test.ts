@@ -215,6 +215,27 @@ describe('Pipeline.fit: what each step sees', () => {
     expect(Array.from(loaded.predictProba(query).data)).toEqual(Array.from(fitted.predictProba(query).data));
   });
 
+  it('saveBytes/save carry the blob\'s size and hash: one changed byte, or another save\'s blob, is refused (fix review s18 finding 5)', async () => {
+    const fitted = await compose(logisticRegression()).fit(twoBlobTask(), { seed: 1 });
+    const other = await compose(logisticRegression({ C: 0.1 })).fit(twoBlobTask(), { seed: 1 });
+    const saved = await fitted.save();
+    expect(saved.manifest.blob).toMatchObject({ bytes: saved.data.byteLength, hash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const flipped = saved.data.slice();
+    flipped[flipped.length - 5] ^= 1;
+    for (const data of [flipped, (await other.save()).data]) {
+      const failure = await loadPipeline({ manifest: saved.manifest, data }).catch((error: unknown) => error);
+      expect((failure as TlkitError).code).toBe('INVALID_ARTIFACT');
+      expect((failure as TlkitError).message).toMatch(/is not the data its manifest was saved with .* Save the pipeline again/);
+    }
+    const bytes = await fitted.saveBytes();
+    bytes[bytes.length - 5] ^= 1;
+    expect(await asyncCodeOf(() => loadPipeline(bytes))).toBe('INVALID_ARTIFACT');
+    // A manifest without the record (saved by an earlier build) loads unchecked.
+    const { blob: _dropped, ...older } = saved.manifest;
+    expect((await loadPipeline({ manifest: older, data: saved.data })).predict(twoBlobTask().target.X)).toEqual(fitted.predict(twoBlobTask().target.X));
+    await expect(loadPipeline({ manifest: { ...saved.manifest, blob: null as never }, data: saved.data })).rejects.toThrow(TlkitError);
+  });
+
   it('save() after dispose() is NOT_FITTED (determinism review finding 6)', async () => {
     const fitted = await compose(mapping(), estimator()).fit(twoBlobTask());
     fitted.dispose();

@@ -1,7 +1,10 @@
 import {
   type ArrayReference,
   type Artifacts,
+  type BlobRecord,
+  blobRecord,
   BlobWriter,
+  matchesBlobRecord,
   decodeState,
   type EncodedState,
   packArtifacts,
@@ -105,6 +108,8 @@ export interface PipelineManifest {
   readonly featureDim: number;
   readonly shape?: ImageShape;
   readonly steps: readonly { readonly config: StepConfig; readonly state?: EncodedState }[];
+  /** Size and hash of the blob saved with this manifest (absent in artifacts of earlier builds). */
+  readonly blob?: BlobRecord;
   readonly sourceWeights?: ArrayReference;
 }
 
@@ -140,8 +145,11 @@ export class Pipeline {
    * on the result. The target domain's labels are never passed to any step; the few labelled
    * target samples reach only steps whose `needs.targetLabels` is not `'never'`.
    *
-   * @throws TlkitError for invalid data (see {@link prepareTask}), `UNSUPPORTED_PROBLEM`,
-   * `MISSING_TARGET_LABELS`, `ABORTED`, and whatever a step raises.
+   * @throws TlkitError `INVALID_ARGUMENT` for an unknown option (with the nearest name), a `seed`
+   * that is not an integer in 0 … 2³² − 1 (`null` included), a `signal` that is not an
+   * AbortSignal, a non-function `onProgress` or a `storage` without read/write/remove; for invalid
+   * data (see {@link prepareTask}); `UNSUPPORTED_PROBLEM`, `MISSING_TARGET_LABELS`, `ABORTED`, and
+   * whatever a step raises.
    */
   async fit(task: TransferTask | PreparedTask, options: FitOptions = {}): Promise<FittedPipeline> {
     if (!task || typeof task !== 'object') {
@@ -465,7 +473,9 @@ export class FittedPipeline {
       steps,
       ...(sourceWeights ? { sourceWeights } : {}),
     };
-    return { manifest, data: writer.finish() };
+    const data = writer.finish();
+    // The blob's size and hash: loadPipeline refuses a blob that is not this manifest's.
+    return { manifest: { ...manifest, blob: blobRecord(data) }, data };
   }
 
   /** The saved form packed into one byte array. */
@@ -492,6 +502,12 @@ export async function loadPipeline(saved: PipelineArtifacts | Uint8Array): Promi
   const { manifest, data } = saved instanceof Uint8Array ? unpackArtifacts<PipelineManifest>(saved) : saved;
   if (manifest?.format !== 'tlkit-pipeline' || manifest.formatVersion !== 1) {
     throw new TlkitError('INVALID_ARTIFACT', 'not a tlkit pipeline (format "tlkit-pipeline", formatVersion 1).');
+  }
+  if (manifest.blob !== undefined && !matchesBlobRecord(manifest.blob, data)) {
+    throw new TlkitError(
+      'INVALID_ARTIFACT',
+      `the saved pipeline's data (${data.byteLength} bytes) is not the data its manifest was saved with (${JSON.stringify(manifest.blob)}): the bytes were cut short, changed, or paired with another save. Save the pipeline again.`,
+    );
   }
   const steps: Strategy[] = [];
   const mappings: FittedMapping[] = [];

@@ -99,7 +99,7 @@ export const MAX_SEED = UINT32 - 1;
  *
  * @example
  * ```ts
- * assertSeed(options.seed ?? 0, 'options.seed');
+ * assertSeed(options.seed === undefined ? 0 : options.seed, 'options.seed'); // null is not "left out"
  * ```
  */
 export function assertSeed(seed: unknown, argument = 'seed'): asserts seed is number {

@@ -123,6 +123,19 @@ describe('exportNetwork', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('dispose() while an export is in flight: the export finishes with the same model, then the pipeline frees its weights (determinism review finding 6)', async () => {
+    const before = tf.memory().numTensors;
+    const { fitted, X } = await fitOwnModel({ head: true });
+    const expected = Array.from(fitted.predictProba(X).data);
+    const exporting = exportNetwork(fitted);
+    fitted.dispose(); // before the export's awaits are done
+    const model = await exporting;
+    expect(modelOutputs(model, X)).toEqual(expected);
+    expect(() => fitted.predictProba(X)).toThrow(/disposed/);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("head 'source': the initial head's probabilities, whose argmax is predictWithHead(…, 'source')", async () => {
     const before = tf.memory().numTensors;
     const { fitted, X } = await fitOwnModel({ head: true });

@@ -61,7 +61,7 @@ export interface LinearTimeMmd2 {
  */
 export function linearTimeMmd2(Xs: MatrixInput, Xt: MatrixInput, options: LinearTimeMmd2Options = {}): LinearTimeMmd2 {
   const kernelOption = options.kernel ?? 'rbf';
-  const seed = options.seed ?? 0;
+  const seed = options.seed === undefined ? 0 : options.seed;
   const medianRows = options.medianRows ?? 1000;
   assertSeed(seed, 'options.seed');
   if (!Number.isInteger(medianRows) || medianRows < 2) {

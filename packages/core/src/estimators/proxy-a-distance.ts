@@ -84,7 +84,7 @@ export function proxyADistance(Xs: Matrix, Xt: Matrix, options: ProxyADistanceOp
     });
   }
   const C = checkPositive(options.C ?? 1, 'C', name);
-  const seed = options.seed ?? 0;
+  const seed = options.seed === undefined ? 0 : options.seed;
   const rng = createRng(seed);
   checkFeatures(Xs, 'Xs', name);
   checkFeatures(Xt, 'Xt', name);

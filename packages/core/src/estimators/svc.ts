@@ -587,7 +587,7 @@ export function fitSvc(X: Matrix, y: ArrayLike<number>, options: SvcFitOptions =
   };
   const grid = options.cGrid ?? SVC_C_GRID;
   const folds = options.cvFolds ?? 2;
-  const seed = options.seed ?? 0;
+  const seed = options.seed === undefined ? 0 : options.seed;
   if (requested === 'source-cv') {
     if (!Array.isArray(grid) || grid.length === 0) {
       throw new TlkitError('INVALID_CONFIG', `${name}: cGrid must be a non-empty array of positive numbers.`, { argument: 'cGrid' });

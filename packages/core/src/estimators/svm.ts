@@ -110,7 +110,7 @@ export function solveLinearSvmDual(
   const B = options.interceptScaling ?? 1;
   const tolerance = options.tolerance ?? 1e-2;
   const maxIterations = options.maxIterations ?? 1000;
-  const rng = createRng(options.seed ?? 0);
+  const rng = createRng(options.seed === undefined ? 0 : options.seed);
   const n = X.rows;
   const d = X.cols;
   const data = X.data;
@@ -419,7 +419,7 @@ export function fitLinearSvm(X: Matrix, y: ArrayLike<number>, options: LinearSvm
     interceptScaling: checkPositive(options.interceptScaling ?? 1, 'interceptScaling', name, true),
     tolerance: checkPositive(options.tolerance ?? 1e-2, 'tolerance', name),
     maxIterations: checkPositiveInteger(options.maxIterations ?? 1000, 'maxIterations', name),
-    seed: options.seed ?? 0,
+    seed: options.seed === undefined ? 0 : options.seed,
     ...(options.onIteration ? { onIteration: options.onIteration } : {}),
   };
   const grid = options.cGrid ?? SVM_C_GRID;

@@ -147,7 +147,7 @@ export function topEigen(a: Matrix | SymmetricOperator, k: number, options: TopE
   requirePositive(tolerance, 'options.tolerance', routine);
   const maxIterations = options.maxIterations ?? 1000;
   requireInteger(maxIterations, 'options.maxIterations', routine, 1, Number.MAX_SAFE_INTEGER);
-  const seed = options.seed ?? 0;
+  const seed = options.seed === undefined ? 0 : options.seed;
   requireInteger(seed, 'options.seed', routine, 0, 2 ** 32 - 1);
   const requestedSize = options.subspaceSize ?? Math.min(n, Math.max(2 * k + 1, k + 20));
   requireInteger(requestedSize, 'options.subspaceSize', routine, Math.min(k + 1, n), n);

@@ -34,7 +34,7 @@ describe('savePipeline / loadPipelineFromDirectory (determinism review finding 1
     const mixed = await loadPipelineFromDirectory(folder).catch((error: unknown) => error);
     expect(mixed).toBeInstanceOf(TlkitError);
     expect((mixed as TlkitError).code).toBe('INVALID_ARTIFACT');
-    expect((mixed as TlkitError).message).toMatch(/pipeline\.bin does not belong to .*pipeline\.json .* a save was interrupted or a file was changed\. Save the pipeline again\./);
+    expect((mixed as TlkitError).message).toMatch(/pipeline\.bin \(\d+ bytes\) does not belong to .*pipeline\.json \(which records .*\): a save was interrupted or a file was changed\. Save the pipeline again\./);
     // One byte of the blob changed.
     await savePipeline(b, folder);
     const blob = await readFile(join(folder, 'pipeline.bin'));

@@ -1,31 +1,22 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TlkitError } from '../errors';
 import { type FittedPipeline, loadPipeline, type PipelineManifest } from '../pipeline';
-import { Hasher } from '../training/fingerprint';
+import { matchesBlobRecord } from '../artifacts';
 
 /** File names inside a saved pipeline folder. */
 const MANIFEST_FILE = 'pipeline.json';
 const DATA_FILE = 'pipeline.bin';
 
-/** What `pipeline.json` records of its `pipeline.bin`, so a folder whose two files do not belong together is refused. */
-interface BlobRecord {
-  readonly bytes: number;
-  readonly hash: string;
-}
-
-function blobRecord(data: Uint8Array): BlobRecord {
-  const padded = new Uint8Array(Math.ceil(data.length / 4) * 4);
-  padded.set(data);
-  return { bytes: data.length, hash: new Hasher().number(data.length).words32(new Uint32Array(padded.buffer)).digest() };
-}
+let saveCounter = 0;
 
 /**
  * Saves a fitted pipeline to a folder as `pipeline.json` (the manifest: steps, options, array
  * layout, and the size and hash of the blob) and `pipeline.bin` (every numeric array), the way
  * tfjs saves `model.json` + weights. Each file is written under a temporary name and renamed into
  * place, the blob first: a save killed midway leaves the previous files, or a new blob beside the
- * old manifest, which loading refuses (the hash does not match) instead of mixing the two.
+ * old manifest, which loading refuses (the hash does not match) instead of mixing the two. A save
+ * killed before its renames leaves `*.partial-*` files in the folder, which can be deleted.
  *
  * @example
  * ```ts
@@ -34,14 +25,20 @@ function blobRecord(data: Uint8Array): BlobRecord {
  * ```
  */
 export async function savePipeline(fitted: FittedPipeline, directory: string): Promise<void> {
-  const { manifest, data } = await fitted.save();
+  const { manifest, data } = await fitted.save(); // the manifest records the blob's size and hash
   await mkdir(directory, { recursive: true });
-  const suffix = `.partial-${process.pid}`;
+  // Unique per save (process and call), so two saves into one folder never share a temporary file.
+  const suffix = `.partial-${process.pid}-${++saveCounter}-${Math.random().toString(36).slice(2, 8)}`;
   const [dataPath, manifestPath] = [join(directory, DATA_FILE), join(directory, MANIFEST_FILE)];
-  await writeFile(dataPath + suffix, data);
-  await writeFile(manifestPath + suffix, `${JSON.stringify({ ...manifest, blob: blobRecord(data) }, null, 2)}\n`);
-  await rename(dataPath + suffix, dataPath);
-  await rename(manifestPath + suffix, manifestPath);
+  try {
+    await writeFile(dataPath + suffix, data);
+    await writeFile(manifestPath + suffix, `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(dataPath + suffix, dataPath);
+    await rename(manifestPath + suffix, manifestPath);
+  } catch (error) {
+    await Promise.all([rm(dataPath + suffix, { force: true }), rm(manifestPath + suffix, { force: true })]).catch(() => undefined);
+    throw new TlkitError('STORAGE_ERROR', `savePipeline: writing ${directory} failed (${(error as Error).message.split('\n')[0]}).`, { argument: 'directory' });
+  }
 }
 
 /** Restores a pipeline saved by {@link savePipeline}; its plugins must be registered. */
@@ -58,23 +55,19 @@ export async function loadPipelineFromDirectory(directory: string): Promise<Fitt
       { argument: 'directory' },
     );
   }
-  let parsed: PipelineManifest & { blob?: BlobRecord };
+  let manifest: PipelineManifest;
   try {
-    parsed = JSON.parse(manifestText) as PipelineManifest & { blob?: BlobRecord };
+    manifest = JSON.parse(manifestText) as PipelineManifest;
   } catch {
     throw new TlkitError('INVALID_ARTIFACT', `${join(directory, MANIFEST_FILE)} is not JSON.`);
   }
-  const { blob, ...manifest } = parsed;
   // Folders saved before the blob record was written have none; they load unchecked, as before.
-  if (blob !== undefined) {
-    const found = blobRecord(data);
-    if (blob.bytes !== found.bytes || blob.hash !== found.hash) {
-      throw new TlkitError(
-        'INVALID_ARTIFACT',
-        `${join(directory, DATA_FILE)} does not belong to ${join(directory, MANIFEST_FILE)} (${found.bytes} bytes with hash ${found.hash}; the manifest records ${blob.bytes} bytes with hash ${blob.hash}): a save was interrupted or a file was changed. Save the pipeline again.`,
-        { argument: 'directory' },
-      );
-    }
+  if (manifest !== null && typeof manifest === 'object' && 'blob' in manifest && !matchesBlobRecord(manifest.blob, data)) {
+    throw new TlkitError(
+      'INVALID_ARTIFACT',
+      `${join(directory, DATA_FILE)} (${data.byteLength} bytes) does not belong to ${join(directory, MANIFEST_FILE)} (which records ${JSON.stringify(manifest.blob)}): a save was interrupted or a file was changed. Save the pipeline again.`,
+      { argument: 'directory' },
+    );
   }
-  return loadPipeline({ manifest: manifest as PipelineManifest, data });
+  return loadPipeline({ manifest, data });
 }

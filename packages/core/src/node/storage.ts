@@ -3,6 +3,8 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { TlkitError } from '../errors';
 import type { ByteStorage } from '../storage';
 
+let writeCounter = 0;
+
 /**
  * A {@link ByteStorage} on the file system under `root`: key `a/b.bin` is the file `root/a/b.bin`.
  * Writes go to a temporary file first and are renamed into place, so a run killed mid-write leaves
@@ -48,7 +50,8 @@ export function fileStorage(root: string): ByteStorage {
     },
     async write(key, bytes) {
       const path = pathOf(key);
-      const temporary = `${path}.partial-${process.pid}`;
+      // Unique per write, so two writes of one key (even in one process) never share a temporary file.
+      const temporary = `${path}.partial-${process.pid}-${++writeCounter}-${Math.random().toString(36).slice(2, 8)}`;
       try {
         await mkdir(dirname(path), { recursive: true });
         await writeFile(temporary, bytes);

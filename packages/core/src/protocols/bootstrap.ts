@@ -96,7 +96,7 @@ export function bootstrapConfidenceInterval(
   }
   const resamples = options.resamples ?? 1000;
   const level = options.level ?? 0.95;
-  const seed = options.seed ?? 0;
+  const seed = options.seed === undefined ? 0 : options.seed;
   if (!Number.isInteger(resamples) || resamples < 2) {
     throw new TlkitError('INVALID_ARGUMENT', `options.resamples must be an integer ≥ 2, got ${String(resamples)}.`, {
       argument: 'options.resamples',

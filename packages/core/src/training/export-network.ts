@@ -108,7 +108,15 @@ export async function exportNetwork(fitted: FittedPipeline, options: ExportNetwo
     );
   }
   const parts = network.forExport(headName);
-  const backbone = await copyPart(parts.backbone, 'network backbone');
+  // `fitted.dispose()` while this awaits would free the weights being copied: they stay until the end.
+  const release = network.hold();
+  let backbone: tf.LayersModel;
+  try {
+    backbone = await copyPart(parts.backbone, 'network backbone');
+  } catch (error) {
+    release();
+    throw error;
+  }
   let head: tf.LayersModel | undefined;
   try {
     // tfjs loads a saved model's weights by name, so the head's must differ from the backbone's:
@@ -138,5 +146,7 @@ export async function exportNetwork(fitted: FittedPipeline, options: ExportNetwo
     head?.dispose();
     backbone.dispose();
     throw error;
+  } finally {
+    release();
   }
 }

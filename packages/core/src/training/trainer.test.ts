@@ -38,6 +38,16 @@ describe('restoring a trainer network saved with another version of its backbone
     expect((failure as TlkitError).message).toMatch(/was trained in another architecture than the one this version of its code builds .* Fit the pipeline again/);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('a network loaded from an artifact without the hash is saved again without one, not vouched for by today\'s (fix review s18 finding 8)', async () => {
+    const saved = await savedTrainer();
+    const older = tamper(saved, (text) => text.replace(/"architecture":"[0-9a-f]{16}",/, ''));
+    expect(JSON.stringify(older.manifest)).not.toContain('"architecture"');
+    const loaded = await loadPipeline(older);
+    const again = await loaded.save();
+    loaded.dispose();
+    expect(JSON.stringify(again.manifest)).not.toContain('"architecture"');
+  });
 });
 
 describe('restoring a damaged trainer network (review U3)', () => {

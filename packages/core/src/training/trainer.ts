@@ -317,15 +317,38 @@ class FittedNetwork implements FittedEstimator {
       extraHeads[name] = head.toJSON(null, false) as unknown as JsonValue;
     }
     // The backbone is rebuilt from its config on load (seed 0, as here): its architecture hash
-    // tells whether the code of that day builds the network these weights were trained in.
-    const architecture = backboneArchitecture(this.backbone, this.inputShape);
-    return { json: { ...facts, backbone: this.backbone as unknown as JsonValue, architecture, extraHeads }, arrays };
+    // tells whether the code of that day builds the network these weights were trained in. A
+    // network loaded from an artifact that had no hash is saved without one: today's hash would
+    // vouch for weights trained in an architecture nobody checked.
+    const architecture = this.restoredArchitecture === undefined ? backboneArchitecture(this.backbone, this.inputShape) : this.restoredArchitecture;
+    return { json: { ...facts, backbone: this.backbone as unknown as JsonValue, ...(architecture !== null ? { architecture } : {}), extraHeads }, arrays };
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    disposeModel(this.model);
+    // An export in flight still reads these weights: they are freed when it ends.
+    if (this.holds === 0) disposeModel(this.model);
+  }
+
+  private holds = 0;
+
+  /** Set on a network restored from an artifact: the architecture hash it carried, or null for none. @internal */
+  restoredArchitecture?: string | null;
+
+  /**
+   * Keeps the weights alive for an async reader (exportNetwork) until the returned release is
+   * called, even if `dispose` comes in between. @internal
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0 && this.disposed) disposeModel(this.model);
+    };
   }
 }
 
@@ -415,7 +438,9 @@ async function restoreNetwork(state: StepState): Promise<FittedNetwork> {
       `the saved trainer network cannot be restored (${error instanceof Error ? error.message : String(error)}); the artifact is damaged or from another version: save the pipeline again.`,
     );
   }
-  return new FittedNetwork(model, json.inputShape, json.problem, json.numClasses, json.backbone as unknown as BackboneConfig, []);
+  const network = new FittedNetwork(model, json.inputShape, json.problem, json.numClasses, json.backbone as unknown as BackboneConfig, []);
+  network.restoredArchitecture = json.architecture ?? null;
+  return network;
 }
 
 /**
@@ -598,7 +623,7 @@ export function predictWithHead(fitted: FittedPipeline, X: MatrixInput, head: st
  * The trained network of a deep pipeline, or `INVALID_ARGUMENT` naming `caller` when its estimator
  * is not one (`NOT_FITTED` when the pipeline was disposed). @internal
  */
-export function fittedNetworkOf(fitted: FittedPipeline, caller: string): Pick<FittedNetwork, 'forExport' | 'predictWithHead' | 'heads'> {
+export function fittedNetworkOf(fitted: FittedPipeline, caller: string): Pick<FittedNetwork, 'forExport' | 'predictWithHead' | 'heads' | 'hold'> {
   const estimator = fitted?.fittedEstimator;
   if (!(estimator instanceof FittedNetwork)) {
     const name = fitted?.steps?.find((step) => step.role === 'estimator')?.name;

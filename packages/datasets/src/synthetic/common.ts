@@ -47,7 +47,7 @@ export function integerOption(value: number | undefined, fallback: number, name:
 
 /** `options.seed` (default 0), checked against core's seed contract (0 … 2^32 − 1). @internal */
 function seedOption(value: number | undefined): number {
-  const seed = value ?? 0;
+  const seed = value === undefined ? 0 : value; // null is not "left out"
   assertSeed(seed, 'options.seed');
   return seed;
 }

@@ -231,7 +231,7 @@ export class RoundLog {
     return this.errors.filter((error) => error === 0).length;
   }
 
-  /** Rounds whose target error reached the cap (ε_t ≥ `maxError`): their learner did no better than chance there. */
+  /** Rounds whose target error reached the cap (ε_t ≥ `maxError`): at the default cap the rounds at chance; with a lower cap, also rounds better than chance. */
   get cappedRounds(): number {
     return this.errors.filter((error) => error >= this.maxError).length;
   }

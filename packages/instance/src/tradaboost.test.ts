@@ -172,20 +172,27 @@ describe('tradaboost on real data and degenerate base learners', async () => {
   });
 });
 
-describe('tradaboost: a base learner no better than chance on the target (algorithm audit T1)', () => {
-  // Two Gaussian classes in 2-D (centres −1 and +1 on the first axis), the target shifted by 0.7:
-  // 30 source rows, 8 labelled target rows. On so few rows logreg with C = 0.001 is nearly the
-  // class prior, so from round 2 on it predicts one class everywhere and ε_t sits at about ½.
-  const rng = createRng(5);
+/**
+ * Two Gaussian classes in 2-D (centres −1 and +1 on the first axis, spread `sd`), the target
+ * shifted by 0.7: `sizes` source, labelled target and query rows, drawn from `seed`.
+ */
+function twoGaussians(seed: number, sd: number, sizes: [number, number, number]) {
+  const rng = createRng(seed);
   const draw = (n: number, shift: number) =>
-    Array.from({ length: n }, (_, i) => ({ x: [(i % 2 ? 1 : -1) + 0.8 * rng.normal() + shift, 0.8 * rng.normal() + shift], y: i % 2 }));
-  const [source, labelled, query] = [draw(30, 0), draw(8, 0.7), draw(40, 0.7)];
-  const task = {
+    Array.from({ length: n }, (_, i) => ({ x: [(i % 2 ? 1 : -1) + sd * rng.normal() + shift, sd * rng.normal() + shift], y: i % 2 }));
+  const [source, labelled, query] = [draw(sizes[0], 0), draw(sizes[1], 0.7), draw(sizes[2], 0.7)];
+  return {
     source: { X: source.map((row) => row.x), y: source.map((row) => row.y) },
     target: { X: query.map((row) => row.x) },
     targetLabeled: { X: labelled.map((row) => row.x), y: labelled.map((row) => row.y) },
     problem: 'classification' as const,
   };
+}
+
+describe('tradaboost: a base learner no better than chance on the target (algorithm audit T1)', () => {
+  // 30 source rows, 8 labelled target rows. On so few rows logreg with C = 0.001 is nearly the
+  // class prior, so from round 2 on it predicts one class everywhere and ε_t sits at about ½.
+  const task = twoGaussians(5, 0.8, [30, 8, 40]);
 
   it('flags capped voting rounds as degenerate, with a warning that advises less regularisation', async () => {
     const events: ProgressEvent[] = [];
@@ -207,16 +214,7 @@ describe('tradaboost: a base learner no better than chance on the target (algori
   it('a learner that beats chance is not flagged, whatever maxError caps (diff review s18 findings 4 and 7)', async () => {
     // A noisier task (sd 1.2, 60 source and 30 labelled target rows) where logreg C = 1 neither
     // fits the target rows exactly nor sits at chance: ε_t = 0.100, 0.500, 0.044, 0.419, ... .
-    const noisy = createRng(7);
-    const drawNoisy = (n: number, shift: number) =>
-      Array.from({ length: n }, (_, i) => ({ x: [(i % 2 ? 1 : -1) + 1.2 * noisy.normal() + shift, 1.2 * noisy.normal() + shift], y: i % 2 }));
-    const [s, l, q] = [drawNoisy(60, 0), drawNoisy(30, 0.7), drawNoisy(40, 0.7)];
-    const noisyTask = {
-      source: { X: s.map((row) => row.x), y: s.map((row) => row.y) },
-      target: { X: q.map((row) => row.x) },
-      targetLabeled: { X: l.map((row) => row.x), y: l.map((row) => row.y) },
-      problem: 'classification' as const,
-    };
+    const noisyTask = twoGaussians(7, 1.2, [60, 30, 40]);
     for (const maxError of [0.2, 0.499]) {
       const fitted = await compose(tradaboost({ rounds: 6, maxError, base: logisticRegression({ C: 1 }) })).fit(noisyTask, { seed: 0 });
       const info = fitted.reports[0].info as { roundErrors: number[]; cappedRounds: number; zeroErrorRounds: number; degenerate: boolean; warning?: string };

@@ -85,3 +85,8 @@ export function assertArgument(condition: unknown, argument: string, expectation
     throw new TlkitError('INVALID_ARGUMENT', `${argument}: ${expectation}.`, { argument });
   }
 }
+
+/** An error's message without a TlkitError's `[CODE] ` prefix, to quote it inside another message. @internal */
+export function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message.replace(/^\[[A-Z_]+\] /, '') : String(error);
+}

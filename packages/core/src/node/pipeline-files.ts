@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { TlkitError } from '../errors';
 import { type FittedPipeline, loadPipeline, type PipelineManifest } from '../pipeline';
 import { matchesBlobRecord } from '../artifacts';
+import { temporaryPath } from './storage';
 
 /** File names inside a saved pipeline folder. */
 const MANIFEST_FILE = 'pipeline.json';
 const DATA_FILE = 'pipeline.bin';
-
-let saveCounter = 0;
 
 /**
  * Saves a fitted pipeline to a folder as `pipeline.json` (the manifest: steps, options, array
@@ -27,16 +26,16 @@ let saveCounter = 0;
 export async function savePipeline(fitted: FittedPipeline, directory: string): Promise<void> {
   const { manifest, data } = await fitted.save(); // the manifest records the blob's size and hash
   await mkdir(directory, { recursive: true });
-  // Unique per save (process and call), so two saves into one folder never share a temporary file.
-  const suffix = `.partial-${process.pid}-${++saveCounter}-${Math.random().toString(36).slice(2, 8)}`;
+  // Unique per save, so two saves into one folder never share a temporary file.
   const [dataPath, manifestPath] = [join(directory, DATA_FILE), join(directory, MANIFEST_FILE)];
+  const [dataTemporary, manifestTemporary] = [temporaryPath(dataPath), temporaryPath(manifestPath)];
   try {
-    await writeFile(dataPath + suffix, data);
-    await writeFile(manifestPath + suffix, `${JSON.stringify(manifest, null, 2)}\n`);
-    await rename(dataPath + suffix, dataPath);
-    await rename(manifestPath + suffix, manifestPath);
+    await writeFile(dataTemporary, data);
+    await writeFile(manifestTemporary, `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(dataTemporary, dataPath);
+    await rename(manifestTemporary, manifestPath);
   } catch (error) {
-    await Promise.all([rm(dataPath + suffix, { force: true }), rm(manifestPath + suffix, { force: true })]).catch(() => undefined);
+    await Promise.all([rm(dataTemporary, { force: true }), rm(manifestTemporary, { force: true })]).catch(() => undefined);
     throw new TlkitError('STORAGE_ERROR', `savePipeline: writing ${directory} failed (${(error as Error).message.split('\n')[0]}).`, { argument: 'directory' });
   }
 }

@@ -6,6 +6,14 @@ import type { ByteStorage } from '../storage';
 let writeCounter = 0;
 
 /**
+ * A temporary file name beside `path`, unique per call (process id, a counter and a random tag),
+ * for writing a file and renaming it into place. @internal
+ */
+export function temporaryPath(path: string): string {
+  return `${path}.partial-${process.pid}-${++writeCounter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
  * A {@link ByteStorage} on the file system under `root`: key `a/b.bin` is the file `root/a/b.bin`.
  * Writes go to a temporary file first and are renamed into place, so a run killed mid-write leaves
  * the previous checkpoint intact.
@@ -51,7 +59,7 @@ export function fileStorage(root: string): ByteStorage {
     async write(key, bytes) {
       const path = pathOf(key);
       // Unique per write, so two writes of one key (even in one process) never share a temporary file.
-      const temporary = `${path}.partial-${process.pid}-${++writeCounter}-${Math.random().toString(36).slice(2, 8)}`;
+      const temporary = temporaryPath(path);
       try {
         await mkdir(dirname(path), { recursive: true });
         await writeFile(temporary, bytes);

@@ -3,7 +3,7 @@
  * run that wrote it (its fingerprint must match the run's).
  */
 import { BlobWriter, type EncodedState, packArtifacts, unpackArtifacts } from '../artifacts';
-import { TlkitError } from '../errors';
+import { reasonOf, TlkitError } from '../errors';
 import type { Rng, RngState } from '../rng';
 import type { JsonValue, StepState, StoredArray } from '../state';
 import type { StepContext, TrainingStrategy } from '../strategy';
@@ -99,8 +99,7 @@ const PART_DETAILS: Record<keyof RunFingerprint, string> = {
  * it names the key and the fixes. @internal
  */
 export function damagedCheckpoint(key: string, error: unknown, fixes = `delete '${key}' from the run's storage, or set checkpoint.resume: false to start over`): TlkitError {
-  const reason = error instanceof Error ? error.message.replace(/^\[[A-Z_]+\] /, '') : String(error);
-  return new TlkitError('INVALID_ARTIFACT', `checkpoint '${key}' is damaged (${reason}); ${fixes}.`, { argument: 'checkpoint.key', key });
+  return new TlkitError('INVALID_ARTIFACT', `checkpoint '${key}' is damaged (${reasonOf(error)}); ${fixes}.`, { argument: 'checkpoint.key', key });
 }
 
 /**

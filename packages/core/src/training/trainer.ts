@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as z from 'zod';
 import type { ProblemType } from '../data';
-import { TlkitError } from '../errors';
+import { reasonOf, TlkitError } from '../errors';
 import { Matrix } from '../matrix';
 import { definePlugin } from '../plugin';
 import { BlobWriter, decodeState, type EncodedState, packArtifacts, unpackArtifacts } from '../artifacts';
@@ -507,7 +507,7 @@ async function pretrainOnSource(
       } catch (error) {
         context.progress({
           phase: 'warning',
-          message: `the cached pre-trained weights '${key}' are damaged (${error instanceof Error ? error.message.replace(/^\[[A-Z_]+\] /, '') : String(error)}); pre-training again, and replacing them.`,
+          message: `the cached pre-trained weights '${key}' are damaged (${reasonOf(error)}); pre-training again, and replacing them.`,
         });
       }
     }

@@ -61,12 +61,17 @@ export async function loadPipelineFromDirectory(directory: string): Promise<Fitt
     throw new TlkitError('INVALID_ARTIFACT', `${join(directory, MANIFEST_FILE)} is not JSON.`);
   }
   // Folders saved before the blob record was written have none; they load unchecked, as before.
-  if (manifest !== null && typeof manifest === 'object' && 'blob' in manifest && !matchesBlobRecord(manifest.blob, data)) {
-    throw new TlkitError(
-      'INVALID_ARTIFACT',
-      `${join(directory, DATA_FILE)} (${data.byteLength} bytes) does not belong to ${join(directory, MANIFEST_FILE)} (which records ${JSON.stringify(manifest.blob)}): a save was interrupted or a file was changed. Save the pipeline again.`,
-      { argument: 'directory' },
-    );
+  if (manifest !== null && typeof manifest === 'object' && 'blob' in manifest) {
+    if (!matchesBlobRecord(manifest.blob, data)) {
+      throw new TlkitError(
+        'INVALID_ARTIFACT',
+        `${join(directory, DATA_FILE)} (${data.byteLength} bytes) does not belong to ${join(directory, MANIFEST_FILE)} (which records ${JSON.stringify(manifest.blob)}): a save was interrupted or a file was changed. Save the pipeline again.`,
+        { argument: 'directory' },
+      );
+    }
+    // Checked here, with the files named: loadPipeline need not hash the blob a second time.
+    const { blob: _checked, ...checked } = manifest;
+    return loadPipeline({ manifest: checked, data });
   }
   return loadPipeline({ manifest, data });
 }
